@@ -1,0 +1,36 @@
+# sovready: `make run` serves the app, `make test` runs the tests. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test check-system bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "sovready needs Python 3.11 or newer ($(PYTHON) is older)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# WeasyPrint (the PDF renderer) needs the Pango libraries from the system.
+check-system:
+	@$(PYTHON) -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("pango-1.0") and ctypes.util.find_library("pangoft2-1.0") else 1)' || \
+		{ echo "Missing system libraries: WeasyPrint needs Pango."; \
+		  echo "On Debian or Ubuntu: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"; \
+		  echo "Elsewhere: https://doc.courtbouillon.org/weasyprint/stable/first_steps.html"; exit 1; }
+
+run: check-system $(STAMP)
+	$(BIN)/sovready serve --host $(HOST) --port $(PORT) --instance instance
+
+test: check-system $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/scoring.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

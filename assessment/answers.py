@@ -1,0 +1,157 @@
+"""An organization's answers to a rubric, and reading them from an answers file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .datafile import DataFileError, read_yaml, validate
+from .rubric import LEVELS, Rubric
+
+NOT_APPLICABLE = "not_applicable"
+DONT_KNOW = "dont_know"
+BASES = ("self_assessed", "evidenced")
+_ALIASES = {"n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE, "not applicable": NOT_APPLICABLE,
+            NOT_APPLICABLE: NOT_APPLICABLE, "don't know": DONT_KNOW, "dont know": DONT_KNOW,
+            DONT_KNOW: DONT_KNOW}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer: a level 0 to 4, NOT_APPLICABLE or DONT_KNOW, with optional evidence."""
+
+    value: int | str
+    note: str = ""
+    basis: str = "self_assessed"
+
+    @property
+    def level(self) -> int | None:
+        """The level used for scoring: don't know counts as 0, not applicable as nothing."""
+        if self.value == DONT_KNOW:
+            return 0
+        return None if self.value == NOT_APPLICABLE else self.value
+
+
+@dataclass(frozen=True)
+class AnswerSet:
+    """Everything an organization says about itself for one rubric."""
+
+    answers: Mapping[str, Answer]
+    rubric: str = ""
+    rubric_version: str | None = None
+    organization: str = ""
+    profile: Mapping[str, str] = field(default_factory=dict)
+    drivers: Mapping[str, str] = field(default_factory=dict)
+    barriers: tuple[str, ...] = ()
+    targets: Mapping[str, int] = field(default_factory=dict)
+
+
+def answer_problem(answer: Any) -> str | None:
+    """Why an answer is invalid, or None when it is valid."""
+    if not isinstance(answer, Answer):
+        return "must be an Answer"
+    value = answer.value
+    if isinstance(value, bool) or not (value in LEVELS or value in (NOT_APPLICABLE, DONT_KNOW)):
+        return f"invalid answer {value!r}: use a level 0 to 4, 'n/a' or 'dont_know'"
+    if answer.basis not in BASES:
+        return f"invalid basis {answer.basis!r}: use one of {', '.join(BASES)}"
+    return None
+
+
+def normalize_value(raw: Any) -> int | str:
+    """Accept the spellings people write in answers files ('n/a', "don't know", 3)."""
+    if isinstance(raw, str):
+        key = raw.strip().lower()
+        if key in _ALIASES:
+            return _ALIASES[key]
+        if key.isdigit():
+            return int(key)
+    return raw
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _LongAnswer(_Model):
+    level: int | str
+    note: str = ""
+    basis: Literal["self_assessed", "evidenced"] = "self_assessed"
+
+
+class AnswersFile(_Model):
+    rubric: str = Field(min_length=1)
+    rubric_version: str | None = None
+    organization: str = ""
+    profile: dict[str, str] = {}
+    drivers: dict[str, str] = {}
+    barriers: list[str] = []
+    targets: dict[str, int] = {}
+    answers: dict[str, int | str | _LongAnswer] = {}
+
+
+def _to_answer(raw: int | str | _LongAnswer) -> Answer:
+    if isinstance(raw, _LongAnswer):
+        return Answer(normalize_value(raw.level), raw.note, raw.basis)
+    return Answer(normalize_value(raw))
+
+
+def _profile_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]:
+    fields = {f.id: {o.id for o in f.options} for f in rubric.profile}
+    problems = []
+    for key, value in data.profile.items():
+        if key not in fields:
+            problems.append((f"profile.{key}", "unknown profile field"))
+        elif value not in fields[key]:
+            problems.append((f"profile.{key}", f"unknown option {value!r}: use one of {', '.join(sorted(fields[key]))}"))
+    return problems
+
+
+def _driver_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]:
+    drivers = {d.id for d in rubric.drivers}
+    barriers = {b.id for b in rubric.barriers}
+    problems = []
+    for key, value in data.drivers.items():
+        if key not in drivers:
+            problems.append((f"drivers.{key}", "unknown driver"))
+        elif value not in rubric.importance_factor:
+            problems.append((f"drivers.{key}", f"unknown importance {value!r}: use one of {', '.join(rubric.importance_factor)}"))
+    problems += [("barriers", f"unknown barrier {b!r}") for b in data.barriers if b not in barriers]
+    return problems
+
+
+def _answer_problems(answers: dict[str, Answer], targets: dict[str, int], rubric: Rubric) -> list[tuple[str, str]]:
+    problems = []
+    for qid, answer in answers.items():
+        problem = "unknown question" if qid not in rubric.questions else answer_problem(answer)
+        if problem:
+            problems.append((f"answers.{qid}", problem))
+    for qid, level in targets.items():
+        if qid not in rubric.questions:
+            problems.append((f"targets.{qid}", "unknown question"))
+        elif level not in range(1, 5):
+            problems.append((f"targets.{qid}", "must be a level 1 to 4"))
+    return problems
+
+
+def answers_from_data(data: Any, rubric: Rubric, filename: str) -> AnswerSet:
+    """Validate parsed answers against the rubric; raises DataFileError listing every problem."""
+    parsed = validate(AnswersFile, data, filename)
+    if parsed.rubric != rubric.id:
+        raise DataFileError(filename, [("rubric", f"answers are for rubric {parsed.rubric!r}, not {rubric.id!r}")])
+    answers = {qid: _to_answer(raw) for qid, raw in parsed.answers.items()}
+    problems = (_profile_problems(parsed, rubric) + _driver_problems(parsed, rubric)
+                + _answer_problems(answers, parsed.targets, rubric))
+    if problems:
+        raise DataFileError(filename, problems)
+    return AnswerSet(answers=answers, rubric=parsed.rubric, rubric_version=parsed.rubric_version,
+                     organization=parsed.organization, profile=parsed.profile, drivers=parsed.drivers,
+                     barriers=tuple(parsed.barriers), targets=parsed.targets)
+
+
+def load_answers(path: str | Path, rubric: Rubric) -> AnswerSet:
+    """Read and validate an answers file for ``rubric``."""
+    return answers_from_data(read_yaml(path), rubric, Path(path).name)

@@ -1,0 +1,92 @@
+"""The ``sovready`` command line: validate rubrics, score answers files, serve the app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .answers import load_answers
+from .datafile import DataFileError
+from .paths import DEFAULT_RUBRIC
+from .rubric import Rubric, load_rubric
+from .scoring import score
+from .textreport import render_text
+
+
+class UserError(click.ClickException):
+    """A mistake in the user's input: a plain message and exit status 2, never a traceback."""
+
+    exit_code = 2
+
+
+def _load(loader, *args):
+    try:
+        return loader(*args)
+    except DataFileError as error:
+        raise UserError(str(error)) from None
+
+
+rubric_option = click.option(
+    "--rubric", "rubric_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_RUBRIC, show_default="the shipped sovereign AI readiness rubric",
+    help="Rubric YAML file to score against.")
+
+
+@click.group()
+@click.version_option(package_name="sovready")
+def cli():
+    """sovready: measure your organization's readiness for sovereign AI."""
+
+
+@cli.group()
+def rubric():
+    """Work with rubric files."""
+
+
+def _summary(r: Rubric) -> str:
+    critical = sum(q.critical for q in r.questions.values())
+    findings = {f for q in r.questions.values() for f in q.findings}
+    return (f"{r.id} {r.version}: {len(r.dimensions)} dimensions, {len(r.questions)} questions "
+            f"({critical} critical), {len(r.drivers)} drivers, {len(r.barriers)} barriers, "
+            f"{len(findings)} survey findings cited")
+
+
+@rubric.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+def rubric_validate(path: Path):
+    """Check a rubric file; print a summary, or every problem and exit 2."""
+    click.echo(f"OK {_summary(_load(load_rubric, path))}")
+
+
+@cli.command("score")
+@click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
+@rubric_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def score_command(answers_path: Path, rubric_path: Path, fmt: str):
+    """Score an answers file without a server or database."""
+    r = _load(load_rubric, rubric_path)
+    answers = _load(load_answers, answers_path, r)
+    result = score(r, answers)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(render_text(r, result, answers.organization))
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("instance"), show_default=True, help="Folder for the database and secrets.")
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, instance: Path, workers: int):
+    """Serve the web app with a production WSGI server (gunicorn)."""
+    from .web.server import run
+
+    run(host, port, instance.resolve(), workers)
+
+
+def main():
+    cli()

@@ -1,0 +1,130 @@
+"""Reading and validating the project's YAML data files with messages that name file and path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; each problem names the path inside the file."""
+
+    def __init__(self, filename: str, problems: list[tuple[str, str]]):
+        self.filename = filename
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{self.filename}: {path}: {message}" if path else f"{self.filename}: {message}"
+            for path, message in self.problems
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", mark
+                )
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str, filename: str) -> Any:
+    """Parse YAML text strictly; syntax errors become a DataFileError with line and column."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise DataFileError(filename, [(where, f"invalid YAML: {error.problem}")]) from None
+    except yaml.YAMLError as error:
+        raise DataFileError(filename, [("", f"invalid YAML: {error}")]) from None
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file; a missing, oversized or undecodable file is a DataFileError."""
+    path = Path(path)
+    name = path.name
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(name, [("", "no such file")]) from None
+    except IsADirectoryError:
+        raise DataFileError(name, [("", "is a directory, not a file")]) from None
+    except UnicodeDecodeError:
+        raise DataFileError(name, [("", "is not UTF-8 text")]) from None
+    except OSError as error:
+        raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
+    return parse_yaml(text, name)
+
+
+def format_path(loc: tuple[Any, ...]) -> str:
+    """Turn a location tuple into ``dimensions[2].questions[4].weight``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx['le']}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    message = error["msg"]
+    return message[0].lower() + message[1:]
+
+
+def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
+    """Validate parsed data against a pydantic model, reporting every problem by path."""
+    if not isinstance(data, dict):
+        raise DataFileError(filename, [("", "must be a mapping of keys to values at the top level")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = [(format_path(e["loc"]), _message(e)) for e in error.errors()]
+        raise DataFileError(filename, problems) from None
+
+
+def duplicates(items: list[Any], attr: str, path: str) -> list[tuple[str, str]]:
+    """Problems for items of a list whose ``attr`` repeats an earlier item's."""
+    first: dict[Any, int] = {}
+    problems = []
+    for index, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in first:
+            problems.append(
+                (f"{path}[{index}].{attr}", f"duplicate {attr} {value!r} (first at {path}[{first[value]}])")
+            )
+        else:
+            first.setdefault(value, index)
+    return problems

@@ -1,0 +1,260 @@
+"""The rubric: questions, levels, drivers, barriers and stages, validated at load."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .datafile import DataFileError, duplicates, read_yaml, validate
+from .peers import SEMVER, PeerDataset, load_peers
+
+LEVELS = range(5)
+STEP_LEVELS = range(4)
+Horizon = Literal["now", "next", "later"]
+HORIZONS: tuple[Horizon, ...] = ("now", "next", "later")
+ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NextStep(_Model):
+    action: str = Field(min_length=1)
+    horizon: Horizon
+
+
+class PeerLink(_Model):
+    """The survey figure a rubric item corresponds to, and the level from which it counts."""
+
+    finding: str
+    option: str
+    from_level: int = Field(default=1, ge=1, le=4)
+
+
+def _exact_keys(value: dict, expected: range, what: str) -> dict:
+    missing = [k for k in expected if k not in value]
+    extra = [k for k in value if k not in expected]
+    if missing or extra:
+        parts = [f"missing {', '.join(map(str, missing))}" if missing else "",
+                 f"unexpected {', '.join(map(str, extra))}" if extra else ""]
+        raise ValueError(f"must define {what} {expected.start} to {expected.stop - 1} "
+                         f"({'; '.join(p for p in parts if p)})")
+    return value
+
+
+class Question(_Model):
+    id: str = Field(pattern=ID)
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    help: str = ""
+    weight: float = Field(gt=0)
+    critical: bool = False
+    target: int | None = Field(default=None, ge=1, le=4)
+    drivers: list[str] = []
+    findings: list[str] = []
+    peer_link: PeerLink | None = None
+    levels: dict[int, str]
+    next_steps: dict[int, NextStep]
+
+    @field_validator("levels")
+    @classmethod
+    def _five_levels(cls, value: dict[int, str]) -> dict[int, str]:
+        if any(not text.strip() for text in value.values()):
+            raise ValueError("every level needs a description")
+        return _exact_keys(value, LEVELS, "levels")
+
+    @field_validator("next_steps")
+    @classmethod
+    def _four_steps(cls, value: dict[int, NextStep]) -> dict[int, NextStep]:
+        return _exact_keys(value, STEP_LEVELS, "next steps for levels")
+
+
+class Dimension(_Model):
+    id: str = Field(pattern=ID)
+    title: str = Field(min_length=1)
+    description: str = ""
+    weight: float = Field(default=1.0, gt=0)
+    questions: list[Question] = Field(min_length=1)
+
+
+class Option(_Model):
+    id: str = Field(pattern=ID)
+    label: str = Field(min_length=1)
+
+
+class ProfileField(_Model):
+    id: str = Field(pattern=ID)
+    label: str = Field(min_length=1)
+    help: str = ""
+    options: list[Option] = Field(min_length=1)
+
+
+class Driver(_Model):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1)
+    description: str = ""
+    peer_link: PeerLink | None = None
+
+
+class Barrier(_Model):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1)
+    description: str = ""
+    mitigation: str = Field(min_length=1)
+    dimensions: list[str] = []
+    peer_link: PeerLink | None = None
+
+
+class Importance(_Model):
+    id: str = Field(pattern=ID)
+    label: str = Field(min_length=1)
+    factor: float = Field(gt=0)
+
+
+class Stage(_Model):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1)
+    min_score: float = Field(ge=0, le=100)
+    description: str = ""
+
+
+class WeakestLink(_Model):
+    """A critical question at or below ``max_level`` caps the stage at ``cap_stage``."""
+
+    max_level: int = Field(default=1, ge=0, le=3)
+    cap_stage: str
+
+
+class Citation(_Model):
+    citation: str = Field(min_length=1)
+    licence: str = Field(min_length=1)
+    url: str | None = None
+
+
+class Rubric(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    version: str = Field(pattern=SEMVER)
+    title: str = Field(min_length=1)
+    description: str = ""
+    source: Citation
+    peers: str | None = None
+    default_target: int = Field(default=3, ge=1, le=4)
+    default_importance: str
+    importance: list[Importance] = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=2)
+    weakest_link: WeakestLink
+    profile: list[ProfileField] = []
+    drivers: list[Driver] = []
+    dimensions: list[Dimension] = Field(min_length=1)
+    barriers: list[Barrier] = []
+
+    @cached_property
+    def questions(self) -> dict[str, Question]:
+        return {q.id: q for d in self.dimensions for q in d.questions}
+
+    @cached_property
+    def dimension_of(self) -> dict[str, Dimension]:
+        return {q.id: d for d in self.dimensions for q in d.questions}
+
+    @cached_property
+    def importance_factor(self) -> dict[str, float]:
+        return {i.id: i.factor for i in self.importance}
+
+    def target(self, question: Question) -> int:
+        return question.target or self.default_target
+
+
+def _id_problems(rubric: Rubric) -> list[tuple[str, str]]:
+    problems = []
+    for attr in ("importance", "stages", "profile", "drivers", "dimensions", "barriers"):
+        problems += duplicates(getattr(rubric, attr), "id", attr)
+    for i, field in enumerate(rubric.profile):
+        problems += duplicates(field.options, "id", f"profile[{i}].options")
+    first: dict[str, str] = {}
+    for i, dim in enumerate(rubric.dimensions):
+        for j, question in enumerate(dim.questions):
+            path = f"dimensions[{i}].questions[{j}]"
+            if question.id in first:
+                problems.append((f"{path}.id", f"duplicate id {question.id!r} (first at {first[question.id]})"))
+            first.setdefault(question.id, path)
+    return problems
+
+
+def _stage_problems(rubric: Rubric) -> list[tuple[str, str]]:
+    problems = []
+    if rubric.stages[0].min_score != 0:
+        problems.append(("stages[0].min_score", "the first stage must start at 0"))
+    for i in range(1, len(rubric.stages)):
+        if rubric.stages[i].min_score <= rubric.stages[i - 1].min_score:
+            problems.append((f"stages[{i}].min_score", "stages must be in increasing order of min_score"))
+    if rubric.weakest_link.cap_stage not in {s.id for s in rubric.stages}:
+        problems.append(("weakest_link.cap_stage", f"unknown stage {rubric.weakest_link.cap_stage!r}"))
+    if rubric.default_importance not in rubric.importance_factor:
+        problems.append(("default_importance", f"unknown importance {rubric.default_importance!r}"))
+    return problems
+
+
+def _link_problems(link: PeerLink | None, path: str, peers: PeerDataset | None) -> list[tuple[str, str]]:
+    if link is None:
+        return []
+    if peers is None:
+        return [(path, "links to a survey figure but the rubric names no peer dataset")]
+    if peers.figure(link.finding, link.option) is None:
+        return [(path, f"no figure {link.finding!r} / {link.option!r} in peer dataset {peers.id!r}")]
+    return []
+
+
+def _question_problems(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
+    drivers = {d.id for d in rubric.drivers}
+    findings = peers.finding_ids if peers else set()
+    problems = []
+    for i, dim in enumerate(rubric.dimensions):
+        for j, q in enumerate(dim.questions):
+            path = f"dimensions[{i}].questions[{j}]"
+            problems += [(f"{path}.drivers", f"unknown driver {d!r}") for d in q.drivers if d not in drivers]
+            problems += [(f"{path}.findings", f"unknown finding {f!r}") for f in q.findings if f not in findings]
+            problems += _link_problems(q.peer_link, f"{path}.peer_link", peers)
+    return problems
+
+
+def _other_link_problems(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
+    dimensions = {d.id for d in rubric.dimensions}
+    problems = []
+    for i, driver in enumerate(rubric.drivers):
+        problems += _link_problems(driver.peer_link, f"drivers[{i}].peer_link", peers)
+    for i, barrier in enumerate(rubric.barriers):
+        problems += _link_problems(barrier.peer_link, f"barriers[{i}].peer_link", peers)
+        problems += [(f"barriers[{i}].dimensions", f"unknown dimension {d!r}")
+                     for d in barrier.dimensions if d not in dimensions]
+    return problems
+
+
+def check_rubric(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
+    """Cross-reference problems that a single field's validation cannot see."""
+    return (_id_problems(rubric) + _stage_problems(rubric)
+            + _question_problems(rubric, peers) + _other_link_problems(rubric, peers))
+
+
+def peers_path(rubric_path: Path, dataset_id: str) -> Path:
+    """Where a rubric's named peer dataset lives: ``peers/<id>.yaml`` beside the rubric."""
+    return rubric_path.parent / "peers" / f"{dataset_id}.yaml"
+
+
+def load_rubric(path: str | Path, peers: PeerDataset | None = None) -> Rubric:
+    """Load and validate a rubric; raises DataFileError naming file, path and problem.
+
+    The rubric's findings are checked against ``peers`` or, when not given, against the
+    dataset the rubric names (``peers/<id>.yaml`` beside it).
+    """
+    path = Path(path)
+    rubric = validate(Rubric, read_yaml(path), path.name)
+    if peers is None and rubric.peers:
+        peers = load_peers(peers_path(path, rubric.peers))
+    problems = check_rubric(rubric, peers)
+    if problems:
+        raise DataFileError(path.name, problems)
+    return rubric
