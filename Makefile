@@ -27,6 +27,7 @@ run: check-system $(STAMP)
 	$(BIN)/sovready serve --host $(HOST) --port $(PORT) --instance instance
 
 test: check-system $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,9 @@ from .rubric import LEVELS, Rubric
 NOT_APPLICABLE = "not_applicable"
 DONT_KNOW = "dont_know"
 BASES = ("self_assessed", "evidenced")
+# The level each valid answer value is scored at: don't know counts as 0, not applicable as nothing.
+SCORING_LEVEL: dict[int | str, int | None] = {**{level: level for level in LEVELS},
+                                              NOT_APPLICABLE: None, DONT_KNOW: 0}
 _ALIASES = {"n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE, "not applicable": NOT_APPLICABLE,
             NOT_APPLICABLE: NOT_APPLICABLE, "don't know": DONT_KNOW, "dont know": DONT_KNOW,
             DONT_KNOW: DONT_KNOW}
@@ -30,9 +34,7 @@ class Answer:
     @property
     def level(self) -> int | None:
         """The level used for scoring: don't know counts as 0, not applicable as nothing."""
-        if self.value == DONT_KNOW:
-            return 0
-        return None if self.value == NOT_APPLICABLE else self.value
+        return SCORING_LEVEL[self.value]
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,17 @@ class AnswerSet:
     targets: Mapping[str, int] = field(default_factory=dict)
 
 
+def valid_value(value: Any) -> bool:
+    """Whether a value is a level 0 to 4, NOT_APPLICABLE or DONT_KNOW (not True, not 2.0)."""
+    return type(value) in (int, str) and value in SCORING_LEVEL
+
+
 def answer_problem(answer: Any) -> str | None:
     """Why an answer is invalid, or None when it is valid."""
     if not isinstance(answer, Answer):
         return "must be an Answer"
-    value = answer.value
-    if isinstance(value, bool) or not (value in LEVELS or value in (NOT_APPLICABLE, DONT_KNOW)):
-        return f"invalid answer {value!r}: use a level 0 to 4, 'n/a' or 'dont_know'"
+    if not valid_value(answer.value):
+        return f"invalid answer {answer.value!r}: use a level 0 to 4, 'n/a' or 'dont_know'"
     if answer.basis not in BASES:
         return f"invalid basis {answer.basis!r}: use one of {', '.join(BASES)}"
     return None
@@ -106,7 +112,8 @@ def _profile_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]
         if key not in fields:
             problems.append((f"profile.{key}", "unknown profile field"))
         elif value not in fields[key]:
-            problems.append((f"profile.{key}", f"unknown option {value!r}: use one of {', '.join(sorted(fields[key]))}"))
+            choices = ", ".join(sorted(fields[key]))
+            problems.append((f"profile.{key}", f"unknown option {value!r}: use one of {choices}"))
     return problems
 
 
@@ -118,7 +125,8 @@ def _driver_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]
         if key not in drivers:
             problems.append((f"drivers.{key}", "unknown driver"))
         elif value not in rubric.importance_factor:
-            problems.append((f"drivers.{key}", f"unknown importance {value!r}: use one of {', '.join(rubric.importance_factor)}"))
+            choices = ", ".join(rubric.importance_factor)
+            problems.append((f"drivers.{key}", f"unknown importance {value!r}: use one of {choices}"))
     problems += [("barriers", f"unknown barrier {b!r}") for b in data.barriers if b not in barriers]
     return problems
 

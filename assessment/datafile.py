@@ -28,8 +28,8 @@ class DataFileError(ValueError):
         )
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (libyaml's when available) refusing duplicate keys instead of keeping the last."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}

@@ -6,3 +6,4 @@ ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_DIR = ROOT / "rubric"
 DEFAULT_RUBRIC = RUBRIC_DIR / "sovereign-ai-readiness.yaml"
 TEMPLATES = ROOT / "templates"
+EXAMPLES = ROOT / "examples"

@@ -157,15 +157,12 @@ class Rubric(_Model):
         return {q.id: q for d in self.dimensions for q in d.questions}
 
     @cached_property
-    def dimension_of(self) -> dict[str, Dimension]:
-        return {q.id: d for d in self.dimensions for q in d.questions}
+    def dimension_id(self) -> dict[str, str]:
+        return {q.id: d.id for d in self.dimensions for q in d.questions}
 
     @cached_property
     def importance_factor(self) -> dict[str, float]:
         return {i.id: i.factor for i in self.importance}
-
-    def target(self, question: Question) -> int:
-        return question.target or self.default_target
 
 
 def _id_problems(rubric: Rubric) -> list[tuple[str, str]]:

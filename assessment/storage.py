@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -67,7 +67,7 @@ def register_rubric(db: sqlite_utils.Database, rubric_id: str, version: str, sou
         if existing is None:
             db.table("rubrics").insert({
                 "id": rubric_id, "version": version, "sha256": digest, "source": source,
-                "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
             })
         elif existing[0] != digest:
             raise ValueError(f"rubric {rubric_id} {version} is already stored with different content; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -15,9 +16,13 @@ from ..rubric import load_rubric
 def _secret_key(instance: Path) -> str:
     """The instance's secret key, generated on first run and never kept in the repository."""
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        # Created with owner-only permissions from the start, and never overwritten.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -32,7 +37,8 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
                             MAX_CONTENT_LENGTH=1024 * 1024)
     if test_config:
         app.config.update(test_config)
-    app.config.setdefault("SECRET_KEY", _secret_key(instance))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
     _init_storage(app)
     from . import home
 

@@ -1,0 +1,43 @@
+import copy
+
+import pytest
+import yaml
+
+from assessment.paths import DEFAULT_RUBRIC, RUBRIC_DIR
+from assessment.peers import load_peers
+from assessment.rubric import load_rubric
+
+PEERS_FILE = RUBRIC_DIR / "peers" / "lf-sovereign-ai-2025.yaml"
+
+
+@pytest.fixture(scope="session")
+def rubric():
+    return load_rubric(DEFAULT_RUBRIC)
+
+
+@pytest.fixture(scope="session")
+def peers():
+    return load_peers(PEERS_FILE)
+
+
+@pytest.fixture(scope="session")
+def rubric_data():
+    """The shipped rubric as plain data, for tests that break it on purpose."""
+    return yaml.safe_load(DEFAULT_RUBRIC.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def write_rubric(tmp_path, rubric_data):
+    """Write a copy of the shipped rubric, changed by ``edit``, beside a copy of its peers."""
+
+    def write(edit=None, name="rubric.yaml"):
+        data = copy.deepcopy(rubric_data)
+        if edit:
+            edit(data)
+        (tmp_path / "peers").mkdir(exist_ok=True)
+        (tmp_path / "peers" / PEERS_FILE.name).write_text(PEERS_FILE.read_text(encoding="utf-8"))
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,75 @@
+"""SQLite storage: settings, migrations, and no lost writes under several writer processes."""
+
+import multiprocessing
+
+import pytest
+
+from assessment import storage
+
+WRITERS = 6
+INCREMENTS = 40
+
+
+def test_connection_uses_wal_full_sync_busy_timeout_and_foreign_keys(tmp_path):
+    db = storage.init(tmp_path / "s.db")
+    pragma = lambda name: db.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 2  # FULL
+    assert pragma("busy_timeout") == storage.BUSY_TIMEOUT_MS
+    assert pragma("foreign_keys") == 1
+
+
+def test_migrations_are_named_and_applied_once(tmp_path):
+    path = tmp_path / "s.db"
+    storage.init(path).close()
+    db = storage.init(path)
+    names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
+    assert names == ["001_rubrics"]
+    assert db.table("rubrics").exists()
+
+
+def test_a_rubric_version_cannot_change_content(tmp_path):
+    db = storage.init(tmp_path / "s.db")
+    storage.register_rubric(db, "r", "1.0.0", "text")
+    storage.register_rubric(db, "r", "1.0.0", "text")
+    with pytest.raises(ValueError, match="already stored with different content; raise its version"):
+        storage.register_rubric(db, "r", "1.0.0", "changed")
+    assert db.table("rubrics").count == 1
+
+
+def test_failed_write_transaction_rolls_back(tmp_path):
+    db = storage.init(tmp_path / "s.db")
+    with pytest.raises(RuntimeError):
+        with storage.write_transaction(db):
+            db.table("rubrics").insert({"id": "x", "version": "1.0.0", "sha256": "", "source": "", "added_at": ""})
+            raise RuntimeError("boom")
+    assert db.table("rubrics").count == 0
+
+
+def _increment(path, worker):
+    db = storage.connect(path)
+    for _ in range(INCREMENTS):
+        with storage.write_transaction(db):
+            (value,) = db.execute("SELECT value FROM counter WHERE id = 1").fetchone()
+            db.execute("UPDATE counter SET value = ? WHERE id = 1", [value + 1])
+            db.execute("INSERT INTO writes (worker) VALUES (?)", [worker])
+    db.close()
+
+
+def test_several_writer_processes_lose_no_write(tmp_path):
+    """Read-then-write under BEGIN IMMEDIATE: every increment lands, none fails with SQLITE_BUSY."""
+    path = tmp_path / "c.db"
+    db = storage.init(path)
+    db.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")
+    db.execute("CREATE TABLE writes (worker INTEGER)")
+    db.execute("INSERT INTO counter VALUES (1, 0)")
+    db.conn.commit()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_increment, args=(str(path), i)) for i in range(WRITERS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0] * WRITERS
+    assert db.execute("SELECT value FROM counter").fetchone()[0] == WRITERS * INCREMENTS
+    assert db.execute("SELECT count(*) FROM writes").fetchone()[0] == WRITERS * INCREMENTS
