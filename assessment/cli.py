@@ -10,9 +10,10 @@ import click
 from .answers import load_answers
 from .datafile import DataFileError
 from .paths import DEFAULT_RUBRIC
-from .rubric import Rubric, load_rubric
+from .peers import PeerDataset, load_peers
+from .rubric import Rubric, load_rubric, peers_path
 from .scoring import score
-from .textreport import render_text
+from .textreport import render_peers, render_text
 
 
 class UserError(click.ClickException):
@@ -60,19 +61,70 @@ def rubric_validate(path: Path):
     click.echo(f"OK {_summary(_load(load_rubric, path))}")
 
 
+peer_data_option = click.option(
+    "--peer-data", "peer_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Peer dataset YAML to compare with (default: the one the rubric names).")
+
+
+def _dataset(rubric_path: Path, peer_path: Path | None) -> PeerDataset:
+    """The peer dataset given on the command line, or the one the shipped rubric names."""
+    if peer_path is None:
+        rubric = _load(load_rubric, rubric_path)
+        if not rubric.peers:
+            raise UserError(f"{rubric_path.name} names no peer dataset: give one with --peer-data.")
+        peer_path = peers_path(rubric_path, rubric.peers)
+    return _load(load_peers, peer_path)
+
+
 @cli.command("score")
 @click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
 @rubric_option
+@click.option("--peers", "with_peers", is_flag=True, help="Compare with the survey peers.")
+@peer_data_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def score_command(answers_path: Path, rubric_path: Path, fmt: str):
+def score_command(answers_path: Path, rubric_path: Path, with_peers: bool, peer_path: Path | None, fmt: str):
     """Score an answers file without a server or database."""
-    r = _load(load_rubric, rubric_path)
+    dataset = _dataset(rubric_path, peer_path) if with_peers or peer_path else None
+    r = _load(load_rubric, rubric_path, dataset)
     answers = _load(load_answers, answers_path, r)
-    result = score(r, answers)
+    result = score(r, answers, dataset)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo(render_text(r, result, answers.organization))
+
+
+@cli.group()
+def peers():
+    """Work with survey-peer datasets."""
+
+
+def _figure_row(finding, figure, dataset: PeerDataset) -> dict:
+    sources = [{"id": s, "title": dataset.sources[s].title, "url": dataset.sources[s].url} for s in figure.sources]
+    return {"finding_id": finding.id, "question": finding.question, "option": figure.option,
+            "overall_pct": figure.overall_pct, "region_pct": figure.region_pct,
+            "respondents": dataset.respondents, "confidence": figure.confidence,
+            "source": sources, "note": figure.note}
+
+
+@peers.command("show")
+@click.option("--peer-data", "peer_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Peer dataset YAML (default: the shipped rubric's).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def peers_show(peer_path: Path | None, fmt: str):
+    """List every figure of a peer dataset with its sources and confidence."""
+    dataset = _dataset(DEFAULT_RUBRIC, peer_path)
+    rows = [_figure_row(finding, figure, dataset) for finding, figure in dataset.figures()]
+    click.echo(json.dumps(rows, indent=2) if fmt == "json" else render_peers(dataset))
+
+
+@peers.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+def peers_validate(path: Path):
+    """Check a peer dataset; print a summary, or every problem and exit 2."""
+    dataset = _load(load_peers, path)
+    click.echo(f"OK {dataset.id} {dataset.version}: {len(dataset.figures())} figures in "
+               f"{len(dataset.findings)} findings, n = {dataset.respondents} ({dataset.kind})")
 
 
 @cli.command("serve")

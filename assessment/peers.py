@@ -1,15 +1,22 @@
-"""The survey-peer dataset: published figures with their sources and confidence."""
+"""The survey-peer dataset: published figures with their sources and confidence.
+
+Two kinds load the same way. ``aggregates`` holds published percentages (the shipped report).
+``respondents`` points at a CSV with one row per respondent, from which the percentages are
+computed and against which percentiles are empirical rather than modelled.
+"""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from .datafile import DataFileError, duplicates, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, duplicates, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
+KNOWN = {"1": True, "0": False, "": None}
 
 
 class _Model(BaseModel):
@@ -23,7 +30,8 @@ class Source(_Model):
 
 class Figure(_Model):
     option: str = Field(min_length=1)
-    overall_pct: float = Field(ge=0, le=100)
+    statement: str = Field(min_length=1)
+    overall_pct: float | None = Field(default=None, ge=0, le=100)
     region_pct: dict[str, float] = {}
     confidence: Literal["A", "B", "C"]
     sources: list[str] = Field(min_length=1)
@@ -37,6 +45,12 @@ class Figure(_Model):
                 raise ValueError(f"{region}: must be within 0 to 100")
         return value
 
+    def share(self, region: str | None) -> tuple[float, bool]:
+        """The percentage for a region where given, else overall; and whether it is regional."""
+        if region in self.region_pct:
+            return self.region_pct[region], True
+        return self.overall_pct, False
+
 
 class Finding(_Model):
     id: str = Field(min_length=1)
@@ -44,23 +58,38 @@ class Finding(_Model):
     options: list[Figure] = Field(min_length=1)
 
 
+class RespondentSample:
+    """Respondent-level answers: for each respondent, a region and True/False/None per figure."""
+
+    def __init__(self, regions: list[str | None], rows: list[dict[tuple[str, str], bool | None]]):
+        self.regions = regions
+        self.rows = rows
+
+
 class PeerDataset(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(pattern=SEMVER)
-    kind: Literal["aggregates"]
+    kind: Literal["aggregates", "respondents"]
     title: str
     authors: list[str] = Field(min_length=1)
     publisher: str
     date: str
     licence: str
     url: str | None = None
-    respondents: int = Field(gt=0)
+    respondents: int | None = Field(default=None, gt=0)
+    respondent_file: str | None = None
     citation: str
     notes: list[str] = []
     regions: dict[str, str]
     confidence_levels: dict[str, str]
     sources: dict[str, Source]
     findings: list[Finding] = Field(min_length=1)
+    _sample: RespondentSample | None = PrivateAttr(default=None)
+
+    @property
+    def sample(self) -> RespondentSample | None:
+        """Respondent-level data, when the dataset has it."""
+        return self._sample
 
     def figure(self, finding_id: str, option: str) -> Figure | None:
         """The figure for one option of one finding, or None."""
@@ -69,31 +98,117 @@ class PeerDataset(_Model):
                 return next((f for f in finding.options if f.option == option), None)
         return None
 
+    def figures(self) -> list[tuple[Finding, Figure]]:
+        return [(finding, figure) for finding in self.findings for figure in finding.options]
+
     @property
     def finding_ids(self) -> set[str]:
         return {finding.id for finding in self.findings}
 
+    @property
+    def label(self) -> str:
+        """How percentiles against this dataset must always be labelled."""
+        if self.kind == "respondents":
+            return f"empirical, from respondent-level data (n = {self.respondents})"
+        return f"modelled from published aggregates (n = {self.respondents})"
 
-def _reference_problems(data: PeerDataset) -> list[tuple[str, str]]:
+
+def _figure_problems(data: PeerDataset) -> list[tuple[str, str]]:
     problems = duplicates(data.findings, "id", "findings")
     for i, finding in enumerate(data.findings):
         path = f"findings[{i}]"
         problems += duplicates(finding.options, "option", f"{path}.options")
         for j, figure in enumerate(finding.options):
-            for region in figure.region_pct:
-                if region not in data.regions:
-                    problems.append((f"{path}.options[{j}].region_pct.{region}", f"unknown region {region!r}"))
-            for source in figure.sources:
-                if source not in data.sources:
-                    problems.append((f"{path}.options[{j}].sources", f"unknown source {source!r}"))
+            where = f"{path}.options[{j}]"
+            problems += [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
+                         for r in figure.region_pct if r not in data.regions]
+            problems += [(f"{where}.sources", f"unknown source {s!r}")
+                         for s in figure.sources if s not in data.sources]
+            if data.kind == "aggregates" and figure.overall_pct is None:
+                problems.append((f"{where}.overall_pct", "is required for published aggregates"))
     return problems
+
+
+def _kind_problems(data: PeerDataset) -> list[tuple[str, str]]:
+    if data.kind == "aggregates" and data.respondents is None:
+        return [("respondents", "is required for published aggregates (the survey's sample size)")]
+    if data.kind == "respondents" and not data.respondent_file:
+        return [("respondent_file", "is required for respondent-level data")]
+    return []
 
 
 def load_peers(path: str | Path) -> PeerDataset:
     """Load and validate a peer dataset; raises DataFileError naming file, path and problem."""
-    name = Path(path).name
-    data = validate(PeerDataset, read_yaml(path), name)
-    problems = _reference_problems(data)
+    path = Path(path)
+    data = validate(PeerDataset, read_yaml(path), path.name)
+    problems = _figure_problems(data) + _kind_problems(data)
     if problems:
-        raise DataFileError(name, problems)
+        raise DataFileError(path.name, problems)
+    if data.kind == "respondents":
+        return _with_sample(data, path.parent / data.respondent_file)
     return data
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES * 8:
+            raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
+        with path.open(encoding="utf-8", newline="") as file:
+            return list(csv.DictReader(file))
+    except FileNotFoundError:
+        raise DataFileError(path.name, [("", "no such file")]) from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataFileError(path.name, [("", f"is not a readable UTF-8 CSV file ({error})")]) from None
+
+
+def _column_problems(data: PeerDataset, columns: list[str]) -> list[tuple[str, str]]:
+    known = {f"{finding.id}:{figure.option}" for finding, figure in data.figures()}
+    problems = [("header", f"unknown column {c!r}: expected respondent, region or finding_id:option")
+                for c in columns if c not in known | {"respondent", "region"}]
+    if "respondent" not in columns:
+        problems.append(("header", "a 'respondent' column is required"))
+    return problems
+
+
+def _parse_row(data: PeerDataset, line: int, row: dict[str, str]) -> tuple[str | None, dict, list]:
+    region = (row.get("region") or "").strip() or None
+    known = region is None or region in data.regions
+    problems = [] if known else [(f"line {line}.region", f"unknown region {region!r}")]
+    values = {}
+    for finding, figure in data.figures():
+        raw = (row.get(f"{finding.id}:{figure.option}") or "").strip()
+        if raw not in KNOWN:
+            problems.append((f"line {line}.{finding.id}:{figure.option}", f"must be 1, 0 or blank, not {raw!r}"))
+        values[(finding.id, figure.option)] = KNOWN.get(raw)
+    return region, values, problems
+
+
+def _pct(values: list[bool | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(100 * sum(known) / len(known), 1) if known else None
+
+
+def _with_sample(data: PeerDataset, csv_path: Path) -> PeerDataset:
+    rows = _read_rows(csv_path)
+    problems = _column_problems(data, list(rows[0]) if rows else ["respondent"])
+    parsed = [_parse_row(data, line, row) for line, row in enumerate(rows, start=2)]
+    problems += [p for _, _, row_problems in parsed for p in row_problems]
+    if not rows:
+        problems.append(("", "has no respondents"))
+    if problems:
+        raise DataFileError(csv_path.name, problems)
+    sample = RespondentSample([r for r, _, _ in parsed], [v for _, v, _ in parsed])
+    findings = [finding.model_copy(update={"options": [_computed(figure, finding.id, sample, data.regions)
+                                                       for figure in finding.options]})
+                for finding in data.findings]
+    result = data.model_copy(update={"findings": findings, "respondents": len(rows)})
+    result._sample = sample
+    return result
+
+
+def _computed(figure: Figure, finding_id: str, sample: RespondentSample, regions: dict[str, str]) -> Figure:
+    key = (finding_id, figure.option)
+    by_region = {r: _pct([row[key] for row, rr in zip(sample.rows, sample.regions, strict=True) if rr == r])
+                 for r in regions}
+    return figure.model_copy(update={"overall_pct": _pct([row[key] for row in sample.rows]),
+                                     "region_pct": {r: p for r, p in by_region.items() if p is not None}})

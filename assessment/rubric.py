@@ -129,6 +129,14 @@ class WeakestLink(_Model):
     cap_stage: str
 
 
+class TableStakes(_Model):
+    """A linked practice at least ``min_share`` % of peers report, and the organization lacks,
+    multiplies that gap's priority by ``factor``."""
+
+    min_share: float = Field(default=60, ge=0, le=100)
+    factor: float = Field(default=1.5, ge=1)
+
+
 class Citation(_Model):
     citation: str = Field(min_length=1)
     licence: str = Field(min_length=1)
@@ -147,6 +155,7 @@ class Rubric(_Model):
     importance: list[Importance] = Field(min_length=1)
     stages: list[Stage] = Field(min_length=2)
     weakest_link: WeakestLink
+    table_stakes: TableStakes = TableStakes()
     profile: list[ProfileField] = []
     drivers: list[Driver] = []
     dimensions: list[Dimension] = Field(min_length=1)
@@ -155,6 +164,10 @@ class Rubric(_Model):
     @cached_property
     def questions(self) -> dict[str, Question]:
         return {q.id: q for d in self.dimensions for q in d.questions}
+
+    @cached_property
+    def linked_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions.values() if q.peer_link)
 
     @cached_property
     def dimension_id(self) -> dict[str, str]:

@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .answers import DONT_KNOW, SCORING_LEVEL, AnswerSet, answer_problem, valid_value
+from .benchmark import PeerComparison, compare
+from .peers import PeerDataset
 from .rubric import HORIZONS, Question, Rubric
 
 
@@ -32,6 +34,7 @@ class Gap(NamedTuple):
     horizon: str
     critical: bool
     evidence_gap: bool
+    table_stakes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class Result:
     gaps: tuple[Gap, ...]
     evidence_gaps: tuple[str, ...]
     unanswered: tuple[str, ...]
+    peers: PeerComparison | None = None
 
     def roadmap(self) -> dict[str, list[Gap]]:
         """Gaps grouped by the horizon of their next step, highest priority first."""
@@ -59,6 +63,7 @@ class Result:
                               for d in self.dimensions]
         data["gaps"] = [g._asdict() | {"priority": _round(g.priority)} for g in self.gaps]
         data["roadmap"] = {h: [g.question for g in gaps] for h, gaps in self.roadmap().items()}
+        data["peers"] = self.peers.as_dict() if self.peers else None
         return data
 
 
@@ -201,8 +206,16 @@ def _check_known(rubric: Rubric, answers: AnswerSet) -> None:
         raise ValueError(f"unknown question {min(unknown)!r} for rubric {rubric.id!r}")
 
 
-def score(rubric: Rubric, answers: AnswerSet) -> Result:
-    """Score an answer set against a rubric; ValueError names any question it cannot score."""
+def _raise_table_stakes(gaps: list[Gap], stakes: frozenset[str], factor: float) -> list[Gap]:
+    return [g._replace(priority=g.priority * factor, table_stakes=True) if g.question in stakes else g
+            for g in gaps]
+
+
+def score(rubric: Rubric, answers: AnswerSet, peers: PeerDataset | None = None) -> Result:
+    """Score an answer set against a rubric, and compare it with survey peers when given.
+
+    ValueError names any question the rubric cannot score.
+    """
     _check_known(rubric, answers)
     plan = _plan(_Identity(rubric))
     factors = plan.question_factors(driver_factors(rubric, answers.drivers))
@@ -212,7 +225,9 @@ def score(rubric: Rubric, answers: AnswerSet) -> Result:
                              if d.score is not None])
     uncapped = stage_for(rubric, overall) if overall is not None else None
     stage = _capped(rubric, uncapped, tally.blockers) if uncapped else None
-    gaps = tally.gaps
+    comparison = compare(rubric, peers, answers) if peers is not None else None
+    gaps = tally.gaps if comparison is None else _raise_table_stakes(
+        tally.gaps, comparison.table_stakes, rubric.table_stakes.factor)
     evidence_gaps = tuple(g.question for g in gaps if g.evidence_gap)
     # A stable sort of gaps in rubric order: ties go to critical questions, then rubric order.
     gaps.sort(key=lambda g: (-g.priority, not g.critical))
@@ -221,5 +236,5 @@ def score(rubric: Rubric, answers: AnswerSet) -> Result:
         overall=overall, stage=stage, uncapped_stage=uncapped,
         capped_by=tuple(tally.blockers) if stage != uncapped else (),
         dimensions=dimensions, gaps=tuple(gaps), evidence_gaps=evidence_gaps,
-        unanswered=tuple(tally.unanswered),
+        unanswered=tuple(tally.unanswered), peers=comparison,
     )

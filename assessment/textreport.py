@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .benchmark import PeerComparison, Percentile
+from .peers import PeerDataset
 from .rubric import Rubric
 from .scoring import Result
 
@@ -45,7 +47,7 @@ def _roadmap(result: Result) -> list[str]:
             continue
         lines += ["", f"{HORIZON_NAMES[horizon]}:"]
         for gap in gaps:
-            flag = " [critical]" if gap.critical else ""
+            flag = (" [critical]" if gap.critical else "") + (" [table stakes]" if gap.table_stakes else "")
             lines.append(f"  - {gap.title} ({gap.question}, level {gap.current} -> {gap.target}, "
                          f"priority {gap.priority:g}){flag}")
             lines.append(f"    {gap.next_step}")
@@ -60,4 +62,57 @@ def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
         lines += ["", f"Evidence gaps (answered don't know): {', '.join(result.evidence_gaps)}"]
     if result.unanswered:
         lines += ["", f"Unanswered questions: {len(result.unanswered)} of {len(rubric.questions)}"]
+    if result.peers:
+        lines += _peer_lines(rubric, result.peers)
+    return "\n".join(lines)
+
+
+def ordinal(value: float) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 22nd ... for a rounded percentile."""
+    n = round(value)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _percentile(p: Percentile) -> str:
+    if p.value is None:
+        return p.note
+    practices = "practice" if p.items == 1 else "practices"
+    return (f"{ordinal(p.value)} percentile (band {ordinal(p.low)} to {ordinal(p.high)}; "
+            f"{p.items} linked {practices})")
+
+
+def _peer_lines(rubric: Rubric, peers: PeerComparison) -> list[str]:
+    lines = ["", f"Survey peers ({peers.dataset} {peers.dataset_version}), percentiles {peers.label}:",
+             f"  Overall: {_percentile(peers.overall)}"]
+    if peers.regional:
+        lines.append(f"  Region: {_percentile(peers.regional)}. {peers.regional.note}")
+    lines += [f"  {d.title}: {_percentile(peers.dimensions[d.id])}" for d in rubric.dimensions]
+    lines += ["", f"  {peers.region_note}"]
+    lines += [f"  - {i.title}: {i.sentence}" + (f" {i.note}" if i.note else "")
+              + (" Table stakes." if i.table_stakes else "") for i in peers.items]
+    lines += ["", "Drivers (your rating; share of respondents citing it):"]
+    lines += [f"  - {d.name}: {d.importance or 'not rated'}; "
+              + (f"{d.share:g}% (confidence {d.confidence})" if d.share is not None else "no survey figure")
+              for d in peers.drivers]
+    if peers.barriers:
+        lines += ["", "Barriers you marked (share of respondents reporting it), and mitigation:"]
+        for b in peers.barriers:
+            share = f"{b.share:g}% (confidence {b.confidence})" if b.share is not None else "not measured by the survey"
+            lines += [f"  - {b.name}: {share}", f"    {b.mitigation}"]
+    return lines
+
+
+def render_peers(dataset: PeerDataset) -> str:
+    """Every figure of a peer dataset, one line each, with confidence and sources."""
+    lines = [f"{dataset.title}", f"{dataset.publisher}, {dataset.date}; n = {dataset.respondents}; "
+             f"{dataset.licence}", ""]
+    for finding, figure in dataset.figures():
+        regions = ", ".join(f"{dataset.regions[r]} {p:g}%" for r, p in figure.region_pct.items())
+        overall = "unknown" if figure.overall_pct is None else f"{figure.overall_pct:g}%"
+        lines.append(f"{finding.id} | {finding.question} | {figure.option}: {overall}"
+                     + (f" ({regions})" if regions else "")
+                     + f" [{figure.confidence}; {', '.join(figure.sources)}]")
+    lines += ["", "Confidence: " + "; ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
+    lines += ["Sources:"] + [f"  {k}: {s.title}" + (f" <{s.url}>" if s.url else "") for k, s in dataset.sources.items()]
     return "\n".join(lines)

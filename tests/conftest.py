@@ -41,3 +41,24 @@ def write_rubric(tmp_path, rubric_data):
         return path
 
     return write
+
+
+@pytest.fixture
+def respondent_dataset(tmp_path):
+    """Write a respondent-level copy of the shipped dataset with the given CSV rows."""
+
+    def write(rows, header=None):
+        data = yaml.safe_load(PEERS_FILE.read_text(encoding="utf-8"))
+        data.update(kind="respondents", respondent_file="respondents.csv")
+        data.pop("respondents")
+        for finding in data["findings"]:
+            for option in finding["options"]:
+                option.pop("overall_pct")
+                option.pop("region_pct", None)
+        (tmp_path / "micro.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        header = header or ["respondent", "region", "approaches:Open source software", "approaches:Open data"]
+        lines = [",".join(header)] + [",".join(row) for row in rows]
+        (tmp_path / "respondents.csv").write_text("\n".join(lines) + "\n")
+        return tmp_path / "micro.yaml"
+
+    return write

@@ -55,7 +55,7 @@ def test_score_text_names_organization_index_stage_and_roadmap():
     result = run("score", EXAMPLES / "mid-enterprise.yaml")
     assert result.exit_code == 0
     assert "Nordwind Insurance Group (example)" in result.output
-    assert "Overall readiness: 44.9 / 100, stage Developing" in result.output
+    assert "Overall readiness: 45.3 / 100, stage Developing" in result.output
     assert "Now (within 3 months):" in result.output
 
 

@@ -1,0 +1,250 @@
+"""The survey-peer benchmark: where an organization stands among the report's respondents. Pure.
+
+Item comparisons, drivers and barriers come straight from the published figures. The percentile
+comes from a latent-trait model calibrated to them (``peermodel``) or, when the dataset holds
+respondent-level data, from the respondents themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from . import peermodel
+from .answers import SCORING_LEVEL, AnswerSet
+from .peers import PeerDataset
+from .rubric import Question, Rubric
+
+
+@dataclass(frozen=True)
+class ItemComparison:
+    question: str
+    dimension: str
+    title: str
+    finding: str
+    option: str
+    share: float | None
+    overall_share: float | None
+    region: str | None
+    regional: bool
+    confidence: str
+    from_level: int
+    level: int | None
+    status: str  # "does", "does_not", "not_applicable" or "unanswered"
+    sentence: str
+    note: str
+    table_stakes: bool
+
+
+@dataclass(frozen=True)
+class DriverComparison:
+    driver: str
+    name: str
+    importance: str | None
+    share: float | None
+    confidence: str | None
+
+
+@dataclass(frozen=True)
+class BarrierComparison:
+    barrier: str
+    name: str
+    share: float | None
+    confidence: str | None
+    mitigation: str
+
+
+@dataclass(frozen=True)
+class Percentile:
+    value: float | None
+    low: float | None
+    high: float | None
+    items: int
+    note: str
+
+
+@dataclass(frozen=True)
+class PeerComparison:
+    dataset: str
+    dataset_version: str
+    label: str
+    region: str | None
+    region_note: str
+    items: tuple[ItemComparison, ...]
+    drivers: tuple[DriverComparison, ...]
+    barriers: tuple[BarrierComparison, ...]
+    overall: Percentile
+    dimensions: dict[str, Percentile]
+    regional: Percentile | None
+    reference: dict[str, float | None]
+
+    @property
+    def table_stakes(self) -> frozenset[str]:
+        return frozenset(i.question for i in self.items if i.table_stakes)
+
+    def as_dict(self) -> dict:
+        """The JSON shape: ``items``, ``drivers``, ``barriers`` and ``percentile``."""
+        return {
+            "dataset": self.dataset, "dataset_version": self.dataset_version, "label": self.label,
+            "region": self.region, "region_note": self.region_note,
+            "items": [asdict(i) for i in self.items],
+            "drivers": [asdict(d) for d in self.drivers],
+            "barriers": [asdict(b) for b in self.barriers],
+            "percentile": {"label": self.label, "overall": asdict(self.overall),
+                           "dimensions": {k: asdict(v) for k, v in self.dimensions.items()},
+                           "regional": asdict(self.regional) if self.regional else None},
+            "reference": self.reference,
+        }
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _region_note(peers: PeerDataset, region: str | None) -> str:
+    if region is None:
+        return "No region given: compared with all respondents."
+    if region not in peers.regions:
+        return f"The survey publishes no figures for this region ({region}): compared with all respondents."
+    return (f"Compared with respondents in {peers.regions[region]} where the survey gives a regional "
+            "figure, and with all respondents elsewhere.")
+
+
+def _status(question: Question, answers: AnswerSet) -> tuple[int | None, str]:
+    answer = answers.answers.get(question.id)
+    if answer is None:
+        return None, "unanswered"
+    level = SCORING_LEVEL[answer.value]
+    if level is None:
+        return None, "not_applicable"
+    return level, "does" if level >= question.peer_link.from_level else "does_not"
+
+
+def _sentence(status: str, share: float | None, statement: str, regional: bool, region_name: str) -> str:
+    who = f"respondents in {region_name}" if regional else "respondents"
+    if share is None:
+        return f"The survey gives no figure for {who} who {statement}."
+    if status == "does":
+        return f"With the {_pct(share)} of {who} who {statement}."
+    if status == "does_not":
+        return f"Among the {_pct(round(100 - share, 1))} of {who} who do not yet {statement}."
+    return f"{_pct(share)} of {who} {statement}; not compared ({status.replace('_', ' ')})."
+
+
+def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: AnswerSet,
+          region: str | None) -> ItemComparison:
+    link = question.peer_link
+    figure = peers.figure(link.finding, link.option)
+    share, regional = figure.share(region)
+    level, status = _status(question, answers)
+    stakes = status == "does_not" and share is not None and share >= rubric.table_stakes.min_share
+    sentence = _sentence(status, share, figure.statement, regional, peers.regions.get(region, ""))
+    fallback = region in peers.regions and not regional
+    note = f"No figure for {peers.regions[region]}: compared with all respondents." if fallback else ""
+    return ItemComparison(question.id, rubric.dimension_id[question.id], question.title, link.finding,
+                          link.option, share, figure.overall_pct, region if regional else None, regional,
+                          figure.confidence, link.from_level, level, status, sentence, note, stakes)
+
+
+def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[DriverComparison, ...]:
+    rows = []
+    for driver in rubric.drivers:
+        figure = peers.figure(driver.peer_link.finding, driver.peer_link.option) if driver.peer_link else None
+        rows.append(DriverComparison(driver.id, driver.name, answers.drivers.get(driver.id),
+                                     figure.overall_pct if figure else None, figure.confidence if figure else None))
+    return tuple(rows)
+
+
+def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[BarrierComparison, ...]:
+    rows = []
+    for barrier in rubric.barriers:
+        if barrier.id not in answers.barriers:
+            continue
+        figure = peers.figure(barrier.peer_link.finding, barrier.peer_link.option) if barrier.peer_link else None
+        rows.append(BarrierComparison(barrier.id, barrier.name, figure.overall_pct if figure else None,
+                                      figure.confidence if figure else None, barrier.mitigation))
+    return tuple(rows)
+
+
+def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerComparison:
+    """Compare validated answers with the survey peers."""
+    region = answers.profile.get("region")
+    items = tuple(_item(rubric, peers, q, answers, region) for q in rubric.linked_questions)
+    scored = [i for i in items if i.level is not None and i.overall_share is not None]
+    percentiles = _percentiles(rubric, peers, scored, region)
+    return PeerComparison(peers.id, peers.version, peers.label, region, _region_note(peers, region), items,
+                          _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
+                          _reference(rubric, scored, items))
+
+
+# Percentiles --------------------------------------------------------------------------------
+
+NO_ITEMS = "No answered question of this scope is linked to a survey figure."
+NO_FIGURES = "The survey gives no figure for this dimension's practices: no percentile."
+
+
+def _modelled(items: list[ItemComparison], shares: dict[str, float], note: str) -> Percentile:
+    if not items:
+        return Percentile(None, None, None, 0, NO_ITEMS)
+    model_items = tuple(peermodel.Item(i.question, shares[i.question], i.from_level) for i in items)
+    value, low, high = peermodel.percentile_band(model_items, {i.question: i.level for i in items})
+    return Percentile(round(value, 1), round(low, 1), round(high, 1), len(items), note)
+
+
+def _empirical(peers: PeerDataset, items: list[ItemComparison], region: str | None, note: str) -> Percentile:
+    sample = peers.sample
+    rows = [row for row, r in zip(sample.rows, sample.regions, strict=True) if region is None or r == region]
+    if not items or not rows:
+        return Percentile(None, None, None, len(items), NO_ITEMS if not items else "No respondents in this region.")
+    own = sum(i.status == "does" for i in items) / len(items)
+    keys = [(i.finding, i.option) for i in items]
+    theirs = [sum(bool(row[k]) for k in keys) / len(keys) for row in rows]
+    below, ties = sum(t < own for t in theirs), sum(t == own for t in theirs)
+    n = len(theirs)
+    return Percentile(round(100 * (below + ties / 2) / n, 1), round(100 * below / n, 1),
+                      round(100 * (below + ties) / n, 1), len(items), note)
+
+
+def _percentile(peers: PeerDataset, items: list[ItemComparison], region: str | None, note: str) -> Percentile:
+    if peers.sample is not None:
+        return _empirical(peers, items, region, note)
+    figures = {i.question: peers.figure(i.finding, i.option) for i in items}
+    shares = {q: (f.share(region)[0] if region else f.overall_pct) for q, f in figures.items()}
+    return _modelled(items, shares, note)
+
+
+def _regional(peers: PeerDataset, items: list[ItemComparison], region: str | None) -> Percentile | None:
+    if region not in peers.regions:
+        return None
+    regional = sum(i.regional for i in items)
+    if peers.sample is None and not regional:
+        return None
+    note = (f"Respondents in {peers.regions[region]}: regional figures for {regional} of {len(items)} linked "
+            "practices, the overall figure for the rest." if peers.sample is None
+            else f"Respondents in {peers.regions[region]}.")
+    return _percentile(peers, items, region, note)
+
+
+def _percentiles(rubric: Rubric, peers: PeerDataset, items: list[ItemComparison], region: str | None):
+    overall = _percentile(peers, items, None, f"All respondents; {len(items)} linked practices.")
+    linked = {rubric.dimension_id[q.id] for q in rubric.linked_questions}
+    dimensions = {d.id: _percentile(peers, [i for i in items if i.dimension == d.id], None,
+                                    "All respondents; linked practices of this dimension.")
+                  if d.id in linked else Percentile(None, None, None, 0, NO_FIGURES)
+                  for d in rubric.dimensions}
+    return overall, dimensions, _regional(peers, items, region)
+
+
+def _reference(rubric: Rubric, items: list[ItemComparison], all_items) -> dict[str, float | None]:
+    """Per dimension, the modelled median peer's score on the dimension's linked questions."""
+    shares = {i.question: i.overall_share for i in all_items if i.overall_share is not None}
+    if not shares:
+        return {d.id: None for d in rubric.dimensions}
+    model = peermodel.model(tuple(peermodel.Item(i.question, i.overall_share, i.from_level)
+                                  for i in all_items if i.overall_share is not None), peermodel.CENTRAL)
+    reference = {}
+    for dimension in rubric.dimensions:
+        linked = [q for q in dimension.questions if q.id in shares]
+        total = sum(q.weight for q in linked)
+        reference[dimension.id] = (round(sum(model.expected_level(q.id) * 25 * q.weight for q in linked) / total, 1)
+                                   if linked else None)
+    return reference

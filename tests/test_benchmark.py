@@ -1,0 +1,192 @@
+"""The survey-peer benchmark: item comparisons, table stakes, and the modelled percentile."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assessment import peermodel
+from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet, load_answers
+from assessment.benchmark import compare
+from assessment.cli import cli
+from assessment.paths import EXAMPLES
+from assessment.peers import load_peers
+from assessment.scoring import score
+
+EXAMPLE_NAMES = ["early-public-agency", "mid-enterprise", "advanced-research-lab"]
+
+
+def _answers(rubric, level, region=None, **changes):
+    answers = {qid: Answer(level) for qid in rubric.questions}
+    answers.update({qid.replace("__", "."): Answer(v) for qid, v in changes.items()})
+    return AnswerSet(answers=answers, profile={"region": region} if region else {})
+
+
+def _item(comparison, question):
+    return next(i for i in comparison.items if i.question == question)
+
+
+# Calibration ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("region", [None, "us", "europe", "apac"])
+def test_calibration_reproduces_every_published_share_within_one_point(rubric, peers, region):
+    for assumptions in peermodel.VARIANTS:
+        items = []
+        for question in rubric.linked_questions:
+            figure = peers.figure(question.peer_link.finding, question.peer_link.option)
+            share = figure.share(region)[0] if region else figure.overall_pct
+            items.append(peermodel.Item(question.id, share, question.peer_link.from_level))
+        model = peermodel.model(tuple(items), assumptions)
+        for item in items:
+            assert model.modelled_share(item.key) == pytest.approx(item.share, abs=1.0), (item, assumptions)
+
+
+def test_central_assumptions_are_among_the_variants():
+    assert peermodel.CENTRAL in peermodel.VARIANTS
+
+
+# Item comparisons --------------------------------------------------------------------------------
+
+def test_item_comparison_says_where_the_organization_stands(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 3, open_stack__open_source=1))
+    oss = _item(comparison, "open_stack.open_source")
+    assert (oss.share, oss.status, oss.table_stakes) == (81, "does_not", True)
+    assert oss.sentence == ("Among the 19% of respondents who do not yet use open source software as a "
+                            "primary approach to sovereign AI.")
+    standards = _item(comparison, "open_stack.open_standards")
+    assert standards.status == "does" and standards.sentence.startswith("With the 65% of respondents who use")
+
+
+def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 2, region="europe"))
+    mandate = _item(comparison, "strategy.mandate")
+    assert (mandate.share, mandate.overall_share, mandate.regional) == (83, 79, True)
+    assert "respondents in Europe" in mandate.sentence and mandate.note == ""
+    oss = _item(comparison, "open_stack.open_source")
+    assert (oss.share, oss.regional) == (81, False)
+    assert oss.note == "No figure for Europe: compared with all respondents."
+    assert comparison.regional is not None and "regional figures for 2 of 15" in comparison.regional.note
+
+
+def test_region_without_survey_figures_says_so(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 2, region="mea"))
+    assert comparison.regional is None
+    assert "no figures for this region (mea)" in comparison.region_note
+    assert all(i.note == "" for i in comparison.items)
+
+
+def test_not_applicable_dont_know_and_unanswered_items(rubric, peers):
+    answers = _answers(rubric, 3, open_stack__open_source=NOT_APPLICABLE, open_stack__open_standards=DONT_KNOW)
+    del answers.answers["open_stack.custom_ai"]
+    comparison = compare(rubric, peers, answers)
+    assert _item(comparison, "open_stack.open_source").status == "not_applicable"
+    assert _item(comparison, "open_stack.open_standards").status == "does_not"
+    assert _item(comparison, "open_stack.custom_ai").status == "unanswered"
+    assert comparison.overall.items == len(rubric.linked_questions) - 2
+
+
+def test_table_stakes_raise_the_gap_priority(rubric, peers):
+    answers = _answers(rubric, 3, open_stack__open_source=1, governance__community_governance=1)
+    plain = {g.question: g for g in score(rubric, answers).gaps}
+    compared = {g.question: g for g in score(rubric, answers, peers).gaps}
+    oss, community = compared["open_stack.open_source"], compared["governance.community_governance"]
+    assert oss.table_stakes and oss.priority == plain["open_stack.open_source"].priority * 1.5
+    # 43% of peers prefer community-led governance: below the 60% line, so not table stakes.
+    assert not community.table_stakes and community.priority == plain["governance.community_governance"].priority
+
+
+def test_drivers_and_marked_barriers_beside_the_peers(rubric, peers):
+    answers = AnswerSet(answers={}, drivers={"data_control": "critical"},
+                        barriers=("data_quality", "compute_access"))
+    comparison = compare(rubric, peers, answers)
+    drivers = {d.driver: d for d in comparison.drivers}
+    assert (drivers["data_control"].importance, drivers["data_control"].share) == ("critical", 72)
+    assert drivers["cultural_alignment"].importance is None and drivers["cultural_alignment"].confidence == "C"
+    barriers = {b.barrier: b for b in comparison.barriers}
+    assert set(barriers) == {"data_quality", "compute_access"}
+    assert barriers["data_quality"].share == 44 and barriers["compute_access"].share is None
+    assert barriers["compute_access"].mitigation
+
+
+def test_dimensions_without_survey_figures_have_no_percentile(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 2))
+    assert comparison.dimensions["security"].value is None
+    assert "gives no figure" in comparison.dimensions["security"].note
+    assert comparison.reference["security"] is None and comparison.reference["open_stack"] is not None
+
+
+# The percentile ----------------------------------------------------------------------------------
+
+def test_percentile_is_labelled_and_banded(rubric, peers):
+    overall = compare(rubric, peers, _answers(rubric, 2)).overall
+    assert overall.low <= overall.value <= overall.high
+    assert 0 <= overall.low and overall.high <= 100
+
+
+LINKED_LEVELS = st.lists(st.integers(0, 4), min_size=15, max_size=15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(levels=LINKED_LEVELS, which=st.integers(0, 14))
+def test_endorsing_one_more_linked_practice_never_lowers_the_percentile(rubric, peers, levels, which):
+    linked = [q.id for q in rubric.linked_questions]
+    assert len(linked) == 15
+    if levels[which] == 4:
+        return
+    base = AnswerSet(answers={q: Answer(v) for q, v in zip(linked, levels, strict=True)})
+    raised = AnswerSet(answers=dict(base.answers, **{linked[which]: Answer(levels[which] + 1)}))
+    before, after = compare(rubric, peers, base), compare(rubric, peers, raised)
+    assert after.overall.value >= before.overall.value
+    dimension = rubric.dimension_id[linked[which]]
+    assert after.dimensions[dimension].value >= before.dimensions[dimension].value
+
+
+def test_examples_rank_early_mid_advanced_on_every_percentile(rubric, peers):
+    comparisons = [compare(rubric, peers, load_answers(EXAMPLES / f"{name}.yaml", rubric)) for name in EXAMPLE_NAMES]
+    early, mid, advanced = comparisons
+    assert early.overall.value < mid.overall.value < advanced.overall.value
+    assert early.regional.value < mid.regional.value < advanced.regional.value
+    for dimension, percentile in early.dimensions.items():
+        if percentile.value is None:
+            continue
+        values = [c.dimensions[dimension].value for c in comparisons]
+        assert values[0] < values[1] < values[2], dimension
+
+
+def test_empirical_percentile_with_respondent_data(rubric, respondent_dataset):
+    path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "1", "1"],
+                                          ["r3", "europe", "0", "0"], ["r4", "europe", "0", "1"]])
+    dataset = load_peers(path)
+    links = {"open_stack.open_source": 3, "data.open_data": 3}
+    answers = AnswerSet(answers={q: Answer(v) for q, v in links.items()}, profile={"region": "europe"})
+    comparison = compare(rubric, dataset, answers)
+    # r1..r4 endorse 1/2, 2/2, 0/2, 1/2 of the two items; the organization endorses both.
+    assert (comparison.overall.value, comparison.overall.low, comparison.overall.high) == (87.5, 75.0, 100.0)
+    assert comparison.label.startswith("empirical") and comparison.regional.value == 100.0
+
+
+# Command line ------------------------------------------------------------------------------------
+
+def test_score_with_peers_json_has_the_documented_keys():
+    result = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)["peers"]
+    assert set(data) >= {"items", "drivers", "barriers", "percentile"}
+    assert data["percentile"]["label"] == "modelled from published aggregates (n = 233)"
+    assert set(data["percentile"]["overall"]) == {"value", "low", "high", "items", "note"}
+
+
+def test_score_text_with_peers_labels_the_percentile():
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "early-public-agency.yaml"), "--peers"]).output
+    assert "percentiles modelled from published aggregates (n = 233)" in output
+    assert "Overall: 4th percentile (band 1st to 11th; 14 linked practices)" in output
+    assert "Table stakes." in output
+
+
+def test_broken_peer_data_on_the_command_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n")
+    result = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peer-data", str(bad)])
+    assert result.exit_code == 2 and "bad.yaml: version: is required" in result.output

@@ -1,0 +1,135 @@
+"""The peer dataset: faithful to the report's figures, validated, and pluggable."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from assessment.cli import cli
+from assessment.datafile import DataFileError
+from assessment.paths import RUBRIC_DIR
+from assessment.peers import load_peers
+
+# A copy of ../shared/report/figures.csv, the project's record of the report's published figures.
+REPORT_FIGURES = Path(__file__).parent / "data" / "report-figures.csv"
+PEERS_FILE = RUBRIC_DIR / "peers" / "lf-sovereign-ai-2025.yaml"
+
+
+def _number(cell: str) -> float | None:
+    return float(cell) if cell.strip() else None
+
+
+def test_every_report_figure_is_in_the_dataset_exactly(peers):
+    with REPORT_FIGURES.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert len(peers.figures()) == len(rows)
+    for row in rows:
+        figure = peers.figure(row["finding_id"], row["option"])
+        assert figure is not None, row
+        assert figure.overall_pct == _number(row["overall_pct"])
+        regions = {"us": row["us_pct"], "europe": row["europe_pct"], "apac": row["apac_pct"]}
+        assert figure.region_pct == {r: _number(v) for r, v in regions.items() if v.strip()}, row
+        assert figure.confidence == row["confidence"]
+        assert figure.sources == row["sources"].split(";")
+
+
+def test_dataset_carries_citation_licence_and_sample_size(peers):
+    assert peers.respondents == 233
+    assert "CC BY-ND 4.0" in peers.licence
+    assert "Gerosa" in peers.citation and peers.publisher.startswith("LF Research")
+    assert peers.label == "modelled from published aggregates (n = 233)"
+
+
+def test_a_blank_region_stays_unknown_not_zero(peers):
+    figure = peers.figure("approaches", "Open source software")
+    assert figure.region_pct == {}
+    assert figure.share("europe") == (81, False)
+
+
+def test_known_conflicts_are_recorded(peers):
+    assert peers.figure("collaboration.essential", "Essential").overall_pct == 93
+    assert "94%" in peers.figure("collaboration.essential", "Essential").note
+
+
+def _broken(tmp_path, edit):
+    data = yaml.safe_load(PEERS_FILE.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "peers.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _option(data, finding=0, option=0):
+    return data["findings"][finding]["options"][option]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: _option(d).update(overall_pct=120), "peers.yaml: findings[0].options[0].overall_pct: must be <= 100"),
+    (lambda d: _option(d)["region_pct"].update(mars=10),
+     "peers.yaml: findings[0].options[0].region_pct.mars: unknown region 'mars'"),
+    (lambda d: _option(d).update(sources=[]), "peers.yaml: findings[0].options[0].sources: list should have at least 1"),
+    (lambda d: _option(d).update(sources=["S99"]), "peers.yaml: findings[0].options[0].sources: unknown source 'S99'"),
+    (lambda d: _option(d).pop("confidence"), "peers.yaml: findings[0].options[0].confidence: is required"),
+    (lambda d: _option(d).update(confidence="D"), "peers.yaml: findings[0].options[0].confidence: input should be"),
+    (lambda d: d.pop("respondents"), "peers.yaml: respondents: is required for published aggregates"),
+    (lambda d: d["findings"].append(d["findings"][0]), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
+])
+def test_broken_peer_file_gets_file_path_and_problem(tmp_path, edit, message):
+    with pytest.raises(DataFileError) as error:
+        load_peers(_broken(tmp_path, edit))
+    assert message in str(error.value)
+
+
+def test_peers_validate_command(tmp_path):
+    ok = CliRunner().invoke(cli, ["peers", "validate", str(PEERS_FILE)])
+    assert ok.exit_code == 0 and "29 figures in 16 findings, n = 233" in ok.output
+    bad = CliRunner().invoke(cli, ["peers", "validate", str(_broken(tmp_path, lambda d: _option(d).update(overall_pct=-1)))])
+    assert bad.exit_code == 2 and "overall_pct: must be >= 0" in bad.output
+
+
+def test_peers_show_json_lists_every_figure_with_all_fields():
+    result = CliRunner().invoke(cli, ["peers", "show", "--format", "json"])
+    rows = json.loads(result.output)
+    assert len(rows) == 29
+    first = rows[0]
+    assert set(first) >= {"finding_id", "option", "overall_pct", "region_pct", "confidence", "source"}
+    assert first["region_pct"] == {"us": 86, "europe": 83, "apac": 79}
+    assert first["source"][0]["url"].startswith("https://")
+
+
+def test_peers_show_text_prints_confidence_and_sources():
+    output = CliRunner().invoke(cli, ["peers", "show"]).output
+    assert "approaches | Primary approaches for achieving sovereign AI | Open source software: 81% [A; S1, S2, S3]" in output
+    assert "S3: LF AI & Data press release" in output
+
+
+# Respondent-level data ------------------------------------------------------------------------
+
+def test_respondent_level_data_computes_shares_leaving_blanks_out(respondent_dataset):
+    path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "1", ""],
+                                          ["r3", "europe", "0", "1"], ["r4", "", "1", "1"]])
+    dataset = load_peers(path)
+    assert dataset.respondents == 4
+    assert dataset.label == "empirical, from respondent-level data (n = 4)"
+    oss = dataset.figure("approaches", "Open source software")
+    assert oss.overall_pct == 75.0 and oss.region_pct == {"europe": 50.0, "us": 100.0}
+    assert dataset.figure("approaches", "Open data").overall_pct == pytest.approx(66.7)
+    assert dataset.figure("drivers", "Data control").overall_pct is None
+
+
+def test_respondent_level_errors_name_line_and_column(respondent_dataset):
+    path = respondent_dataset([["r1", "mars", "yes", "0"]])
+    with pytest.raises(DataFileError) as error:
+        load_peers(path)
+    text = str(error.value)
+    assert "respondents.csv: line 2.region: unknown region 'mars'" in text
+    assert "respondents.csv: line 2.approaches:Open source software: must be 1, 0 or blank, not 'yes'" in text
+
+
+def test_respondent_level_unknown_column(respondent_dataset):
+    path = respondent_dataset([["r1", "1"]], header=["respondent", "approaches:Blockchain"])
+    with pytest.raises(DataFileError, match="unknown column 'approaches:Blockchain'"):
+        load_peers(path)
