@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -76,6 +77,14 @@ def _dataset(rubric_path: Path, peer_path: Path | None) -> PeerDataset:
     return _load(load_peers, peer_path)
 
 
+def _rubric_and_peers(rubric_path: Path, peer_path: Path | None, want_peers: bool):
+    """The rubric, validated against the peer dataset it will be compared with (if any)."""
+    if not want_peers:
+        return _load(load_rubric, rubric_path), None
+    dataset = _dataset(rubric_path, peer_path)
+    return _load(load_rubric, rubric_path, dataset), dataset
+
+
 @cli.command("score")
 @click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
 @rubric_option
@@ -84,8 +93,7 @@ def _dataset(rubric_path: Path, peer_path: Path | None) -> PeerDataset:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def score_command(answers_path: Path, rubric_path: Path, with_peers: bool, peer_path: Path | None, fmt: str):
     """Score an answers file without a server or database."""
-    dataset = _dataset(rubric_path, peer_path) if with_peers or peer_path else None
-    r = _load(load_rubric, rubric_path, dataset)
+    r, dataset = _rubric_and_peers(rubric_path, peer_path, with_peers or peer_path is not None)
     answers = _load(load_answers, answers_path, r)
     result = score(r, answers, dataset)
     if fmt == "json":
@@ -125,6 +133,29 @@ def peers_validate(path: Path):
     dataset = _load(load_peers, path)
     click.echo(f"OK {dataset.id} {dataset.version}: {len(dataset.figures())} figures in "
                f"{len(dataset.findings)} findings, n = {dataset.respondents} ({dataset.kind})")
+
+
+@cli.command("report")
+@click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the PDF.")
+@rubric_option
+@peer_data_option
+@click.option("--no-peers", is_flag=True, help="Leave out the survey-peer comparison.")
+def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_path: Path | None, no_peers: bool):
+    """Write the PDF report for an answers file, without a server or database.
+
+    The report's date is SOURCE_DATE_EPOCH when set, so that the same answers give the same PDF.
+    """
+    from .pdf import render_pdf
+    from .report import Report, report_date
+
+    rubric, dataset = _rubric_and_peers(rubric_path, peer_path, not no_peers)
+    answers = _load(load_answers, answers_path, rubric)
+    report = Report(rubric, answers, score(rubric, answers, dataset), dataset,
+                    report_date(os.environ.get("SOURCE_DATE_EPOCH")))
+    output.write_bytes(render_pdf(report))
+    click.echo(f"Wrote {output} ({output.stat().st_size // 1024} KiB)")
 
 
 @cli.command("serve")

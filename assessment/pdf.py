@@ -1,0 +1,62 @@
+"""Rendering a report to PDF with WeasyPrint, fetching nothing beyond the app's own assets."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .paths import ROOT, TEMPLATES
+from .report import Report
+
+STATIC = ROOT / "assessment" / "web" / "static"
+# A host that cannot resolve (.invalid is reserved): relative URLs in the report join onto it, and
+# the fetcher serves them from the static folder without any network access.
+ASSET_BASE = "https://assets.sovready.invalid/"
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
+
+
+class RefusedURL(ValueError):
+    """A URL the report renderer will not fetch."""
+
+
+class AssetFetcher(URLFetcher):
+    """Serves the app's static files and data: URLs; refuses files, networks and redirects."""
+
+    def __init__(self):
+        super().__init__(timeout=1, allowed_protocols={"data", "https"}, allow_redirects=False)
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        return URLFetcherResponse(url, asset_path(url).read_bytes(),
+                                  {"Content-Type": mimetypes.guess_type(url)[0] or "application/octet-stream"})
+
+
+def asset_path(url: str) -> Path:
+    """The static file a URL names, or RefusedURL for anything outside the static folder."""
+    if not url.startswith(ASSET_BASE):
+        raise RefusedURL(f"refused to fetch {url!r}: only the app's own assets are served")
+    path = (STATIC / url.removeprefix(ASSET_BASE).split("?")[0].split("#")[0]).resolve()
+    if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
+        raise RefusedURL(f"refused to fetch {url!r}: no such asset")
+    return path
+
+
+def environment() -> Environment:
+    """The Jinja environment for reports, autoescaping everything the organization typed."""
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(report: Report) -> str:
+    return environment().get_template("report/report.html").render(report=report)
+
+
+def render_pdf(report: Report) -> bytes:
+    """The report as PDF bytes (tagged PDF/UA-1, metadata from the HTML head)."""
+    html = HTML(string=render_html(report), base_url=ASSET_BASE, url_fetcher=AssetFetcher())
+    return html.write_pdf(**PDF_OPTIONS)

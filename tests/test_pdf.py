@@ -1,0 +1,128 @@
+"""The PDF report: parsed back, metadata, reproducible, and safe against hostile input."""
+
+import io
+import logging
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from assessment.answers import Answer, AnswerSet, load_answers
+from assessment.cli import cli
+from assessment.paths import EXAMPLES
+from assessment.pdf import ASSET_BASE, AssetFetcher, RefusedURL, render_pdf
+from assessment.report import Report, report_date
+from assessment.scoring import score
+
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture
+def weasyprint_warnings(caplog):
+    """Fail the test on any WeasyPrint warning (a refused fetch, a CSS problem, a missing font)."""
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    yield caplog
+    problems = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
+    assert problems == []
+
+
+def _report(rubric, peers, answers):
+    return Report(rubric, answers, score(rubric, answers, peers), peers, report_date(EPOCH))
+
+
+def _text(pdf: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture(scope="module")
+def mid_pdf(rubric, peers):
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    report = _report(rubric, peers, answers)
+    return report, render_pdf(report)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_pdf_names_organization_index_dimensions_and_top_gaps(mid_pdf, weasyprint_warnings):
+    report, pdf = mid_pdf
+    reader, text = _text(pdf)
+    flat = _squash(text)
+    assert "Nordwind Insurance Group (example)" in flat
+    assert "45.3" in flat and "Developing" in flat
+    for dimension in report.rubric.dimensions:
+        assert dimension.title in flat, dimension.title
+    for gap in report.urgent():
+        assert _squash(gap.title) in flat, gap.title
+    assert "modelled from published aggregates (n = 233)" in flat
+    assert 15 <= len(reader.pages) <= 40
+
+
+def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
+    _, pdf = mid_pdf
+    reader = PdfReader(io.BytesIO(pdf))
+    meta = reader.metadata
+    assert meta.title == "Sovereign AI readiness report: Nordwind Insurance Group (example)"
+    assert meta.author == "sovready"
+    assert meta.subject.startswith("Sovereign AI readiness of Nordwind")
+    assert meta.creation_date.isoformat().startswith("2026-01-01")
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert "Executive summary" in titles and "Appendix: every answer" in titles
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for accessibility
+
+
+def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):
+    report, pdf = mid_pdf
+    assert render_pdf(report) == pdf
+
+
+HOSTILE = ('<link rel="attachment" href="file:///etc/passwd"><img src="file:///etc/hostname">'
+           '<img src="https://example.com/tracker.png"><style>@import url(https://example.com/x.css)</style>')
+
+
+def test_hostile_markup_in_names_and_notes_is_printed_as_text(rubric, peers, weasyprint_warnings, monkeypatch):
+    fetched = []
+    original = AssetFetcher.fetch
+    monkeypatch.setattr(AssetFetcher, "fetch", lambda self, url, headers=None: fetched.append(url) or original(self, url, headers))
+    answers = AnswerSet(answers={"data.residency": Answer(2, note=HOSTILE, basis="evidenced")},
+                        organization=f"Evil Corp {HOSTILE}")
+    pdf = render_pdf(_report(rubric, peers, answers))
+    reader, text = _text(pdf)
+    no_space = "".join(text.split())
+    assert "".join(HOSTILE.split()) in no_space  # printed verbatim, on the cover and as the note
+    assert "root:" not in text
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
+    assert all(url.startswith(ASSET_BASE) for url in fetched), fetched
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "https://example.com/x.png", "http://assets.sovready.invalid/report.css",
+    f"{ASSET_BASE}../../pyproject.toml", f"{ASSET_BASE}fonts/../../../../etc/passwd", f"{ASSET_BASE}nothing.css",
+    "ftp://example.com/x",
+])
+def test_fetcher_refuses_everything_but_the_apps_assets(url):
+    with pytest.raises((RefusedURL, ValueError)):
+        AssetFetcher().fetch(url)
+
+
+def test_fetcher_serves_assets_and_data_urls():
+    assert AssetFetcher().fetch(f"{ASSET_BASE}report.css").read().startswith(b"/*")
+    assert AssetFetcher().fetch("data:text/plain,hello").read() == b"hello"
+
+
+def test_report_command_writes_a_pdf(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "report.pdf"
+    result = CliRunner().invoke(cli, ["report", str(EXAMPLES / "early-public-agency.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    _, text = _text(out.read_bytes())
+    assert "Regional Benefits Agency (example)" in _squash(text)
+    assert "01 January 2026" in _squash(text)
+
+
+def test_report_command_refuses_bad_answers_plainly(tmp_path):
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2 and "none.yaml: no such file" in result.output
+    assert not (tmp_path / "x.pdf").exists()
