@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check-system bench clean
+.PHONY: run test check-system bench report-png clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,17 @@ test: check-system $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/scoring.py
+
+# Render the example reports to PNG pages in out/ (needs pdftoppm from poppler-utils).
+report-png: check-system $(STAMP)
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm is missing: sudo apt-get install poppler-utils"; exit 1; }
+	@mkdir -p out
+	@for example in examples/*.yaml; do \
+		name=$$(basename $$example .yaml); \
+		$(BIN)/sovready report $$example -o out/$$name.pdf && \
+		pdftoppm -r 60 -png out/$$name.pdf out/$$name; \
+	done
+	@echo "PNG pages are in out/"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
