@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import mimetypes
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .paths import ROOT, TEMPLATES
@@ -56,7 +58,15 @@ def render_html(report: Report) -> str:
     return environment().get_template("report/report.html").render(report=report)
 
 
+@lru_cache(maxsize=1)
+def stylesheet() -> tuple[CSS, FontConfiguration]:
+    """The print stylesheet and its fonts, parsed once per process (a warm worker reuses them)."""
+    fonts = FontConfiguration()
+    return CSS(url=ASSET_BASE + "report.css", url_fetcher=AssetFetcher(), font_config=fonts), fonts
+
+
 def render_pdf(report: Report) -> bytes:
     """The report as PDF bytes (tagged PDF/UA-1, metadata from the HTML head)."""
+    css, fonts = stylesheet()
     html = HTML(string=render_html(report), base_url=ASSET_BASE, url_fetcher=AssetFetcher())
-    return html.write_pdf(**PDF_OPTIONS)
+    return html.write_pdf(stylesheets=[css], font_config=fonts, **PDF_OPTIONS)

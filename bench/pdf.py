@@ -1,0 +1,107 @@
+"""PDF rendering: WeasyPrint against headless Chromium on the same HTML, and throughput.
+
+Measured side by side in one run on the mid-maturity example:
+- median WeasyPrint render in a warm process (the background worker's situation);
+- median Chromium render of the same HTML, warm (one browser and page reused, through
+  Playwright driving Debian's /usr/bin/chromium), and the ratio of the two;
+- PDFs per minute with two worker processes rendering different reports.
+
+    .venv/bin/python bench/pdf.py [RUNS]
+
+Targets on a 2-core machine: median under 1.0 s, WeasyPrint at most twice Chromium's time,
+at least 100 PDFs per minute with two workers.
+"""
+
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from assessment.answers import load_answers
+from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.pdf import ASSET_BASE, STATIC, render_html, render_pdf
+from assessment.peers import load_peers
+from assessment.report import Report, report_date
+from assessment.rubric import load_rubric, peers_path
+from assessment.scoring import score
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def mid_report() -> Report:
+    rubric = load_rubric(DEFAULT_RUBRIC)
+    peers = load_peers(peers_path(DEFAULT_RUBRIC, rubric.peers))
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    return Report(rubric, answers, score(rubric, answers, peers), peers, report_date("1767225600"))
+
+
+def timed(fn, runs: int) -> list[float]:
+    fn()  # warm up: fonts, templates, calibrations
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def chromium_times(html: str, runs: int) -> list[float] | None:
+    if not Path(CHROMIUM).exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        # Serve the report's assets the same way WeasyPrint's fetcher does, never the network.
+        page.route(f"{ASSET_BASE}**", lambda route: route.fulfill(
+            path=str(STATIC / route.request.url.removeprefix(ASSET_BASE))))
+        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(ASSET_BASE)
+                   else route.fallback())
+
+        def render():
+            page.set_content(html.replace("</head>", f'<link rel="stylesheet" href="{ASSET_BASE}report.css"></head>'))
+            page.pdf(format="A4", print_background=True)
+
+        times = timed(render, runs)
+        browser.close()
+    return times
+
+
+def _worker(count: int) -> None:
+    report = mid_report()
+    for _ in range(count):
+        render_pdf(report)
+
+
+def pdfs_per_minute(workers: int, per_worker: int) -> float:
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_worker, args=(per_worker,)) for _ in range(workers)]
+    start = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return workers * per_worker / (time.perf_counter() - start) * 60
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    report = mid_report()
+    weasy = statistics.median(timed(lambda: render_pdf(report), runs))
+    print(f"WeasyPrint, warm, mid-maturity example: median {weasy:.3f} s over {runs} runs (target < 1.0 s)")
+    chromium = chromium_times(render_html(report), runs)
+    if chromium is None:
+        print(f"Chromium: {CHROMIUM} not installed, comparison skipped")
+    else:
+        median = statistics.median(chromium)
+        print(f"Chromium, warm, same HTML: median {median:.3f} s")
+        print(f"ratio WeasyPrint / Chromium: {weasy / median:.2f} (target <= 2)")
+    print(f"PDFs per minute with two workers: {pdfs_per_minute(2, max(3, runs)):.0f} (target >= 100)")
+
+
+if __name__ == "__main__":
+    main()
