@@ -41,18 +41,32 @@ def has_users(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
 
-def create_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool = False) -> int:
-    """Add a user; ValueError if the password is too short or the email is taken."""
+def _insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
+    if get_user_by_email(db, email):
+        raise ValueError("An account with this email address already exists.")
+    return db.execute(
+        "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
+        [email.strip(), name.strip(), generate_password_hash(password, method="scrypt"), int(is_admin), now()],
+    ).lastrowid
+
+
+def create_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool = False) -> int:
+    """Add a user; ValueError if the password is too short or the email is taken."""
     with write_transaction(db):
-        if get_user_by_email(db, email):
-            raise ValueError("An account with this email address already exists.")
-        cursor = db.execute(
-            "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
-            [email.strip(), name.strip(), generate_password_hash(password, method="scrypt"), int(is_admin), now()])
-    return cursor.lastrowid
+        return _insert_user(db, email, name, password, is_admin)
+
+
+def create_first_admin(db: sqlite_utils.Database, email: str, name: str, password: str,
+                       workspace: str) -> tuple[int, int]:
+    """The first account, an administrator, with its workspace; ValueError once any account exists."""
+    with write_transaction(db):
+        if has_users(db):
+            raise ValueError("The first account already exists.")
+        user_id = _insert_user(db, email, name, password, True)
+        return user_id, _insert_workspace(db, workspace, user_id)
 
 
 def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
@@ -122,13 +136,17 @@ def end_session(db: sqlite_utils.Database, token: str) -> None:
 
 # Workspaces and memberships ----------------------------------------------------------------
 
+def _insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
+    cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
+    workspace_id = cursor.lastrowid
+    db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')", [workspace_id, owner_id])
+    return workspace_id
+
+
 def create_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
     """A new workspace with its creator as owner."""
     with write_transaction(db):
-        cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
-        db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')",
-                   [cursor.lastrowid, owner_id])
-    return cursor.lastrowid
+        return _insert_workspace(db, name, owner_id)
 
 
 def workspaces_for(db: sqlite_utils.Database, user_id: int) -> list[dict]:
@@ -213,18 +231,33 @@ def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
                          [workspace_id, now()]))
 
 
-def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
-    """Use an invite once: the user joins (or keeps a stronger role); returns the workspace id."""
-    with write_transaction(db):
-        invite = open_invite(db, token)
-        if invite is None:
-            raise ValueError("This invitation has expired or has already been used.")
-        db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [now(), user_id, invite["id"]])
-        db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, ?) "
-                   "ON CONFLICT DO UPDATE SET role = excluded.role "
-                   "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
-                   [invite["workspace_id"], user_id, invite["role"]])
+def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+    invite = open_invite(db, token)
+    if invite is None:
+        raise ValueError("This invitation has expired or has already been used.")
+    db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [now(), user_id, invite["id"]])
+    # A member keeps the stronger of their current role and the invited one.
+    db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, ?) "
+               "ON CONFLICT DO UPDATE SET role = excluded.role "
+               "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
+               [invite["workspace_id"], user_id, invite["role"]])
     return invite["workspace_id"]
+
+
+def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+    """Use an invite once: the user joins its workspace; returns the workspace id."""
+    with write_transaction(db):
+        return _use_invite(db, token, user_id)
+
+
+def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name: str,
+                         password: str) -> tuple[int, int]:
+    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
+    with write_transaction(db):
+        if open_invite(db, token) is None:
+            raise ValueError("This invitation has expired or has already been used.")
+        user_id = _insert_user(db, email, name, password, False)
+        return user_id, _use_invite(db, token, user_id)
 
 
 def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int) -> None:

@@ -140,6 +140,13 @@ def assessments_in(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
         "WHERE workspace_id = ? ORDER BY updated_at DESC, title", [OVERALL, workspace_id]))
 
 
+def progress(db: sqlite_utils.Database, assessment_id: str) -> tuple[int, int]:
+    """(answered, total) questions, from the scores row refreshed on every save."""
+    row = db.execute("SELECT answered, total FROM scores WHERE assessment_id = ? AND dimension = ?",
+                     [assessment_id, OVERALL]).fetchone()
+    return tuple(row) if row else (0, 0)
+
+
 def delete_assessment(db: sqlite_utils.Database, assessment_id: str) -> None:
     """Delete an assessment with its answers and scores; later rounds keep theirs."""
     with write_transaction(db):
