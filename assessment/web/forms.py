@@ -10,6 +10,7 @@ from wtforms import (
     FormField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,7 +26,7 @@ from ..rubric import LEVELS, Dimension, Question, Rubric
 NOTE_MAX = 2000
 NAME_MAX = 200
 BASIS_LABELS = {"self_assessed": "Self-assessed", "evidenced": "Backed by evidence"}
-ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 def _new_password(form, field):
@@ -104,8 +105,8 @@ def about_form(rubric: Rubric) -> type[FlaskForm]:
         "organization": StringField("Organization name", validators=[Length(max=NAME_MAX)]),
     }
     for item in rubric.profile:
-        fields[item.id] = SelectField(item.label, description=item.help, validators=[Optional()],
-                                      choices=[("", "Not specified")] + [(o.id, o.label) for o in item.options])
+        choices = [SelectChoice("", "Not specified")] + [SelectChoice(o.id, o.label) for o in item.options]
+        fields[item.id] = SelectField(item.label, description=item.help, validators=[Optional()], choices=choices)
     fields["opt_in_benchmark"] = BooleanField(
         "Include this assessment, without its name, in peer comparisons within this installation")
     return type("AboutForm", (FlaskForm,), fields)
@@ -113,7 +114,7 @@ def about_form(rubric: Rubric) -> type[FlaskForm]:
 
 def drivers_form(rubric: Rubric) -> type[FlaskForm]:
     """One importance choice per driver of the rubric."""
-    choices = [(i.id, i.label) for i in rubric.importance]
+    choices = [SelectChoice(i.id, i.label) for i in rubric.importance]
     fields = {d.id: RadioField(d.name, description=d.description, choices=choices,
                                default=rubric.default_importance, validators=[InputRequired()])
               for d in rubric.drivers}
@@ -122,7 +123,8 @@ def drivers_form(rubric: Rubric) -> type[FlaskForm]:
 
 def barriers_form(rubric: Rubric) -> type[FlaskForm]:
     """Checkboxes of the rubric's barriers."""
-    field = SelectMultipleField("Barriers your organization faces", choices=[(b.id, b.name) for b in rubric.barriers],
+    choices = [SelectChoice(b.id, b.name) for b in rubric.barriers]
+    field = SelectMultipleField("Barriers your organization faces", choices=choices,
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     return type("BarriersForm", (FlaskForm,), {"barriers": field})
 
@@ -138,16 +140,16 @@ def error_items(form) -> list[tuple[str, str, str]]:
     return items
 
 
-def level_choices(question: Question) -> list[tuple[str, str]]:
+def level_choices(question: Question) -> list[SelectChoice]:
     """Every answer a question takes: its five level descriptions, then not applicable and don't know."""
-    return ([(str(level), f"{level}: {question.levels[level]}") for level in LEVELS]
-            + [(NOT_APPLICABLE, "Not applicable"), (DONT_KNOW, "Don't know")])
+    return ([SelectChoice(str(level), f"{level}: {question.levels[level]}") for level in LEVELS]
+            + [SelectChoice(NOT_APPLICABLE, "Not applicable"), SelectChoice(DONT_KNOW, "Don't know")])
 
 
 class _AnswerForm(Form):
     """One question's answer; ``_answer_form`` adds its ``value`` field with the question's levels."""
 
-    basis = RadioField("Basis", choices=[(b, BASIS_LABELS[b]) for b in BASES], default="self_assessed",
+    basis = RadioField("Basis", choices=[SelectChoice(b, BASIS_LABELS[b]) for b in BASES], default="self_assessed",
                        validators=[Optional()])
     note = TextAreaField("Evidence note (optional)", validators=[Length(max=NOTE_MAX)],
                          description=f"What supports this answer: documents, systems, owners "

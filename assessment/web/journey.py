@@ -10,6 +10,7 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from .. import records
 from ..answers import Answer, normalize_value
@@ -59,8 +60,8 @@ def _page(template: str, assessment, workspace, rubric: Rubric, key: str, **cont
                            can_write=workspace["role"] != "viewer", **context)
 
 
-def _rubric_choices() -> list[tuple[str, str]]:
-    return [(f"{r['id']}@{r['version']}", f"{r['id']} {r['version']}") for r in list_rubrics(get_db())]
+def _rubric_choices() -> list[SelectChoice]:
+    return [SelectChoice(f"{r['id']}@{r['version']}", f"{r['id']} {r['version']}") for r in list_rubrics(get_db())]
 
 
 @bp.route("/w/<int:workspace_id>/assessments/new", methods=["GET", "POST"])

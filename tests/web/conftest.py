@@ -2,12 +2,13 @@
 
 import re
 import secrets
+import sqlite3
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from assessment import accounts, records
+from assessment import accounts, records, storage
 from assessment.answers import load_answers
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
@@ -60,9 +61,7 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def people(app, db):
-    """An administrator owning workspace 1 with an editor and a viewer; an outsider owning workspace 2."""
+def _create_people(db) -> dict:
     owner, workspace = accounts.create_first_admin(db, OWNER, "Olga Owner", PASSWORD, "Acme Public Agency")
     ids = {"owner": owner, "workspace": workspace}
     for role, email in (("editor", EDITOR), ("viewer", VIEWER)):
@@ -70,6 +69,26 @@ def people(app, db):
         ids[role], _ = accounts.register_with_invite(db, token, email, role.capitalize(), PASSWORD)
     ids["outsider"] = accounts.create_user(db, OUTSIDER, "Oscar Outsider", PASSWORD)
     ids["other_workspace"] = accounts.create_workspace(db, "Other Org", ids["outsider"])
+    return ids
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory):
+    """The people of the web tests, created once: hashing their passwords is the slow part."""
+    app = create_app({"TESTING": True}, instance_path=tmp_path_factory.mktemp("seed"))
+    db = storage.connect(app.config["DATABASE"])
+    ids = _create_people(db)
+    db.close()
+    return app.config["DATABASE"], ids
+
+
+@pytest.fixture
+def people(db, seed):
+    """An administrator owning workspace 1 with an editor and a viewer; an outsider owning workspace 2."""
+    path, ids = seed
+    source = sqlite3.connect(path)
+    source.backup(db.conn)  # into the test's own database file, which every connection then sees
+    source.close()
     return ids
 
 
