@@ -72,7 +72,8 @@ def new(workspace_id: int):
     if form.validate_on_submit():
         rubric = stored_rubric(get_db(), *form.rubric.data.split("@"))
         assessment_id = records.create_assessment(get_db(), workspace_id, rubric, form.title.data,
-                                                  organization=form.organization.data, created_by=g.user["id"])
+                                                  organization=form.organization.data or "",
+                                                  created_by=g.user["id"])
         return redirect(url_for("journey.about", assessment_id=assessment_id))
     return render_template("journey/new.html", form=form, workspace=workspace)
 
@@ -86,7 +87,7 @@ def about(assessment_id: str):
         if form.validate():
             profile = {f.id: form[f.id].data for f in rubric.profile if form[f.id].data}
             records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
-                                      organization=form.organization.data, profile=profile,
+                                      organization=form.organization.data or "", profile=profile,
                                       opt_in_benchmark=form.opt_in_benchmark.data)
             return _advance(assessment_id, rubric, "about")
     else:
