@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     for module in (security, errors, charts, auth):
         module.init_app(app)
     # For the error summary atop each form, and pairing rubric items with their form fields.
-    app.jinja_env.globals.update(error_items=forms.error_items, zip=zip)
+    app.jinja_env.globals.update(error_items=forms.error_items, aria_attributes=forms.aria_attributes, zip=zip)
     for module in (home, auth, workspaces, journey, transfer, admin):
         app.register_blueprint(module.bp)
     return app

@@ -140,6 +140,14 @@ def error_items(form) -> list[tuple[str, str, str]]:
     return items
 
 
+def aria_attributes(field) -> dict[str, str]:
+    """ARIA attributes tying a field to its help text and errors (rendered by _forms.html)."""
+    described = [f"{field.id}-help"] if field.description else []
+    described += [f"{field.id}-errors"] if field.errors else []
+    attributes = {"aria_describedby": " ".join(described)} if described else {}
+    return attributes | ({"aria_invalid": "true"} if field.errors else {})
+
+
 def level_choices(question: Question) -> list[SelectChoice]:
     """Every answer a question takes: its five level descriptions, then not applicable and don't know."""
     return ([SelectChoice(str(level), f"{level}: {question.levels[level]}") for level in LEVELS]
