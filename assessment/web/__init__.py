@@ -40,7 +40,8 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     hours = app.config["SESSION_HOURS"]
     # The CSRF token lives as long as the session: a long dimension page never expires mid-form.
     app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(hours * 3600),
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      # The server-side session has a fixed end, so the cookie need not be re-sent each time.
+                      SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=bool(app.config["HTTPS"]))
 
 
