@@ -27,8 +27,11 @@ def _needs_setup() -> bool:
 
 
 def _load_user():
-    g.user = accounts.session_user(get_db(), session.get("sid")) if request.endpoint != "static" else None
-    if request.endpoint in ("static", "home.health", "auth.setup"):
+    g.user = None
+    if request.endpoint in ("static", "home.health"):  # no database work for these
+        return None
+    g.user = accounts.session_user(get_db(), session.get("sid"))
+    if request.endpoint == "auth.setup":
         return None
     if _needs_setup():
         return redirect(url_for("auth.setup"))

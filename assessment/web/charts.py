@@ -1,6 +1,7 @@
 """Geometry for the SVG chart templates in templates/charts/ (rendered on the server)."""
 
 import math
+import textwrap
 
 from flask import Flask
 
@@ -31,6 +32,11 @@ def anchor(index: int, count: int) -> str:
     return "middle" if abs(x - RADAR_CENTER) < 1 else ("start" if x > RADAR_CENTER else "end")
 
 
+def label_lines(text: str, width: int = 18) -> list[str]:
+    """A chart label broken into short lines (SVG text does not wrap by itself)."""
+    return textwrap.wrap(text, width) or [""]
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                                 radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)
+                                 label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)

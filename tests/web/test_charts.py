@@ -21,7 +21,7 @@ def test_radar_has_a_title_an_axis_per_dimension_and_no_peer_series_by_default(c
     svg = str(charts[0].radar(DIMENSIONS))
     assert 'role="img"' in svg and "<title id=\"radar-title\">Readiness by dimension</title>" in svg
     assert svg.count("<line ") == len(DIMENSIONS) and 'class="peer"' not in svg
-    assert all(f">Dimension {i}</text>" in svg for i in range(len(DIMENSIONS)))
+    assert all(f">Dimension {i}</tspan>" in svg for i in range(len(DIMENSIONS)))
 
 
 def test_radar_draws_the_peer_reference_as_a_second_series(charts):
