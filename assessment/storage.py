@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +16,8 @@ from sqlite_utils.migrations import Migrations
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("sovready")
+_writers: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
+_writers_lock = threading.Lock()
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -32,13 +37,45 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     A plain BEGIN (what ``db.atomic()`` issues) that reads and then writes can fail with
     SQLITE_BUSY under concurrent writers whatever the busy timeout; BEGIN IMMEDIATE waits.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+    with _writer_queue(db):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+
+@contextmanager
+def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
+    """Wait for the write lock in a queue that wakes the next writer as soon as it is free.
+
+    SQLite's busy handler sleeps in growing steps (up to 100 ms) before it retries, which made
+    the slowest answer submissions under load wait hundreds of milliseconds (bench/web.py).
+    Threads queue on a lock, processes on flock() of a file beside the database; both wake
+    the next writer at once. An in-memory database needs neither.
+    """
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        yield
+        return
+    key = (os.getpid(), path)  # a forked worker opens its own file, or flock would not exclude
+    with _writers_lock:
+        if key not in _writers:
+            _writers[key] = (threading.Lock(), os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600))
+    lock, fd = _writers[key]
+    with lock:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def now() -> str:
+    """The current time as stored in every table: UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @migrations(name="001_rubrics")
@@ -47,6 +84,103 @@ def _create_rubrics(db: sqlite_utils.Database) -> None:
         {"id": str, "version": str, "sha256": str, "source": str, "added_at": str},
         pk=("id", "version"),
     )
+
+
+@migrations(name="002_accounts")
+def _create_accounts(db: sqlite_utils.Database) -> None:
+    # Raw SQL for what sqlite-utils' create() cannot say: CHECK constraints and ON DELETE rules.
+    for statement in ACCOUNTS_SCHEMA:
+        db.execute(statement)
+
+
+@migrations(name="003_assessments")
+def _create_assessments(db: sqlite_utils.Database) -> None:
+    for statement in ASSESSMENTS_SCHEMA:
+        db.execute(statement)
+
+
+ACCOUNTS_SCHEMA = (
+    """CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL)""",
+    # Only a hash of each session token is stored: a copy of the database opens no session.
+    """CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL)""",
+    "CREATE INDEX sessions_user ON sessions(user_id)",
+    """CREATE TABLE workspaces (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE memberships (
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        PRIMARY KEY (workspace_id, user_id))""",
+    "CREATE INDEX memberships_user ON memberships(user_id)",
+    """CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        used_at TEXT)""",
+)
+
+ASSESSMENTS_SCHEMA = (
+    """CREATE TABLE assessments (
+        id TEXT PRIMARY KEY,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        organization TEXT NOT NULL DEFAULT '',
+        profile TEXT NOT NULL DEFAULT '{}',
+        drivers TEXT NOT NULL DEFAULT '{}',
+        barriers TEXT NOT NULL DEFAULT '[]',
+        targets TEXT NOT NULL DEFAULT '{}',
+        rubric_id TEXT NOT NULL,
+        rubric_version TEXT NOT NULL,
+        parent_id TEXT REFERENCES assessments(id) ON DELETE SET NULL,
+        opt_in_benchmark INTEGER NOT NULL DEFAULT 0,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        FOREIGN KEY (rubric_id, rubric_version) REFERENCES rubrics(id, version))""",
+    "CREATE INDEX assessments_workspace ON assessments(workspace_id, updated_at)",
+    "CREATE INDEX assessments_parent ON assessments(parent_id)",
+    """CREATE TABLE answers (
+        assessment_id TEXT NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        basis TEXT NOT NULL DEFAULT 'self_assessed' CHECK (basis IN ('self_assessed', 'evidenced')),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (assessment_id, question_id))""",
+    # One row per dimension and one for the whole assessment (dimension '_overall', which no
+    # rubric id can be), refreshed on every save. Rubric id and version are repeated here so
+    # that cohort statistics over many assessments read one covering index, not every row.
+    """CREATE TABLE scores (
+        assessment_id TEXT NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+        dimension TEXT NOT NULL,
+        rubric_id TEXT NOT NULL,
+        rubric_version TEXT NOT NULL,
+        score REAL,
+        completeness REAL NOT NULL,
+        answered INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        stage TEXT,
+        PRIMARY KEY (assessment_id, dimension))""",
+    "CREATE INDEX scores_cohort ON scores(rubric_id, rubric_version, dimension, score)",
+)
 
 
 def init(path: str | Path) -> sqlite_utils.Database:
@@ -67,7 +201,7 @@ def register_rubric(db: sqlite_utils.Database, rubric_id: str, version: str, sou
         if existing is None:
             db.table("rubrics").insert({
                 "id": rubric_id, "version": version, "sha256": digest, "source": source,
-                "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "added_at": now(),
             })
         elif existing[0] != digest:
             raise ValueError(f"rubric {rubric_id} {version} is already stored with different content; "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 from .. import storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
-from ..rubric import load_rubric
+from ..rubrics import add_rubric
 
 
 def _secret_key(instance: Path) -> str:
@@ -26,40 +27,55 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then ``instance/config.py``, then ``SOVREADY_*`` variables, then tests' overrides."""
+    instance = Path(app.instance_path)
+    app.config.from_mapping(DATABASE=str(instance / "sovready.db"), RUBRIC=str(DEFAULT_RUBRIC),
+                            MAX_CONTENT_LENGTH=1024 * 1024, SESSION_HOURS=8, INVITE_HOURS=72, HTTPS=False)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SOVREADY")  # e.g. SOVREADY_HTTPS=true, SOVREADY_SESSION_HOURS=4
+    app.config.update(test_config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    hours = app.config["SESSION_HOURS"]
+    # The CSRF token lives as long as the session: a long dimension page never expires mid-form.
+    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(hours * 3600),
+                      # The server-side session has a fixed end, so the cookie need not be re-sent each time.
+                      SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(app.config["HTTPS"]))
+
+
 def create_app(test_config: dict | None = None, instance_path: str | Path | None = None) -> Flask:
-    """Create the app: load the rubric, open the database, register the pages."""
+    """Create the app: configure it, open the database, register the pages."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static",
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 instance_relative_config=True)
-    instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(DATABASE=str(instance / "sovready.db"), RUBRIC=str(DEFAULT_RUBRIC),
-                            MAX_CONTENT_LENGTH=1024 * 1024)
-    if test_config:
-        app.config.update(test_config)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(instance)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure(app, test_config)
     _init_storage(app)
-    from . import home
+    from . import admin, auth, charts, errors, forms, home, journey, security, transfer, workspaces
 
-    app.register_blueprint(home.bp)
+    for module in (security, errors, charts, auth):
+        module.init_app(app)
+    # For the error summary atop each form, and pairing rubric items with their form fields.
+    app.jinja_env.globals.update(error_items=forms.error_items, aria_attributes=forms.aria_attributes, zip=zip)
+    for module in (home, auth, workspaces, journey, transfer, admin):
+        app.register_blueprint(module.bp)
     return app
 
 
 def _init_storage(app: Flask) -> None:
+    """Migrate the database and store the configured rubric, the default for new assessments."""
     rubric_path = Path(app.config["RUBRIC"])
-    app.extensions["sovready.rubric"] = load_rubric(rubric_path)
-    rubric = app.extensions["sovready.rubric"]
     db = storage.init(app.config["DATABASE"])
-    storage.register_rubric(db, rubric.id, rubric.version, rubric_path.read_text(encoding="utf-8"))
+    rubric = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
     db.close()
+    app.config["DEFAULT_RUBRIC"] = (rubric.id, rubric.version)
     app.teardown_appcontext(_close_db)
 
 
 def get_db():
     """The request's database connection, opened on first use."""
-    from flask import current_app
-
     if "db" not in g:
         g.db = storage.connect(current_app.config["DATABASE"])
     return g.db

@@ -1,14 +1,16 @@
-"""The home page: what the rubric measures."""
+"""What the rubric measures, and the health check."""
 
 from flask import Blueprint, current_app, render_template
+
+from ..rubrics import stored_rubric
+from . import get_db
 
 bp = Blueprint("home", __name__)
 
 
-@bp.get("/")
-def index():
-    rubric = current_app.extensions["sovready.rubric"]
-    return render_template("home.html", rubric=rubric)
+@bp.get("/rubric")
+def rubric():
+    return render_template("rubric.html", rubric=stored_rubric(get_db(), *current_app.config["DEFAULT_RUBRIC"]))
 
 
 @bp.get("/healthz")

@@ -1,0 +1,266 @@
+"""Users, server-side sessions, workspaces, memberships and invites. No Flask here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .storage import now, write_transaction
+
+MIN_PASSWORD_LENGTH = 12
+ROLES = ("owner", "editor", "viewer")
+# Who may do what in a workspace; each role can do everything the roles after it can.
+CAN_WRITE = {"owner", "editor"}
+CAN_MANAGE = {"owner"}
+# Checked against when the email is unknown, so a failed log-in takes as long either way.
+_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _later(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    return None
+
+
+# Users -------------------------------------------------------------------------------------
+
+def has_users(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
+
+
+def _insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    if get_user_by_email(db, email):
+        raise ValueError("An account with this email address already exists.")
+    return db.execute(
+        "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
+        [email.strip(), name.strip(), generate_password_hash(password, method="scrypt"), int(is_admin), now()],
+    ).lastrowid
+
+
+def create_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool = False) -> int:
+    """Add a user; ValueError if the password is too short or the email is taken."""
+    with write_transaction(db):
+        return _insert_user(db, email, name, password, is_admin)
+
+
+def create_first_admin(db: sqlite_utils.Database, email: str, name: str, password: str,
+                       workspace: str) -> tuple[int, int]:
+    """The first account, an administrator, with its workspace; ValueError once any account exists."""
+    with write_transaction(db):
+        if has_users(db):
+            raise ValueError("The first account already exists.")
+        user_id = _insert_user(db, email, name, password, True)
+        return user_id, _insert_workspace(db, workspace, user_id)
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
+    return next(db.query("SELECT * FROM users WHERE id = ?", [user_id]), None)
+
+
+def get_user_by_email(db: sqlite_utils.Database, email: str) -> dict | None:
+    return next(db.query("SELECT * FROM users WHERE email = ?", [email.strip()]), None)
+
+
+def authenticate(db: sqlite_utils.Database, email: str, password: str) -> dict | None:
+    """The enabled user with this email and password, or None."""
+    user = get_user_by_email(db, email)
+    if not check_password_hash(user["password_hash"] if user else _DUMMY_HASH, password):
+        return None
+    return user if not user["disabled"] else None
+
+
+def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    """Change a password and end every session of the user: a changed password locks out old ones."""
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    with write_transaction(db):
+        db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                   [generate_password_hash(password, method="scrypt"), user_id])
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+
+
+def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool) -> None:
+    """Disable or enable an account; disabling ends its sessions."""
+    with write_transaction(db):
+        db.execute("UPDATE users SET disabled = ? WHERE id = ?", [int(disabled), user_id])
+        if disabled:
+            db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query("SELECT id, email, name, is_admin, disabled, created_at FROM users ORDER BY email"))
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+def start_session(db: sqlite_utils.Database, user_id: int, hours: float) -> str:
+    """Record a new session and return its token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction(db):
+        db.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                   [_hash_token(token), user_id, now(), _later(hours)])
+    return token
+
+
+def session_user(db: sqlite_utils.Database, token: str | None) -> dict | None:
+    """The enabled user of a live session, or None for a missing, ended or expired one."""
+    if not token:
+        return None
+    return next(db.query(
+        "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id "
+        "WHERE sessions.id = ? AND sessions.expires_at > ? AND NOT users.disabled",
+        [_hash_token(token), now()]), None)
+
+
+def end_session(db: sqlite_utils.Database, token: str) -> None:
+    with write_transaction(db):
+        db.execute("DELETE FROM sessions WHERE id = ? OR expires_at <= ?", [_hash_token(token), now()])
+
+
+# Workspaces and memberships ----------------------------------------------------------------
+
+def _insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
+    cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
+    workspace_id = cursor.lastrowid
+    db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')", [workspace_id, owner_id])
+    return workspace_id
+
+
+def create_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
+    """A new workspace with its creator as owner."""
+    with write_transaction(db):
+        return _insert_workspace(db, name, owner_id)
+
+
+def workspaces_for(db: sqlite_utils.Database, user_id: int) -> list[dict]:
+    """The user's workspaces with their role and number of assessments, by name."""
+    return list(db.query(
+        "SELECT workspaces.*, memberships.role, "
+        "(SELECT count(*) FROM assessments WHERE workspace_id = workspaces.id) AS assessments "
+        "FROM workspaces JOIN memberships ON memberships.workspace_id = workspaces.id "
+        "WHERE memberships.user_id = ? ORDER BY workspaces.name", [user_id]))
+
+
+def membership(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> dict | None:
+    """The workspace with the user's role in it, or None when the user is not a member."""
+    return next(db.query(
+        "SELECT workspaces.*, memberships.role FROM workspaces "
+        "JOIN memberships ON memberships.workspace_id = workspaces.id "
+        "WHERE workspaces.id = ? AND memberships.user_id = ?", [workspace_id, user_id]), None)
+
+
+def members(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
+    return list(db.query(
+        "SELECT users.id, users.email, users.name, memberships.role FROM memberships "
+        "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = ? "
+        "ORDER BY users.name", [workspace_id]))
+
+
+def _owners(db: sqlite_utils.Database, workspace_id: int) -> int:
+    return db.execute("SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
+                      [workspace_id]).fetchone()[0]
+
+
+def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
+    role = db.execute("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+                      [workspace_id, user_id]).fetchone()
+    if role and role[0] == "owner" and _owners(db, workspace_id) == 1:
+        raise ValueError("A workspace needs at least one owner.")
+
+
+def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str) -> None:
+    """Change a member's role; ValueError if that would leave the workspace without an owner."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}.")
+    with write_transaction(db):
+        if role != "owner":
+            _check_not_last_owner(db, workspace_id, user_id)
+        db.execute("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?",
+                   [role, workspace_id, user_id])
+
+
+def remove_member(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
+    """Remove a member; ValueError for the last owner."""
+    with write_transaction(db):
+        _check_not_last_owner(db, workspace_id, user_id)
+        db.execute("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?", [workspace_id, user_id])
+
+
+# Invites -----------------------------------------------------------------------------------
+
+def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, created_by: int, hours: float) -> str:
+    """A one-time invite token to join a workspace with a role (only its hash is stored)."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}.")
+    token = secrets.token_urlsafe(32)
+    with write_transaction(db):
+        db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, expires_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   [_hash_token(token), workspace_id, role, created_by, now(), _later(hours)])
+    return token
+
+
+def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
+    """An unused, unexpired invite with its workspace's name, or None."""
+    return next(db.query(
+        "SELECT invites.*, workspaces.name AS workspace FROM invites "
+        "JOIN workspaces ON workspaces.id = invites.workspace_id "
+        "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", [_hash_token(token), now()]), None)
+
+
+def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
+    return list(db.query("SELECT id, role, created_at, expires_at FROM invites "
+                         "WHERE workspace_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at",
+                         [workspace_id, now()]))
+
+
+def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+    invite = open_invite(db, token)
+    if invite is None:
+        raise ValueError("This invitation has expired or has already been used.")
+    db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [now(), user_id, invite["id"]])
+    # A member keeps the stronger of their current role and the invited one.
+    db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, ?) "
+               "ON CONFLICT DO UPDATE SET role = excluded.role "
+               "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
+               [invite["workspace_id"], user_id, invite["role"]])
+    return invite["workspace_id"]
+
+
+def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+    """Use an invite once: the user joins its workspace; returns the workspace id."""
+    with write_transaction(db):
+        return _use_invite(db, token, user_id)
+
+
+def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name: str,
+                         password: str) -> tuple[int, int]:
+    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
+    with write_transaction(db):
+        if open_invite(db, token) is None:
+            raise ValueError("This invitation has expired or has already been used.")
+        user_id = _insert_user(db, email, name, password, False)
+        return user_id, _use_invite(db, token, user_id)
+
+
+def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int) -> None:
+    with write_transaction(db):
+        db.execute("DELETE FROM invites WHERE id = ? AND workspace_id = ? AND used_at IS NULL",
+                   [invite_id, workspace_id])

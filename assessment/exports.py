@@ -1,0 +1,62 @@
+"""An assessment as files: the answers document (JSON) and CSV tables of answers and gaps. Pure."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .answers import AnswerSet
+from .rubric import Rubric
+from .scoring import Result
+
+# A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
+# too, as some programs strip them first); a leading apostrophe makes it plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def answers_document(answers: AnswerSet) -> dict:
+    """The answers-file format (docs/answers-format.md) with every answer in its long form.
+
+    ``sovready score`` and the web import both read it back unchanged.
+    """
+    return {
+        "rubric": answers.rubric, "rubric_version": answers.rubric_version,
+        "organization": answers.organization, "profile": dict(answers.profile),
+        "drivers": dict(answers.drivers), "barriers": list(answers.barriers), "targets": dict(answers.targets),
+        "answers": {qid: {"level": a.value, "basis": a.basis, "note": a.note}
+                    for qid, a in answers.answers.items()},
+    }
+
+
+def safe_cell(value):
+    """A CSV cell that no spreadsheet will run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv(header: list[str], rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def answers_csv(rubric: Rubric, answers: AnswerSet) -> str:
+    """One row per question in rubric order; unanswered questions have an empty answer."""
+    rows = []
+    for dimension in rubric.dimensions:
+        for question in dimension.questions:
+            answer = answers.answers.get(question.id)
+            rows.append([dimension.id, question.id, question.title, "" if answer is None else answer.value,
+                         answer.basis if answer else "", answer.note if answer else ""])
+    return _csv(["dimension", "question", "title", "answer", "basis", "note"], rows)
+
+
+def gaps_csv(result: Result) -> str:
+    """One row per gap, highest priority first."""
+    rows = [[round(g.priority, 2), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
+             g.critical, g.evidence_gap, g.next_step] for g in result.gaps]
+    return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
+                 "evidence_gap", "next_step"], rows)

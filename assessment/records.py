@@ -1,0 +1,153 @@
+"""Assessments, their answers and their denormalized scores. No Flask here."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from .answers import Answer, AnswerSet, normalize_value
+from .rubric import Rubric
+from .scoring import score
+from .storage import now, write_transaction
+
+OVERALL = "_overall"  # the scores row of the whole assessment; no rubric id starts with "_"
+EDITABLE = ("title", "organization", "profile", "drivers", "barriers", "targets", "opt_in_benchmark")
+_JSON = ("profile", "drivers", "barriers", "targets")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    id: str
+    workspace_id: int
+    title: str
+    rubric_id: str
+    rubric_version: str
+    organization: str = ""
+    profile: dict = field(default_factory=dict)
+    drivers: dict = field(default_factory=dict)
+    barriers: list = field(default_factory=list)
+    targets: dict = field(default_factory=dict)
+    parent_id: str | None = None
+    opt_in_benchmark: bool = False
+    created_by: int | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+
+def _from_row(row: dict) -> Assessment:
+    values = {name: json.loads(row[name]) if name in _JSON else row[name] for name in Assessment.__dataclass_fields__}
+    values["opt_in_benchmark"] = bool(values["opt_in_benchmark"])
+    return Assessment(**values)
+
+
+def get_assessment(db: sqlite_utils.Database, assessment_id: str) -> Assessment | None:
+    row = next(db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]), None)
+    return _from_row(row) if row else None
+
+
+def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
+    """Everything the assessment says, as the scoring engine and the exports take it."""
+    rows = db.execute("SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?", [assessment.id])
+    answers = {qid: Answer(normalize_value(value), note, basis) for qid, value, note, basis in rows}
+    return AnswerSet(answers=answers, rubric=assessment.rubric_id, rubric_version=assessment.rubric_version,
+                     organization=assessment.organization, profile=assessment.profile,
+                     drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
+
+
+def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric) -> None:
+    """Rewrite the assessment's rows in ``scores``; called inside every saving transaction."""
+    result = score(rubric, answer_set(db, assessment))
+    answered = sum(d.answered for d in result.dimensions)
+    total = len(rubric.questions)
+    rows = [(d.id, d.score, d.completeness, d.answered, d.total, None) for d in result.dimensions]
+    rows.append((OVERALL, result.overall, answered / total, answered, total, result.stage))
+    db.execute("DELETE FROM scores WHERE assessment_id = ?", [assessment.id])
+    db.conn.executemany(
+        "INSERT INTO scores (assessment_id, dimension, rubric_id, rubric_version, score, completeness, answered, "
+        "total, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(assessment.id, row[0], rubric.id, rubric.version, *row[1:]) for row in rows])
+
+
+def _insert_answers(db: sqlite_utils.Database, assessment_id: str, answers: dict[str, Answer]) -> None:
+    db.conn.executemany(
+        "INSERT INTO answers (assessment_id, question_id, value, note, basis, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET value = excluded.value, note = excluded.note, basis = excluded.basis, "
+        "updated_at = excluded.updated_at",
+        [(assessment_id, qid, str(a.value), a.note, a.basis, now()) for qid, a in answers.items()])
+
+
+def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric, title: str,
+                      answers: AnswerSet | None = None, **fields) -> str:
+    """A new assessment (optionally with answers, as for an import or a new round); returns its id."""
+    given = answers or AnswerSet(answers={})
+    values = {"organization": given.organization, "profile": dict(given.profile), "drivers": dict(given.drivers),
+              "barriers": list(given.barriers), "targets": dict(given.targets), **fields}
+    assessment = Assessment(id=secrets.token_urlsafe(16), workspace_id=workspace_id, title=title,
+                            rubric_id=rubric.id, rubric_version=rubric.version, created_at=now(),
+                            updated_at=now(), **values)
+    row = {name: getattr(assessment, name) for name in Assessment.__dataclass_fields__}
+    row.update({name: json.dumps(row[name]) for name in _JSON})
+    with write_transaction(db):
+        db.table("assessments").insert(row)
+        _insert_answers(db, assessment.id, dict(given.answers))
+        _refresh_scores(db, assessment, rubric)
+    return assessment.id
+
+
+def update_assessment(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric, **fields) -> None:
+    """Change the assessment's own fields (title, profile, drivers, barriers...) and rescore."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    stored = {name: json.dumps(value) if name in _JSON else value for name, value in fields.items()}
+    assignments = ", ".join(f"{name} = ?" for name in stored)
+    with write_transaction(db):
+        db.execute(f"UPDATE assessments SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
+                   [*stored.values(), now(), assessment.id])
+        _refresh_scores(db, get_assessment(db, assessment.id), rubric)
+
+
+def save_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
+                 answers: dict[str, Answer | None]) -> None:
+    """Store answers (None removes one: the question becomes unanswered) and rescore, atomically."""
+    unknown = answers.keys() - rubric.questions.keys()
+    if unknown:
+        raise ValueError(f"unknown question {min(unknown)!r}")
+    with write_transaction(db):
+        removed = [(assessment.id, qid) for qid, answer in answers.items() if answer is None]
+        db.conn.executemany("DELETE FROM answers WHERE assessment_id = ? AND question_id = ?", removed)
+        _insert_answers(db, assessment.id, {q: a for q, a in answers.items() if a is not None})
+        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [now(), assessment.id])
+        _refresh_scores(db, assessment, rubric)
+
+
+def start_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, title: str,
+                created_by: int | None) -> str:
+    """A new round of an assessment: its answers copied, on the same rubric version."""
+    return create_assessment(db, parent.workspace_id, rubric, title, answers=answer_set(db, parent),
+                             parent_id=parent.id, opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
+
+
+def assessments_in(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
+    """The workspace's assessments, most recently updated first, with progress, index and stage."""
+    return list(db.query(
+        "SELECT assessments.id, title, organization, assessments.rubric_id, assessments.rubric_version, parent_id, "
+        "updated_at, scores.score AS overall, scores.stage, scores.answered, scores.total "
+        "FROM assessments LEFT JOIN scores ON scores.assessment_id = assessments.id AND scores.dimension = ? "
+        "WHERE workspace_id = ? ORDER BY updated_at DESC, title", [OVERALL, workspace_id]))
+
+
+def progress(db: sqlite_utils.Database, assessment_id: str) -> tuple[int, int]:
+    """(answered, total) questions, from the scores row refreshed on every save."""
+    row = db.execute("SELECT answered, total FROM scores WHERE assessment_id = ? AND dimension = ?",
+                     [assessment_id, OVERALL]).fetchone()
+    return tuple(row) if row else (0, 0)
+
+
+def delete_assessment(db: sqlite_utils.Database, assessment_id: str) -> None:
+    """Delete an assessment with its answers and scores; later rounds keep theirs."""
+    with write_transaction(db):
+        db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])

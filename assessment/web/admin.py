@@ -1,0 +1,52 @@
+"""Administration: rubric versions and accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from werkzeug.utils import secure_filename
+
+from .. import accounts
+from ..datafile import DataFileError
+from ..rubrics import add_rubric, list_rubrics
+from . import get_db
+from .auth import admin_required
+from .forms import ActionForm, RubricUploadForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/rubrics", methods=["GET", "POST"])
+@admin_required
+def rubrics():
+    form = RubricUploadForm()
+    problems = None
+    if form.validate_on_submit():
+        filename = secure_filename(form.file.data.filename or "") or "rubric.yaml"
+        try:
+            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename)
+        except UnicodeDecodeError:
+            problems = DataFileError(filename, [("", "is not UTF-8 text")])
+        except DataFileError as error:
+            problems = error
+        except ValueError as error:  # the same version stored with other content
+            problems = DataFileError(filename, [("version", str(error))])
+        else:
+            flash(f"Rubric {rubric.id} {rubric.version} is available for new assessments.")
+            return redirect(url_for("admin.rubrics"))
+    return render_template("admin/rubrics.html", form=form, problems=problems, rubrics=list_rubrics(get_db()))
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    return render_template("admin/users.html", users=accounts.list_users(get_db()), action=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable):change>")
+@admin_required
+def change_user(user_id: int, change: str):
+    if user_id == g.user["id"] or accounts.get_user(get_db(), user_id) is None:
+        abort(404 if user_id != g.user["id"] else 403)
+    accounts.set_disabled(get_db(), user_id, change == "disable")
+    flash("The account is disabled; its sessions are ended." if change == "disable" else "The account is enabled.")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,120 @@
+"""First-run setup, log in and out, password change; who the current user is."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from .. import accounts
+from . import get_db
+from .forms import LoginForm, PasswordForm, SetupForm
+
+bp = Blueprint("auth", __name__)
+# Pages that work without an account: everything else needs one, and before the first
+# account exists everything but these sends people to the setup page.
+PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite"}
+
+
+def _needs_setup() -> bool:
+    # Once an account exists it stays that way (accounts are disabled, never deleted), so the
+    # answer is remembered per process instead of asked of the database on every request.
+    if current_app.extensions.get("sovready.has_users"):
+        return False
+    found = accounts.has_users(get_db())
+    current_app.extensions["sovready.has_users"] = found
+    return not found
+
+
+def _load_user():
+    g.user = None
+    if request.endpoint in ("static", "home.health"):  # no database work for these
+        return None
+    g.user = accounts.session_user(get_db(), session.get("sid"))
+    if request.endpoint == "auth.setup":
+        return None
+    if _needs_setup():
+        return redirect(url_for("auth.setup"))
+    if g.user is None and request.endpoint not in PUBLIC:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def init_app(app):
+    app.before_request(_load_user)
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if not g.user["is_admin"]:
+            abort(403)
+        return view(**kwargs)
+    return wrapped
+
+
+def log_in(user_id: int) -> None:
+    """Start a server-side session under a fresh cookie: the old session id is never reused."""
+    session.clear()
+    session.permanent = True
+    session["sid"] = accounts.start_session(get_db(), user_id, current_app.config["SESSION_HOURS"])
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: "//evil.example" and "https://..." would leave it.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("workspaces.index")
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if not _needs_setup():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            user_id, workspace_id = accounts.create_first_admin(
+                get_db(), form.email.data, form.name.data, form.password.data, form.workspace.data)
+        except ValueError:  # someone else finished the setup a moment ago
+            abort(404)
+        current_app.extensions["sovready.has_users"] = True
+        log_in(user_id)
+        flash("Welcome. Your administrator account and first workspace are ready.")
+        return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
+    return render_template("auth/setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(get_db(), form.email.data, form.password.data)
+        if user:
+            log_in(user["id"])
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("The email address or the password is not right.")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if session.get("sid"):
+        accounts.end_session(get_db(), session["sid"])
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not accounts.authenticate(get_db(), g.user["email"], form.current.data):
+            form.current.errors.append("This is not your current password.")
+        else:
+            accounts.set_password(get_db(), g.user["id"], form.password.data)
+            log_in(g.user["id"])  # every other session ended with the old password
+            flash("Your password is changed. Other sessions are logged out.")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)

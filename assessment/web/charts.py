@@ -1,0 +1,42 @@
+"""Geometry for the SVG chart templates in templates/charts/ (rendered on the server)."""
+
+import math
+import textwrap
+
+from flask import Flask
+
+RADAR_CENTER = 260
+RADAR_RADIUS = 150
+
+
+def polar(index: int, count: int, value: float | None, radius: float = RADAR_RADIUS) -> tuple[float, float]:
+    """The point of axis ``index`` of ``count`` at ``value`` (0 to 100), starting at the top."""
+    angle = 2 * math.pi * index / count - math.pi / 2
+    distance = radius * (value or 0) / 100
+    return (round(RADAR_CENTER + distance * math.cos(angle), 1), round(RADAR_CENTER + distance * math.sin(angle), 1))
+
+
+def points(values: list[float | None], radius: float = RADAR_RADIUS) -> str:
+    """An SVG polygon's ``points`` for values on evenly spaced axes."""
+    return " ".join("{},{}".format(*polar(i, len(values), v, radius)) for i, v in enumerate(values))
+
+
+def peer_series(dimensions, peer: dict[str, float | None]) -> list[float | None]:
+    """The peer reference's value for each dimension, in the chart's order (None where it has none)."""
+    return [peer.get(d.id) for d in dimensions]
+
+
+def anchor(index: int, count: int) -> str:
+    """Text anchor for an axis label, so labels grow away from the chart."""
+    x, _ = polar(index, count, 100)
+    return "middle" if abs(x - RADAR_CENTER) < 1 else ("start" if x > RADAR_CENTER else "end")
+
+
+def label_lines(text: str, width: int = 18) -> list[str]:
+    """A chart label broken into short lines (SVG text does not wrap by itself)."""
+    return textwrap.wrap(text, width) or [""]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
+                                 label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)

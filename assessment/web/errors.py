@@ -1,0 +1,29 @@
+"""One error path: every HTTP error, and any unexpected exception, renders error.html."""
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+# What to tell a person, beyond the status line, for the errors they can do something about.
+ADVICE = {
+    400: "The form could not be accepted. If it sat open for a long time, reload the page and try again.",
+    403: "Your role in this workspace does not allow this. Ask a workspace owner if you need it.",
+    404: "There is nothing here, or you do not have access to it.",
+    413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
+}
+
+
+def _render(error: HTTPException):
+    advice = ADVICE.get(error.code, "Something went wrong on our side. Try again in a moment.")
+    return render_template("error.html", error=error, advice=advice), error.code
+
+
+def _unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _render(error)
+    return _render(InternalServerError(original_exception=error))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _render)
+    if not app.testing:  # tests see the real traceback instead
+        app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,179 @@
+"""The app's forms. Assessment pages are built from the rubric by functions (dynamic composition)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    Form,
+    FormField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..accounts import ROLES, password_problem
+from ..answers import BASES, DONT_KNOW, NOT_APPLICABLE
+from ..rubric import LEVELS, Dimension, Question, Rubric
+
+NOTE_MAX = 2000
+NAME_MAX = 200
+BASIS_LABELS = {"self_assessed": "Self-assessed", "evidenced": "Backed by evidence"}
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+
+
+def _new_password(form, field):
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def _email(label="Email address"):
+    return StringField(label, validators=[DataRequired(), Length(max=NAME_MAX),
+                                          Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
+
+
+def _new_password_fields():
+    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), _new_password]),
+            PasswordField("Repeat the password",
+                          validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]))
+
+
+class AccountForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    email = _email()
+    password, confirm = _new_password_fields()
+
+
+class SetupForm(AccountForm):
+    workspace = StringField("Organization or workspace name", validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class LoginForm(FlaskForm):
+    email = _email()
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    password, confirm = _new_password_fields()
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField("Workspace name", validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class InviteForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Answers file (JSON export, or YAML answers file)", validators=[FileRequired()])
+    title = StringField("Title of the new assessment", validators=[Optional(), Length(max=NAME_MAX)])
+
+
+class RubricUploadForm(FlaskForm):
+    file = FileField("Rubric YAML file", validators=[FileRequired()])
+
+
+class NewAssessmentForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=NAME_MAX)],
+                        description="For example: Readiness review, spring 2026")
+    organization = StringField("Organization name", validators=[Length(max=NAME_MAX)])
+    rubric = SelectField("Rubric")
+
+
+def about_form(rubric: Rubric) -> type[FlaskForm]:
+    """The organization page: title, name, one select per profile field of the rubric, opt-in."""
+    fields = {
+        "title": StringField("Title", validators=[DataRequired(), Length(max=NAME_MAX)]),
+        "organization": StringField("Organization name", validators=[Length(max=NAME_MAX)]),
+    }
+    for item in rubric.profile:
+        choices = [SelectChoice("", "Not specified")] + [SelectChoice(o.id, o.label) for o in item.options]
+        fields[item.id] = SelectField(item.label, description=item.help, validators=[Optional()], choices=choices)
+    fields["opt_in_benchmark"] = BooleanField(
+        "Include this assessment, without its name, in peer comparisons within this installation")
+    return type("AboutForm", (FlaskForm,), fields)
+
+
+def drivers_form(rubric: Rubric) -> type[FlaskForm]:
+    """One importance choice per driver of the rubric."""
+    choices = [SelectChoice(i.id, i.label) for i in rubric.importance]
+    fields = {d.id: RadioField(d.name, description=d.description, choices=choices,
+                               default=rubric.default_importance, validators=[InputRequired()])
+              for d in rubric.drivers}
+    return type("DriversForm", (FlaskForm,), fields)
+
+
+def barriers_form(rubric: Rubric) -> type[FlaskForm]:
+    """Checkboxes of the rubric's barriers."""
+    choices = [SelectChoice(b.id, b.name) for b in rubric.barriers]
+    field = SelectMultipleField("Barriers your organization faces", choices=choices,
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    return type("BarriersForm", (FlaskForm,), {"barriers": field})
+
+
+def error_items(form) -> list[tuple[str, str, str]]:
+    """Every error of a form, sub-forms included, as (field id, label, message), in page order."""
+    items = []
+    for field in form:
+        if isinstance(field, FormField):
+            items += [(sub.id, f"{field.label.text}: {sub.label.text}", m) for sub in field for m in sub.errors]
+        else:
+            items += [(field.id, field.label.text, m) for m in field.errors]
+    return items
+
+
+def aria_attributes(field) -> dict[str, str]:
+    """ARIA attributes tying a field to its help text and errors (rendered by _forms.html)."""
+    described = [f"{field.id}-help"] if field.description else []
+    described += [f"{field.id}-errors"] if field.errors else []
+    attributes = {"aria_describedby": " ".join(described)} if described else {}
+    return attributes | ({"aria_invalid": "true"} if field.errors else {})
+
+
+def level_choices(question: Question) -> list[SelectChoice]:
+    """Every answer a question takes: its five level descriptions, then not applicable and don't know."""
+    return ([SelectChoice(str(level), f"{level}: {question.levels[level]}") for level in LEVELS]
+            + [SelectChoice(NOT_APPLICABLE, "Not applicable"), SelectChoice(DONT_KNOW, "Don't know")])
+
+
+class _AnswerForm(Form):
+    """One question's answer; ``_answer_form`` adds its ``value`` field with the question's levels."""
+
+    basis = RadioField("Basis", choices=[SelectChoice(b, BASIS_LABELS[b]) for b in BASES], default="self_assessed",
+                       validators=[Optional()])
+    note = TextAreaField("Evidence note (optional)", validators=[Length(max=NOTE_MAX)],
+                         description=f"What supports this answer: documents, systems, owners "
+                                     f"(up to {NOTE_MAX} characters).")
+
+    def validate_note(self, field):
+        if (field.data or "").strip() and not self.value.data:
+            raise ValidationError("Choose an answer to keep this note, or clear the note.")
+
+
+def _answer_form(question: Question) -> type[Form]:
+    return type("AnswerForm", (_AnswerForm,), {"value": RadioField(
+        "Answer", validators=[Optional()], choices=level_choices(question))})
+
+
+def dimension_form(dimension: Dimension) -> type[FlaskForm]:
+    """One sub-form per question of a dimension, named by question id."""
+    fields = {q.id: FormField(_answer_form(q), label=q.title) for q in dimension.questions}
+    return type("DimensionForm", (FlaskForm,), fields)

@@ -1,0 +1,212 @@
+"""The assessment journey: organization, drivers, one page per dimension, barriers, review, results.
+
+Every page saves on submit, whichever button was pressed, then redirects (POST-redirect-GET)
+to the previous step, the next one, or itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
+
+from .. import records
+from ..answers import Answer, normalize_value
+from ..compare import compare
+from ..rubric import Rubric
+from ..rubrics import list_rubrics, stored_rubric
+from ..scoring import score
+from ..textreport import HORIZON_NAMES
+from . import get_db
+from .access import assessment_for, workspace_for
+from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, dimension_form, drivers_form
+
+bp = Blueprint("journey", __name__)
+
+
+class Step(NamedTuple):
+    key: str
+    label: str
+    endpoint: str
+    args: dict
+
+
+def steps(rubric: Rubric) -> list[Step]:
+    """The journey's pages in order; the step navigation and Back/Next follow it."""
+    return [Step("about", "Organization", "journey.about", {}),
+            Step("drivers", "Drivers", "journey.drivers", {}),
+            *[Step(f"dimension:{d.id}", d.title, "journey.dimension", {"dimension_id": d.id})
+              for d in rubric.dimensions],
+            Step("barriers", "Barriers", "journey.barriers", {}),
+            Step("review", "Review", "journey.review", {}),
+            Step("results", "Results", "journey.results", {})]
+
+
+def _advance(assessment_id: str, rubric: Rubric, key: str):
+    """Redirect after a save: to the previous step, the next one, or back to this one."""
+    journey = steps(rubric)
+    index = [s.key for s in journey].index(key)
+    offset = {"back": -1, "stay": 0}.get(request.form.get("go"), 1)
+    step = journey[min(max(index + offset, 0), len(journey) - 1)]
+    return redirect(url_for(step.endpoint, assessment_id=assessment_id, **step.args))
+
+
+def _page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
+    answered, total = records.progress(get_db(), assessment.id)
+    return render_template(template, assessment=assessment, workspace=workspace, rubric=rubric, step=key,
+                           steps=steps(rubric), answered=answered, total=total,
+                           can_write=workspace["role"] != "viewer", **context)
+
+
+def _rubric_choices() -> list[SelectChoice]:
+    return [SelectChoice(f"{r['id']}@{r['version']}", f"{r['id']} {r['version']}") for r in list_rubrics(get_db())]
+
+
+@bp.route("/w/<int:workspace_id>/assessments/new", methods=["GET", "POST"])
+def new(workspace_id: int):
+    workspace = workspace_for(workspace_id, write=True)
+    form = NewAssessmentForm(rubric="{}@{}".format(*current_app.config["DEFAULT_RUBRIC"]))
+    form.rubric.choices = _rubric_choices()
+    if form.validate_on_submit():
+        rubric = stored_rubric(get_db(), *form.rubric.data.split("@"))
+        assessment_id = records.create_assessment(get_db(), workspace_id, rubric, form.title.data,
+                                                  organization=form.organization.data or "",
+                                                  created_by=g.user["id"])
+        return redirect(url_for("journey.about", assessment_id=assessment_id))
+    return render_template("journey/new.html", form=form, workspace=workspace)
+
+
+@bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
+def about(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
+    form_class = about_form(rubric)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            profile = {f.id: form[f.id].data for f in rubric.profile if form[f.id].data}
+            records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
+                                      organization=form.organization.data or "", profile=profile,
+                                      opt_in_benchmark=form.opt_in_benchmark.data)
+            return _advance(assessment_id, rubric, "about")
+    else:
+        form = form_class(formdata=None, data={"title": assessment.title, "organization": assessment.organization,
+                                               "opt_in_benchmark": assessment.opt_in_benchmark, **assessment.profile})
+    return _page("journey/about.html", assessment, workspace, rubric, "about", form=form)
+
+
+@bp.route("/a/<assessment_id>/drivers", methods=["GET", "POST"])
+def drivers(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
+    form_class = drivers_form(rubric)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            chosen = {d.id: form[d.id].data for d in rubric.drivers}
+            records.update_assessment(get_db(), assessment, rubric, drivers=chosen)
+            return _advance(assessment_id, rubric, "drivers")
+    else:
+        form = form_class(formdata=None, data=assessment.drivers)
+    return _page("journey/drivers.html", assessment, workspace, rubric, "drivers", form=form)
+
+
+def _answer(data: dict) -> Answer | None:
+    """An answer from one question's sub-form; None when no answer was chosen."""
+    if not data["value"]:
+        return None
+    return Answer(normalize_value(data["value"]), (data["note"] or "").strip(), data["basis"] or "self_assessed")
+
+
+def _answer_data(answer: Answer) -> dict:
+    return {"value": str(answer.value), "basis": answer.basis, "note": answer.note}
+
+
+@bp.route("/a/<assessment_id>/dimensions/<dimension_id>", methods=["GET", "POST"])
+def dimension(assessment_id: str, dimension_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
+    found = next((d for d in rubric.dimensions if d.id == dimension_id), None)
+    if found is None:
+        abort(404)
+    form_class = dimension_form(found)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            answers = {q.id: _answer(form[q.id].data) for q in found.questions}
+            records.save_answers(get_db(), assessment, rubric, answers)
+            return _advance(assessment_id, rubric, f"dimension:{dimension_id}")
+    else:
+        given = records.answer_set(get_db(), assessment).answers
+        form = form_class(formdata=None, data={q.id: _answer_data(given[q.id]) for q in found.questions
+                                               if q.id in given})
+    return _page("journey/dimension.html", assessment, workspace, rubric, f"dimension:{dimension_id}",
+                 form=form, dimension=found)
+
+
+@bp.route("/a/<assessment_id>/barriers", methods=["GET", "POST"])
+def barriers(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
+    form_class = barriers_form(rubric)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data)
+            return _advance(assessment_id, rubric, "barriers")
+    else:
+        form = form_class(formdata=None, data={"barriers": assessment.barriers})
+    return _page("journey/barriers.html", assessment, workspace, rubric, "barriers", form=form)
+
+
+@bp.get("/a/<assessment_id>/review")
+def review(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id)
+    answers = records.answer_set(get_db(), assessment)
+    missing = {d.id: [q for q in d.questions if q.id not in answers.answers] for d in rubric.dimensions}
+    return _page("journey/review.html", assessment, workspace, rubric, "review", missing=missing,
+                 answers=answers, labels=BASIS_LABELS)
+
+
+@bp.get("/a/<assessment_id>/results")
+def results(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id)
+    answers = records.answer_set(get_db(), assessment)
+    # peer: the peer reference per dimension (id -> 0 to 100) for the radar; the peer benchmark fills it.
+    return _page("journey/results.html", assessment, workspace, rubric, "results", answers=answers,
+                 result=score(rubric, answers), peer=None, stages={s.id: s for s in rubric.stages},
+                 horizons=HORIZON_NAMES)
+
+
+@bp.post("/a/<assessment_id>/rounds")
+def new_round(assessment_id: str):
+    assessment, _, rubric = assessment_for(assessment_id, write=True)
+    title = f"{assessment.title} (round of {date.today().isoformat()})"
+    round_id = records.start_round(get_db(), assessment, rubric, title, g.user["id"])
+    flash("A new round has started with the answers of the previous one. Change what has changed.")
+    return redirect(url_for("journey.about", assessment_id=round_id))
+
+
+@bp.get("/a/<assessment_id>/compare")
+def compare_rounds(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id)
+    other_id = request.args.get("with") or assessment.parent_id
+    if not other_id:
+        abort(404)
+    before, _, before_rubric = assessment_for(other_id)
+    if before.workspace_id != assessment.workspace_id:
+        abort(404)
+    comparison = compare(rubric, _scored(before, before_rubric), _scored(assessment, rubric))
+    return _page("journey/compare.html", assessment, workspace, rubric, "results", before=before,
+                 comparison=comparison)
+
+
+def _scored(assessment, rubric: Rubric):
+    answers = records.answer_set(get_db(), assessment)
+    return answers, score(rubric, answers)
+
+
+@bp.post("/a/<assessment_id>/delete")
+def delete(assessment_id: str):
+    assessment, _, _ = assessment_for(assessment_id, write=True)
+    records.delete_assessment(get_db(), assessment_id)
+    flash(f"“{assessment.title}” is deleted.")
+    return redirect(url_for("workspaces.dashboard", workspace_id=assessment.workspace_id))

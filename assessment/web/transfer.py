@@ -1,0 +1,98 @@
+"""Exports (JSON answers document, CSV of answers and of gaps) and the JSON or YAML import."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+from werkzeug.utils import secure_filename
+
+from .. import records
+from ..answers import answers_from_data
+from ..datafile import DataFileError, parse_yaml
+from ..exports import answers_csv, answers_document, gaps_csv
+from ..rubric import Rubric
+from ..rubrics import stored_rubric
+from ..scoring import score
+from . import get_db
+from .access import assessment_for, workspace_for
+from .forms import ImportForm
+
+bp = Blueprint("transfer", __name__)
+
+
+def _download(content: str, title: str, suffix: str, mimetype: str) -> Response:
+    """A file download named after the assessment and today's date."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "assessment"
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{date.today().isoformat()}{suffix}"'
+    return response
+
+
+@bp.get("/a/<assessment_id>/export.json")
+def export_json(assessment_id: str):
+    assessment, _, _ = assessment_for(assessment_id)
+    document = answers_document(records.answer_set(get_db(), assessment))
+    return _download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", assessment.title, ".json",
+                     "application/json")
+
+
+@bp.get("/a/<assessment_id>/answers.csv")
+def export_answers(assessment_id: str):
+    assessment, _, rubric = assessment_for(assessment_id)
+    return _download(answers_csv(rubric, records.answer_set(get_db(), assessment)), assessment.title,
+                     "-answers.csv", "text/csv")
+
+
+@bp.get("/a/<assessment_id>/gaps.csv")
+def export_gaps(assessment_id: str):
+    assessment, _, rubric = assessment_for(assessment_id)
+    result = score(rubric, records.answer_set(get_db(), assessment))
+    return _download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
+
+
+def _rubric_for(data, filename: str) -> Rubric:
+    """The stored rubric an import names: its version, else the default or the newest of that id."""
+    named = data.get("rubric") if isinstance(data, dict) else None
+    version = data.get("rubric_version") if isinstance(data, dict) else None
+    default_id, default_version = current_app.config["DEFAULT_RUBRIC"]
+    stored = [row[0] for row in get_db().execute(
+        "SELECT version FROM rubrics WHERE id = ? ORDER BY added_at DESC", [named])]
+    if version and stored and version not in stored:
+        raise DataFileError(filename, [("rubric_version", f"rubric {named} {version} is not installed here; "
+                                                          "an administrator can upload it")])
+    if not stored:  # unknown or missing id: the answers check reports it against the default rubric
+        return stored_rubric(get_db(), default_id, default_version)
+    chosen = version or (default_version if named == default_id else stored[0])
+    return stored_rubric(get_db(), named, chosen)
+
+
+def _import(file, title: str, workspace_id: int) -> str:
+    """Validate an uploaded answers document and store it as a new assessment; DataFileError if refused."""
+    filename = secure_filename(file.filename or "") or "upload.json"
+    try:
+        text = file.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataFileError(filename, [("", "is not UTF-8 text")]) from None
+    data = parse_yaml(text, filename)  # JSON is YAML, and the CLI's answers files are YAML
+    rubric = _rubric_for(data, filename)
+    answers = answers_from_data(data, rubric, filename)
+    title = title or f"Imported: {answers.organization or filename}"
+    return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"])
+
+
+@bp.route("/w/<int:workspace_id>/import", methods=["GET", "POST"])
+def import_answers(workspace_id: int):
+    workspace = workspace_for(workspace_id, write=True)
+    form = ImportForm()
+    problems = None
+    if form.validate_on_submit():
+        try:
+            assessment_id = _import(form.file.data, form.title.data, workspace_id)
+        except DataFileError as error:
+            problems = error
+        else:
+            return redirect(url_for("journey.review", assessment_id=assessment_id))
+    return render_template("transfer/import.html", form=form, workspace=workspace, problems=problems)

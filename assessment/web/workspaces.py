@@ -1,0 +1,112 @@
+"""Workspaces: the dashboard of assessments, members, roles and invitations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from .. import accounts, records
+from . import get_db
+from .access import workspace_for
+from .auth import log_in
+from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
+
+bp = Blueprint("workspaces", __name__)
+
+
+@bp.get("/")
+def index():
+    mine = accounts.workspaces_for(get_db(), g.user["id"])
+    if len(mine) == 1:
+        return redirect(url_for("workspaces.dashboard", workspace_id=mine[0]["id"]))
+    return render_template("workspaces/index.html", workspaces=mine)
+
+
+@bp.route("/w/new", methods=["GET", "POST"])
+def new():
+    form = WorkspaceForm()
+    if form.validate_on_submit():
+        workspace_id = accounts.create_workspace(get_db(), form.name.data, g.user["id"])
+        return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
+    return render_template("workspaces/new.html", form=form)
+
+
+@bp.get("/w/<int:workspace_id>")
+def dashboard(workspace_id: int):
+    workspace = workspace_for(workspace_id)
+    return render_template("workspaces/dashboard.html", workspace=workspace,
+                           assessments=records.assessments_in(get_db(), workspace_id),
+                           workspaces=accounts.workspaces_for(get_db(), g.user["id"]))
+
+
+@bp.route("/w/<int:workspace_id>/members", methods=["GET", "POST"])
+def members(workspace_id: int):
+    workspace = workspace_for(workspace_id, manage=request.method == "POST")
+    form = InviteForm()
+    link = None
+    if form.validate_on_submit():
+        token = accounts.create_invite(get_db(), workspace_id, form.role.data, g.user["id"],
+                                       current_app.config["INVITE_HOURS"])
+        # Shown once, on this response only: the database keeps nothing but its hash.
+        link = url_for("workspaces.invite", token=token, _external=True)
+    return render_template("workspaces/members.html", workspace=workspace, form=form, link=link,
+                           members=accounts.members(get_db(), workspace_id), role_form=RoleForm(),
+                           invites=accounts.pending_invites(get_db(), workspace_id), action=ActionForm())
+
+
+@bp.post("/w/<int:workspace_id>/members/<int:user_id>/role")
+def change_role(workspace_id: int, user_id: int):
+    workspace_for(workspace_id, manage=True)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _member_change(accounts.set_role, workspace_id, user_id, form.role.data)
+    return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+@bp.post("/w/<int:workspace_id>/members/<int:user_id>/remove")
+def remove_member(workspace_id: int, user_id: int):
+    workspace_for(workspace_id, manage=True)
+    _member_change(accounts.remove_member, workspace_id, user_id)
+    return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+def _member_change(change, *args) -> None:
+    try:
+        change(get_db(), *args)
+    except ValueError as error:  # the last owner stays
+        flash(str(error), "error")
+
+
+@bp.post("/w/<int:workspace_id>/invites/<int:invite_id>/revoke")
+def revoke(workspace_id: int, invite_id: int):
+    workspace_for(workspace_id, manage=True)
+    accounts.revoke_invite(get_db(), workspace_id, invite_id)
+    flash("The invitation is withdrawn.")
+    return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invite(token: str):
+    found = accounts.open_invite(get_db(), token)
+    if found is None:
+        abort(404)
+    form = ActionForm() if g.user else AccountForm()
+    if form.validate_on_submit():
+        try:
+            workspace_id = _join(token, form)
+        except ValueError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"You have joined {found['workspace']}.")
+            return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
+    return render_template("workspaces/invite.html", invite=found, form=form, token=token)
+
+
+def _join(token: str, form) -> int:
+    """Accept the invite for the logged-in user, or for the account the form creates (then log in)."""
+    if g.user:
+        return accounts.accept_invite(get_db(), token, g.user["id"])
+    user_id, workspace_id = accounts.register_with_invite(get_db(), token, form.email.data, form.name.data,
+                                                          form.password.data)
+    log_in(user_id)
+    return workspace_id

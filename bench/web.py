@@ -1,0 +1,181 @@
+"""Web throughput and latency under concurrent clients, against the production server.
+
+Starts ``sovready serve`` (gunicorn) on a free local port with a seeded instance, logs in once,
+then for 50 and 32 concurrent clients (threads with keep-alive connections, from the standard
+library) measures requests per second and p95 latency of the results page, a dimension page,
+an answer submission (a POST with its CSRF token) and a trivial route (/healthz), and prints
+each figure's ratio to the trivial route's in the same run, so it can be compared across machines.
+
+Targets at 32 concurrent clients: p95 under 50 ms and at least half the trivial route's
+throughput for the pages; answer submission p95 under 25 ms.
+
+    .venv/bin/python bench/web.py [SECONDS_PER_RUN] [WORKERS]
+"""
+
+import http.client
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from assessment import accounts, records, storage
+from assessment.answers import load_answers
+from assessment.paths import EXAMPLES
+from assessment.rubrics import stored_rubric
+from assessment.web import create_app
+
+PASSWORD = "bench password, not a secret"  # noqa: S105
+CONCURRENCY = (50, 32)
+
+
+def seed(instance: Path) -> str:
+    """An instance with an administrator, a workspace and a complete assessment; its id."""
+    app = create_app(instance_path=instance)
+    db = storage.connect(app.config["DATABASE"])
+    user, workspace = accounts.create_first_admin(db, "bench@example.org", "Bench", PASSWORD, "Bench")
+    rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    assessment_id = records.create_assessment(db, workspace, rubric, "Bench", answers=answers, created_by=user)
+    db.close()
+    return assessment_id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(instance: Path, port: int, workers: int) -> subprocess.Popen:
+    exe = shutil.which("sovready", path=str(Path(sys.executable).parent))
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--instance", str(instance), "--workers",
+                               str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if request(port, "GET", "/healthz")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def request(port, method, path, body=None, headers=None, conn=None):
+    """One request; returns (status, response headers, body text)."""
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response.headers, response.read().decode()
+
+
+def log_in(port: int, assessment_id: str) -> tuple[str, str]:
+    """A session cookie and a CSRF token for it."""
+    _, headers, page = request(port, "GET", "/login")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = urlencode({"csrf_token": token, "email": "bench@example.org", "password": PASSWORD})
+    status, headers, _ = request(port, "POST", "/login", form, {
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    if status != 302:
+        raise RuntimeError(f"log-in failed with {status}")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    _, headers, page = request(port, "GET", f"/a/{assessment_id}/dimensions/data", headers={"Cookie": cookie})
+    # The first form after log-in puts a CSRF secret into the session, which sets a new cookie.
+    cookie = headers["Set-Cookie"].split(";")[0] if "Set-Cookie" in headers else cookie
+    return cookie, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def client(port, method, path, body, headers, expected, until, latencies, errors):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < until:
+        start = time.perf_counter()
+        try:
+            status = request(port, method, path, body, headers, conn)[0]
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status = None
+        latencies.append(time.perf_counter() - start)
+        if status != expected:
+            errors.append(status)
+    conn.close()
+
+
+def run(port, concurrency, seconds, method, path, body=None, headers=None, expected=200) -> dict:
+    """Requests per second, p50 and p95 of one endpoint under ``concurrency`` clients."""
+    latencies, errors = [], []
+    until = time.perf_counter() + seconds
+    threads = [threading.Thread(target=client, args=(port, method, path, body, headers, expected, until,
+                                                      latencies, errors)) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
+            "p95": latencies[int(len(latencies) * 0.95)] * 1000, "n": len(latencies), "errors": len(errors)}
+
+
+def endpoints(assessment_id, cookie, token):
+    page = {"Cookie": cookie}
+    form = urlencode({"csrf_token": token, "go": "stay", "data.residency-value": "3",
+                      "data.residency-basis": "evidenced", "data.residency-note": "EU regions only",
+                      "data.quality-value": "2", "data.inventory-value": "2", "data.sharing-value": "1"})
+    post = {**page, "Content-Type": "application/x-www-form-urlencoded"}
+    return [("trivial /healthz", "GET", "/healthz", None, {}, 200),
+            ("results page", "GET", f"/a/{assessment_id}/results", None, page, 200),
+            ("dimension page", "GET", f"/a/{assessment_id}/dimensions/data", None, page, 200),
+            ("answer submission", "POST", f"/a/{assessment_id}/dimensions/data", form, post, 302)]
+
+
+def report(concurrency, figures) -> None:
+    trivial = figures["trivial /healthz"]
+    print(f"\n{concurrency} concurrent clients")
+    print(f"  {'endpoint':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s ratio':>12} {'p95 ratio':>10} errors")
+    for name, f in figures.items():
+        print(f"  {name:<18} {f['rps']:8.0f} {f['p50']:8.1f} {f['p95']:8.1f} {f['rps'] / trivial['rps']:12.2f} "
+              f"{f['p95'] / trivial['p95']:10.1f} {f['errors']}")
+
+
+def verdicts(figures) -> None:
+    trivial = figures["trivial /healthz"]["rps"]
+    checks = [(f"{name} p95 < 50 ms and >= half the trivial throughput",
+               figures[name]["p95"] < 50 and figures[name]["rps"] >= trivial / 2)
+              for name in ("results page", "dimension page")]
+    checks.append(("answer submission p95 < 25 ms", figures["answer submission"]["p95"] < 25))
+    print("\nTargets at 32 clients:")
+    for text, ok in checks:
+        print(f"  {'OK  ' if ok else 'MISS'} {text}")
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        assessment_id = seed(instance)
+        port = free_port()
+        server = start_server(instance, port, workers)
+        try:
+            cookie, token = log_in(port, assessment_id)
+            print(f"sovready serve: gunicorn, {workers} workers x 4 threads, {seconds:g} s per run")
+            for concurrency in CONCURRENCY:
+                figures = {name: run(port, concurrency, seconds, *spec)
+                           for name, *spec in endpoints(assessment_id, cookie, token)}
+                report(concurrency, figures)
+            verdicts(figures)
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

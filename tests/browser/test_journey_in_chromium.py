@@ -1,0 +1,92 @@
+"""A whole journey in headless Chromium against the production server, with axe-core on each page."""
+
+import json
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long browser test password"  # noqa: S105 (a test account's)
+
+
+def _check_accessibility(page, what: str) -> None:
+    """axe-core finds no serious or critical violation on the page."""
+    results = Axe().run(page)
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{what}: {bad}"
+
+
+def _set_up(page, server) -> None:
+    page.goto(server)
+    assert page.url == f"{server}/setup"
+    _check_accessibility(page, "setup")
+    page.get_by_label("Your name").fill("Ada Admin")
+    page.get_by_label("Email address").fill("ada@example.org")
+    page.get_by_label("Password (at least 12 characters)").fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_label("Organization or workspace name").fill("Ministry of Examples")
+    page.get_by_role("button", name="Create the administrator").click()
+    page.get_by_role("heading", name="Ministry of Examples").wait_for()
+
+
+def _answer_every_dimension(page) -> None:
+    while "/dimensions/" in page.url:
+        for radio in page.locator('input[type=radio][name$="-value"][value="2"]').all():
+            radio.check()
+        page.get_by_role("button", name="Save and continue").click()
+        page.wait_for_load_state()
+
+
+def test_first_run_to_results_and_export(page, server, tmp_path):
+    _set_up(page, server)
+    _check_accessibility(page, "empty dashboard")
+    page.get_by_role("link", name="Start the first assessment").click()
+    page.get_by_label("Title").fill("Browser review")
+    page.get_by_role("button", name="Start").click()
+
+    page.get_by_label("Region").select_option("europe")
+    page.get_by_role("button", name="Save and continue").click()
+    page.locator("#data_control-3").check()  # data control: critical
+    _check_accessibility(page, "drivers")
+    page.get_by_role("button", name="Save and continue").click()
+    _check_accessibility(page, "dimension page")
+    _answer_every_dimension(page)
+
+    page.get_by_label("Vendor lock-in").check()
+    _check_accessibility(page, "barriers")
+    page.get_by_role("button", name="Save and continue").click()
+    assert "Every question is answered." in page.content()
+    _check_accessibility(page, "review")
+    page.get_by_role("link", name="See the results").click()
+
+    assert page.locator(".index .number").inner_text() == "50"
+    assert page.locator("svg.radar title").text_content() == "Readiness by dimension"
+    _check_accessibility(page, "results")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Answers (JSON)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.startswith("browser-review-") and len(json.loads(path.read_text())["answers"]) == 48
+
+    page.get_by_role("link", name="Ministry of Examples").click()
+    assert "48/48" in page.content()
+    _check_accessibility(page, "dashboard")
+
+
+def test_back_keeps_what_was_chosen(page, server):
+    page.goto(f"{server}/login")
+    page.get_by_label("Email address").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="New assessment").click()
+    page.get_by_label("Title").fill("Second")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Save and continue").click()
+    page.locator('input[name="strategy.mandate-value"][value="3"]').check()
+    page.get_by_role("button", name="Save and go back").click()
+    assert page.url.endswith("/drivers")
+    page.get_by_role("link", name="Strategy").click()
+    assert page.locator('input[name="strategy.mandate-value"][value="3"]').is_checked()
+    assert page.locator("#progress").get_attribute("value") == "1"

@@ -1,0 +1,63 @@
+"""Assessments in the database: denormalized scores, rounds, and refusals."""
+
+import pytest
+
+from assessment import records, storage
+from assessment.answers import Answer, AnswerSet
+from assessment.paths import DEFAULT_RUBRIC
+from assessment.rubrics import add_rubric
+from assessment.scoring import score
+
+
+@pytest.fixture
+def db(tmp_path):
+    db = storage.init(tmp_path / "r.db")
+    db.execute("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'W', '')")
+    db.conn.commit()
+    return db
+
+
+@pytest.fixture
+def stored(db):
+    return add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
+
+
+def test_scores_rows_match_the_engine_after_every_save(db, stored):
+    answers = {qid: Answer(i % 5) for i, qid in enumerate(stored.questions)}
+    assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers=answers))
+    result = score(stored, records.answer_set(db, records.get_assessment(db, assessment_id)))
+    rows = {r["dimension"]: r for r in db.query("SELECT * FROM scores WHERE assessment_id = ?", [assessment_id])}
+    assert rows.pop(records.OVERALL)["score"] == pytest.approx(result.overall)
+    assert {d: r["score"] for d, r in rows.items()} == pytest.approx({d.id: d.score for d in result.dimensions})
+    assert {r["rubric_version"] for r in rows.values()} == {"1.0.0"}
+
+
+def test_cohort_statistics_read_the_covering_index(db):
+    plan = " ".join(row[3] for row in db.execute(
+        "EXPLAIN QUERY PLAN SELECT score FROM scores WHERE rubric_id = ? AND rubric_version = ? AND dimension = ?",
+        ["r", "1.0.0", "data"]))
+    assert "COVERING INDEX scores_cohort" in plan
+
+
+def test_a_round_copies_answers_and_keeps_its_parents_rubric_version(db, stored):
+    first = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers={"data.residency": Answer(2)}),
+                                      drivers={"data_control": "critical"}, barriers=["ip_concerns"])
+    parent = records.get_assessment(db, first)
+    later = records.get_assessment(db, records.start_round(db, parent, stored, "T2", None))
+    assert (later.parent_id, later.rubric_version, later.drivers, later.barriers) == (
+        first, "1.0.0", {"data_control": "critical"}, ["ip_concerns"])
+    assert records.answer_set(db, later).answers == records.answer_set(db, parent).answers
+
+
+def test_unknown_questions_and_fields_are_refused(db, stored):
+    assessment = records.get_assessment(db, records.create_assessment(db, 1, stored, "T"))
+    with pytest.raises(ValueError, match="unknown question 'data.weather'"):
+        records.save_answers(db, assessment, stored, {"data.weather": Answer(1)})
+    with pytest.raises(ValueError, match="not editable: workspace_id"):
+        records.update_assessment(db, assessment, stored, workspace_id=2)
+
+
+def test_an_assessment_must_name_a_stored_rubric_version(db, stored):
+    other = stored.model_copy(update={"version": "9.9.9"})
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        records.create_assessment(db, 1, other, "T")

@@ -1,0 +1,101 @@
+"""The app factory, the instance folder, configuration, security headers and the error pages."""
+
+import stat
+
+import pytest
+
+from assessment.web import create_app, security
+
+from .conftest import OWNER, PASSWORD, text
+
+
+def test_rubric_page_lists_every_dimension(owner, default_rubric):
+    response = owner.get("/rubric")
+    assert response.status_code == 200
+    for dimension in default_rubric.dimensions:
+        assert dimension.title in text(response)
+    assert "48 questions" in text(response)
+
+
+def test_first_run_creates_database_and_secret_key_in_the_instance(app, tmp_path):
+    instance = tmp_path / "instance"
+    assert (instance / "sovready.db").exists()
+    key = instance / "secret_key"
+    assert len(key.read_text()) == 64
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert app.config["SECRET_KEY"] == key.read_text()
+
+
+def test_restart_keeps_the_secret_key_and_stores_the_rubric_once(app, tmp_path):
+    again = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    with again.app_context():
+        from assessment.web import get_db
+        assert get_db().table("rubrics").count == 1
+
+
+def test_sessions_last_hours_and_csrf_tokens_as_long(app):
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 8 * 3600
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not app.config["SESSION_COOKIE_SECURE"]
+
+
+def test_https_and_session_hours_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOVREADY_HTTPS", "true")
+    monkeypatch.setenv("SOVREADY_SESSION_HOURS", "4")
+    app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 4 * 3600
+
+
+def test_session_cookie_is_httponly_lax_and_expires_in_hours(client, people):
+    response = client.post("/login", data={"email": OWNER, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert "Secure" not in cookie
+
+
+@pytest.mark.parametrize("url", ["/login", "/healthz", "/w/1", "/nothing-here"])
+def test_every_response_has_the_security_headers(owner, url):
+    response = owner.get(url)
+    for name, value in security.HEADERS.items():
+        assert response.headers[name] == value
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_static_files_are_cacheable_and_pages_have_no_inline_script_or_style(owner, finished):
+    with owner.get("/static/app.css") as response:
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert "<script>" not in page and "style=" not in page and "<style" not in page
+
+
+def test_health_and_unknown_pages(owner):
+    assert owner.get("/healthz").get_json() == {"status": "ok"}
+    response = owner.get("/nothing-here")
+    assert response.status_code == 404
+    assert "There is nothing here" in text(response)
+
+
+def test_a_post_without_csrf_token_is_refused_with_400(owner):
+    response = owner.post("/w/new", data={"name": "Sneaky"}, csrf=False)
+    assert response.status_code == 400
+    assert "reload the page" in text(response)
+
+
+def test_an_oversized_upload_gets_a_friendly_413(owner, people):
+    response = owner.post(f"/w/{people['workspace']}/import", data=b"x" * (1024 * 1024 + 1),
+                          content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 413
+    assert "larger than this server accepts" in text(response)
+
+
+def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path):
+    app = create_app({}, instance_path=tmp_path / "instance")
+    app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    app.before_request_funcs[None].clear()  # reach the route without an account
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in text(response) and "ZeroDivisionError" not in text(response)

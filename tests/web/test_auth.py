@@ -1,0 +1,136 @@
+"""First-run setup, log in and out, sessions kept on the server, password changes, accounts."""
+
+import pytest
+
+from assessment import accounts
+
+from .conftest import EDITOR, OWNER, PASSWORD, flashes, text
+
+SETUP = {"name": "Ada Admin", "email": "ada@example.org", "password": PASSWORD, "confirm": PASSWORD,
+         "workspace": "Ministry of Examples"}
+
+
+@pytest.mark.parametrize("url", ["/", "/login", "/w/1", "/a/whatever/results", "/admin/rubrics", "/rubric"])
+def test_before_the_first_account_every_page_leads_to_setup(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response.location == "/setup"
+
+
+def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
+    response = client.post("/setup", data=SETUP)
+    assert response.status_code == 302 and response.location == "/w/1"
+    assert "Ministry of Examples" in text(client.get("/w/1"))
+    user = accounts.get_user_by_email(db, "ada@example.org")
+    assert user["is_admin"] == 1 and user["password_hash"].startswith("scrypt:")
+    assert client.get("/setup").status_code == 404
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"password": "short", "confirm": "short"}, "Use at least 12 characters."),
+    ({"confirm": "something else entirely"}, "The passwords differ."),
+    ({"email": "not an address"}, "Enter an email address."),
+    ({"workspace": ""}, "This field is required."),
+])
+def test_setup_refuses_bad_input_with_the_message_next_to_the_field(client, db, change, message):
+    response = client.post("/setup", data={**SETUP, **change})
+    assert response.status_code == 200
+    assert message in text(response) and 'class="error-summary"' in text(response)
+    assert not accounts.has_users(db)
+
+
+def test_anonymous_visitors_are_sent_to_log_in_and_back(app, people):
+    client = app.test_client()
+    response = client.get("/w/1?tab=x")
+    assert response.status_code == 302 and response.location == "/login?next=/w/1?tab%3Dx"
+    response = client.post("/login?next=/w/1", data={"email": OWNER, "password": PASSWORD})
+    assert response.location == "/w/1"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_log_in_never_redirects_off_site(app, people, target):
+    response = app.test_client().post(f"/login?next={target}", data={"email": OWNER, "password": PASSWORD})
+    assert response.location == "/"
+
+
+@pytest.mark.parametrize("email, password", [(OWNER, "wrong password here"), ("nobody@example.org", PASSWORD)])
+def test_a_wrong_email_or_password_says_so_without_telling_which(app, people, email, password):
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 200
+    assert "The email address or the password is not right." in text(response)
+    assert client.get("/w/1").status_code == 302
+
+
+def test_log_in_starts_a_new_session_id(app, people):
+    client = app.test_client()
+    client.login(OWNER)
+    with client.session_transaction() as session:
+        first = session["sid"]
+    client.login(OWNER)
+    with client.session_transaction() as session:
+        assert session["sid"] != first
+
+
+def _stolen_cookie(client):
+    with client.session_transaction() as session:
+        return dict(session)
+
+
+def _replay(app, cookie):
+    thief = app.test_client()
+    with thief.session_transaction() as session:
+        session.update(cookie)
+    return thief.get("/w/1")
+
+
+def test_log_out_ends_the_session_on_the_server(app, owner):
+    cookie = _stolen_cookie(owner)
+    assert _replay(app, cookie).status_code == 200
+    response = owner.post("/logout")
+    assert response.location == "/login"
+    assert _replay(app, cookie).status_code == 302
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
+    other_device = _stolen_cookie(app.test_client().login(OWNER))
+    new = "a brand new long password"
+    response = owner.post("/account", data={"current": PASSWORD, "password": new, "confirm": new})
+    assert response.status_code == 302
+    assert owner.get("/w/1").status_code == 200
+    assert _replay(app, other_device).status_code == 302
+    assert accounts.authenticate(db, OWNER, new)
+
+
+def test_password_change_needs_the_current_password(owner):
+    response = owner.post("/account", data={"current": "not my password", "password": "x" * 12, "confirm": "x" * 12})
+    assert "This is not your current password." in text(response)
+
+
+def test_an_expired_session_is_refused(owner, db):
+    db.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00+00:00'")
+    db.conn.commit()
+    assert owner.get("/w/1").status_code == 302
+
+
+def test_only_hashes_of_session_tokens_are_stored(owner, db):
+    with owner.session_transaction() as session:
+        token = session["sid"]
+    assert db.execute("SELECT count(*) FROM sessions WHERE id = ?", [token]).fetchone()[0] == 0
+
+
+def test_a_disabled_account_is_logged_out_and_cannot_log_in(app, owner, editor, people):
+    response = owner.post(f"/admin/users/{people['editor']}/disable")
+    assert flashes(response) == [] and response.status_code == 302
+    assert editor.get("/w/1").status_code == 302
+    refused = app.test_client().post("/login", data={"email": EDITOR, "password": PASSWORD})
+    assert refused.status_code == 200
+    owner.post(f"/admin/users/{people['editor']}/enable")
+    app.test_client().login(EDITOR)
+
+
+def test_admins_cannot_disable_themselves_and_others_cannot_administer(owner, editor, people):
+    assert owner.post(f"/admin/users/{people['owner']}/disable").status_code == 403
+    assert owner.post("/admin/users/999/disable").status_code == 404
+    assert editor.get("/admin/users").status_code == 403
+    assert editor.post(f"/admin/users/{people['owner']}/disable").status_code == 403
+    assert "Oscar Outsider" in text(owner.get("/admin/users"))

@@ -1,0 +1,41 @@
+"""The SVG charts: server-rendered, labelled, and ready for a peer reference series."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from assessment.web.charts import RADAR_CENTER, polar
+
+DIMENSIONS = [SimpleNamespace(id=f"d{i}", title=f"Dimension {i}", score=score)
+              for i, score in enumerate([100, 50, None, 0, 75])]
+
+
+@pytest.fixture
+def charts(app):
+    with app.app_context():
+        env = app.jinja_env
+        yield (env.get_template("charts/_radar.svg").module, env.get_template("charts/_bars.svg").module)
+
+
+def test_radar_has_a_title_an_axis_per_dimension_and_no_peer_series_by_default(charts):
+    svg = str(charts[0].radar(DIMENSIONS))
+    assert 'role="img"' in svg and "<title id=\"radar-title\">Readiness by dimension</title>" in svg
+    assert svg.count("<line ") == len(DIMENSIONS) and 'class="peer"' not in svg
+    assert all(f">Dimension {i}</tspan>" in svg for i in range(len(DIMENSIONS)))
+
+
+def test_radar_draws_the_peer_reference_as_a_second_series(charts):
+    peer = {"d0": 40, "d1": None, "d2": 60, "d3": 80, "d4": 20}
+    svg = str(charts[0].radar(DIMENSIONS, peer))
+    assert 'class="peer"' in svg and "with the peer reference" in svg
+    assert "{},{}".format(*polar(2, 5, 60)) in svg
+
+
+def test_radar_points_start_at_the_top_and_scale_with_the_score():
+    assert polar(0, 8, 100) == (RADAR_CENTER, RADAR_CENTER - 150)
+    assert polar(0, 8, 0) == polar(3, 8, None) == (RADAR_CENTER, RADAR_CENTER)
+
+
+def test_bars_write_each_value_and_mark_unscored_dimensions(charts):
+    svg = str(charts[1].bars(DIMENSIONS))
+    assert 'role="img"' in svg and svg.count("<rect ") == 4 and "not scored" in svg and ">75</text>" in svg

@@ -1,0 +1,264 @@
+"""The assessment journey: every page saves, back and next keep input, results, rounds, access."""
+
+import re
+
+import pytest
+from markupsafe import escape
+
+from assessment import records
+from assessment.answers import Answer
+
+from .conftest import text
+
+ANSWER_ROUTES = ["about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
+                 "export.json", "answers.csv", "gaps.csv"]
+WRITE_ROUTES = [("about", {"title": "x"}), ("drivers", {}), ("dimensions/data", {"data.residency-value": "2"}),
+                ("barriers", {}), ("rounds", {}), ("delete", {})]
+
+
+def _checked(page: str, input_id: str) -> bool:
+    return re.search(rf'<input [^>]*id="{re.escape(input_id)}"[^>]*\bchecked\b', page) is not None
+
+
+def _answers(db, assessment_id):
+    return records.answer_set(db, records.get_assessment(db, assessment_id)).answers
+
+
+def test_creating_an_assessment_starts_the_journey(editor, people, db):
+    response = editor.post(f"/w/{people['workspace']}/assessments/new",
+                           data={"title": "First look", "organization": "Acme",
+                                 "rubric": "sovereign-ai-readiness@1.0.0"})
+    assessment_id = response.location.split("/")[2]
+    assert response.location == f"/a/{assessment_id}/about" and len(assessment_id) >= 22
+    assessment = records.get_assessment(db, assessment_id)
+    assert (assessment.title, assessment.rubric_version) == ("First look", "1.0.0")
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"title": ""}, "This field is required."),
+    ({"title": "x" * 201}, "Field cannot be longer than 200 characters."),
+    ({"rubric": "made-up@9.9.9"}, "Not a valid choice."),
+])
+def test_creating_refuses_bad_input(editor, people, data, message):
+    form = {"title": "T", "rubric": "sovereign-ai-readiness@1.0.0", **data}
+    response = editor.post(f"/w/{people['workspace']}/assessments/new", data=form)
+    assert response.status_code == 200 and message in text(response)
+
+
+def test_every_journey_page_shows_progress_and_marks_its_step(owner, finished, default_rubric):
+    steps = ["about", "drivers", *[f"dimensions/{d.id}" for d in default_rubric.dimensions], "barriers", "review",
+             "results"]
+    for step in steps:
+        page = text(owner.get(f"/a/{finished}/{step}"))
+        assert '<progress id="progress" max="48" value="48">' in page, step
+        assert page.count('aria-current="step"') == 1, step
+
+
+def test_the_organization_page_saves_title_and_profile(owner, empty, db):
+    owner.post(f"/a/{empty}/about", data={"title": "Renamed", "organization": "Acme", "region": "europe",
+                                          "org_type": "", "opt_in_benchmark": "y"})
+    assessment = records.get_assessment(db, empty)
+    assert (assessment.title, assessment.profile) == ("Renamed", {"region": "europe"})
+    assert assessment.opt_in_benchmark is True
+
+
+def test_an_unknown_profile_option_is_refused_next_to_its_field(owner, empty):
+    response = owner.post(f"/a/{empty}/about", data={"title": "T", "region": "mars"})
+    assert response.status_code == 200
+    assert 'href="#region"' in text(response) and "Not a valid choice" in text(response)
+
+
+def test_the_drivers_page_saves_importance(owner, empty, db, default_rubric):
+    data = {d.id: "critical" for d in default_rubric.drivers}
+    owner.post(f"/a/{empty}/drivers", data=data)
+    assert records.get_assessment(db, empty).drivers == data
+    page = text(owner.get(f"/a/{empty}/drivers"))
+    assert all(_checked(page, f"{driver}-3") for driver in data)
+
+
+def test_a_dimension_page_has_a_fieldset_per_question_with_levels_na_and_dont_know(owner, empty, default_rubric):
+    page = text(owner.get(f"/a/{empty}/dimensions/data"))
+    data = next(d for d in default_rubric.dimensions if d.id == "data")
+    assert page.count('<fieldset class="question') == len(data.questions)
+    for question in data.questions:
+        for level in range(5):
+            assert str(escape(question.levels[level])) in page
+    assert page.count(">Not applicable</label>") == page.count(">Don&#39;t know</label>") == len(data.questions)
+    assert page.count("<textarea") == len(data.questions)
+
+
+def test_a_dimension_page_saves_levels_notes_and_basis(owner, empty, db):
+    response = owner.post(f"/a/{empty}/dimensions/data", data={
+        "data.residency-value": "3", "data.residency-basis": "evidenced", "data.residency-note": " EU only ",
+        "data.quality-value": "dont_know", "data.inventory-value": "not_applicable"})
+    assert response.status_code == 302
+    assert _answers(db, empty) == {"data.residency": Answer(3, "EU only", "evidenced"),
+                                   "data.quality": Answer("dont_know"), "data.inventory": Answer("not_applicable")}
+    page = text(owner.get(f"/a/{empty}/dimensions/data"))
+    assert _checked(page, "data.residency-value-3") and _checked(page, "data.residency-basis-1")
+    assert "EU only" in page
+    assert '<progress id="progress" max="48" value="3">' in page
+
+
+def test_a_question_left_without_a_choice_is_unanswered(owner, finished, db, default_rubric):
+    before = len(_answers(db, finished))
+    others = [qid for qid, dimension in default_rubric.dimension_id.items()
+              if dimension == "data" and qid != "data.residency"]
+    owner.post(f"/a/{finished}/dimensions/data", data={f"{qid}-value": "2" for qid in others})
+    assert "data.residency" not in _answers(db, finished) and len(_answers(db, finished)) == before - 1
+
+
+@pytest.mark.parametrize("go, target", [("next", "dimensions/security"), ("back", "dimensions/strategy"),
+                                        ("stay", "dimensions/data"), (None, "dimensions/security")])
+def test_back_next_and_save_all_save_and_go_where_asked(owner, empty, db, go, target):
+    data = {"data.residency-value": "1"} | ({"go": go} if go else {})
+    response = owner.post(f"/a/{empty}/dimensions/data", data=data)
+    assert response.location == f"/a/{empty}/{target}"
+    assert _answers(db, empty)["data.residency"].value == 1
+
+
+def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
+    assert owner.post(f"/a/{empty}/about", data={"title": "T", "go": "back"}).location == f"/a/{empty}/about"
+    assert owner.post(f"/a/{empty}/barriers", data={}).location == f"/a/{empty}/review"
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"data.residency-value": "7"}, "Not a valid choice."),
+    ({"data.residency-value": "2.0"}, "Not a valid choice."),
+    ({"data.residency-value": "2", "data.residency-basis": "hearsay"}, "Not a valid choice."),
+    ({"data.residency-value": "2", "data.residency-note": "x" * 2001}, "Field cannot be longer than 2000 characters."),
+    ({"data.residency-note": "a note without an answer"}, "Choose an answer to keep this note"),
+])
+def test_malformed_answers_are_refused_kept_on_the_page_and_not_saved(owner, empty, db, data, message):
+    response = owner.post(f"/a/{empty}/dimensions/data", data={**data, "data.quality-value": "4"})
+    page = text(response)
+    assert response.status_code == 200
+    assert message in page and 'class="error-summary"' in page and 'href="#data.residency-' in page
+    assert _checked(page, "data.quality-value-4")  # the other answers on the page are not lost
+    assert _answers(db, empty) == {}
+
+
+def test_an_unknown_dimension_is_not_found(owner, empty):
+    assert owner.get(f"/a/{empty}/dimensions/weather").status_code == 404
+
+
+def test_the_barriers_page_shows_mitigations_and_saves_choices(owner, empty, db, default_rubric):
+    page = text(owner.get(f"/a/{empty}/barriers"))
+    assert all(b.mitigation in page for b in default_rubric.barriers)
+    owner.post(f"/a/{empty}/barriers", data={"barriers": ["vendor_lock_in", "ip_concerns"]})
+    assert sorted(records.get_assessment(db, empty).barriers) == ["ip_concerns", "vendor_lock_in"]
+    assert owner.post(f"/a/{empty}/barriers", data={"barriers": ["weather"]}).status_code == 200
+
+
+def test_the_review_lists_what_is_unanswered_with_links(owner, empty, db, default_rubric):
+    records.save_answers(db, records.get_assessment(db, empty), default_rubric, {"data.residency": Answer(2)})
+    page = text(owner.get(f"/a/{empty}/review"))
+    assert "47 questions still unanswered" in page
+    assert f'href="/a/{empty}/dimensions/data#q-data.quality"' in page
+    assert f'href="/a/{empty}/dimensions/data#q-data.residency"' not in page
+
+
+def test_results_show_index_stage_cap_charts_gaps_roadmap_and_exports(owner, finished, default_rubric):
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert '<span class="number">45</span>' in page and "Stage: <strong>Developing</strong>" in page
+    assert page.count('role="img"') == 2 and "<title id=\"radar-title\">" in page
+    assert "Score and completeness per dimension" in page  # the charts' text alternative
+    for dimension in default_rubric.dimensions:
+        assert dimension.title in page
+    assert "Prioritized gaps" in page and "Now (within 3 months)" in page
+    assert f"/a/{finished}/export.json" in page and f"/a/{finished}/gaps.csv" in page
+    assert 'class="peer"' not in page  # no peer series yet
+
+
+def test_results_name_the_critical_questions_that_cap_the_stage(owner, db, people, default_rubric):
+    everything_high = {qid: Answer(4) for qid in default_rubric.questions} | {"data.residency": Answer("dont_know")}
+    from assessment.answers import AnswerSet
+    assessment_id = records.create_assessment(db, people["workspace"], default_rubric, "Capped",
+                                              answers=AnswerSet(answers=everything_high))
+    page = text(owner.get(f"/a/{assessment_id}/results"))
+    assert "Capped at Developing" in page and "Data residency and jurisdiction</a>" in page
+    assert "Evidence gaps" in page and "Answered “Don't know”" in page
+
+
+def test_results_of_an_empty_assessment_say_nothing_is_scored(owner, empty):
+    page = text(owner.get(f"/a/{empty}/results"))
+    assert "Nothing is scored yet" in page and "48 of 48 questions are unanswered" in page
+
+
+def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finished, db, default_rubric):
+    response = owner.post(f"/a/{finished}/rounds")
+    round_id = response.location.split("/")[2]
+    parent, later = records.get_assessment(db, finished), records.get_assessment(db, round_id)
+    assert later.parent_id == finished and later.rubric_version == parent.rubric_version
+    assert _answers(db, round_id) == _answers(db, finished)
+    records.save_answers(db, later, default_rubric, {"data.residency": Answer(4)})
+    page = text(owner.get(f"/a/{round_id}/compare"))
+    before = _answers(db, finished)["data.residency"].value
+    assert re.search(rf"Data residency and jurisdiction</th><td>level {before}</td><td>level 4</td>"
+                     rf"<td>\+{4 - before}</td>", page)
+    data_delta = re.search(r"<th scope=\"row\">Data sovereignty[^<]*</th><td>\d+</td><td>\d+</td>\s*<td class=\"up\">"
+                           r"\+([\d.]+)</td>", page)
+    assert data_delta and float(data_delta.group(1)) > 0
+    assert "Compare with the previous round" in text(owner.get(f"/a/{round_id}/results"))
+
+
+def test_compare_needs_an_earlier_round_in_the_same_workspace(owner, outsider, finished, empty, db, people,
+                                                               default_rubric):
+    assert owner.get(f"/a/{finished}/compare").status_code == 404
+    assert owner.get(f"/a/{finished}/compare?with={empty}").status_code == 200
+    elsewhere = records.create_assessment(db, people["other_workspace"], default_rubric, "Theirs")
+    assert owner.get(f"/a/{finished}/compare?with={elsewhere}").status_code == 404
+
+
+def test_deleting_an_assessment(owner, finished, db):
+    response = owner.post(f"/a/{finished}/delete")
+    assert response.location == "/w/1" and records.get_assessment(db, finished) is None
+    assert db.execute("SELECT count(*) FROM scores WHERE assessment_id = ?", [finished]).fetchone()[0] == 0
+
+
+def test_saving_refreshes_the_scores_table(owner, empty, db):
+    owner.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "4"})
+    rows = {r["dimension"]: r for r in db.query("SELECT * FROM scores WHERE assessment_id = ?", [empty])}
+    assert rows["data"]["score"] == 100 and rows["data"]["answered"] == 1
+    assert rows[records.OVERALL]["score"] == 100 and rows[records.OVERALL]["stage"] == "leading"
+    assert len(rows) == 9
+
+
+@pytest.mark.parametrize("route", ANSWER_ROUTES)
+def test_a_viewer_reads_every_page(viewer, finished, route):
+    expected = 404 if route == "compare" else 200  # no earlier round to compare with
+    assert viewer.get(f"/a/{finished}/{route}").status_code == expected
+
+
+@pytest.mark.parametrize("route, data", WRITE_ROUTES)
+def test_a_viewer_cannot_write(viewer, finished, route, data, db):
+    before = _answers(db, finished)
+    assert viewer.post(f"/a/{finished}/{route}", data=data).status_code == 403
+    assert _answers(db, finished) == before
+
+
+def test_viewers_cannot_create_or_import(viewer, people):
+    assert viewer.get(f"/w/{people['workspace']}/assessments/new").status_code == 403
+    assert viewer.post(f"/w/{people['workspace']}/import", data={}).status_code == 403
+
+
+@pytest.mark.parametrize("route", ANSWER_ROUTES)
+def test_another_workspace_gets_404_for_every_page(outsider, finished, route):
+    assert outsider.get(f"/a/{finished}/{route}").status_code == 404
+
+
+@pytest.mark.parametrize("route, data", WRITE_ROUTES)
+def test_another_workspace_gets_404_for_every_write(outsider, finished, route, data, db):
+    before = _answers(db, finished)
+    assert outsider.post(f"/a/{finished}/{route}", data=data).status_code == 404
+    assert _answers(db, finished) == before
+
+
+@pytest.mark.parametrize("route", ANSWER_ROUTES)
+def test_anonymous_visitors_are_sent_to_log_in(client, people, finished, route):
+    response = client.get(f"/a/{finished}/{route}")
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
+
+
+def test_an_unknown_assessment_id_is_not_found(owner):
+    assert owner.get("/a/not-an-assessment/results").status_code == 404

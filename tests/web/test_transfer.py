@@ -1,0 +1,110 @@
+"""Exports and imports: a JSON round trip, CSV without formulas, the loader's messages on refusal."""
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from assessment import records
+from assessment.answers import Answer
+from assessment.cli import cli
+from assessment.exports import safe_cell
+from assessment.paths import EXAMPLES
+
+from .conftest import text
+
+
+def _upload(client, workspace_id, content: bytes, name="answers.json", title=""):
+    return client.post(f"/w/{workspace_id}/import", data={"file": (io.BytesIO(content), name), "title": title},
+                       content_type="multipart/form-data")
+
+
+def test_json_export_is_a_named_attachment_in_the_answers_format(owner, finished):
+    response = owner.get(f"/a/{finished}/export.json")
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="spring-review-')
+    assert response.headers["Content-Disposition"].endswith('.json"')
+    document = response.get_json()
+    assert document["rubric"] == "sovereign-ai-readiness" and document["rubric_version"] == "1.0.0"
+    assert len(document["answers"]) == 48
+    assert set(next(iter(document["answers"].values()))) == {"level", "basis", "note"}
+
+
+def test_export_then_import_gives_the_same_assessment(owner, finished, people, db, default_rubric):
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric,
+                         {"data.residency": Answer(3, "Ünïcode note: EU only", "evidenced")})
+    exported = owner.get(f"/a/{finished}/export.json").get_data()
+    response = _upload(owner, people["workspace"], exported, title="Copy")
+    copy_id = response.location.split("/")[2]
+    assert response.location == f"/a/{copy_id}/review"
+    assert owner.get(f"/a/{copy_id}/export.json").get_data() == exported
+    original, copy = records.get_assessment(db, finished), records.get_assessment(db, copy_id)
+    assert records.answer_set(db, copy) == records.answer_set(db, original)
+    assert copy.title == "Copy"
+
+
+def test_the_command_line_scores_an_export(owner, finished, tmp_path):
+    path = tmp_path / "export.json"
+    path.write_bytes(owner.get(f"/a/{finished}/export.json").get_data())
+    result = CliRunner().invoke(cli, ["score", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert f'<span class="number">{json.loads(result.output)["overall"]:.0f}</span>' in page
+
+
+def test_a_yaml_answers_file_imports_too(owner, people):
+    response = _upload(owner, people["workspace"], (EXAMPLES / "early-public-agency.yaml").read_bytes(),
+                       name="early.yaml")
+    assert response.status_code == 302
+    assert "Imported: " in text(owner.get(response.location))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 7}}',
+     "answers.data.residency</code>: invalid answer 7"),
+    (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.weather": 2}}',
+     "answers.data.weather</code>: unknown question"),
+    (b'{"rubric": "sovereign-ai-readiness", "rubric_version": "9.0.0"}',
+     "rubric sovereign-ai-readiness 9.0.0 is not installed"),
+    (b'{"rubric": "other-framework"}', "answers are for rubric &#39;other-framework&#39;"),
+    (b'{"rubric": [unclosed', "invalid YAML"),
+    (b"\xff\xfe not text", "is not UTF-8 text"),
+    (b"[1, 2]", "must be a mapping of keys to values at the top level"),
+])
+def test_a_refused_import_shows_the_loaders_messages(owner, people, db, content, message):
+    response = _upload(owner, people["workspace"], content)
+    assert response.status_code == 200
+    assert "answers.json cannot be used" in text(response) and message in text(response)
+    assert records.assessments_in(db, people["workspace"]) == []
+
+
+def test_an_import_needs_a_file(owner, people):
+    response = owner.post(f"/w/{people['workspace']}/import", data={"title": "x"})
+    assert response.status_code == 200 and "This field is required." in text(response)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(owner, finished, db, default_rubric, value):
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric,
+                         {"data.residency": Answer(2, value)})
+    rows = list(csv.DictReader(io.StringIO(owner.get(f"/a/{finished}/answers.csv").get_data(as_text=True))))
+    (row,) = [r for r in rows if r["question"] == "data.residency"]
+    assert row["note"] == "'" + value
+    assert safe_cell("plain text") == "plain text" and safe_cell(3) == 3
+
+
+def test_answers_csv_has_every_question_and_gaps_csv_every_gap(owner, finished, empty):
+    response = owner.get(f"/a/{finished}/answers.csv")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].endswith('-answers.csv"')
+    assert len(list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))) == 48
+    gaps = list(csv.DictReader(io.StringIO(owner.get(f"/a/{finished}/gaps.csv").get_data(as_text=True))))
+    assert gaps and float(gaps[0]["priority"]) >= float(gaps[-1]["priority"])
+    assert owner.get(f"/a/{empty}/gaps.csv").get_data(as_text=True).count("\n") == 1  # the header only
+
+
+def test_a_title_without_letters_still_gives_a_filename(owner, db, people, default_rubric):
+    assessment_id = records.create_assessment(db, people["workspace"], default_rubric, "???")
+    assert 'filename="assessment-' in owner.get(f"/a/{assessment_id}/export.json").headers["Content-Disposition"]

@@ -1,0 +1,116 @@
+"""Workspaces: the dashboard, members and roles, one-time invitations, and who sees what."""
+
+import re
+
+import pytest
+
+from assessment import accounts
+
+from .conftest import PASSWORD, flashes, text
+
+
+def _invite_link(client, workspace_id, role="editor") -> str:
+    response = client.post(f"/w/{workspace_id}/members", data={"role": role})
+    assert response.status_code == 200
+    return re.search(r'value="http://localhost(/invite/[^"]+)"', text(response)).group(1)
+
+
+def test_an_empty_workspace_says_how_to_start(owner, people):
+    page = text(owner.get(f"/w/{people['workspace']}"))
+    assert "No assessments yet." in page and "Start the first assessment" in page
+
+
+def test_the_dashboard_lists_assessments_with_progress_index_and_stage(owner, people, finished, empty):
+    page = text(owner.get(f"/w/{people['workspace']}"))
+    assert page.index("Autumn review") < page.index("Spring review")  # most recently updated first
+    assert "48/48" in page and "0/48" in page and "Developing" in page
+    assert '<progress max="48" value="48"' in page
+
+
+def test_a_viewer_sees_the_dashboard_without_write_buttons(viewer, people, finished):
+    page = text(viewer.get(f"/w/{people['workspace']}"))
+    assert "Spring review" in page and "New assessment" not in page and "Import answers" not in page
+
+
+def test_anyone_can_create_a_workspace_and_owns_it(outsider, people, db):
+    response = outsider.post("/w/new", data={"name": "Third Org"})
+    workspace_id = int(response.location.rsplit("/", 1)[1])
+    assert accounts.membership(db, workspace_id, people["outsider"])["role"] == "owner"
+    assert text(outsider.get("/")).count("/w/") >= 2  # two workspaces: a list, not a redirect
+
+
+def test_a_single_workspace_user_lands_in_it(owner, people):
+    assert owner.get("/").location == f"/w/{people['workspace']}"
+
+
+def test_an_invitation_creates_an_account_that_joins_with_the_role(app, owner, people, db):
+    link = _invite_link(owner, people["workspace"], "viewer")
+    newcomer = app.test_client()
+    assert "Join Acme Public Agency" in text(newcomer.get(link))
+    response = newcomer.post(link, data={"name": "Nina New", "email": "nina@example.org",
+                                         "password": PASSWORD, "confirm": PASSWORD})
+    assert response.location == f"/w/{people['workspace']}"
+    user = accounts.get_user_by_email(db, "nina@example.org")
+    assert accounts.membership(db, people["workspace"], user["id"])["role"] == "viewer"
+    assert app.test_client().get(link).status_code == 404  # used once
+
+
+def test_a_logged_in_user_accepts_an_invitation_with_one_click(owner, outsider, people, db):
+    link = _invite_link(owner, people["workspace"], "editor")
+    response = outsider.post(link)
+    assert response.location == f"/w/{people['workspace']}"
+    assert accounts.membership(db, people["workspace"], people["outsider"])["role"] == "editor"
+
+
+def test_invitation_links_expire_and_can_be_withdrawn(owner, people, db):
+    link = _invite_link(owner, people["workspace"])
+    db.execute("UPDATE invites SET expires_at = '2000-01-01T00:00:00+00:00'")
+    db.conn.commit()
+    assert owner.get(link).status_code == 404
+    link = _invite_link(owner, people["workspace"])
+    (invite,) = accounts.pending_invites(db, people["workspace"])
+    owner.post(f"/w/{people['workspace']}/invites/{invite['id']}/revoke")
+    assert owner.get(link).status_code == 404
+    assert owner.get("/invite/made-up-token").status_code == 404
+
+
+def test_only_hashes_of_invitation_tokens_are_stored(owner, people, db):
+    token = _invite_link(owner, people["workspace"]).rsplit("/", 1)[1]
+    assert db.execute("SELECT count(*) FROM invites WHERE token_hash = ?", [token]).fetchone()[0] == 0
+
+
+def test_owners_change_roles_and_remove_members(owner, people, db):
+    workspace = people["workspace"]
+    owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"})
+    assert accounts.membership(db, workspace, people["editor"])["role"] == "viewer"
+    owner.post(f"/w/{workspace}/members/{people['editor']}/remove")
+    assert accounts.membership(db, workspace, people["editor"]) is None
+
+
+def test_the_last_owner_stays(owner, people, db):
+    response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role", data={"role": "editor"},
+                          follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner."]
+    owner.post(f"/w/{people['workspace']}/members/{people['owner']}/remove")
+    assert accounts.membership(db, people["workspace"], people["owner"])["role"] == "owner"
+
+
+def test_an_unknown_role_is_a_bad_request(owner, people):
+    response = owner.post(f"/w/{people['workspace']}/members/{people['editor']}/role", data={"role": "emperor"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+def test_only_owners_manage_members(request, people, who):
+    client = request.getfixturevalue(who)
+    workspace = people["workspace"]
+    assert client.get(f"/w/{workspace}/members").status_code == 200
+    assert client.post(f"/w/{workspace}/members", data={"role": "owner"}).status_code == 403
+    assert client.post(f"/w/{workspace}/members/{people['owner']}/role", data={"role": "viewer"}).status_code == 403
+    assert client.post(f"/w/{workspace}/members/{people['owner']}/remove").status_code == 403
+    assert client.post(f"/w/{workspace}/invites/1/revoke").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["", "/members", "/import", "/assessments/new"])
+def test_another_workspace_is_not_found(outsider, people, path):
+    assert outsider.get(f"/w/{people['workspace']}{path}").status_code == 404
