@@ -68,6 +68,7 @@ class PeerComparison:
     dataset_version: str
     label: str
     region: str | None
+    region_name: str | None
     region_note: str
     items: tuple[ItemComparison, ...]
     drivers: tuple[DriverComparison, ...]
@@ -85,7 +86,7 @@ class PeerComparison:
         """The JSON shape: ``items``, ``drivers``, ``barriers`` and ``percentile``."""
         return {
             "dataset": self.dataset, "dataset_version": self.dataset_version, "label": self.label,
-            "region": self.region, "region_note": self.region_note,
+            "region": self.region, "region_name": self.region_name, "region_note": self.region_note,
             "items": [asdict(i) for i in self.items],
             "drivers": [asdict(d) for d in self.drivers],
             "barriers": [asdict(b) for b in self.barriers],
@@ -171,7 +172,8 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
     items = tuple(_item(rubric, peers, q, answers, region) for q in rubric.linked_questions)
     scored = [i for i in items if i.level is not None and i.overall_share is not None]
     percentiles = _percentiles(rubric, peers, scored, region)
-    return PeerComparison(peers.id, peers.version, peers.label, region, _region_note(peers, region), items,
+    return PeerComparison(peers.id, peers.version, peers.label, region, peers.regions.get(region),
+                          _region_note(peers, region), items,
                           _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
                           _reference(rubric, scored, items))
 

@@ -11,6 +11,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import charts
 from .paths import ROOT, TEMPLATES
 from .report import Report
 
@@ -48,10 +49,13 @@ def asset_path(url: str) -> Path:
     return path
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
     """The Jinja environment for reports, autoescaping everything the organization typed."""
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    charts.register(env)
+    return env
 
 
 def render_html(report: Report) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from .answers import Answer, AnswerSet, normalize_value
+from .cohorts import Member
 from .rubric import Rubric
 from .scoring import score
 from .storage import now, write_transaction
@@ -62,12 +63,13 @@ def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: R
     result = score(rubric, answer_set(db, assessment))
     answered = sum(d.answered for d in result.dimensions)
     total = len(rubric.questions)
-    rows = [(d.id, d.score, d.completeness, d.answered, d.total, None) for d in result.dimensions]
-    rows.append((OVERALL, result.overall, answered / total, answered, total, result.stage))
+    rows = [(d.id, d.score, d.completeness, d.answered, d.total, None, None) for d in result.dimensions]
+    summary = json.dumps({d.id: d.score for d in result.dimensions})
+    rows.append((OVERALL, result.overall, answered / total, answered, total, result.stage, summary))
     db.execute("DELETE FROM scores WHERE assessment_id = ?", [assessment.id])
     db.conn.executemany(
         "INSERT INTO scores (assessment_id, dimension, rubric_id, rubric_version, score, completeness, answered, "
-        "total, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "total, stage, dimensions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(assessment.id, row[0], rubric.id, rubric.version, *row[1:]) for row in rows])
 
 
@@ -151,3 +153,45 @@ def delete_assessment(db: sqlite_utils.Database, assessment_id: str) -> None:
     """Delete an assessment with its answers and scores; later rounds keep theirs."""
     with write_transaction(db):
         db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])
+
+
+# Cohorts: one member per organization, its latest scored assessment on one rubric version,
+# read from the '_overall' rows (which carry the dimension scores) through the cohort index.
+# Newest first, so the first row of each organization is its latest; deduplicating in Python
+# is several times faster than a window function over 10,000 rows (bench/cohorts.py).
+_COHORT_SQL = """
+SELECT {key}, json_extract(a.profile, '$.region'), json_extract(a.profile, '$.org_type'),
+       json_extract(a.profile, '$.size'), o.score, o.dimensions
+FROM scores o JOIN assessments a ON a.id = o.assessment_id
+WHERE o.rubric_id = ? AND o.rubric_version = ? AND o.dimension = '_overall' AND o.score IS NOT NULL
+  AND {scope}
+ORDER BY a.updated_at DESC, a.rowid DESC
+"""
+# Within a workspace an organization is its name (or the assessment, if unnamed); across the
+# instance the workspace is part of the key, so that two clients called "Ministry" stay apart.
+_WORKSPACE_KEY = "COALESCE(NULLIF(LOWER(TRIM(a.organization)), ''), a.id)"
+_INSTANCE_KEY = f"a.workspace_id || ':' || {_WORKSPACE_KEY}"
+
+
+def cohort_key(db: sqlite_utils.Database, assessment_id: str, instance: bool) -> str:
+    """The organization key ``cohort_members`` gives this assessment (computed by the same SQL)."""
+    key = _INSTANCE_KEY if instance else _WORKSPACE_KEY  # constants, never user input
+    return db.execute(f"SELECT {key} FROM assessments a WHERE a.id = ?", [assessment_id]).fetchone()[0]  # noqa: S608
+
+
+def cohort_members(db: sqlite_utils.Database, rubric_id: str, version: str,
+                   workspace_id: int | None = None) -> list[Member]:
+    """The members of a workspace's cohort, or of the instance's (only assessments opted in)."""
+    if workspace_id is None:
+        sql, params = _COHORT_SQL.format(key=_INSTANCE_KEY, scope="a.opt_in_benchmark = 1"), []
+    else:
+        sql, params = _COHORT_SQL.format(key=_WORKSPACE_KEY, scope="a.workspace_id = ?"), [workspace_id]
+    latest = {}
+    for org, *row in db.execute(sql, [rubric_id, version, *params]):
+        latest.setdefault(org, row)
+    return [Member(org, overall, json.loads(dimensions), _profile(region, org_type, size))
+            for org, (region, org_type, size, overall, dimensions) in latest.items()]
+
+
+def _profile(region: str | None, org_type: str | None, size: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("region", region), ("org_type", org_type), ("size", size)) if v is not None}

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .datafile import DataFileError, duplicates, read_yaml, validate
+from .datafile import DataFileError, duplicates, parse_yaml, read_yaml, validate
 from .peers import SEMVER, PeerDataset, load_peers
 
 LEVELS = range(5)
@@ -254,6 +254,16 @@ def peers_path(rubric_path: Path, dataset_id: str) -> Path:
     return rubric_path.parent / "peers" / f"{dataset_id}.yaml"
 
 
+def _build(data, filename: str, peers: PeerDataset | None, peers_dir: Path) -> Rubric:
+    rubric = validate(Rubric, data, filename)
+    if peers is None and rubric.peers:
+        peers = load_peers(peers_dir / f"{rubric.peers}.yaml")
+    problems = check_rubric(rubric, peers)
+    if problems:
+        raise DataFileError(filename, problems)
+    return rubric
+
+
 def load_rubric(path: str | Path, peers: PeerDataset | None = None) -> Rubric:
     """Load and validate a rubric; raises DataFileError naming file, path and problem.
 
@@ -261,10 +271,12 @@ def load_rubric(path: str | Path, peers: PeerDataset | None = None) -> Rubric:
     dataset the rubric names (``peers/<id>.yaml`` beside it).
     """
     path = Path(path)
-    rubric = validate(Rubric, read_yaml(path), path.name)
-    if peers is None and rubric.peers:
-        peers = load_peers(peers_path(path, rubric.peers))
-    problems = check_rubric(rubric, peers)
-    if problems:
-        raise DataFileError(path.name, problems)
-    return rubric
+    return _build(read_yaml(path), path.name, peers, path.parent / "peers")
+
+
+def rubric_from_text(text: str, filename: str, peers_dir: Path) -> Rubric:
+    """Validate rubric text (an upload, a stored version) as ``load_rubric`` does a file.
+
+    Messages name ``filename``; the peer dataset the rubric names is read from ``peers_dir``.
+    """
+    return _build(parse_yaml(text, filename), filename, None, peers_dir)

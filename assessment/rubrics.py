@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
 
 from . import storage
 from .paths import RUBRIC_DIR
-from .rubric import Rubric, load_rubric
+from .peers import PeerDataset, load_peers
+from .rubric import Rubric, rubric_from_text
+
+PEERS_DIR = RUBRIC_DIR / "peers"
 
 
-def rubric_from_text(text: str, filename: str) -> Rubric:
-    """Validate rubric text exactly as ``load_rubric`` does a file; raises DataFileError.
+def parse_rubric(text: str, filename: str) -> Rubric:
+    """Validate rubric text against the shipped peer datasets; raises DataFileError."""
+    return rubric_from_text(text, Path(filename).name or "rubric.yaml", PEERS_DIR)
 
-    The text is written beside the shipped peer datasets (linked in a temporary folder), so
-    the findings it cites are checked against them and messages name ``filename``.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "peers").symlink_to(RUBRIC_DIR / "peers", target_is_directory=True)
-        path = Path(folder) / (Path(filename).name or "rubric.yaml")
-        path.write_text(text, encoding="utf-8")
-        return load_rubric(path)
+
+@lru_cache(maxsize=8)
+def peer_dataset(dataset_id: str) -> PeerDataset:
+    """A shipped peer dataset, loaded once per process."""
+    return load_peers(PEERS_DIR / f"{dataset_id}.yaml")
+
+
+def peers_for(rubric: Rubric) -> PeerDataset | None:
+    """The peer dataset a rubric names, or None for a rubric without survey peers."""
+    return peer_dataset(rubric.peers) if rubric.peers else None
 
 
 # Parsed rubrics by (id, version, sha256): stored texts never change, so parse each once per
@@ -33,7 +39,7 @@ _parsed: dict[tuple[str, str, str], Rubric] = {}
 
 def add_rubric(db: sqlite_utils.Database, text: str, filename: str) -> Rubric:
     """Validate and store a rubric version; DataFileError or ValueError say why it was refused."""
-    rubric = rubric_from_text(text, filename)
+    rubric = parse_rubric(text, filename)
     storage.register_rubric(db, rubric.id, rubric.version, text)
     return rubric
 
@@ -46,7 +52,7 @@ def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Ru
     key = (rubric_id, version, row[0])
     if key not in _parsed:
         (text,) = db.execute("SELECT source FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]).fetchone()
-        _parsed[key] = rubric_from_text(text, f"{rubric_id}-{version}.yaml")
+        _parsed[key] = parse_rubric(text, f"{rubric_id}-{version}.yaml")
     return _parsed[key]
 
 

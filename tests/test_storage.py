@@ -24,7 +24,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     storage.init(path).close()
     db = storage.init(path)
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
-    assert names == ["001_rubrics", "002_accounts", "003_assessments"]
+    assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary"]
     assert db.table("rubrics").exists()
 
 
@@ -73,3 +73,17 @@ def test_several_writer_processes_lose_no_write(tmp_path):
     assert [w.exitcode for w in workers] == [0] * WRITERS
     assert db.execute("SELECT value FROM counter").fetchone()[0] == WRITERS * INCREMENTS
     assert db.execute("SELECT count(*) FROM writes").fetchone()[0] == WRITERS * INCREMENTS
+
+
+def test_cohort_summary_migration_backfills_existing_scores(tmp_path):
+    """Scores stored before 004 get their dimension summary when the migration runs."""
+    path = tmp_path / "old.db"
+    db = storage.connect(path)
+    storage.migrations.apply(db, stop_before="004_cohort_summary")
+    db.execute("PRAGMA foreign_keys = OFF")  # a bare scores row, without its assessment
+    db.execute("INSERT INTO scores (assessment_id, dimension, rubric_id, rubric_version, score, completeness, "
+               "answered, total) VALUES ('a', 'data', 'r', '1.0.0', 50, 1, 6, 6), "
+               "('a', '_overall', 'r', '1.0.0', 50, 1, 6, 6)")
+    db.conn.commit()
+    storage.migrations.apply(db)
+    assert db.execute("SELECT dimensions FROM scores WHERE dimension = '_overall'").fetchone()[0] == '{"data":50.0}'

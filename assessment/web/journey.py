@@ -14,9 +14,10 @@ from wtforms import SelectChoice
 
 from .. import records
 from ..answers import Answer, normalize_value
+from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
 from ..rubric import Rubric
-from ..rubrics import list_rubrics, stored_rubric
+from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
@@ -170,10 +171,24 @@ def review(assessment_id: str):
 def results(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
     answers = records.answer_set(get_db(), assessment)
-    # peer: the peer reference per dimension (id -> 0 to 100) for the radar; the peer benchmark fills it.
+    result = score(rubric, answers, peers_for(rubric))
+    filters = {key: request.args.get(key, "") for key in FILTERS}
     return _page("journey/results.html", assessment, workspace, rubric, "results", answers=answers,
-                 result=score(rubric, answers), peer=None, stages={s.id: s for s in rubric.stages},
-                 horizons=HORIZON_NAMES)
+                 result=result, peer=result.peers.reference if result.peers else None,
+                 stages={s.id: s for s in rubric.stages}, horizons=HORIZON_NAMES,
+                 cohorts=_cohorts(assessment, rubric, result, filters), filters=filters,
+                 profile_fields={f.id: f for f in rubric.profile})
+
+
+def _cohorts(assessment, rubric: Rubric, result, filters: dict) -> list[tuple[str, CohortStats]]:
+    """This workspace's cohort and the instance's opted-in one, with this assessment's place."""
+    dimensions = {d.id: d.score for d in result.dimensions}
+    stats = []
+    for label, workspace_id in (("This workspace", assessment.workspace_id), ("All organizations that opted in", None)):
+        key = records.cohort_key(get_db(), assessment.id, instance=workspace_id is None)
+        members = records.cohort_members(get_db(), rubric.id, rubric.version, workspace_id)
+        stats.append((label, cohort_stats(members, Member(key, result.overall, dimensions), filters)))
+    return stats
 
 
 @bp.post("/a/<assessment_id>/rounds")

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assessment.web.charts import RADAR_CENTER, polar
+from assessment.charts import RADAR_CENTER, polar
 
 DIMENSIONS = [SimpleNamespace(id=f"d{i}", title=f"Dimension {i}", score=score)
               for i, score in enumerate([100, 50, None, 0, 75])]
@@ -27,13 +27,19 @@ def test_radar_has_a_title_an_axis_per_dimension_and_no_peer_series_by_default(c
 def test_radar_draws_the_peer_reference_as_a_second_series(charts):
     peer = {"d0": 40, "d1": None, "d2": 60, "d3": 80, "d4": 20}
     svg = str(charts[0].radar(DIMENSIONS, peer))
-    assert 'class="peer"' in svg and "with the peer reference" in svg
-    assert "{},{}".format(*polar(2, 5, 60)) in svg
+    assert svg.count('class="peer"') == 4 and "with the peer reference" in svg  # d1 has no reference
+    x, y = polar(2, 5, 60)
+    assert f'd="M{x},{y - 6} ' in svg
 
 
 def test_radar_points_start_at_the_top_and_scale_with_the_score():
     assert polar(0, 8, 100) == (RADAR_CENTER, RADAR_CENTER - 150)
     assert polar(0, 8, 0) == polar(3, 8, None) == (RADAR_CENTER, RADAR_CENTER)
+
+
+def test_bars_mark_the_peer_reference_where_there_is_one(charts):
+    svg = str(charts[1].bars(DIMENSIONS, {"d0": 50, "d1": None}))
+    assert svg.count('class="peer"') == 1
 
 
 def test_bars_write_each_value_and_mark_unscored_dimensions(charts):

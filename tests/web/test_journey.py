@@ -167,7 +167,21 @@ def test_results_show_index_stage_cap_charts_gaps_roadmap_and_exports(owner, fin
         assert dimension.title in page
     assert "Prioritized gaps" in page and "Now (within 3 months)" in page
     assert f"/a/{finished}/export.json" in page and f"/a/{finished}/gaps.csv" in page
-    assert 'class="peer"' not in page  # no peer series yet
+    assert 'class="peer"' in page  # the modelled median survey peer on the radar and bars
+
+
+def test_results_compare_with_the_survey_peers(owner, finished):
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert "Among the survey peers" in page
+    assert "modelled from published aggregates (n = 233)" in page
+    assert "Practice by practice" in page and "Open source as the primary approach" in page
+    assert "Respondents citing it" in page
+
+
+def test_results_withhold_cohorts_below_five_organizations(owner, finished):
+    page = text(owner.get(f"/a/{finished}/results?region=europe"))
+    assert "This cohort has 0 organizations." in page
+    assert '<option value="europe" selected>' in page
 
 
 def test_results_name_the_critical_questions_that_cap_the_stage(owner, db, people, default_rubric):

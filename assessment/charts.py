@@ -1,9 +1,12 @@
-"""Geometry for the SVG chart templates in templates/charts/ (rendered on the server)."""
+"""Geometry for the SVG chart templates in templates/charts/, shared by the pages and the PDF.
+
+Charts are rendered on the server from Jinja macros; no chart library, no script.
+"""
 
 import math
 import textwrap
 
-from flask import Flask
+from jinja2 import Environment
 
 RADAR_CENTER = 260
 RADAR_RADIUS = 150
@@ -37,6 +40,7 @@ def label_lines(text: str, width: int = 18) -> list[str]:
     return textwrap.wrap(text, width) or [""]
 
 
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                                 label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)
+def register(env: Environment) -> None:
+    """Make the chart helpers available to templates rendered by ``env``."""
+    env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
+                       label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)
