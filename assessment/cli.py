@@ -163,12 +163,25 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
               default=Path("instance"), show_default=True, help="Folder for the database and secrets.")
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, instance: Path, workers: int):
-    """Serve the web app with a production WSGI server (gunicorn)."""
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--report-workers", default=2, show_default=True, type=int,
+              help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
+def serve(host: str, port: int, instance: Path, workers: int, report_workers: int):
+    """Serve the web app with a production WSGI server (gunicorn) and its PDF worker."""
     from .web.server import run
 
-    run(host, port, instance.resolve(), workers)
+    run(host, port, instance.resolve(), workers, report_workers)
+
+
+@cli.command("worker")
+@click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("instance"), show_default=True, help="The server's instance folder.")
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes rendering reports.")
+def worker(instance: Path, workers: int):
+    """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
+    from .jobs import run_worker
+
+    run_worker(str(instance.resolve()), workers)
 
 
 def main():

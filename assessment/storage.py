@@ -110,6 +110,23 @@ def _add_cohort_summary(db: sqlite_utils.Database) -> None:
                   WHERE dimension = '_overall'""")
 
 
+@migrations(name="005_reports")
+def _create_reports(db: sqlite_utils.Database) -> None:
+    # PDFs are cached by the digest of everything they are made from; jobs track the worker.
+    db.execute("""CREATE TABLE report_files (
+        digest TEXT PRIMARY KEY,
+        pdf BLOB NOT NULL,
+        created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE report_jobs (
+        digest TEXT PRIMARY KEY,
+        assessment_id TEXT NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        queued_at TEXT NOT NULL,
+        finished_at TEXT)""")
+    db.execute("CREATE INDEX report_jobs_assessment ON report_jobs(assessment_id)")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -54,7 +54,7 @@ def _advance(assessment_id: str, rubric: Rubric, key: str):
     return redirect(url_for(step.endpoint, assessment_id=assessment_id, **step.args))
 
 
-def _page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
+def step_page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
     answered, total = records.progress(get_db(), assessment.id)
     return render_template(template, assessment=assessment, workspace=workspace, rubric=rubric, step=key,
                            steps=steps(rubric), answered=answered, total=total,
@@ -94,7 +94,7 @@ def about(assessment_id: str):
     else:
         form = form_class(formdata=None, data={"title": assessment.title, "organization": assessment.organization,
                                                "opt_in_benchmark": assessment.opt_in_benchmark, **assessment.profile})
-    return _page("journey/about.html", assessment, workspace, rubric, "about", form=form)
+    return step_page("journey/about.html", assessment, workspace, rubric, "about", form=form)
 
 
 @bp.route("/a/<assessment_id>/drivers", methods=["GET", "POST"])
@@ -109,7 +109,7 @@ def drivers(assessment_id: str):
             return _advance(assessment_id, rubric, "drivers")
     else:
         form = form_class(formdata=None, data=assessment.drivers)
-    return _page("journey/drivers.html", assessment, workspace, rubric, "drivers", form=form)
+    return step_page("journey/drivers.html", assessment, workspace, rubric, "drivers", form=form)
 
 
 def _answer(data: dict) -> Answer | None:
@@ -140,7 +140,7 @@ def dimension(assessment_id: str, dimension_id: str):
         given = records.answer_set(get_db(), assessment).answers
         form = form_class(formdata=None, data={q.id: _answer_data(given[q.id]) for q in found.questions
                                                if q.id in given})
-    return _page("journey/dimension.html", assessment, workspace, rubric, f"dimension:{dimension_id}",
+    return step_page("journey/dimension.html", assessment, workspace, rubric, f"dimension:{dimension_id}",
                  form=form, dimension=found)
 
 
@@ -155,7 +155,7 @@ def barriers(assessment_id: str):
             return _advance(assessment_id, rubric, "barriers")
     else:
         form = form_class(formdata=None, data={"barriers": assessment.barriers})
-    return _page("journey/barriers.html", assessment, workspace, rubric, "barriers", form=form)
+    return step_page("journey/barriers.html", assessment, workspace, rubric, "barriers", form=form)
 
 
 @bp.get("/a/<assessment_id>/review")
@@ -163,7 +163,7 @@ def review(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
     answers = records.answer_set(get_db(), assessment)
     missing = {d.id: [q for q in d.questions if q.id not in answers.answers] for d in rubric.dimensions}
-    return _page("journey/review.html", assessment, workspace, rubric, "review", missing=missing,
+    return step_page("journey/review.html", assessment, workspace, rubric, "review", missing=missing,
                  answers=answers, labels=BASIS_LABELS)
 
 
@@ -173,7 +173,7 @@ def results(assessment_id: str):
     answers = records.answer_set(get_db(), assessment)
     result = score(rubric, answers, peers_for(rubric))
     filters = {key: request.args.get(key, "") for key in FILTERS}
-    return _page("journey/results.html", assessment, workspace, rubric, "results", answers=answers,
+    return step_page("journey/results.html", assessment, workspace, rubric, "results", answers=answers,
                  result=result, peer=result.peers.reference if result.peers else None,
                  stages={s.id: s for s in rubric.stages}, horizons=HORIZON_NAMES,
                  cohorts=_cohorts(assessment, rubric, result, filters), filters=filters,
@@ -210,7 +210,7 @@ def compare_rounds(assessment_id: str):
     if before.workspace_id != assessment.workspace_id:
         abort(404)
     comparison = compare(rubric, _scored(before, before_rubric), _scored(assessment, rubric))
-    return _page("journey/compare.html", assessment, workspace, rubric, "results", before=before,
+    return step_page("journey/compare.html", assessment, workspace, rubric, "results", before=before,
                  comparison=comparison)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -23,9 +27,24 @@ class _Server(BaseApplication):
         return self.application
 
 
-def run(host: str, port: int, instance: Path, workers: int) -> None:
-    """Create the app (migrating the database) once, then serve it with gunicorn workers."""
+def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
+    """``sovready worker`` beside the web server, stopped when the server's master process exits.
+
+    A separate program rather than a multiprocessing child: gunicorn forks its workers from this
+    process, and they must neither own nor join the PDF worker.
+    """
+    command = [sys.executable, "-m", "assessment", "worker", "--instance", str(instance), "--workers", str(workers)]
+    process = subprocess.Popen(command)  # noqa: S603 (our own command line)
+    master = os.getpid()
+    atexit.register(lambda: os.getpid() == master and process.terminate())
+    return process
+
+
+def run(host: str, port: int, instance: Path, workers: int, report_workers: int = 2) -> None:
+    """Create the app (migrating the database) once, start the PDF worker, serve with gunicorn."""
     app = create_app(instance_path=instance)
+    if report_workers:
+        start_report_worker(instance, report_workers)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
     _Server(app, {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                   "threads": 4, "accesslog": "-", "timeout": 60}).run()

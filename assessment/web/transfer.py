@@ -23,7 +23,7 @@ from .forms import ImportForm
 bp = Blueprint("transfer", __name__)
 
 
-def _download(content: str, title: str, suffix: str, mimetype: str) -> Response:
+def download(content: str | bytes, title: str, suffix: str, mimetype: str) -> Response:
     """A file download named after the assessment and today's date."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "assessment"
     response = Response(content, mimetype=mimetype)
@@ -35,14 +35,14 @@ def _download(content: str, title: str, suffix: str, mimetype: str) -> Response:
 def export_json(assessment_id: str):
     assessment, _, _ = assessment_for(assessment_id)
     document = answers_document(records.answer_set(get_db(), assessment))
-    return _download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", assessment.title, ".json",
+    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", assessment.title, ".json",
                      "application/json")
 
 
 @bp.get("/a/<assessment_id>/answers.csv")
 def export_answers(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id)
-    return _download(answers_csv(rubric, records.answer_set(get_db(), assessment)), assessment.title,
+    return download(answers_csv(rubric, records.answer_set(get_db(), assessment)), assessment.title,
                      "-answers.csv", "text/csv")
 
 
@@ -50,7 +50,7 @@ def export_answers(assessment_id: str):
 def export_gaps(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id)
     result = score(rubric, records.answer_set(get_db(), assessment))
-    return _download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
+    return download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
 
 
 def _rubric_for(data, filename: str) -> Rubric:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long browser test password"  # noqa: S105 (a test account's)
@@ -68,10 +69,28 @@ def test_first_run_to_results_and_export(page, server, tmp_path):
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.name.startswith("browser-review-") and len(json.loads(path.read_text())["answers"]) == 48
+    _download_the_pdf_report(page, tmp_path)
 
     page.get_by_role("link", name="Ministry of Examples").click()
     assert "48/48" in page.content()
     _check_accessibility(page, "dashboard")
+
+
+def _download_the_pdf_report(page, tmp_path) -> None:
+    """The worker started by `sovready serve` renders the report; the page refreshes until it is ready."""
+    page.get_by_role("link", name="PDF report").click()
+    _check_accessibility(page, "report status")
+    page.get_by_role("button", name="Prepare the PDF report").click()
+    link = page.get_by_role("link", name="Download the PDF report")
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    text = " ".join(PdfReader(path).pages[0].extract_text().split())
+    assert path.name.endswith("-report.pdf") and "Browser review" not in text  # the cover names the organization
+    assert "Stage: Developing" in text
+    page.get_by_role("link", name="Back to the results").click()
 
 
 def test_back_keeps_what_was_chosen(page, server):

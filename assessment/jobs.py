@@ -1,0 +1,200 @@
+"""PDF reports rendered by a background worker and cached by the content they are made from.
+
+A PDF takes most of a second of CPU, so it never renders inside a web request: the request
+queues a job (Huey, with its queue in SQLite beside the database) and a worker process renders
+it, in a child process limited to RENDER_SECONDS and RENDER_MEMORY. The PDF is stored under
+the digest of its inputs, so an unchanged assessment is rendered once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import resource
+import select
+import signal
+import time
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import sqlite_utils
+from huey import SqliteHuey
+from huey.api import TaskWrapper
+
+from . import __version__, records, storage
+from .exports import answers_document
+from .paths import TEMPLATES
+from .pdf import STATIC, render_pdf
+from .report import Report
+from .rubrics import peers_for, stored_rubric
+from .scoring import score
+
+RENDER_SECONDS = 30
+RENDER_MEMORY = 1 << 30  # 1 GiB of address space
+
+
+class RenderError(RuntimeError):
+    """A render that failed or was stopped; the message is shown to the user."""
+
+
+@lru_cache(maxsize=1)
+def renderer_version() -> str:
+    """Changes whenever the report's templates or stylesheet change, so cached PDFs follow."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*(TEMPLATES / "report").glob("*"), *(TEMPLATES / "charts").glob("*"), STATIC / "report.css"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> str:
+    """The digest of everything the assessment's PDF is made from."""
+    rubric_sha = db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?",
+                            [assessment.rubric_id, assessment.rubric_version]).fetchone()[0]
+    content = {"answers": answers_document(records.answer_set(db, assessment)), "rubric": rubric_sha,
+               "date": assessment.updated_at, "renderer": renderer_version()}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def build_report(db: sqlite_utils.Database, assessment: records.Assessment) -> Report:
+    """The report of a stored assessment, dated by its last change (so its digest is stable)."""
+    rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
+    peers = peers_for(rubric)
+    answers = records.answer_set(db, assessment)
+    return Report(rubric, answers, score(rubric, answers, peers), peers, datetime.fromisoformat(assessment.updated_at))
+
+
+# Rendering under limits --------------------------------------------------------------------
+# A plain os.fork rather than multiprocessing: Huey's worker processes are daemonic, and
+# multiprocessing refuses children there. The child inherits the worker's warm state (parsed
+# stylesheet, fonts, calibrated peer model) and reports back through a pipe: b"P" and the PDF,
+# or b"E" and a message.
+
+def _render_child(report: Report, pipe: int) -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY, RENDER_MEMORY))
+        message = b"P" + render_pdf(report)
+    except MemoryError:
+        message = f"E The report needed more than {RENDER_MEMORY >> 20} MiB of memory and was stopped.".encode()
+    except Exception as error:  # noqa: BLE001 (any failure becomes the job's message)
+        message = f"E The report could not be rendered ({type(error).__name__}: {error}).".encode()
+    with os.fdopen(pipe, "wb") as out:
+        out.write(message)
+
+
+def _read_until(pipe: int, deadline: float) -> bytes | None:
+    """Everything the child writes until it closes the pipe, or None at the deadline."""
+    chunks = []
+    with os.fdopen(pipe, "rb", buffering=0) as source:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([source], [], [], remaining)[0]:
+                return None
+            chunk = source.read(1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def render_limited(report: Report, seconds: float = RENDER_SECONDS) -> bytes:
+    """Render in a forked child limited to ``seconds`` and RENDER_MEMORY; RenderError says why not."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, report, and leave without running the parent's cleanup
+        os.close(read_end)
+        try:
+            _render_child(report, write_end)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        output = _read_until(read_end, time.monotonic() + seconds)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if output is None:
+        raise RenderError(f"The report took more than {seconds:g} seconds and was stopped.")
+    if not output.startswith(b"P"):
+        raise RenderError(output[2:].decode() or "The report renderer stopped unexpectedly; it may have "
+                          f"run out of its {RENDER_MEMORY >> 20} MiB of memory.")
+    return output[1:]
+
+
+# Jobs ----------------------------------------------------------------------------------------
+
+def cached_pdf(db: sqlite_utils.Database, digest: str) -> bytes | None:
+    row = db.execute("SELECT pdf FROM report_files WHERE digest = ?", [digest]).fetchone()
+    return row[0] if row else None
+
+
+def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
+    return next(db.query("SELECT status, error, queued_at, finished_at FROM report_jobs WHERE digest = ?",
+                         [digest]), None)
+
+
+def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str) -> bool:
+    """Record a job unless one is queued, running or done; True if the worker must be asked."""
+    with storage.write_transaction(db):
+        status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
+        if status and status[0] != "failed":
+            return False
+        db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, status, error, queued_at) "
+                   "VALUES (?, ?, 'queued', '', ?)", [digest, assessment_id, storage.now()])
+    return True
+
+
+def _finish(db: sqlite_utils.Database, digest: str, pdf: bytes | None, error: str = "") -> None:
+    with storage.write_transaction(db):
+        if pdf is not None:
+            db.execute("INSERT OR REPLACE INTO report_files VALUES (?, ?, ?)", [digest, pdf, storage.now()])
+        db.execute("UPDATE report_jobs SET status = ?, error = ?, finished_at = ? WHERE digest = ?",
+                   ["done" if pdf is not None else "failed", error, storage.now(), digest])
+
+
+def run_job(database: str, assessment_id: str, digest: str) -> None:
+    """The worker's task: render the assessment's report and store it under ``digest``."""
+    db = storage.connect(database)
+    try:
+        assessment = records.get_assessment(db, assessment_id)
+        if assessment is None or report_digest(db, assessment) != digest:
+            _finish(db, digest, None, "The assessment changed or was deleted before its report was rendered.")
+            return
+        with storage.write_transaction(db):
+            db.execute("UPDATE report_jobs SET status = 'running' WHERE digest = ?", [digest])
+        try:
+            _finish(db, digest, render_limited(build_report(db, assessment)))
+        except RenderError as error:
+            _finish(db, digest, None, str(error))
+    finally:
+        db.close()
+
+
+@lru_cache(maxsize=4)
+def queue(instance: str) -> tuple[SqliteHuey, TaskWrapper]:
+    """The instance's task queue (a SQLite file beside the database) and its render task."""
+    huey = SqliteHuey("sovready-reports", filename=str(Path(instance) / "tasks.db"), results=False)
+    return huey, huey.task(name="render_report")(run_job)
+
+
+def enqueue(instance: str, database: str, assessment_id: str, digest: str) -> None:
+    """Ask the worker to render; calling a Huey task only queues it."""
+    queue(instance)[1](database, assessment_id, digest)
+
+
+def run_pending(instance: str) -> int:
+    """Run every queued task in this process, as the worker would; for tests and tools."""
+    huey, count = queue(instance)[0], 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        count += 1
+    return count
+
+
+def run_worker(instance: str, workers: int = 2) -> None:
+    """Run the worker until stopped: ``workers`` processes take render jobs from the queue."""
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
+    queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

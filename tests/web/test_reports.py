@@ -1,0 +1,71 @@
+"""The PDF report in the app: queued by the page, rendered by the worker, cached by content."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from assessment import jobs, records
+from assessment.answers import Answer
+
+
+def _status(client, assessment_id):
+    return client.get(f"/a/{assessment_id}/report").get_data(as_text=True)
+
+
+def test_a_report_is_queued_by_the_page_and_rendered_only_by_the_worker(app, owner, finished, db):
+    assert "Prepare the PDF report" in _status(owner, finished)
+    assert owner.get(f"/a/{finished}/report.pdf").status_code == 302  # not ready: back to the status page
+    assert owner.post(f"/a/{finished}/report").status_code == 302
+    page = _status(owner, finished)
+    assert "The report is queued" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0  # nothing rendered in the request
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "The report of these answers is ready." in _status(owner, finished)
+    response = owner.get(f"/a/{finished}/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith('-report.pdf"')
+    text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().split())
+    assert "Nordwind Insurance Group (example)" in text
+
+
+def test_the_cache_follows_the_content(app, owner, finished, db, default_rubric):
+    owner.post(f"/a/{finished}/report")
+    jobs.run_pending(app.instance_path)
+    owner.post(f"/a/{finished}/report")
+    assert jobs.run_pending(app.instance_path) == 0  # cached: nothing to render again
+    assessment = records.get_assessment(db, finished)
+    records.save_answers(db, assessment, default_rubric, {"data.residency": Answer(4)})
+    assert "Prepare the PDF report" in _status(owner, finished)  # changed answers, new report
+
+
+def test_viewers_may_get_the_report_and_strangers_may_not(app, viewer, outsider, client, finished):
+    assert viewer.post(f"/a/{finished}/report").status_code == 302
+    assert outsider.get(f"/a/{finished}/report").status_code == 404
+    assert outsider.post(f"/a/{finished}/report").status_code == 404
+    assert outsider.get(f"/a/{finished}/report.pdf").status_code == 404
+    assert client.get(f"/a/{finished}/report.pdf").status_code == 302  # to the log-in page
+
+
+def test_a_failed_render_says_why_and_can_be_retried(app, owner, finished, monkeypatch):
+    def fail(report, seconds=30):
+        raise jobs.RenderError("The report took more than 30 seconds and was stopped.")
+    monkeypatch.setattr(jobs, "render_limited", fail)
+    owner.post(f"/a/{finished}/report")
+    jobs.run_pending(app.instance_path)
+    page = _status(owner, finished)
+    assert "The last attempt failed: The report took more than 30 seconds and was stopped." in page
+    assert "Try again" in page
+    monkeypatch.undo()
+    owner.post(f"/a/{finished}/report")
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "is ready" in _status(owner, finished)
+
+
+def test_render_limits_stop_a_slow_or_greedy_render(db, finished, monkeypatch):
+    report = jobs.build_report(db, records.get_assessment(db, finished))
+    with pytest.raises(jobs.RenderError, match="took more than 0.01 seconds and was stopped"):
+        jobs.render_limited(report, seconds=0.01)
+    monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 * 1024 * 1024)
+    with pytest.raises(jobs.RenderError, match="memory"):
+        jobs.render_limited(report)
