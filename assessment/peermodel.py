@@ -151,6 +151,13 @@ def model(items: tuple[Item, ...], assumptions: Assumptions) -> Model:
 
 def percentile_band(items: tuple[Item, ...], levels: dict[str, int]) -> tuple[float, float, float]:
     """The central percentile and the lowest and highest over all variant assumptions."""
-    central = model(items, CENTRAL).percentile(levels)
-    spread = [model(items, variant).percentile(levels) for variant in VARIANTS]
+    return _band(items, tuple(sorted(levels.items())))
+
+
+@lru_cache(maxsize=4096)
+def _band(items: tuple[Item, ...], levels: tuple[tuple[str, int], ...]) -> tuple[float, float, float]:
+    # 19 posterior computations per call: cached, since a results page is viewed many times.
+    given = dict(levels)
+    central = model(items, CENTRAL).percentile(given)
+    spread = [model(items, variant).percentile(given) for variant in VARIANTS]
     return central, min(spread), max(spread)

@@ -71,7 +71,7 @@ def request(port, method, path, body=None, headers=None, conn=None):
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
-    return response.status, response.headers, response.read().decode()
+    return response.status, response.headers, response.read().decode(errors="replace")
 
 
 def log_in(port: int, assessment_id: str) -> tuple[str, str]:

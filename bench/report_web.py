@@ -1,0 +1,98 @@
+"""The PDF report through the production server: cached download, and the pages while rendering.
+
+Starts ``sovready serve`` (gunicorn and its PDF worker with two processes) on a seeded instance
+and measures, in one run:
+- the cached download of a rendered report (target: under 50 ms);
+- the results page's p95 with 8 clients, idle and while the worker renders two PDFs at a time
+  (target: within 1.5 times the idle p95), and the ratio of the two.
+
+    .venv/bin/python -m bench.report_web [SECONDS]
+"""
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from assessment import records, storage
+from assessment.answers import load_answers
+from assessment.paths import EXAMPLES
+from assessment.rubrics import stored_rubric
+from assessment.web import create_app
+from bench.web import free_port, log_in, request, run, seed, start_server
+
+CLIENTS = 8
+RENDERING = 12  # assessments whose reports keep both worker processes busy during the measurement
+
+
+def seed_more(instance: Path, count: int) -> list[str]:
+    app = create_app(instance_path=instance)
+    db = storage.connect(app.config["DATABASE"])
+    rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
+    answers = load_answers(EXAMPLES / "early-public-agency.yaml", rubric)
+    ids = [records.create_assessment(db, 1, rubric, f"Agency {i}", answers=answers) for i in range(count)]
+    db.close()
+    return ids
+
+
+def ask_for_report(port, assessment_id, cookie, token) -> None:
+    form = urlencode({"csrf_token": token})
+    status = request(port, "POST", f"/a/{assessment_id}/report", form,
+                     {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})[0]
+    if status != 302:
+        raise RuntimeError(f"asking for the report failed with {status}")
+
+
+def wait_for_report(port, assessment_id, cookie, seconds=120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if request(port, "GET", f"/a/{assessment_id}/report.pdf", headers={"Cookie": cookie})[0] == 200:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the report was not rendered in time")
+
+
+def cached_download(port, assessment_id, cookie, runs=50) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        status = request(port, "GET", f"/a/{assessment_id}/report.pdf", headers={"Cookie": cookie})[0]
+        times.append(time.perf_counter() - start)
+        if status != 200:
+            raise RuntimeError(f"the cached download answered {status}")
+    times.sort()
+    return statistics.median(times) * 1000, times[int(len(times) * 0.95)] * 1000
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        assessment_id = seed(instance)
+        others = seed_more(instance, RENDERING)
+        port = free_port()
+        server = start_server(instance, port, 2)
+        try:
+            cookie, token = log_in(port, assessment_id)
+            ask_for_report(port, assessment_id, cookie, token)
+            wait_for_report(port, assessment_id, cookie)
+            median, p95 = cached_download(port, assessment_id, cookie)
+            print(f"cached PDF download: median {median:.1f} ms, p95 {p95:.1f} ms (target < 50 ms)")
+            results = ("GET", f"/a/{assessment_id}/results", None, {"Cookie": cookie}, 200)
+            idle = run(port, CLIENTS, seconds, *results)
+            for other in others:
+                ask_for_report(port, other, cookie, token)
+            time.sleep(0.5)  # the worker has picked up its first two jobs
+            busy = run(port, CLIENTS, seconds, *results)
+            print(f"results page, {CLIENTS} clients: idle p95 {idle['p95']:.1f} ms ({idle['rps']:.0f} req/s); "
+                  f"while two PDFs render p95 {busy['p95']:.1f} ms ({busy['rps']:.0f} req/s)")
+            print(f"ratio busy/idle p95: {busy['p95'] / idle['p95']:.2f} (target <= 1.5)")
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
