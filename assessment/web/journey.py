@@ -79,37 +79,45 @@ def new(workspace_id: int):
     return render_template("journey/new.html", form=form, workspace=workspace)
 
 
-@bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
-def about(assessment_id: str):
-    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
-    form_class = about_form(rubric)
+def _edit_step(key: str, template: str, form_class, stored, save, assessment, workspace, rubric, **context):
+    """Every editable step: GET fills the form from what is stored (``stored()``); POST validates,
+    saves (``save(form)``) and moves on, or shows the errors beside their fields."""
     if request.method == "POST":
         form = form_class()
         if form.validate():
-            profile = {f.id: form[f.id].data for f in rubric.profile if form[f.id].data}
-            records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
-                                      organization=form.organization.data or "", profile=profile,
-                                      opt_in_benchmark=form.opt_in_benchmark.data)
-            return _advance(assessment_id, rubric, "about")
+            save(form)
+            return _advance(assessment.id, rubric, key)
     else:
-        form = form_class(formdata=None, data={"title": assessment.title, "organization": assessment.organization,
-                                               "opt_in_benchmark": assessment.opt_in_benchmark, **assessment.profile})
-    return step_page("journey/about.html", assessment, workspace, rubric, "about", form=form)
+        form = form_class(formdata=None, data=stored())
+    return step_page(template, assessment, workspace, rubric, key, form=form, **context)
+
+
+@bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
+def about(assessment_id: str):
+    assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
+
+    def save(form):
+        profile = {f.id: form[f.id].data for f in rubric.profile if form[f.id].data}
+        records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
+                                  organization=form.organization.data or "", profile=profile,
+                                  opt_in_benchmark=form.opt_in_benchmark.data)
+
+    def stored():
+        return {"title": assessment.title, "organization": assessment.organization,
+                "opt_in_benchmark": assessment.opt_in_benchmark, **assessment.profile}
+
+    return _edit_step("about", "journey/about.html", about_form(rubric), stored, save, assessment, workspace, rubric)
 
 
 @bp.route("/a/<assessment_id>/drivers", methods=["GET", "POST"])
 def drivers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
-    form_class = drivers_form(rubric)
-    if request.method == "POST":
-        form = form_class()
-        if form.validate():
-            chosen = {d.id: form[d.id].data for d in rubric.drivers}
-            records.update_assessment(get_db(), assessment, rubric, drivers=chosen)
-            return _advance(assessment_id, rubric, "drivers")
-    else:
-        form = form_class(formdata=None, data=assessment.drivers)
-    return step_page("journey/drivers.html", assessment, workspace, rubric, "drivers", form=form)
+
+    def save(form):
+        records.update_assessment(get_db(), assessment, rubric, drivers={d.id: form[d.id].data for d in rubric.drivers})
+
+    return _edit_step("drivers", "journey/drivers.html", drivers_form(rubric), lambda: assessment.drivers, save,
+                      assessment, workspace, rubric)
 
 
 def _answer(data: dict) -> Answer | None:
@@ -129,33 +137,28 @@ def dimension(assessment_id: str, dimension_id: str):
     found = next((d for d in rubric.dimensions if d.id == dimension_id), None)
     if found is None:
         abort(404)
-    form_class = dimension_form(found)
-    if request.method == "POST":
-        form = form_class()
-        if form.validate():
-            answers = {q.id: _answer(form[q.id].data) for q in found.questions}
-            records.save_answers(get_db(), assessment, rubric, answers)
-            return _advance(assessment_id, rubric, f"dimension:{dimension_id}")
-    else:
+
+    def save(form):
+        answers = {q.id: _answer(form[q.id].data) for q in found.questions}
+        records.save_answers(get_db(), assessment, rubric, answers)
+
+    def stored():
         given = records.answer_set(get_db(), assessment).answers
-        form = form_class(formdata=None, data={q.id: _answer_data(given[q.id]) for q in found.questions
-                                               if q.id in given})
-    return step_page("journey/dimension.html", assessment, workspace, rubric, f"dimension:{dimension_id}",
-                 form=form, dimension=found)
+        return {q.id: _answer_data(given[q.id]) for q in found.questions if q.id in given}
+
+    return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", dimension_form(found), stored, save,
+                      assessment, workspace, rubric, dimension=found)
 
 
 @bp.route("/a/<assessment_id>/barriers", methods=["GET", "POST"])
 def barriers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
-    form_class = barriers_form(rubric)
-    if request.method == "POST":
-        form = form_class()
-        if form.validate():
-            records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data)
-            return _advance(assessment_id, rubric, "barriers")
-    else:
-        form = form_class(formdata=None, data={"barriers": assessment.barriers})
-    return step_page("journey/barriers.html", assessment, workspace, rubric, "barriers", form=form)
+
+    def save(form):
+        records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data)
+
+    return _edit_step("barriers", "journey/barriers.html", barriers_form(rubric),
+                      lambda: {"barriers": assessment.barriers}, save, assessment, workspace, rubric)
 
 
 @bp.get("/a/<assessment_id>/review")
