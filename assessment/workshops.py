@@ -1,7 +1,7 @@
 """Workshops: many participants answer an assessment's questions, a facilitator records the consensus.
 
 Repository functions take the database first and know nothing of Flask; the divergence
-statistics at the end are pure functions of plain data.
+statistics are pure functions in divergence.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from . import records
-from .answers import Answer, normalize_value
+from .answers import Answer
+from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
 from .storage import now, write_transaction
 
@@ -27,7 +27,6 @@ JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 FAILURE_LIMIT = 10
 FAILURE_WINDOW = timedelta(minutes=10)
-FLAG_SPREAD = 2  # a spread of two levels or more is flagged for discussion
 DELETED_NAME = "Deleted participant"
 
 
@@ -242,39 +241,15 @@ def record_failure(db: sqlite_utils.Database, address: str) -> None:
         db.execute("INSERT INTO join_failures VALUES (?, ?)", [address, now()])
 
 
-# Divergence (pure) ---------------------------------------------------------------------------
+# The report's section ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Spread:
-    """How a group answered one question: counts per level 0 to 4, and the answers without a level."""
-
-    question_id: str
-    counts: tuple[int, ...]
-    other: int  # not applicable or don't know
-    median: int | None
-    spread: int | None  # highest level minus lowest
-
-    @property
-    def flagged(self) -> bool:
-        return self.spread is not None and self.spread >= FLAG_SPREAD
-
-    @property
-    def answered(self) -> int:
-        return sum(self.counts) + self.other
-
-
-def spread_of(question_id: str, values: Iterable[str]) -> Spread:
-    """The distribution of one question's answer values ('0' to '4', 'not_applicable', 'dont_know')."""
-    normalized = [normalize_value(v) for v in values]
-    levels = [v for v in normalized if isinstance(v, int)]
-    others = len(normalized) - len(levels)
-    counts = tuple(levels.count(level) for level in LEVELS)
-    if not levels:
-        return Spread(question_id, counts, others, None, None)
-    return Spread(question_id, counts, others, statistics.median_low(levels), max(levels) - min(levels))
-
-
-def divergence(question_ids: list[str], answers: dict[str, list[str]]) -> list[Spread]:
-    """Every question's spread, most divergent first (then in the order given)."""
-    spreads = [spread_of(q, list(answers.get(q, []))) for q in question_ids]
-    return sorted(spreads, key=lambda s: -(s.spread if s.spread is not None else -1))
+def summary(db: sqlite_utils.Database, assessment_id: str, rubric: Rubric) -> Summary | None:
+    """What the report says of the assessment's latest workshop; None when it has none."""
+    found = workshops_of(db, assessment_id)
+    if not found:
+        return None
+    workshop = found[0]
+    question_ids = [q.id for q in questions_of(rubric, workshop.dimensions)]
+    joined = db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop.id]).fetchone()[0]
+    agreed = {q: (row["level"], row["rationale"]) for q, row in consensus(db, workshop.id).items()}
+    return Summary(joined, tuple(divergence(question_ids, all_answers(db, workshop.id))), agreed)

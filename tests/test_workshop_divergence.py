@@ -2,7 +2,8 @@
 
 import pytest
 
-from assessment.workshops import divergence, normalize_code, spread_of
+from assessment.divergence import divergence, spread_of
+from assessment.workshops import normalize_code
 
 
 @pytest.mark.parametrize("values, counts, other, median, spread, flagged", [
