@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from .. import workshops
+from .. import records, workshops
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
 from . import get_db
@@ -55,14 +55,21 @@ def join_code(code: str):
     if _participant(workshop) is not None:
         return _home(workshop.id)
     if workshop.closed:
-        return render_template("participate/closed.html", message=CLOSED), 410
+        return _closed()
     form = JoinForm()
     if form.validate_on_submit():
-        _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
-        session.permanent = True
+        try:
+            _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
+        except workshops.WorkshopClosed:  # closed while the name was being typed
+            return _closed()
+        session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
         session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
         return _home(workshop.id)
     return render_template("participate/name.html", form=form, code=workshop.join_code)
+
+
+def _closed():
+    return render_template("participate/closed.html", message=CLOSED), 410
 
 
 def _home(workshop_id: str):
@@ -79,9 +86,8 @@ def _participant_for(workshop_id: str):
     participant = _participant(workshop) if workshop else None
     if participant is None:
         abort(404)
-    assessment = get_db().execute("SELECT rubric_id, rubric_version FROM assessments WHERE id = ?",
-                                  [workshop.assessment_id]).fetchone()
-    return workshop, participant, stored_rubric(get_db(), *assessment)
+    assessment = records.get_assessment(get_db(), workshop.assessment_id)
+    return workshop, participant, stored_rubric(get_db(), assessment.rubric_id, assessment.rubric_version)
 
 
 def _dimensions(workshop, rubric: Rubric) -> list:

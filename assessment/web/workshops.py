@@ -12,7 +12,7 @@ from markupsafe import Markup
 from .. import workshops
 from . import get_db
 from .access import assessment_for
-from .forms import ActionForm, ConsensusForm, workshop_form
+from .forms import ConsensusForm, workshop_form
 
 bp = Blueprint("workshops", __name__)
 
@@ -62,7 +62,7 @@ def dashboard(workshop_id: str):
     """Who joined, how far each got, and every question's distribution, most divergent first."""
     workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
     return render_template("workshops/dashboard.html", workshop=workshop, assessment=assessment,
-                           workspace=workspace, action=ActionForm(), auto=request.args.get("auto") == "1",
+                           workspace=workspace, auto=request.args.get("auto") == "1",
                            **_dashboard_context(workshop, rubric))
 
 
