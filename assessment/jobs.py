@@ -56,7 +56,8 @@ def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> 
     rubric_sha = db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?",
                             [assessment.rubric_id, assessment.rubric_version]).fetchone()[0]
     rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
-    workshop = workshops.summary(db, assessment.id, rubric)  # participants' answers change no assessment answer
+    # The workshop section changes as participants answer, while the assessment's answers do not.
+    workshop = workshops.summary(db, assessment.id, rubric)
     content = {"answers": answers_document(records.answer_set(db, assessment)), "rubric": rubric_sha,
                "date": assessment.updated_at, "renderer": renderer_version(),
                "workshop": dataclasses.asdict(workshop) if workshop else None}

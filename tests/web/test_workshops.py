@@ -187,3 +187,10 @@ def test_the_pdf_has_a_workshop_section(app, db, editor, workshop, finished, def
 
 def test_a_report_without_a_workshop_has_no_such_section(db, finished):
     assert jobs.build_report(db, records.get_assessment(db, finished)).workshop is None
+
+
+def test_the_cached_report_follows_the_participants_answers(app, db, workshop, finished, default_rubric):
+    assessment = records.get_assessment(db, finished)
+    before = jobs.report_digest(db, assessment)
+    _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
+    assert jobs.report_digest(db, assessment) != before
