@@ -37,6 +37,7 @@ bench: check-system $(STAMP)
 	$(BIN)/python -m bench.pdf
 	$(BIN)/python -m bench.report_web
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.workshop
 
 # Render the example reports to PNG pages in out/ (needs pdftoppm from poppler-utils).
 report-png: check-system $(STAMP)

@@ -9,6 +9,7 @@ the digest of its inputs, so an unchanged assessment is rendered once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ import sqlite_utils
 from huey import SqliteHuey
 from huey.api import TaskWrapper
 
-from . import __version__, records, storage
+from . import __version__, records, storage, workshops
 from .exports import answers_document
 from .paths import TEMPLATES
 from .pdf import STATIC, render_pdf
@@ -54,8 +55,12 @@ def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> 
     """The digest of everything the assessment's PDF is made from."""
     rubric_sha = db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?",
                             [assessment.rubric_id, assessment.rubric_version]).fetchone()[0]
+    rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
+    # The workshop section changes as participants answer, while the assessment's answers do not.
+    workshop = workshops.summary(db, assessment.id, rubric)
     content = {"answers": answers_document(records.answer_set(db, assessment)), "rubric": rubric_sha,
-               "date": assessment.updated_at, "renderer": renderer_version()}
+               "date": assessment.updated_at, "renderer": renderer_version(),
+               "workshop": dataclasses.asdict(workshop) if workshop else None}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -64,7 +69,8 @@ def build_report(db: sqlite_utils.Database, assessment: records.Assessment) -> R
     rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
     peers = peers_for(rubric)
     answers = records.answer_set(db, assessment)
-    return Report(rubric, answers, score(rubric, answers, peers), peers, datetime.fromisoformat(assessment.updated_at))
+    return Report(rubric, answers, score(rubric, answers, peers), peers, datetime.fromisoformat(assessment.updated_at),
+                  workshops.summary(db, assessment.id, rubric))
 
 
 # Rendering under limits --------------------------------------------------------------------

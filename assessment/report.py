@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .answers import AnswerSet
+from .divergence import Summary
 from .peers import PeerDataset
 from .rubric import Question, Rubric
 from .scoring import Gap, Result
@@ -28,6 +29,7 @@ class Report:
     result: Result
     peers: PeerDataset | None
     date: datetime
+    workshop: Summary | None = None  # the assessment's latest workshop, if it had one
 
     @property
     def organization(self) -> str:

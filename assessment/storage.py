@@ -127,6 +127,13 @@ def _create_reports(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX report_jobs_assessment ON report_jobs(assessment_id)")
 
 
+
+@migrations(name="006_workshops")
+def _create_workshops(db: sqlite_utils.Database) -> None:
+    for statement in WORKSHOPS_SCHEMA:
+        db.execute(statement)
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -208,6 +215,49 @@ ASSESSMENTS_SCHEMA = (
         stage TEXT,
         PRIMARY KEY (assessment_id, dimension))""",
     "CREATE INDEX scores_cohort ON scores(rubric_id, rubric_version, dimension, score)",
+)
+
+
+# Workshops (assessment/workshops.py): many people answer one assessment's questions on their
+# own; the facilitator records a consensus per question, which becomes the assessment's answer.
+WORKSHOPS_SCHEMA = (
+    """CREATE TABLE workshops (
+        id TEXT PRIMARY KEY,
+        assessment_id TEXT NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+        dimensions TEXT NOT NULL,
+        join_code TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'revealed', 'closed')),
+        revealed_at TEXT,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        closed_at TEXT)""",
+    "CREATE INDEX workshops_assessment ON workshops(assessment_id, created_at)",
+    # Only a hash of a participant's token is kept; NULL once their personal data is deleted.
+    """CREATE TABLE participants (
+        id INTEGER PRIMARY KEY,
+        workshop_id TEXT NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL,
+        token_hash TEXT UNIQUE,
+        joined_at TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX participants_workshop ON participants(workshop_id)",
+    """CREATE TABLE participant_answers (
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (participant_id, question_id))""",
+    """CREATE TABLE consensus (
+        workshop_id TEXT NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 4),
+        rationale TEXT NOT NULL DEFAULT '',
+        decided_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        decided_at TEXT NOT NULL,
+        PRIMARY KEY (workshop_id, question_id))""",
+    # Failed join-code attempts per client address, for the rate limit (shared by all workers).
+    "CREATE TABLE join_failures (address TEXT NOT NULL, at TEXT NOT NULL)",
+    "CREATE INDEX join_failures_address ON join_failures(address, at)",
 )
 
 

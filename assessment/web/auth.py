@@ -13,7 +13,9 @@ from .forms import LoginForm, PasswordForm, SetupForm
 bp = Blueprint("auth", __name__)
 # Pages that work without an account: everything else needs one, and before the first
 # account exists everything but these sends people to the setup page.
-PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite"}
+PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite",
+          # Workshop participants have no account; these pages check their own token.
+          "participate.join", "participate.join_code", "participate.home", "participate.dimension"}
 
 
 def _needs_setup() -> bool:

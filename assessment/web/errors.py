@@ -8,6 +8,8 @@ ADVICE = {
     400: "The form could not be accepted. If it sat open for a long time, reload the page and try again.",
     403: "Your role in this workspace does not allow this. Ask a workspace owner if you need it.",
     404: "There is nothing here, or you do not have access to it.",
+    410: "This workshop is closed: answers are no longer accepted.",
+    429: "Too many wrong join codes from this address. Wait ten minutes, then try again.",
     413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
 }
 

@@ -177,3 +177,31 @@ def dimension_form(dimension: Dimension) -> type[FlaskForm]:
     """One sub-form per question of a dimension, named by question id."""
     fields = {q.id: FormField(_answer_form(q), label=q.title) for q in dimension.questions}
     return type("DimensionForm", (FlaskForm,), fields)
+
+
+# Workshops -----------------------------------------------------------------------------------
+
+def workshop_form(rubric: Rubric) -> type[FlaskForm]:
+    """The dimensions a new workshop covers, as checkboxes."""
+    choices = [SelectChoice(d.id, d.title) for d in rubric.dimensions]
+    field = SelectMultipleField("Dimensions the workshop covers", choices=choices,
+                                validators=[DataRequired(message="Choose at least one dimension.")],
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    return type("WorkshopForm", (FlaskForm,), {"dimensions": field})
+
+
+class JoinCodeForm(FlaskForm):
+    code = StringField("Join code", validators=[DataRequired(), Length(max=20)],
+                       description="The eight characters shown by the facilitator.")
+
+
+class JoinForm(FlaskForm):
+    display_name = StringField("Your name, as the facilitator will see it",
+                               validators=[DataRequired(), Length(max=80)])
+
+
+class ConsensusForm(FlaskForm):
+    level = SelectField("Agreed level", choices=[SelectChoice(str(level), str(level)) for level in LEVELS],
+                        validators=[InputRequired()])
+    rationale = TextAreaField("Rationale", validators=[Length(max=NOTE_MAX)],
+                              description="Why the group settled on this level.")

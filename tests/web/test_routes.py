@@ -11,7 +11,11 @@ from .conftest import text
 
 # Values for the routes' URL parameters, naming things that exist in the `finished` scenario.
 ARGUMENTS = {"workspace_id": 1, "dimension_id": "data", "user_id": 2, "invite_id": 1, "change": "disable",
-             "token": "no-such-invitation", "filename": "app.css"}
+             "token": "no-such-invitation", "filename": "app.css", "workshop_id": "no-such-workshop",
+             "code": "NOSUCHCD", "participant_id": 1, "question_id": "data.residency"}
+# Pages of things that do not exist in the scenario (no earlier round, no workshop).
+MISSING = ("auth.setup", "workspaces.invite", "journey.compare_rounds", "workshops.dashboard",
+           "participate.join_code", "participate.home", "participate.dimension")
 
 
 def _rules():
@@ -30,7 +34,7 @@ def _url(app, endpoint, assessment_id):
 def test_every_page_answers_without_error(owner, finished, app, endpoint, method):
     response = owner.get(_url(app, endpoint, finished))
     # 404: setup once an account exists, an invitation that does not exist, no earlier round.
-    expected = 404 if endpoint in ("auth.setup", "workspaces.invite", "journey.compare_rounds") else 200
+    expected = 404 if endpoint in MISSING else 200
     assert response.status_code in (expected, 302), text(response)[:500]
     response.close()
 

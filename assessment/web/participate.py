@@ -1,0 +1,136 @@
+"""Workshops, the participants' side: join with a code and a name, answer, see the reveal.
+
+Participants have no account. Joining puts a random token in their (signed) session cookie,
+keyed by workshop; the database keeps only its hash. These pages are public (auth.PUBLIC) and
+reach nothing but the participant's own workshop: every other page still needs an account.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+
+from .. import records, workshops
+from ..rubric import Rubric
+from ..rubrics import stored_rubric
+from . import get_db
+from .forms import JoinCodeForm, JoinForm, dimension_form
+
+bp = Blueprint("participate", __name__)
+CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
+
+
+def _address() -> str:
+    # Behind a reverse proxy this is the proxy's address unless ProxyFix is configured (docs/workshop.md).
+    return request.remote_addr or "unknown"
+
+
+def _find(code: str):
+    """The workshop with this code; 429 once the client has had too many wrong codes, counting this one."""
+    if workshops.too_many_failures(get_db(), _address()):
+        abort(429)
+    workshop = workshops.by_code(get_db(), code)
+    if workshop is None:
+        workshops.record_failure(get_db(), _address())
+    return workshop
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join():
+    """Enter the join code shown by the facilitator."""
+    form = JoinCodeForm()
+    if form.validate_on_submit():
+        workshop = _find(form.code.data)
+        if workshop is not None:
+            return redirect(url_for("participate.join_code", code=workshop.join_code))
+        form.code.errors.append("No workshop has this code. Check it with the facilitator.")
+    return render_template("participate/join.html", form=form)
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join_code(code: str):
+    """Give a display name and join; a participant who already joined goes straight on."""
+    workshop = _find(code)
+    if workshop is None:
+        abort(404)
+    if _participant(workshop) is not None:
+        return _home(workshop.id)
+    if workshop.closed:
+        return _closed()
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
+        except workshops.WorkshopClosed:  # closed while the name was being typed
+            return _closed()
+        session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
+        session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
+        return _home(workshop.id)
+    return render_template("participate/name.html", form=form, code=workshop.join_code)
+
+
+def _closed():
+    return render_template("participate/closed.html", message=CLOSED), 410
+
+
+def _home(workshop_id: str):
+    return redirect(url_for("participate.home", workshop_id=workshop_id))
+
+
+def _participant(workshop) -> dict | None:
+    return workshops.participant_for(get_db(), workshop.id, session.get("workshops", {}).get(workshop.id))
+
+
+def _participant_for(workshop_id: str):
+    """The workshop, the participant this browser is, and the rubric; 404 for anyone else."""
+    workshop = workshops.get_workshop(get_db(), workshop_id)
+    participant = _participant(workshop) if workshop else None
+    if participant is None:
+        abort(404)
+    assessment = records.get_assessment(get_db(), workshop.assessment_id)
+    return workshop, participant, stored_rubric(get_db(), assessment.rubric_id, assessment.rubric_version)
+
+
+def _dimensions(workshop, rubric: Rubric) -> list:
+    return [d for d in rubric.dimensions if d.id in workshop.dimensions]
+
+
+@bp.get("/p/<workshop_id>")
+def home(workshop_id: str):
+    """The participant's pages, their progress, and the distribution once revealed."""
+    workshop, participant, rubric = _participant_for(workshop_id)
+    mine = workshops.participant_answers(get_db(), participant["id"])
+    questions = workshops.questions_of(rubric, workshop.dimensions)
+    spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
+    return render_template("participate/home.html", workshop=workshop, participant=participant,
+                           dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
+                           spreads=spreads if workshop.revealed else None, questions=rubric.questions,
+                           closed_message=CLOSED)
+
+
+@bp.route("/p/<workshop_id>/<dimension_id>", methods=["GET", "POST"])
+def dimension(workshop_id: str, dimension_id: str):
+    """One dimension's questions; each submit saves and returns here or to the overview (PRG)."""
+    workshop, participant, rubric = _participant_for(workshop_id)
+    found = next((d for d in _dimensions(workshop, rubric) if d.id == dimension_id), None)
+    if found is None:
+        abort(404)
+    form_class = dimension_form(found)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            return _save(workshop, participant, {q.id: form[q.id].value.data or None for q in found.questions})
+    else:
+        mine = workshops.participant_answers(get_db(), participant["id"])
+        form = form_class(formdata=None, data={q: {"value": v} for q, v in mine.items()})
+    return render_template("participate/dimension.html", workshop=workshop, dimension=found, form=form,
+                           closed_message=CLOSED)
+
+
+def _save(workshop, participant, answers: dict):
+    try:
+        workshops.save_participant_answers(get_db(), workshop.id, participant["id"], answers)
+    except workshops.WorkshopClosed:
+        flash(CLOSED, "error")
+        return _home(workshop.id)
+    flash("Your answers are saved.")
+    return _home(workshop.id)

@@ -1,0 +1,108 @@
+"""Workshops, the facilitator's side: open one, watch the divergence, reveal, agree, close.
+
+Only the assessment's editors and owners facilitate (``assessment_for(..., write=True)``).
+"""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from .. import workshops
+from . import get_db
+from .access import assessment_for
+from .forms import ConsensusForm, workshop_form
+
+bp = Blueprint("workshops", __name__)
+
+
+def _workshop_for(workshop_id: str):
+    """The workshop with its assessment, workspace and rubric; 404 or 403 as for the assessment."""
+    workshop = workshops.get_workshop(get_db(), workshop_id)
+    if workshop is None:
+        abort(404)
+    return (workshop, *assessment_for(workshop.assessment_id, write=True))
+
+
+def _back(workshop_id: str):
+    return redirect(url_for("workshops.dashboard", workshop_id=workshop_id))
+
+
+def qr_svg(link: str) -> Markup:
+    """The join link as a QR code in inline SVG (segno; no inline style, so the CSP holds)."""
+    code = segno.make(link, error="m")
+    return Markup(code.svg_inline(scale=6, title="QR code of the join link", svgclass="qr"))  # noqa: S704 (segno's SVG)
+
+
+@bp.route("/a/<assessment_id>/workshops", methods=["GET", "POST"])
+def index(assessment_id: str):
+    """The assessment's workshops, and the form that opens a new one."""
+    assessment, workspace, rubric = assessment_for(assessment_id, write=True)
+    form = workshop_form(rubric)(formdata=None if request.method == "GET" else request.form)
+    if request.method == "POST" and form.validate():
+        workshop_id = workshops.create_workshop(get_db(), assessment.id, form.dimensions.data, g.user["id"])
+        return _back(workshop_id)
+    return render_template("workshops/index.html", assessment=assessment, workspace=workspace, form=form,
+                           workshops=workshops.workshops_of(get_db(), assessment.id))
+
+
+def _dashboard_context(workshop, rubric) -> dict:
+    db = get_db()
+    questions = workshops.questions_of(rubric, workshop.dimensions)
+    link = url_for("participate.join_code", code=workshop.join_code, _external=True)
+    return {"questions": {q.id: q for q in questions}, "link": link, "qr": qr_svg(link),
+            "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
+            "participants": workshops.participants(db, workshop.id),
+            "consensus": workshops.consensus(db, workshop.id)}
+
+
+@bp.get("/workshops/<workshop_id>")
+def dashboard(workshop_id: str):
+    """Who joined, how far each got, and every question's distribution, most divergent first."""
+    workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
+    return render_template("workshops/dashboard.html", workshop=workshop, assessment=assessment,
+                           workspace=workspace, auto=request.args.get("auto") == "1",
+                           **_dashboard_context(workshop, rubric))
+
+
+def _action(workshop_id: str, change, message: str):
+    _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
+    change(get_db(), workshop_id)
+    flash(message)
+    return _back(workshop_id)
+
+
+@bp.post("/workshops/<workshop_id>/reveal")
+def reveal(workshop_id: str):
+    return _action(workshop_id, workshops.reveal, "Participants now see the distribution of answers.")
+
+
+@bp.post("/workshops/<workshop_id>/close")
+def close(workshop_id: str):
+    return _action(workshop_id, workshops.close, "The workshop is closed: late answers are refused.")
+
+
+@bp.post("/workshops/<workshop_id>/consensus/<question_id>")
+def set_consensus(workshop_id: str, question_id: str):
+    """Record the agreed level of one question; it becomes the assessment's answer."""
+    workshop, _, _, rubric = _workshop_for(workshop_id)
+    form = ConsensusForm()
+    if not form.validate():
+        abort(400)
+    try:
+        workshops.set_consensus(get_db(), workshop, rubric, question_id, int(form.level.data),
+                                (form.rationale.data or "").strip(), g.user["id"])
+    except ValueError:
+        abort(404)
+    flash(f"Consensus recorded for “{rubric.questions[question_id].title}”: level {form.level.data}.")
+    return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
+
+
+@bp.post("/workshops/<workshop_id>/participants/<int:participant_id>/forget")
+def forget(workshop_id: str, participant_id: int):
+    """Delete a participant's name and link on request; their answers stay, anonymous."""
+    _workshop_for(workshop_id)
+    workshops.forget_participant(get_db(), workshop_id, participant_id)
+    flash("The participant's personal data is deleted; their answers stay, anonymous.")
+    return _back(workshop_id)

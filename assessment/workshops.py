@@ -1,0 +1,255 @@
+"""Workshops: many participants answer an assessment's questions, a facilitator records the consensus.
+
+Repository functions take the database first and know nothing of Flask; the divergence
+statistics are pure functions in divergence.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from . import records
+from .answers import Answer
+from .divergence import Summary, divergence
+from .rubric import LEVELS, Question, Rubric
+from .storage import now, write_transaction
+
+# No 0/O, 1/I/L: codes are read off a projector and typed on phones. 31 symbols, 8 long:
+# 31**8 (8.5e11) codes, against at most FAILURE_LIMIT guesses per address and window.
+JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+FAILURE_LIMIT = 10
+FAILURE_WINDOW = timedelta(minutes=10)
+DELETED_NAME = "Deleted participant"
+
+
+class WorkshopClosed(Exception):
+    """An answer arrived after the facilitator closed the workshop."""
+
+
+@dataclass(frozen=True)
+class Workshop:
+    id: str
+    assessment_id: str
+    dimensions: tuple[str, ...]
+    join_code: str
+    status: str
+    revealed_at: str | None
+    created_by: int | None
+    created_at: str
+    closed_at: str | None
+
+    @property
+    def revealed(self) -> bool:
+        return self.revealed_at is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+
+def _from_row(row: dict) -> Workshop:
+    return Workshop(**{**row, "dimensions": tuple(json.loads(row["dimensions"]))})
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_code(text: str) -> str:
+    """A join code as typed (any case, spaces or dashes) in its stored form."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def questions_of(rubric: Rubric, dimensions: Iterable[str]) -> list[Question]:
+    """The workshop's questions, in rubric order."""
+    chosen = set(dimensions)
+    return [q for d in rubric.dimensions if d.id in chosen for q in d.questions]
+
+
+# Workshops -----------------------------------------------------------------------------------
+
+def create_workshop(db: sqlite_utils.Database, assessment_id: str, dimensions: list[str],
+                    created_by: int | None) -> str:
+    """Open a workshop on the given dimensions; returns its id."""
+    if not dimensions:
+        raise ValueError("a workshop needs at least one dimension")
+    workshop_id = secrets.token_urlsafe(16)
+    with write_transaction(db):
+        while True:  # a collision is astronomically rare, but the code must be unique
+            code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(CODE_LENGTH))
+            if db.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone() is None:
+                break
+        db.table("workshops").insert({"id": workshop_id, "assessment_id": assessment_id,
+                                      "dimensions": json.dumps(list(dimensions)), "join_code": code,
+                                      "status": "open", "created_by": created_by, "created_at": now()})
+    return workshop_id
+
+
+def get_workshop(db: sqlite_utils.Database, workshop_id: str) -> Workshop | None:
+    row = next(db.query("SELECT * FROM workshops WHERE id = ?", [workshop_id]), None)
+    return _from_row(row) if row else None
+
+
+def by_code(db: sqlite_utils.Database, code: str) -> Workshop | None:
+    row = next(db.query("SELECT * FROM workshops WHERE join_code = ?", [normalize_code(code)]), None)
+    return _from_row(row) if row else None
+
+
+def workshops_of(db: sqlite_utils.Database, assessment_id: str) -> list[Workshop]:
+    """The assessment's workshops, newest first."""
+    rows = db.query("SELECT * FROM workshops WHERE assessment_id = ? ORDER BY created_at DESC, rowid DESC",
+                    [assessment_id])
+    return [_from_row(row) for row in rows]
+
+
+def reveal(db: sqlite_utils.Database, workshop_id: str) -> None:
+    """Let participants see the distribution of answers."""
+    with write_transaction(db):
+        db.execute("UPDATE workshops SET status = 'revealed', revealed_at = ? WHERE id = ? AND status = 'open'",
+                   [now(), workshop_id])
+
+
+def close(db: sqlite_utils.Database, workshop_id: str) -> None:
+    """Refuse further answers; everything given so far stays."""
+    with write_transaction(db):
+        db.execute("UPDATE workshops SET status = 'closed', closed_at = ? WHERE id = ? AND status != 'closed'",
+                   [now(), workshop_id])
+
+
+# Participants --------------------------------------------------------------------------------
+
+def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tuple[int, str]:
+    """A new participant; returns their id and the token for their cookie (only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    with write_transaction(db):
+        if _status(db, workshop_id) == "closed":
+            raise WorkshopClosed
+        participant_id = db.table("participants").insert({
+            "workshop_id": workshop_id, "display_name": display_name, "token_hash": _hash(token),
+            "joined_at": now()}).last_pk
+    return participant_id, token
+
+
+def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | None) -> dict | None:
+    """The participant holding ``token`` in this workshop, or None."""
+    if not token:
+        return None
+    return next(db.query("SELECT id, display_name FROM participants WHERE workshop_id = ? AND token_hash = ? "
+                         "AND deleted = 0", [workshop_id, _hash(token)]), None)
+
+
+def _status(db: sqlite_utils.Database, workshop_id: str) -> str | None:
+    row = db.execute("SELECT status FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+    return row[0] if row else None
+
+
+def save_participant_answers(db: sqlite_utils.Database, workshop_id: str, participant_id: int,
+                             answers: dict[str, str | None]) -> None:
+    """Store one participant's answers (None removes one); WorkshopClosed once the workshop is closed."""
+    with write_transaction(db):
+        if _status(db, workshop_id) == "closed":  # checked under the write lock: no answer slips past close
+            raise WorkshopClosed
+        db.conn.executemany("DELETE FROM participant_answers WHERE participant_id = ? AND question_id = ?",
+                            [(participant_id, q) for q, v in answers.items() if v is None])
+        db.conn.executemany(
+            "INSERT INTO participant_answers VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            [(participant_id, q, v, now()) for q, v in answers.items() if v is not None])
+
+
+def participant_answers(db: sqlite_utils.Database, participant_id: int) -> dict[str, str]:
+    rows = db.execute("SELECT question_id, value FROM participant_answers WHERE participant_id = ?",
+                      [participant_id])
+    return dict(rows.fetchall())
+
+
+def participants(db: sqlite_utils.Database, workshop_id: str) -> list[dict]:
+    """Everyone who joined, in order of joining, with how many questions each answered."""
+    return list(db.query(
+        "SELECT p.id, p.display_name, p.joined_at, p.deleted, count(a.question_id) AS answered "
+        "FROM participants p LEFT JOIN participant_answers a ON a.participant_id = p.id "
+        "WHERE p.workshop_id = ? GROUP BY p.id ORDER BY p.id", [workshop_id]))
+
+
+def all_answers(db: sqlite_utils.Database, workshop_id: str) -> dict[str, list[str]]:
+    """Every participant's answer value, by question."""
+    by_question: dict[str, list[str]] = {}
+    for question_id, value in db.execute(
+            "SELECT a.question_id, a.value FROM participant_answers a JOIN participants p ON p.id = a.participant_id "
+            "WHERE p.workshop_id = ? ORDER BY p.id", [workshop_id]):
+        by_question.setdefault(question_id, []).append(value)
+    return by_question
+
+
+def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int) -> None:
+    """Delete a participant's personal data: name and token go; their answers stay, anonymous."""
+    with write_transaction(db):
+        db.execute("UPDATE participants SET display_name = ?, token_hash = NULL, deleted = 1 "
+                   "WHERE id = ? AND workshop_id = ?", [DELETED_NAME, participant_id, workshop_id])
+
+
+# Consensus -----------------------------------------------------------------------------------
+
+def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric, question_id: str, level: int,
+                  rationale: str, decided_by: int | None) -> None:
+    """Record the agreed level and make it the assessment's answer (which rescores it)."""
+    if level not in LEVELS or question_id not in {q.id for q in questions_of(rubric, workshop.dimensions)}:
+        raise ValueError(f"no consensus on {question_id!r} at level {level!r} in this workshop")
+    assessment = records.get_assessment(db, workshop.assessment_id)
+    note = f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
+    # Two transactions (save_answers takes its own); the answer first, so a failure leaves no
+    # consensus that the assessment does not show.
+    records.save_answers(db, assessment, rubric, {question_id: Answer(level, note[:2000])})
+    with write_transaction(db):
+        db.execute("INSERT INTO consensus VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET level = excluded.level, "
+                   "rationale = excluded.rationale, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+                   [workshop.id, question_id, level, rationale, decided_by, now()])
+
+
+def consensus(db: sqlite_utils.Database, workshop_id: str) -> dict[str, dict]:
+    """The consensus reached so far, by question."""
+    rows = db.query("SELECT question_id, level, rationale, decided_at FROM consensus WHERE workshop_id = ?",
+                    [workshop_id])
+    return {row["question_id"]: row for row in rows}
+
+
+# Rate limit on join codes --------------------------------------------------------------------
+
+def _window_start() -> str:
+    return (datetime.now(UTC) - FAILURE_WINDOW).isoformat(timespec="seconds")
+
+
+def too_many_failures(db: sqlite_utils.Database, address: str) -> bool:
+    """Whether this client address has used up its wrong join codes for the window."""
+    count = db.execute("SELECT count(*) FROM join_failures WHERE address = ? AND at > ?",
+                       [address, _window_start()]).fetchone()[0]
+    return count >= FAILURE_LIMIT
+
+
+def record_failure(db: sqlite_utils.Database, address: str) -> None:
+    """Count a wrong join code, and forget failures older than the window."""
+    with write_transaction(db):
+        db.execute("DELETE FROM join_failures WHERE at <= ?", [_window_start()])
+        db.execute("INSERT INTO join_failures VALUES (?, ?)", [address, now()])
+
+
+# The report's section ------------------------------------------------------------------------
+
+def summary(db: sqlite_utils.Database, assessment_id: str, rubric: Rubric) -> Summary | None:
+    """What the report says of the assessment's latest workshop; None when it has none."""
+    found = workshops_of(db, assessment_id)
+    if not found:
+        return None
+    workshop = found[0]
+    question_ids = [q.id for q in questions_of(rubric, workshop.dimensions)]
+    joined = db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop.id]).fetchone()[0]
+    agreed = {q: (row["level"], row["rationale"]) for q, row in consensus(db, workshop.id).items()}
+    return Summary(joined, tuple(divergence(question_ids, all_answers(db, workshop.id))), agreed)

@@ -1,0 +1,76 @@
+"""A workshop to consensus in headless Chromium: a facilitator and three participants, each in their own context."""
+
+import re
+
+import pytest
+
+from .test_journey_in_chromium import _check_accessibility, _set_up
+
+pytestmark = pytest.mark.browser
+LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
+
+
+def _open_workshop(page, server) -> tuple[str, str, str]:
+    """The facilitator sets up, starts an assessment, opens a workshop on Data sovereignty.
+
+    Returns the assessment's id, the workshop page's URL and the join code."""
+    _set_up(page, server)
+    page.get_by_role("link", name="Start the first assessment").click()
+    page.get_by_label("Title").fill("Workshop review")
+    page.get_by_role("button", name="Start").click()
+    assessment_id = re.search(r"/a/([^/]+)/about", page.url).group(1)
+    page.goto(f"{server}/a/{assessment_id}/workshops")
+    page.get_by_label("Data sovereignty").check()
+    page.get_by_role("button", name="Open the workshop").click()
+    _check_accessibility(page, "workshop dashboard")
+    return assessment_id, page.url, page.locator(".join-code").inner_text()
+
+
+def _participant(browser, server, code: str, name: str, level: str):
+    """A participant joins with the code, answers the first question, and keeps their page open."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{server}/join")
+    page.get_by_label("Join code").fill(code.lower())
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Your name, as the facilitator will see it").fill(name)
+    page.get_by_role("button", name="Join").click()
+    page.get_by_role("link", name="Data sovereignty").click()
+    _check_accessibility(page, "participant's page")
+    page.locator(f'input[name="data.residency-value"][value="{level}"]').check()
+    page.get_by_role("button", name="Save").click()
+    assert "Your answers are saved." in page.content()
+    return context, page
+
+
+def test_a_workshop_to_consensus(page, browser, server):
+    assessment_id, dashboard, code = _open_workshop(page, server)
+    people = [_participant(browser, server, code, f"Person {n}", level) for n, level in enumerate(LEVELS)]
+    try:
+        page.goto(dashboard)
+        question = page.locator("#q-data\\.residency")
+        assert "spread 3" in question.inner_text()
+        assert page.locator("section.question").first.get_attribute("id") == "q-data.residency"
+        assert "How the group answered" not in people[0][1].content()
+        page.get_by_role("button", name="Reveal the distribution to participants").click()
+        people[0][1].reload()
+        assert "How the group answered" in people[0][1].content()
+
+        assert question.locator("select").input_value() == "3"  # the median, offered as the default
+        question.get_by_label("Rationale").fill("Two of three regions are covered")
+        question.get_by_role("button", name="Record the consensus").click()
+        assert "Consensus: level 3." in page.locator("#q-data\\.residency").inner_text()
+
+        page.goto(f"{server}/a/{assessment_id}/dimensions/data")
+        assert page.locator('input[name="data.residency-value"][value="3"]').is_checked()  # the assessment's answer
+
+        page.goto(dashboard)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Close the workshop").click()
+        page.get_by_text("The workshop is closed").wait_for()
+        people[1][1].reload()
+        assert "This workshop is closed" in people[1][1].content()
+    finally:
+        for context, _ in people:
+            context.close()

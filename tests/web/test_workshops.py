@@ -1,0 +1,196 @@
+"""Workshops: facilitators open them, participants join by code and answer, consensus becomes the answers."""
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from assessment import jobs, records, workshops
+from assessment.pdf import render_pdf
+from assessment.web.participate import CLOSED
+
+from .conftest import flashes, text
+
+DIMENSIONS = ["data", "security"]
+
+
+@pytest.fixture
+def workshop(db, people, finished):
+    return workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+
+
+def _code(db, workshop_id):
+    return workshops.get_workshop(db, workshop_id).join_code
+
+
+def _join(app, db, workshop_id, name="Pat"):
+    """A participant's browser: a fresh client that joined with ``name``."""
+    client = app.test_client()
+    response = client.post(f"/join/{_code(db, workshop_id)}", data={"display_name": name})
+    assert response.status_code == 302 and response.headers["Location"] == f"/p/{workshop_id}"
+    return client
+
+
+def _answer(client, workshop_id, dimension, values):
+    data = {f"{qid}-value": value for qid, value in values.items()}
+    return client.post(f"/p/{workshop_id}/{dimension}", data=data)
+
+
+def _question_ids(default_rubric, dimension):
+    return [q.id for d in default_rubric.dimensions if d.id == dimension for q in d.questions]
+
+
+def test_an_editor_opens_a_workshop_with_a_code_and_a_qr_code(editor, finished, db):
+    page = text(editor.get(f"/a/{finished}/workshops"))
+    assert "Open a workshop" in page
+    response = editor.post(f"/a/{finished}/workshops", data={"dimensions": DIMENSIONS})
+    assert response.status_code == 302
+    workshop = workshops.workshops_of(db, finished)[0]
+    assert response.headers["Location"] == f"/workshops/{workshop.id}"
+    assert workshop.dimensions == tuple(DIMENSIONS) and workshop.status == "open"
+    assert re.fullmatch(f"[{workshops.JOIN_ALPHABET}]{{8}}", workshop.join_code)
+    page = text(editor.get(f"/workshops/{workshop.id}"))
+    assert workshop.join_code in page and f"/join/{workshop.join_code}" in page
+    assert '<svg width=' in page and "QR code of the join link" in page
+
+
+def test_a_workshop_needs_a_dimension(editor, finished):
+    page = text(editor.post(f"/a/{finished}/workshops", data={}))
+    assert "Choose at least one dimension." in page
+
+
+@pytest.mark.parametrize("who, status", [("viewer", 403), ("outsider", 404)])
+def test_only_editors_and_owners_facilitate(request, who, status, finished, workshop):
+    client = request.getfixturevalue(who)
+    assert client.get(f"/a/{finished}/workshops").status_code == status
+    assert client.get(f"/workshops/{workshop}").status_code == status
+    assert client.post(f"/workshops/{workshop}/close").status_code == status
+
+
+def test_join_by_code_then_answer_and_the_dashboard_shows_divergence(app, db, editor, workshop, default_rubric):
+    code = _code(db, workshop)
+    client = app.test_client()
+    response = client.post("/join", data={"code": f" {code[:4].lower()}-{code[4:]} "})
+    assert response.headers["Location"] == f"/join/{code}"
+    client.post(f"/join/{code}", data={"display_name": "Ana"})
+    other = _join(app, db, workshop, "Ben")
+    qid = _question_ids(default_rubric, "data")[0]
+    assert _answer(client, workshop, "data", {qid: "0"}).status_code == 302
+    assert _answer(other, workshop, "data", {qid: "4"}).status_code == 302
+    assert 'value="4" checked' in text(other.get(f"/p/{workshop}/data"))
+    page = text(editor.get(f"/workshops/{workshop}"))
+    assert "Ana" in page and "Ben" in page and "1 of 12" in page
+    assert re.search(r'<section class="question[^"]*" id="q-([^"]+)"', page).group(1) == qid  # most divergent first
+    assert "spread 4" in page
+    spreads = workshops.divergence(_question_ids(default_rubric, "data"), workshops.all_answers(db, workshop))
+    assert spreads[0].question_id == qid and spreads[0].flagged and spreads[0].counts == (1, 0, 0, 0, 1)
+
+
+def test_participants_see_the_distribution_only_once_revealed(app, db, editor, workshop, default_rubric):
+    client = _join(app, db, workshop)
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(client, workshop, "data", {qid: "3"})
+    assert "How the group answered" not in text(client.get(f"/p/{workshop}"))
+    assert editor.post(f"/workshops/{workshop}/reveal").status_code == 302
+    page = text(client.get(f"/p/{workshop}"))
+    assert "How the group answered" in page and "(you: 3)" in page
+
+
+def test_participants_reach_nothing_else(app, db, workshop, finished, people, default_rubric):
+    client = _join(app, db, workshop)
+    for path in (f"/a/{finished}/results", f"/a/{finished}/workshops", f"/workshops/{workshop}",
+                 f"/w/{people['workspace']}", "/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+    another = workshops.create_workshop(db, finished, ["data"], people["owner"])
+    assert client.get(f"/p/{another}").status_code == 404
+    assert _answer(client, another, "data", {}).status_code == 404
+    assert client.get(f"/p/{workshop}/governance").status_code == 404  # not a dimension of this workshop
+    assert app.test_client().get(f"/p/{workshop}").status_code == 404  # a browser that never joined
+
+
+def test_wrong_codes_are_rate_limited_per_address(app, db, workshop):
+    client = app.test_client()
+    for _ in range(workshops.FAILURE_LIMIT - 1):
+        assert client.get("/join/ZZZZZZZZ").status_code == 404
+    assert "No workshop has this code" in text(client.post("/join", data={"code": "ZZZZZZZY"}))
+    assert client.get(f"/join/{_code(db, workshop)}").status_code == 429  # even the right code, now
+    assert client.post("/join", data={"code": _code(db, workshop)}).status_code == 429
+    elsewhere = app.test_client()
+    assert elsewhere.get(f"/join/{_code(db, workshop)}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+
+
+def test_consensus_becomes_the_answer_and_participants_answers_stay(app, db, editor, workshop, finished,
+                                                                     default_rubric):
+    client = _join(app, db, workshop)
+    qid = _question_ids(default_rubric, "security")[0]
+    _answer(client, workshop, "security", {qid: "1"})
+    response = editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Pilot only"})
+    assert response.status_code == 302
+    answer = records.answer_set(db, records.get_assessment(db, finished)).answers[qid]
+    assert (answer.value, answer.note) == (2, "Workshop consensus: Pilot only")
+    assert workshops.consensus(db, workshop)[qid]["rationale"] == "Pilot only"
+    assert workshops.all_answers(db, workshop)[qid] == ["1"]
+    assert editor.post(f"/workshops/{workshop}/consensus/governance.policy", data={"level": "2"}).status_code == 404
+    assert editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "7"}).status_code == 400
+
+
+def test_after_close_late_answers_are_refused_with_a_message(app, db, editor, workshop, default_rubric):
+    client = _join(app, db, workshop)
+    qid = _question_ids(default_rubric, "data")[0]
+    assert flashes(client.get(_answer(client, workshop, "data", {qid: "2"}).headers["Location"])) == [
+        "Your answers are saved."]
+    editor.post(f"/workshops/{workshop}/close")
+    response = _answer(client, workshop, "data", {qid: "4"})
+    assert flashes(client.get(response.headers["Location"])) == [CLOSED]
+    assert workshops.all_answers(db, workshop)[qid] == ["2"]
+    assert CLOSED in text(client.get(f"/p/{workshop}/data"))
+    assert app.test_client().get(f"/join/{_code(db, workshop)}").status_code == 410
+
+
+def test_deleting_personal_data_keeps_answers_and_consensus(app, db, editor, workshop, default_rubric):
+    client = _join(app, db, workshop, "Zoë Private")
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(client, workshop, "data", {qid: "3"})
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "3", "rationale": "As Zoë said"})
+    participant = workshops.participants(db, workshop)[0]
+    assert editor.post(f"/workshops/{workshop}/participants/{participant['id']}/forget").status_code == 302
+    assert "Zoë Private" not in text(editor.get(f"/workshops/{workshop}"))
+    assert db.execute("SELECT count(*) FROM participants WHERE display_name LIKE 'Zo%'").fetchone()[0] == 0
+    assert workshops.all_answers(db, workshop)[qid] == ["3"]
+    assert workshops.consensus(db, workshop)[qid]["level"] == 3
+    assert client.get(f"/p/{workshop}").status_code == 404  # the old link no longer opens anything
+
+
+@pytest.mark.parametrize("path", ["/join", "/join/{code}", "/p/{workshop}/data", "/workshops/{workshop}/reveal",
+                                  "/workshops/{workshop}/close", "/workshops/{workshop}/consensus/data.residency",
+                                  "/workshops/{workshop}/participants/1/forget", "/a/{finished}/workshops"])
+def test_every_new_post_needs_a_csrf_token(app, db, editor, workshop, finished, path):
+    client = _join(app, db, workshop) if path.startswith("/p/") else editor
+    url = path.format(code=_code(db, workshop), workshop=workshop, finished=finished)
+    assert client.post(url, data={"level": "2", "code": "X", "display_name": "X"}, csrf=False).status_code == 400
+
+
+def test_the_pdf_has_a_workshop_section(app, db, editor, workshop, finished, default_rubric):
+    qid = _question_ids(default_rubric, "data")[1]
+    for number, value in enumerate(("0", "1", "4")):
+        _answer(_join(app, db, workshop, f"P{number}"), workshop, "data", {qid: value})
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Two sites of three"})
+    pdf = render_pdf(jobs.build_report(db, records.get_assessment(db, finished)))
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    section = next(page for page in pages if "Most disputed questions" in page)
+    assert "3 participants answered 12 questions" in section
+    assert "Most disputed questions" in section and "Level 2: Two sites of three" in section
+    assert default_rubric.questions[qid].title in section
+
+
+def test_a_report_without_a_workshop_has_no_such_section(db, finished):
+    assert jobs.build_report(db, records.get_assessment(db, finished)).workshop is None
+
+
+def test_the_cached_report_follows_the_participants_answers(app, db, workshop, finished, default_rubric):
+    assessment = records.get_assessment(db, finished)
+    before = jobs.report_digest(db, assessment)
+    _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
+    assert jobs.report_digest(db, assessment) != before
