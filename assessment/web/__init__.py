@@ -53,14 +53,14 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, test_config)
     _init_storage(app)
-    from . import admin, auth, errors, forms, home, journey, reports, security, transfer, workspaces
+    from . import admin, auth, errors, forms, home, journey, portfolios, reports, security, transfer, workspaces
 
     for module in (security, errors, auth):
         module.init_app(app)
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.
     app.jinja_env.globals.update(error_items=forms.error_items, aria_attributes=forms.aria_attributes, zip=zip)
-    for module in (home, auth, workspaces, journey, transfer, reports, admin):
+    for module in (home, auth, workspaces, journey, transfer, reports, admin, portfolios):
         app.register_blueprint(module.bp)
     return app
 

@@ -13,7 +13,7 @@ from .forms import LoginForm, PasswordForm, SetupForm
 bp = Blueprint("auth", __name__)
 # Pages that work without an account: everything else needs one, and before the first
 # account exists everything but these sends people to the setup page.
-PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite"}
+PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite", "portfolios.join"}
 
 
 def _needs_setup() -> bool:
