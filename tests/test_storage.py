@@ -24,7 +24,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     storage.init(path).close()
     db = storage.init(path)
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
-    assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports"]
+    assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
+                     "007_portfolios"]
     assert db.table("rubrics").exists()
 
 
