@@ -33,6 +33,7 @@ test: check-system $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/portfolio.py
 
 # Render the example reports to PNG pages in out/ (needs pdftoppm from poppler-utils).
 report-png: check-system $(STAMP)
