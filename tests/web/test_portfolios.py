@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import logging
 import re
 
 import pytest
@@ -214,8 +215,10 @@ def test_json_export(owner, portfolio, two_agencies):
     assert document["round"] == "2026" and all(a["finished"] for a in document["agencies"])
 
 
-def test_portfolio_pdf_names_agencies_and_dimensions(owner, portfolio, two_agencies, default_rubric):
+def test_portfolio_pdf_names_agencies_and_dimensions(owner, portfolio, two_agencies, default_rubric, caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
     response = owner.get(f"/p/{portfolio}/report.pdf")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     assert response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.data))
     content = "\n".join(page.extract_text() for page in reader.pages)
