@@ -198,6 +198,9 @@ def test_owner_creates_a_portfolio_and_invites_one_agency(owner, db, people, app
     page = text(owner.post(f"/p/{portfolio_id}/agencies", data={"name": "Treasury", "type": "ministry",
                                                                  "size": "large", "contact": "a@b.example"}))
     assert "/join/" in page and _agency_count(db, portfolio_id) == 1
+    dashboard = owner.get(f"/p/{portfolio_id}")
+    assert dashboard.status_code == 200 and "0 of 1 agencies have finished" in text(dashboard)
+    assert "invited, not joined" in text(dashboard)
 
 
 def test_csv_export_is_formula_safe(owner, db, people, portfolio, default_rubric):
