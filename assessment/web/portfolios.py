@@ -119,7 +119,7 @@ def invite_one(portfolio_id: int):
     if not form.validate():
         return _agencies_page(portfolio, workspace, form=form)
     row = {key: (form[key].data or "").strip() for key in portfolios.CSV_COLUMNS}
-    return _invite(portfolio, workspace, [(1, row)], form=form)
+    return _invite(portfolio, workspace, [(0, row)], form=form)  # 0: no line number to show
 
 
 @bp.post("/p/<int:portfolio_id>/agencies/upload")
