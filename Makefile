@@ -38,6 +38,7 @@ bench: check-system $(STAMP)
 	$(BIN)/python -m bench.report_web
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.workshop
+	$(BIN)/python -m bench.portfolio
 
 # Render the example reports to PNG pages in out/ (needs pdftoppm from poppler-utils).
 report-png: check-system $(STAMP)

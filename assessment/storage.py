@@ -127,10 +127,15 @@ def _create_reports(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX report_jobs_assessment ON report_jobs(assessment_id)")
 
 
-
 @migrations(name="006_workshops")
 def _create_workshops(db: sqlite_utils.Database) -> None:
     for statement in WORKSHOPS_SCHEMA:
+        db.execute(statement)
+
+
+@migrations(name="007_portfolios")
+def _create_portfolios(db: sqlite_utils.Database) -> None:
+    for statement in PORTFOLIOS_SCHEMA:
         db.execute(statement)
 
 
@@ -215,6 +220,48 @@ ASSESSMENTS_SCHEMA = (
         stage TEXT,
         PRIMARY KEY (assessment_id, dimension))""",
     "CREATE INDEX scores_cohort ON scores(rubric_id, rubric_version, dimension, score)",
+)
+
+# A portfolio belongs to a workspace (its owners see it) and pins one rubric version and peer
+# dataset; each agency answers in its own workspace, one assessment per round.
+PORTFOLIOS_SCHEMA = (
+    """CREATE TABLE portfolios (
+        id INTEGER PRIMARY KEY,
+        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        rubric_id TEXT NOT NULL,
+        rubric_version TEXT NOT NULL,
+        peers TEXT,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        FOREIGN KEY (rubric_id, rubric_version) REFERENCES rubrics(id, version))""",
+    "CREATE INDEX portfolios_workspace ON portfolios(workspace_id)",
+    """CREATE TABLE portfolio_rounds (
+        id INTEGER PRIMARY KEY,
+        portfolio_id INTEGER NOT NULL REFERENCES portfolios(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_at TEXT)""",
+    "CREATE INDEX portfolio_rounds_portfolio ON portfolio_rounds(portfolio_id, id)",
+    # Only a hash of each agency's invite token is stored; it is cleared when the agency joins.
+    """CREATE TABLE portfolio_agencies (
+        id INTEGER PRIMARY KEY,
+        portfolio_id INTEGER NOT NULL REFERENCES portfolios(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL DEFAULT '',
+        size TEXT NOT NULL DEFAULT '',
+        contact TEXT NOT NULL DEFAULT '',
+        workspace_id INTEGER REFERENCES workspaces(id) ON DELETE SET NULL,
+        token_hash TEXT UNIQUE,
+        invited_at TEXT NOT NULL,
+        joined_at TEXT,
+        UNIQUE (portfolio_id, name COLLATE NOCASE))""",
+    "CREATE INDEX portfolio_agencies_workspace ON portfolio_agencies(workspace_id)",
+    """CREATE TABLE round_assessments (
+        round_id INTEGER NOT NULL REFERENCES portfolio_rounds(id) ON DELETE CASCADE,
+        agency_id INTEGER NOT NULL REFERENCES portfolio_agencies(id) ON DELETE CASCADE,
+        assessment_id TEXT NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+        PRIMARY KEY (round_id, agency_id))""",
 )
 
 

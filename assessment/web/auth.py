@@ -15,7 +15,9 @@ bp = Blueprint("auth", __name__)
 # account exists everything but these sends people to the setup page.
 PUBLIC = {"static", "home.health", "auth.setup", "auth.login", "workspaces.invite",
           # Workshop participants have no account; these pages check their own token.
-          "participate.join", "participate.join_code", "participate.home", "participate.dimension"}
+          "participate.join", "participate.join_code", "participate.home", "participate.dimension",
+          # Agencies accept a portfolio invitation before they have an account.
+          "portfolios.join"}
 
 
 def _needs_setup() -> bool:

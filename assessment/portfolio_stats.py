@@ -1,0 +1,87 @@
+"""What a portfolio's owner sees: distributions, ranking, common gaps and changes between rounds. Pure.
+
+Works on the rows ``portfolios.round_rows`` reads (one per agency) and on scoring results; the
+statistics themselves are ``cohorts.distribution``, the same as every other cohort's.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .cohorts import Distribution, distribution
+from .scoring import Result
+
+TOP_GAPS = 10
+
+
+@dataclass(frozen=True)
+class CommonGap:
+    question: str
+    dimension: str
+    title: str
+    agencies: int
+    next_step: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures of one round (optionally filtered), as the dashboard, the exports and the PDF show them."""
+
+    rows: list[dict]
+    finished: int
+    overall: Distribution | None
+    dimensions: Mapping[str, Distribution | None]
+    ranking: list[dict]
+    common_gaps: list[CommonGap]
+    deltas: Mapping[int, float | None]
+    median_delta: float | None
+    dimension_deltas: Mapping[str, float | None]
+
+
+def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
+    """The agencies whose type and size match the chosen filters (empty filters match all)."""
+    return [r for r in rows if all(not value or r[key] == value for key, value in filters.items())]
+
+
+def choices(rows: list[dict], key: str) -> list[str]:
+    """The distinct non-empty values of an agency field, for a filter's options."""
+    return sorted({r[key] for r in rows if r[key]})
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    data = [v for v in values if v is not None]
+    return statistics.median(data) if data else None
+
+
+def _delta(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 1)
+
+
+def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGap]:
+    """The questions on which most agencies have a gap, most agencies first (ties in rubric order of first sight)."""
+    counts, first = Counter(), {}
+    for result in results:
+        for gap in result.gaps:
+            counts[gap.question] += 1
+            first.setdefault(gap.question, gap)
+    return [CommonGap(q, first[q].dimension, first[q].title, n, first[q].next_step)
+            for q, n in counts.most_common(top)]
+
+
+def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
+              results: Iterable[Result]) -> Summary:
+    """The round's figures over its finished agencies, compared with the same agencies' previous round."""
+    done = [r for r in rows if r["finished"]]
+    before = {r["id"]: r for r in previous if r["finished"]}
+    deltas = {r["id"]: _delta(r["overall"], before[r["id"]]["overall"]) for r in done if r["id"] in before}
+    dimensions = {d: distribution(r["dimensions"][d] for r in done if r["dimensions"].get(d) is not None)
+                  for d in dimension_ids}
+    dimension_deltas = {d: _delta(_median(r["dimensions"].get(d) for r in done),
+                                  _median(r["dimensions"].get(d) for r in before.values())) for d in dimension_ids}
+    return Summary(rows, len(done), distribution(r["overall"] for r in done if r["overall"] is not None), dimensions,
+                   sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(results),
+                   deltas, _delta(_median(r["overall"] for r in done), _median(r["overall"] for r in before.values())),
+                   dimension_deltas)

@@ -1,0 +1,278 @@
+"""Portfolios: an owner benchmarks invited agencies on one pinned rubric version, round by round.
+
+No Flask here. Each agency answers in its own workspace; the portfolio links each round to the
+agency's assessment of that round (``round_assessments``). The owner's workspace owns the portfolio.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from . import accounts, records
+from .cohorts import Member
+from .portfolio_stats import Summary, filter_rows, summarize
+from .rubric import Rubric
+from .scoring import score
+from .storage import now, write_transaction
+
+CSV_COLUMNS = ("name", "type", "size", "contact")
+NAME_MAX = 200
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class AgencyRowsError(ValueError):
+    """Agencies refused: one message per problem, each with its line number."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"line {line}: {message}" for line, message in problems))
+
+
+@dataclass(frozen=True)
+class Invited:
+    """An agency just invited, with the one-time token of its link (never stored in clear)."""
+
+    id: int
+    name: str
+    token: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Portfolios and rounds ---------------------------------------------------------------------
+
+def create_portfolio(db: sqlite_utils.Database, workspace_id: int, name: str, rubric: Rubric,
+                     round_name: str, created_by: int | None) -> int:
+    """A portfolio pinning ``rubric`` and its peer dataset, with its first round open."""
+    with write_transaction(db):
+        portfolio_id = db.execute(
+            "INSERT INTO portfolios (workspace_id, name, rubric_id, rubric_version, peers, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [workspace_id, name.strip(), rubric.id, rubric.version, rubric.peers, created_by, now()]).lastrowid
+        _insert_round(db, portfolio_id, round_name)
+    return portfolio_id
+
+
+def _insert_round(db: sqlite_utils.Database, portfolio_id: int, name: str) -> int:
+    return db.execute("INSERT INTO portfolio_rounds (portfolio_id, name, opened_at) VALUES (?, ?, ?)",
+                      [portfolio_id, name.strip(), now()]).lastrowid
+
+
+def get_portfolio(db: sqlite_utils.Database, portfolio_id: int) -> dict | None:
+    return next(db.query("SELECT * FROM portfolios WHERE id = ?", [portfolio_id]), None)
+
+
+def portfolios_in(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM portfolios WHERE workspace_id = ? ORDER BY name", [workspace_id]))
+
+
+def rounds(db: sqlite_utils.Database, portfolio_id: int) -> list[dict]:
+    """The portfolio's rounds, latest first: the first is the current one."""
+    return list(db.query("SELECT * FROM portfolio_rounds WHERE portfolio_id = ? ORDER BY id DESC", [portfolio_id]))
+
+
+# Agencies and their invitations -----------------------------------------------------------
+
+def _check_row(row: dict) -> str | None:
+    """Why one agency row is refused, or None."""
+    if not row["name"]:
+        return "the name is empty"
+    if len(row["name"]) > NAME_MAX or any(len(v) > NAME_MAX for v in row.values()):
+        return f"a value is longer than {NAME_MAX} characters"
+    if row["contact"] and not EMAIL.match(row["contact"]):
+        return f"contact {row['contact']!r} is not an email address"
+    return None
+
+
+def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
+    """(line, agency) pairs from a CSV headed name,type,size,contact; AgencyRowsError lists every bad line."""
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if tuple(header) != CSV_COLUMNS:
+        found = ",".join(header) or "nothing"
+        raise AgencyRowsError([(1, f"the header must be {','.join(CSV_COLUMNS)} (found {found})")])
+    rows, problems = [], []
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(CSV_COLUMNS):
+            problems.append((line, f"expected {len(CSV_COLUMNS)} columns, found {len(cells)}"))
+            continue
+        row = dict(zip(CSV_COLUMNS, (c.strip() for c in cells), strict=True))
+        problem = _check_row(row) or _duplicate(row, rows)
+        problems += [(line, problem)] if problem else []
+        rows.append((line, row))
+    if problems:
+        raise AgencyRowsError(problems)
+    return rows
+
+
+def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
+    first = next((line for line, r in earlier if r["name"].lower() == row["name"].lower()), None)
+    return f"{row['name']!r} is already on line {first}" if first else None
+
+
+def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]]) -> list[Invited]:
+    """Invite every agency or none (one transaction); AgencyRowsError for names already in the portfolio."""
+    invited = []
+    with write_transaction(db):
+        taken = {n.lower() for (n,) in db.execute("SELECT name FROM portfolio_agencies WHERE portfolio_id = ?",
+                                                  [portfolio_id])}
+        clashes = [(line, f"{row['name']!r} is already invited") for line, row in rows if row["name"].lower() in taken]
+        if clashes:
+            raise AgencyRowsError(clashes)
+        for _, row in rows:
+            invited.append(_invite(db, portfolio_id, row))
+    return invited
+
+
+def _invite(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> Invited:
+    token = secrets.token_urlsafe(32)
+    agency_id = db.execute(
+        "INSERT INTO portfolio_agencies (portfolio_id, name, type, size, contact, token_hash, invited_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [portfolio_id, row["name"], row["type"], row["size"], row["contact"], _hash(token), now()]).lastrowid
+    return Invited(agency_id, row["name"], token)
+
+
+def open_invitation(db: sqlite_utils.Database, token: str) -> dict | None:
+    """The agency an unused invite token names, with its portfolio's name, or None."""
+    return next(db.query(
+        "SELECT ag.*, p.name AS portfolio FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id "
+        "WHERE ag.token_hash = ? AND ag.joined_at IS NULL", [_hash(token)]), None)
+
+
+def _claim(db: sqlite_utils.Database, token: str, user_id: int) -> dict:
+    """Inside a write transaction: use the token once, giving the agency a workspace owned by the user."""
+    agency = open_invitation(db, token)
+    if agency is None:
+        raise ValueError("This invitation has already been used or does not exist.")
+    workspace_id = accounts._insert_workspace(db, agency["name"], user_id)  # same transaction as the claim
+    db.execute("UPDATE portfolio_agencies SET workspace_id = ?, joined_at = ?, token_hash = NULL WHERE id = ?",
+               [workspace_id, now(), agency["id"]])
+    return {**agency, "workspace_id": workspace_id}
+
+
+def join(db: sqlite_utils.Database, token: str, user_id: int, rubric: Rubric) -> tuple[dict, str]:
+    """A logged-in user accepts an agency's invitation: (agency, its assessment for the current round)."""
+    with write_transaction(db):
+        agency = _claim(db, token, user_id)
+    return agency, ensure_assessment(db, agency, rubric, user_id)
+
+
+def register_and_join(db: sqlite_utils.Database, token: str, email: str, name: str, password: str,
+                      rubric: Rubric) -> tuple[int, dict, str]:
+    """A new account that accepts the invitation, or neither: (user id, agency, assessment id)."""
+    with write_transaction(db):
+        if open_invitation(db, token) is None:
+            raise ValueError("This invitation has already been used or does not exist.")
+        user_id = accounts._insert_user(db, email, name, password, False)
+        agency = _claim(db, token, user_id)
+    return user_id, agency, ensure_assessment(db, agency, rubric, user_id)
+
+
+def ensure_assessment(db: sqlite_utils.Database, agency: dict, rubric: Rubric, user_id: int | None) -> str:
+    """The agency's assessment for the current round, created on the pinned rubric if it has none yet."""
+    current = rounds(db, agency["portfolio_id"])[0]
+    found = db.execute("SELECT assessment_id FROM round_assessments WHERE round_id = ? AND agency_id = ?",
+                       [current["id"], agency["id"]]).fetchone()
+    if found:
+        return found[0]
+    title = f"{agency['name']} ({current['name']})"
+    assessment_id = records.create_assessment(db, agency["workspace_id"], rubric, title,
+                                              organization=agency["name"], created_by=user_id)
+    _link(db, current["id"], agency["id"], assessment_id)
+    return assessment_id
+
+
+def _link(db: sqlite_utils.Database, round_id: int, agency_id: int, assessment_id: str) -> None:
+    with write_transaction(db):
+        db.execute("INSERT OR IGNORE INTO round_assessments (round_id, agency_id, assessment_id) VALUES (?, ?, ?)",
+                   [round_id, agency_id, assessment_id])
+
+
+def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, name: str, user_id: int | None) -> int:
+    """Close the current round and open a new one: each joined agency's assessment continues as a new round."""
+    previous = rounds(db, portfolio_id)[0]
+    with write_transaction(db):
+        db.execute("UPDATE portfolio_rounds SET closed_at = ? WHERE id = ?", [now(), previous["id"]])
+        round_id = _insert_round(db, portfolio_id, name)
+    for agency_id, assessment_id in db.execute(
+            "SELECT agency_id, assessment_id FROM round_assessments WHERE round_id = ?", [previous["id"]]).fetchall():
+        parent = records.get_assessment(db, assessment_id)
+        title = re.sub(r"\s*\([^)]*\)$", "", parent.title) + f" ({name.strip()})"
+        _link(db, round_id, agency_id, records.start_round(db, parent, rubric, title, user_id))
+    return round_id
+
+
+# Reading a round ---------------------------------------------------------------------------
+
+_ROUND_SQL = """
+SELECT ag.id, ag.name, ag.type, ag.size, ag.contact, ag.workspace_id, ag.joined_at, ra.assessment_id,
+       o.score AS overall, o.stage, o.answered, o.total, o.dimensions
+FROM portfolio_agencies ag
+LEFT JOIN round_assessments ra ON ra.agency_id = ag.id AND ra.round_id = ?
+LEFT JOIN scores o ON o.assessment_id = ra.assessment_id AND o.dimension = '_overall'
+WHERE ag.portfolio_id = ? ORDER BY ag.name COLLATE NOCASE
+"""
+
+
+def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> list[dict]:
+    """Every agency with its assessment of the round: progress (the '_overall' row ``records.progress`` reads),
+    overall index, stage and dimension scores."""
+    rows = []
+    for row in db.query(_ROUND_SQL, [round_id, portfolio_id]):
+        row["dimensions"] = json.loads(row["dimensions"]) if row["dimensions"] else {}
+        row["finished"] = bool(row["total"]) and row["answered"] == row["total"]
+        rows.append(row)
+    return rows
+
+
+def members(rows: list[dict]) -> list[Member]:
+    """The finished agencies of a round as cohort members; type and size are the cohort filters."""
+    return [Member(str(r["id"]), r["overall"], r["dimensions"], {"org_type": r["type"], "size": r["size"]})
+            for r in rows if r["finished"]]
+
+
+def cohort_members(db: sqlite_utils.Database, portfolio_id: int) -> list[Member]:
+    """The portfolio as a cohort: its finished agencies in the latest round."""
+    return members(round_rows(db, portfolio_id, rounds(db, portfolio_id)[0]["id"]))
+
+
+def agencies_of_workspace(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
+    """The portfolios a workspace answers in as an agency, with the agency and portfolio names."""
+    return list(db.query(
+        "SELECT ag.id, ag.name, ag.portfolio_id, p.name AS portfolio, p.rubric_id, p.rubric_version "
+        "FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id WHERE ag.workspace_id = ? "
+        "ORDER BY p.name", [workspace_id]))
+
+
+def agency_assessment(db: sqlite_utils.Database, portfolio_id: int, agency_id: int, round_id: int) -> str | None:
+    """The assessment id of one agency in one round of this portfolio, or None."""
+    row = db.execute(
+        "SELECT ra.assessment_id FROM round_assessments ra JOIN portfolio_agencies ag ON ag.id = ra.agency_id "
+        "WHERE ag.portfolio_id = ? AND ag.id = ? AND ra.round_id = ?", [portfolio_id, agency_id, round_id]).fetchone()
+    return row[0] if row else None
+
+
+def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_id: int,
+            filters: dict[str, str] | None = None) -> Summary:
+    """A round's figures for the owner, over the agencies matching ``filters`` (type, size)."""
+    all_rounds = [r["id"] for r in rounds(db, portfolio_id)]
+    earlier = [r for r in all_rounds if r < round_id]
+    rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
+    previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
+    results = (score(rubric, records.answer_set(db, records.get_assessment(db, r["assessment_id"])))
+               for r in rows if r["finished"])
+    return summarize(rows, previous, [d.id for d in rubric.dimensions], results)

@@ -1,0 +1,240 @@
+"""Portfolio pages: the owner's dashboard, invitations, rounds and exports; agencies' join and cohort view.
+
+Only owners of the workspace that owns a portfolio reach its pages (others get 404 or 403, as for
+any workspace). The owner reads an agency's results through the portfolio, read-only: the owner
+never becomes a member of the agency's workspace, so cannot change its answers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import portfolios, records
+from ..answers import AnswerSet
+from ..benchmark import compare
+from ..cohorts import cohort_stats
+from ..portfolio_report import portfolio_csv, portfolio_document, render_pdf
+from ..portfolio_stats import choices
+from ..rubrics import list_rubrics, peers_for, stored_rubric
+from ..scoring import score
+from ..textreport import HORIZON_NAMES
+from . import get_db
+from .access import workspace_for
+from .auth import log_in
+from .forms import AccountForm, ActionForm
+from .portfolio_forms import AgencyForm, AgencyUploadForm, PortfolioForm, RoundForm
+from .transfer import download
+
+bp = Blueprint("portfolios", __name__)
+FILTER_KEYS = ("type", "size")
+
+
+def portfolio_for(portfolio_id: int) -> tuple[dict, dict, object]:
+    """The portfolio, its owning workspace and its pinned rubric: 404 for non-members, 403 for non-owners."""
+    portfolio = portfolios.get_portfolio(get_db(), portfolio_id)
+    if portfolio is None:
+        abort(404)
+    workspace = workspace_for(portfolio["workspace_id"], manage=True)
+    return portfolio, workspace, stored_rubric(get_db(), portfolio["rubric_id"], portfolio["rubric_version"])
+
+
+def _reference(rubric) -> dict:
+    """The modelled median survey peer per dimension (independent of any answers), or {} without peers."""
+    peers = peers_for(rubric)
+    return compare(rubric, peers, AnswerSet(answers={})).reference if peers else {}
+
+
+@bp.get("/w/<int:workspace_id>/portfolios")
+def index(workspace_id: int):
+    workspace = workspace_for(workspace_id, manage=True)
+    return render_template("portfolios/index.html", workspace=workspace,
+                           portfolios=portfolios.portfolios_in(get_db(), workspace_id))
+
+
+@bp.route("/w/<int:workspace_id>/portfolios/new", methods=["GET", "POST"])
+def new(workspace_id: int):
+    workspace = workspace_for(workspace_id, manage=True)
+    form = PortfolioForm()
+    form.rubric.choices = [(f"{r['id']}@{r['version']}", f"{r['id']} {r['version']}") for r in list_rubrics(get_db())]
+    if form.validate_on_submit():
+        rubric = stored_rubric(get_db(), *form.rubric.data.split("@"))
+        portfolio_id = portfolios.create_portfolio(get_db(), workspace_id, form.name.data, rubric, form.round.data,
+                                                   g.user["id"])
+        return redirect(url_for("portfolios.agencies", portfolio_id=portfolio_id))
+    return render_template("portfolios/new.html", workspace=workspace, form=form)
+
+
+def _filters() -> dict[str, str]:
+    return {key: request.args.get(key, "") for key in FILTER_KEYS}
+
+
+def _round(portfolio_id: int) -> dict:
+    """The round asked for by ?round=, else the current one."""
+    all_rounds = portfolios.rounds(get_db(), portfolio_id)
+    wanted = request.args.get("round", type=int)
+    return next((r for r in all_rounds if r["id"] == wanted), all_rounds[0])
+
+
+@bp.get("/portfolios/<int:portfolio_id>")
+def dashboard(portfolio_id: int):
+    portfolio, workspace, rubric = portfolio_for(portfolio_id)
+    chosen = _round(portfolio_id)
+    everyone = portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
+    summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"], _filters())
+    return render_template("portfolios/dashboard.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
+                           round=chosen, rounds=portfolios.rounds(get_db(), portfolio_id), summary=summary,
+                           reference=_reference(rubric), filters=_filters(), round_form=RoundForm(),
+                           options={key: choices(everyone, key) for key in FILTER_KEYS})
+
+
+def _agencies_page(portfolio, workspace, invited=(), problems=(), **forms):
+    forms = {"form": AgencyForm(formdata=None), "upload": AgencyUploadForm(formdata=None), **forms}
+    rows = portfolios.round_rows(get_db(), portfolio["id"], portfolios.rounds(get_db(), portfolio["id"])[0]["id"])
+    return render_template("portfolios/agencies.html", portfolio=portfolio, workspace=workspace, rows=rows,
+                           invited=invited, problems=problems, **forms)
+
+
+@bp.get("/portfolios/<int:portfolio_id>/agencies")
+def agencies(portfolio_id: int):
+    portfolio, workspace, _ = portfolio_for(portfolio_id)
+    return _agencies_page(portfolio, workspace)
+
+
+def _invite(portfolio, workspace, rows, **forms):
+    """Invite the rows (all or none) and show their one-time links, on this response only."""
+    try:
+        invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows)
+    except portfolios.AgencyRowsError as error:
+        return _agencies_page(portfolio, workspace, problems=error.problems, **forms)
+    links = [(i.name, url_for("portfolios.join", token=i.token, _external=True)) for i in invited]
+    return _agencies_page(portfolio, workspace, invited=links)
+
+
+@bp.post("/portfolios/<int:portfolio_id>/agencies")
+def invite_one(portfolio_id: int):
+    portfolio, workspace, _ = portfolio_for(portfolio_id)
+    form = AgencyForm()
+    if not form.validate():
+        return _agencies_page(portfolio, workspace, form=form)
+    row = {key: (form[key].data or "").strip() for key in portfolios.CSV_COLUMNS}
+    return _invite(portfolio, workspace, [(0, row)], form=form)  # 0: no line number to show
+
+
+@bp.post("/portfolios/<int:portfolio_id>/agencies/upload")
+def invite_csv(portfolio_id: int):
+    portfolio, workspace, _ = portfolio_for(portfolio_id)
+    upload = AgencyUploadForm()
+    if not upload.validate():
+        return _agencies_page(portfolio, workspace, upload=upload)
+    try:
+        rows = portfolios.parse_agencies_csv(upload.file.data.read().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return _agencies_page(portfolio, workspace, problems=[(0, "the file is not UTF-8 text")], upload=upload)
+    except portfolios.AgencyRowsError as error:
+        return _agencies_page(portfolio, workspace, problems=error.problems, upload=upload)
+    return _invite(portfolio, workspace, rows, upload=upload)
+
+
+@bp.post("/portfolios/<int:portfolio_id>/rounds")
+def open_round(portfolio_id: int):
+    _, _, rubric = portfolio_for(portfolio_id)
+    form = RoundForm()
+    if not form.validate():
+        flash("Name the new round.", "error")
+    else:
+        portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
+        flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
+    return redirect(url_for("portfolios.dashboard", portfolio_id=portfolio_id))
+
+
+@bp.get("/portfolios/<int:portfolio_id>/agencies/<int:agency_id>")
+def agency(portfolio_id: int, agency_id: int):
+    """One agency's results, read-only for the portfolio's owner."""
+    portfolio, workspace, rubric = portfolio_for(portfolio_id)
+    chosen = _round(portfolio_id)
+    assessment_id = portfolios.agency_assessment(get_db(), portfolio_id, agency_id, chosen["id"])
+    if assessment_id is None:
+        abort(404)
+    assessment = records.get_assessment(get_db(), assessment_id)
+    result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
+    return render_template("portfolios/agency.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
+                           round=chosen, assessment=assessment, result=result, horizons=HORIZON_NAMES,
+                           reference=result.peers.reference if result.peers else None)
+
+
+def _export_rows(portfolio_id: int):
+    chosen = _round(portfolio_id)
+    return chosen, portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
+
+
+@bp.get("/portfolios/<int:portfolio_id>/export.csv")
+def export_csv(portfolio_id: int):
+    portfolio, _, rubric = portfolio_for(portfolio_id)
+    chosen, rows = _export_rows(portfolio_id)
+    return download(portfolio_csv(rows, chosen["name"], rubric), portfolio["name"], ".csv", "text/csv")
+
+
+@bp.get("/portfolios/<int:portfolio_id>/export.json")
+def export_json(portfolio_id: int):
+    portfolio, _, _ = portfolio_for(portfolio_id)
+    chosen, rows = _export_rows(portfolio_id)
+    document = portfolio_document(portfolio, chosen["name"], rows)
+    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", portfolio["name"], ".json",
+                    "application/json")
+
+
+@bp.get("/portfolios/<int:portfolio_id>/report.pdf")
+def export_pdf(portfolio_id: int):
+    """Rendered in the request: a 1,000-agency portfolio renders in seconds (bench/portfolio.py)."""
+    portfolio, _, rubric = portfolio_for(portfolio_id)
+    chosen = _round(portfolio_id)
+    summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"])
+    pdf = render_pdf(portfolio, chosen["name"], rubric, summary, _reference(rubric))
+    return download(pdf, portfolio["name"], "-portfolio.pdf", "application/pdf")
+
+
+# Agencies ----------------------------------------------------------------------------------
+
+@bp.route("/portfolio-invite/<token>", methods=["GET", "POST"])
+def join(token: str):
+    """Accept an agency's invitation: as the logged-in user, or with a new account."""
+    found = portfolios.open_invitation(get_db(), token)
+    if found is None:
+        abort(404)
+    form = ActionForm() if g.user else AccountForm()
+    if form.validate_on_submit():
+        try:
+            assessment_id = _join(token, form, found)
+        except ValueError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"{found['name']} has joined {found['portfolio']}. Your assessment is ready.")
+            return redirect(url_for("journey.about", assessment_id=assessment_id))
+    return render_template("portfolios/join.html", agency=found, form=form, token=token)
+
+
+def _join(token: str, form, found: dict) -> str:
+    portfolio = portfolios.get_portfolio(get_db(), found["portfolio_id"])
+    rubric = stored_rubric(get_db(), portfolio["rubric_id"], portfolio["rubric_version"])
+    if g.user:
+        return portfolios.join(get_db(), token, g.user["id"], rubric)[1]
+    user_id, _, assessment_id = portfolios.register_and_join(get_db(), token, form.email.data, form.name.data,
+                                                             form.password.data, rubric)
+    log_in(user_id)
+    return assessment_id
+
+
+@bp.get("/w/<int:workspace_id>/portfolio")
+def mine(workspace_id: int):
+    """An agency's view: its own assessment per portfolio, and the portfolio's anonymised distribution."""
+    workspace = workspace_for(workspace_id)
+    views = []
+    for agency in portfolios.agencies_of_workspace(get_db(), workspace_id):
+        current = portfolios.rounds(get_db(), agency["portfolio_id"])[0]
+        rubric = stored_rubric(get_db(), agency["rubric_id"], agency["rubric_version"])
+        views.append((agency, current, rubric,
+                      portfolios.agency_assessment(get_db(), agency["portfolio_id"], agency["id"], current["id"]),
+                      cohort_stats(portfolios.cohort_members(get_db(), agency["portfolio_id"]))))
+    return render_template("portfolios/mine.html", workspace=workspace, views=views)

@@ -1,0 +1,230 @@
+"""Portfolios: owner access, agency isolation, the anonymity threshold, rounds, bulk invitations, exports."""
+
+import csv
+import io
+import json
+import logging
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from assessment import accounts, portfolios, records
+from assessment.answers import Answer, load_answers
+from assessment.cohorts import MIN_COHORT
+from assessment.paths import EXAMPLES
+
+from .conftest import PASSWORD, text
+
+AGENCY_B = "agency-b@example.org"
+
+
+@pytest.fixture
+def portfolio(db, people, default_rubric):
+    return portfolios.create_portfolio(db, people["workspace"], "National AI office", default_rubric, "2026",
+                                       people["owner"])
+
+
+def invite(db, portfolio_id, name, type_="ministry", size="large", contact=""):
+    row = {"name": name, "type": type_, "size": size, "contact": contact}
+    return portfolios.invite_agencies(db, portfolio_id, [(2, row)])[0]
+
+
+def add_agency(db, portfolio_id, rubric, name, user_id, finished=True, **fields):
+    """An agency that joined as ``user_id``; with the mid-maturity example's answers when finished."""
+    invited = invite(db, portfolio_id, name, **fields)
+    agency, assessment_id = portfolios.join(db, invited.token, user_id, rubric)
+    if finished:
+        answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+        records.save_answers(db, records.get_assessment(db, assessment_id), rubric, dict(answers.answers))
+    return agency, assessment_id
+
+
+@pytest.fixture
+def two_agencies(db, people, portfolio, default_rubric):
+    """Agency A answered by the outsider, agency B by its own user."""
+    user_b = accounts.create_user(db, AGENCY_B, "Bea Agency", PASSWORD)
+    a = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    b = add_agency(db, portfolio, default_rubric, "Agency B", user_b, type_="regulator", size="small")
+    return a, b
+
+
+def test_owner_sees_the_dashboard_with_every_section(owner, portfolio, two_agencies):
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "Agency A" in page and "Agency B" in page
+    assert 'class="chart heatmap"' in page and 'role="img"' in page and "<title id=\"heatmap-title\">" in page
+    assert 'class="chart boxplot"' in page
+    assert "2 of 2 agencies have finished" in page
+    assert "Gaps most common across agencies" in page
+
+
+def test_owner_filters_by_type_and_size(owner, portfolio, two_agencies):
+    page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
+    assert "1 of 1 agencies have finished" in page
+    assert "Agency A" not in page.split("<h2>Completion</h2>")[1]
+
+
+def test_owner_drills_down_read_only(app, owner, portfolio, two_agencies):
+    (agency_b, assessment_b) = two_agencies[1]
+    page = owner.get(f"/portfolios/{portfolio}/agencies/{agency_b['id']}")
+    assert page.status_code == 200 and "read-only" in text(page)
+    # The owner never joins the agency's workspace: its pages, and its answers, stay closed.
+    assert owner.get(f"/a/{assessment_b}/about").status_code == 404
+    assert owner.post(f"/a/{assessment_b}/delete").status_code == 404
+
+
+def test_members_who_are_not_owners_are_refused(editor, outsider, portfolio):
+    assert editor.get(f"/portfolios/{portfolio}").status_code == 403
+    assert outsider.get(f"/portfolios/{portfolio}").status_code == 404
+
+
+def test_an_agency_never_reaches_another_agencys_answers(app, portfolio, two_agencies):
+    (agency_a, _), (agency_b, assessment_b) = two_agencies
+    client_a = app.test_client().login("outsider@example.org")
+    for url in (f"/a/{assessment_b}/results", f"/a/{assessment_b}/about", f"/a/{assessment_b}/export.json",
+                f"/a/{assessment_b}/answers.csv", f"/a/{assessment_b}/gaps.csv", f"/a/{assessment_b}/report",
+                f"/portfolios/{portfolio}", f"/portfolios/{portfolio}/agencies/{agency_b['id']}", f"/portfolios/{portfolio}/export.csv",
+                f"/portfolios/{portfolio}/export.json", f"/portfolios/{portfolio}/report.pdf",
+                f"/w/{agency_b['workspace_id']}/portfolio"):
+        assert client_a.get(url).status_code == 404, url
+    assert client_a.get(f"/w/{agency_a['workspace_id']}/portfolio").status_code == 200
+
+
+def _agency_view(client, workspace_id) -> str:
+    return text(client.get(f"/w/{workspace_id}/portfolio"))
+
+
+def test_distribution_is_withheld_below_five_finished_agencies(app, db, people, portfolio, default_rubric):
+    assert MIN_COHORT == 5
+    agency, _ = add_agency(db, portfolio, default_rubric, "Agency 1", people["outsider"])
+    for i in range(2, 5):
+        add_agency(db, portfolio, default_rubric, f"Agency {i}", people["outsider"])
+    add_agency(db, portfolio, default_rubric, "Agency unfinished", people["outsider"], finished=False)
+    client = app.test_client().login("outsider@example.org")
+    page = _agency_view(client, agency["workspace_id"])
+    assert "This cohort has 4 organizations" in page and "anonymised" not in page
+    add_agency(db, portfolio, default_rubric, "Agency 5", people["outsider"])
+    page = _agency_view(client, agency["workspace_id"])
+    assert "5 finished agencies, anonymised" in page and "This cohort has" not in page
+
+
+def test_a_new_round_continues_each_agency_and_shows_the_changes(db, people, portfolio, two_agencies, default_rubric):
+    (agency_a, assessment_a), _ = two_agencies
+    round_id = portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    new_a = portfolios.agency_assessment(db, portfolio, agency_a["id"], round_id)
+    assessment = records.get_assessment(db, new_a)
+    assert assessment.parent_id == assessment_a and assessment.title == "Agency A (2027)"
+    first = default_rubric.dimensions[0].questions[0].id
+    records.save_answers(db, assessment, default_rubric, {q.id: Answer(4) for q in default_rubric.dimensions[0].questions})
+    summary = portfolios.summary(db, portfolio, default_rubric, round_id)
+    assert summary.deltas[agency_a["id"]] > 0
+    assert summary.deltas[two_agencies[1][0]["id"]] == 0
+    assert summary.dimension_deltas[default_rubric.dimensions[0].id] > 0
+    assert records.answer_set(db, assessment).answers[first].value == 4
+
+
+def test_dashboard_shows_round_changes(owner, db, people, portfolio, two_agencies, default_rubric):
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "National AI office · 2027" in page and "+0.0 since the previous round" in page
+
+
+def _upload(client, portfolio_id, content: str, **kwargs):
+    data = {"file": (io.BytesIO(content.encode()), "agencies.csv")}
+    return client.post(f"/portfolios/{portfolio_id}/agencies/upload", data=data, content_type="multipart/form-data", **kwargs)
+
+
+def _agency_count(db, portfolio_id) -> int:
+    return db.execute("SELECT count(*) FROM portfolio_agencies WHERE portfolio_id = ?", [portfolio_id]).fetchone()[0]
+
+
+def test_bulk_invitations_from_csv(owner, db, portfolio):
+    page = text(_upload(owner, portfolio, "name,type,size,contact\nTax office,agency,large,it@tax.example\n"
+                                          "Health ministry,ministry,large,\n"))
+    assert _agency_count(db, portfolio) == 2
+    links = re.findall(r"http://localhost/portfolio-invite/[\w-]+", page)
+    assert len(links) == 2
+    assert owner.get(links[0].removeprefix("http://localhost")).status_code == 200
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("name,type,size,contact\nGood,a,b,\n,a,b,\nOther,a,b,not-an-email\nShort,a\n",
+     ["Line 3: the name is empty", "Line 4: contact &#39;not-an-email&#39; is not an email address",
+      "Line 5: expected 4 columns, found 2"]),
+    ("name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n", ["Line 3: &#39;twin&#39; is already on line 2"]),
+    ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
+])
+def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner, db, portfolio, content, expected):
+    page = text(_upload(owner, portfolio, content))
+    assert "Nothing was imported" in page
+    for message in expected:
+        assert message in page
+    assert _agency_count(db, portfolio) == 0
+
+
+def test_names_already_invited_refuse_the_whole_file(owner, db, portfolio):
+    invite(db, portfolio, "Tax office")
+    page = text(_upload(owner, portfolio, "name,type,size,contact\nNew one,a,b,\nTax office,a,b,\n"))
+    assert "Line 3: &#39;Tax office&#39; is already invited" in page
+    assert _agency_count(db, portfolio) == 1
+
+
+def test_a_new_user_accepts_an_invitation_once(app, db, portfolio):
+    invited = invite(db, portfolio, "Statistics office")
+    client = app.test_client()
+    response = client.post(f"/portfolio-invite/{invited.token}", data={"name": "Stan", "email": "stan@stats.example",
+                                                           "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 302 and "/about" in response.headers["Location"]
+    agency = db.execute("SELECT workspace_id, joined_at FROM portfolio_agencies WHERE name = ?",
+                        ["Statistics office"]).fetchone()
+    assert agency[1] is not None
+    assert records.assessments_in(db, agency[0])[0]["organization"] == "Statistics office"
+    assert app.test_client().get(f"/portfolio-invite/{invited.token}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/portfolios/{p}/agencies", "/portfolios/{p}/agencies/upload", "/portfolios/{p}/rounds",
+                                  "/w/{w}/portfolios/new", "/portfolio-invite/{t}"])
+def test_posts_without_csrf_token_are_refused(db, owner, people, portfolio, path):
+    token = invite(db, portfolio, "Any agency").token
+    url = path.format(p=portfolio, w=people["workspace"], t=token)
+    assert owner.post(url, data={"name": "X"}, csrf=False).status_code == 400
+
+
+def test_owner_creates_a_portfolio_and_invites_one_agency(owner, db, people, app):
+    rubric = "{}@{}".format(*app.config["DEFAULT_RUBRIC"])
+    response = owner.post(f"/w/{people['workspace']}/portfolios/new",
+                          data={"name": "Ministries", "rubric": rubric, "round": "2026"})
+    portfolio_id = int(response.headers["Location"].split("/")[2])
+    page = text(owner.post(f"/portfolios/{portfolio_id}/agencies", data={"name": "Treasury", "type": "ministry",
+                                                                 "size": "large", "contact": "a@b.example"}))
+    assert "/portfolio-invite/" in page and _agency_count(db, portfolio_id) == 1
+    dashboard = owner.get(f"/portfolios/{portfolio_id}")
+    assert dashboard.status_code == 200 and "0 of 1 agencies have finished" in text(dashboard)
+    assert "invited, not joined" in text(dashboard)
+
+
+def test_csv_export_is_formula_safe(owner, db, people, portfolio, default_rubric):
+    add_agency(db, portfolio, default_rubric, "=HYPERLINK(\"http://evil.example\")", people["outsider"],
+               type_="+ministry")
+    rows = list(csv.reader(io.StringIO(text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    assert rows[0][:5] == ["agency", "type", "size", "round", "dimension"]
+    assert len(rows) == 1 + len(default_rubric.dimensions) + 1
+    assert all(r[0].startswith("'=") and r[1] == "'+ministry" for r in rows[1:])
+
+
+def test_json_export(owner, portfolio, two_agencies):
+    document = json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))
+    assert [a["name"] for a in document["agencies"]] == ["Agency A", "Agency B"]
+    assert document["round"] == "2026" and all(a["finished"] for a in document["agencies"])
+
+
+def test_portfolio_pdf_names_agencies_and_dimensions(owner, portfolio, two_agencies, default_rubric, caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    response = owner.get(f"/portfolios/{portfolio}/report.pdf")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    assert response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    content = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Agency A" in content and "Agency B" in content
+    for dimension in default_rubric.dimensions:
+        assert dimension.title.split()[0] in content
