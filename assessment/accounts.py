@@ -41,7 +41,8 @@ def has_users(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
 
-def _insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
+def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
+    """Insert a user inside the caller's write transaction; ValueError for a weak password."""
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
@@ -56,7 +57,7 @@ def _insert_user(db: sqlite_utils.Database, email: str, name: str, password: str
 def create_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool = False) -> int:
     """Add a user; ValueError if the password is too short or the email is taken."""
     with write_transaction(db):
-        return _insert_user(db, email, name, password, is_admin)
+        return insert_user(db, email, name, password, is_admin)
 
 
 def create_first_admin(db: sqlite_utils.Database, email: str, name: str, password: str,
@@ -65,8 +66,8 @@ def create_first_admin(db: sqlite_utils.Database, email: str, name: str, passwor
     with write_transaction(db):
         if has_users(db):
             raise ValueError("The first account already exists.")
-        user_id = _insert_user(db, email, name, password, True)
-        return user_id, _insert_workspace(db, workspace, user_id)
+        user_id = insert_user(db, email, name, password, True)
+        return user_id, insert_workspace(db, workspace, user_id)
 
 
 def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
@@ -136,7 +137,8 @@ def end_session(db: sqlite_utils.Database, token: str) -> None:
 
 # Workspaces and memberships ----------------------------------------------------------------
 
-def _insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
+def insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
+    """Insert a workspace owned by ``owner_id`` inside the caller's write transaction."""
     cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
     workspace_id = cursor.lastrowid
     db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')", [workspace_id, owner_id])
@@ -146,7 +148,7 @@ def _insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> in
 def create_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
     """A new workspace with its creator as owner."""
     with write_transaction(db):
-        return _insert_workspace(db, name, owner_id)
+        return insert_workspace(db, name, owner_id)
 
 
 def workspaces_for(db: sqlite_utils.Database, user_id: int) -> list[dict]:
@@ -256,7 +258,7 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
     with write_transaction(db):
         if open_invite(db, token) is None:
             raise ValueError("This invitation has expired or has already been used.")
-        user_id = _insert_user(db, email, name, password, False)
+        user_id = insert_user(db, email, name, password, False)
         return user_id, _use_invite(db, token, user_id)
 
 

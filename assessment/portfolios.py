@@ -158,7 +158,7 @@ def _claim(db: sqlite_utils.Database, token: str, user_id: int) -> dict:
     agency = open_invitation(db, token)
     if agency is None:
         raise ValueError("This invitation has already been used or does not exist.")
-    workspace_id = accounts._insert_workspace(db, agency["name"], user_id)  # same transaction as the claim
+    workspace_id = accounts.insert_workspace(db, agency["name"], user_id)  # in the claim's transaction
     db.execute("UPDATE portfolio_agencies SET workspace_id = ?, joined_at = ?, token_hash = NULL WHERE id = ?",
                [workspace_id, now(), agency["id"]])
     return {**agency, "workspace_id": workspace_id}
@@ -177,7 +177,7 @@ def register_and_join(db: sqlite_utils.Database, token: str, email: str, name: s
     with write_transaction(db):
         if open_invitation(db, token) is None:
             raise ValueError("This invitation has already been used or does not exist.")
-        user_id = accounts._insert_user(db, email, name, password, False)
+        user_id = accounts.insert_user(db, email, name, password, False)
         agency = _claim(db, token, user_id)
     return user_id, agency, ensure_assessment(db, agency, rubric, user_id)
 
