@@ -36,6 +36,10 @@ rubric_option = click.option(
     help="Rubric YAML file to score against.")
 
 
+instance_option = click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
+                               default=Path("instance"), show_default=True, help="The server's instance folder.")
+
+
 @click.group()
 @click.version_option(package_name="sovready")
 def cli():
@@ -161,8 +165,7 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("instance"), show_default=True, help="Folder for the database and secrets.")
+@instance_option
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 @click.option("--report-workers", default=2, show_default=True, type=int,
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
@@ -174,14 +177,40 @@ def serve(host: str, port: int, instance: Path, workers: int, report_workers: in
 
 
 @cli.command("worker")
-@click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("instance"), show_default=True, help="The server's instance folder.")
+@instance_option
 @click.option("--workers", default=2, show_default=True, type=int, help="Processes rendering reports.")
 def worker(instance: Path, workers: int):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
     from .jobs import run_worker
 
     run_worker(str(instance.resolve()), workers)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@instance_option
+def backup_command(path: Path, instance: Path):
+    """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
+    from .backup import BackupError, backup, check
+
+    try:
+        backup(instance / "sovready.db", path)
+        click.echo(f"Backed up to {path}: {check(path)}")
+    except BackupError as error:
+        raise UserError(str(error)) from None
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@instance_option
+def restore_command(path: Path, instance: Path):
+    """Replace the database with the backup at PATH after checking it. Stop the server first."""
+    from .backup import BackupError, restore
+
+    try:
+        click.echo(f"Restored {path}: {restore(path, instance / 'sovready.db')}")
+    except BackupError as error:
+        raise UserError(str(error)) from None
 
 
 def main():

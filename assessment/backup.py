@@ -1,0 +1,53 @@
+"""Online backups of the SQLite database, and restoring one after checks. No Flask here."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+
+class BackupError(ValueError):
+    """A backup that cannot be made or restored; the message says why."""
+
+
+def backup(database: Path, target: Path) -> None:
+    """A consistent copy of a live database (SQLite's backup API), written beside then renamed."""
+    if not database.exists():
+        raise BackupError(f"{database}: no database to back up")
+    partial = target.with_name(target.name + ".partial")
+    source, copy = sqlite3.connect(database), sqlite3.connect(partial)
+    try:
+        source.backup(copy)  # pages are copied under a read lock: writers may go on
+        copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
+    finally:
+        copy.close()
+        source.close()
+    os.replace(partial, target)
+
+
+def check(path: Path) -> str:
+    """Refuse anything but an intact sovready database; return a one-line description."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise BackupError(f"{path}: the database is damaged (integrity check failed)")
+            names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'sovready'")]
+            assessments = db.execute("SELECT count(*) FROM assessments").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path}: not a sovready database ({error})") from None
+    return f"{len(names)} migrations, {assessments} assessments"
+
+
+def restore(source: Path, database: Path) -> str:
+    """Replace the database with a checked backup (stop the server first); returns the check's summary."""
+    summary = check(source)
+    staged = database.with_name(database.name + ".restoring")
+    backup(source, staged)
+    for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    os.replace(staged, database)
+    return summary
