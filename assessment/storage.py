@@ -139,6 +139,15 @@ def _create_portfolios(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="008_failures")
+def _generalize_failures(db: sqlite_utils.Database) -> None:
+    # Wrong passwords are rate-limited like wrong join codes: one table of failures by key.
+    db.execute("CREATE TABLE failures (key TEXT NOT NULL, at TEXT NOT NULL)")
+    db.execute("CREATE INDEX failures_key ON failures(key, at)")
+    db.execute("INSERT INTO failures SELECT 'join:' || address, at FROM join_failures")
+    db.execute("DROP TABLE join_failures")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

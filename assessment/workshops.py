@@ -11,7 +11,6 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -22,11 +21,9 @@ from .rubric import LEVELS, Question, Rubric
 from .storage import now, write_transaction
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones. 31 symbols, 8 long:
-# 31**8 (8.5e11) codes, against at most FAILURE_LIMIT guesses per address and window.
+# 31**8 (8.5e11) codes, against at most ratelimit.FAILURE_LIMIT guesses per address and window.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-FAILURE_LIMIT = 10
-FAILURE_WINDOW = timedelta(minutes=10)
 DELETED_NAME = "Deleted participant"
 
 
@@ -219,26 +216,6 @@ def consensus(db: sqlite_utils.Database, workshop_id: str) -> dict[str, dict]:
     rows = db.query("SELECT question_id, level, rationale, decided_at FROM consensus WHERE workshop_id = ?",
                     [workshop_id])
     return {row["question_id"]: row for row in rows}
-
-
-# Rate limit on join codes --------------------------------------------------------------------
-
-def _window_start() -> str:
-    return (datetime.now(UTC) - FAILURE_WINDOW).isoformat(timespec="seconds")
-
-
-def too_many_failures(db: sqlite_utils.Database, address: str) -> bool:
-    """Whether this client address has used up its wrong join codes for the window."""
-    count = db.execute("SELECT count(*) FROM join_failures WHERE address = ? AND at > ?",
-                       [address, _window_start()]).fetchone()[0]
-    return count >= FAILURE_LIMIT
-
-
-def record_failure(db: sqlite_utils.Database, address: str) -> None:
-    """Count a wrong join code, and forget failures older than the window."""
-    with write_transaction(db):
-        db.execute("DELETE FROM join_failures WHERE at <= ?", [_window_start()])
-        db.execute("INSERT INTO join_failures VALUES (?, ?)", [address, now()])
 
 
 # The report's section ------------------------------------------------------------------------

@@ -43,6 +43,9 @@ def _configure(app: Flask, test_config: dict | None) -> None:
                       # The server-side session has a fixed end, so the cookie need not be re-sent each time.
                       SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=bool(app.config["HTTPS"]))
+    if app.config["HTTPS"]:
+        # __Host-: the browser accepts it only if Secure, for this host alone and the whole path.
+        app.config.update(SESSION_COOKIE_NAME="__Host-session", SESSION_COOKIE_PATH="/")
 
 
 def create_app(test_config: dict | None = None, instance_path: str | Path | None = None) -> Flask:

@@ -6,7 +6,7 @@ import functools
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from .. import accounts
+from .. import accounts, ratelimit
 from . import get_db
 from .forms import LoginForm, PasswordForm, SetupForm
 
@@ -93,10 +93,15 @@ def setup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        # Per address and per account: a guesser is slowed whichever of the two they vary.
+        keys = (f"login:{request.remote_addr or 'unknown'}", f"account:{form.email.data.strip().lower()}")
+        if ratelimit.too_many_failures(get_db(), *keys):
+            abort(429)
         user = accounts.authenticate(get_db(), form.email.data, form.password.data)
         if user:
             log_in(user["id"])
             return redirect(_safe_next(request.args.get("next")))
+        ratelimit.record_failure(get_db(), *keys)
         form.password.errors.append("The email address or the password is not right.")
     return render_template("auth/login.html", form=form)
 

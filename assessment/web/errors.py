@@ -9,7 +9,7 @@ ADVICE = {
     403: "Your role in this workspace does not allow this. Ask a workspace owner if you need it.",
     404: "There is nothing here, or you do not have access to it.",
     410: "This workshop is closed: answers are no longer accepted.",
-    429: "Too many wrong join codes from this address. Wait ten minutes, then try again.",
+    429: "Too many failed attempts (wrong join codes or passwords). Wait ten minutes, then try again.",
     413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from .. import records, workshops
+from .. import ratelimit, records, workshops
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
 from . import get_db
@@ -26,11 +26,11 @@ def _address() -> str:
 
 def _find(code: str):
     """The workshop with this code; 429 once the client has had too many wrong codes, counting this one."""
-    if workshops.too_many_failures(get_db(), _address()):
+    if ratelimit.too_many_failures(get_db(), f"join:{_address()}"):
         abort(429)
     workshop = workshops.by_code(get_db(), code)
     if workshop is None:
-        workshops.record_failure(get_db(), _address())
+        ratelimit.record_failure(get_db(), f"join:{_address()}")
     return workshop
 
 

@@ -1,6 +1,6 @@
 """CSRF protection on every POST and the security headers of every response."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -18,6 +18,8 @@ HEADERS = {
 
 def _headers(response):
     response.headers.update(HEADERS)
+    if current_app.config["HTTPS"]:  # only over HTTPS: a browser must never pin plain HTTP
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     # Pages show answers and account details: keep them out of shared and back-button caches.
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"

@@ -6,7 +6,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, records, workshops
+from assessment import jobs, ratelimit, records, workshops
 from assessment.pdf import render_pdf
 from assessment.web.participate import CLOSED
 
@@ -112,7 +112,7 @@ def test_participants_reach_nothing_else(app, db, workshop, finished, people, de
 
 def test_wrong_codes_are_rate_limited_per_address(app, db, workshop):
     client = app.test_client()
-    for _ in range(workshops.FAILURE_LIMIT - 1):
+    for _ in range(ratelimit.FAILURE_LIMIT - 1):
         assert client.get("/join/ZZZZZZZZ").status_code == 404
     assert "No workshop has this code" in text(client.post("/join", data={"code": "ZZZZZZZY"}))
     assert client.get(f"/join/{_code(db, workshop)}").status_code == 429  # even the right code, now

@@ -1,0 +1,44 @@
+"""Log-in rate limits, and what changes when the app is served over HTTPS."""
+
+from assessment import ratelimit
+from assessment.web import create_app
+
+from .conftest import OWNER, PASSWORD, CSRFClient
+
+
+def _login(client, email, password):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def test_wrong_passwords_are_limited_per_account(app, people, client):
+    for _ in range(ratelimit.FAILURE_LIMIT):
+        assert _login(client, OWNER, "wrong password, long enough").status_code == 200
+    response = _login(client, OWNER, PASSWORD)  # even the right password waits now
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_wrong_passwords_are_limited_per_address_across_accounts(app, people, client):
+    for n in range(ratelimit.FAILURE_LIMIT):
+        _login(client, f"nobody{n}@example.org", "wrong password, long enough")
+    assert _login(client, OWNER, PASSWORD).status_code == 429
+
+
+def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):
+    for _ in range(3):
+        _login(client, OWNER, "wrong password, long enough")
+    assert _login(client, OWNER, PASSWORD).status_code == 302
+
+
+def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, seed):
+    app = create_app({"TESTING": True, "HTTPS": True}, instance_path=tmp_path / "https")
+    app.test_client_class = CSRFClient
+    client = app.test_client()
+    response = client.get("/setup", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    cookie = response.headers.get("Set-Cookie", "")
+    assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+
+
+def test_over_plain_http_there_is_no_hsts(client, people):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
