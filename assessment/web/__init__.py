@@ -67,12 +67,13 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
         portfolios,
         reports,
         security,
+        security_log,
         transfer,
         workshops,
         workspaces,
     )
 
-    for module in (security, errors, auth):
+    for module in (security, errors, auth, security_log):
         module.init_app(app)
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.

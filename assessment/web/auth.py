@@ -7,7 +7,7 @@ import functools
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from .. import accounts, ratelimit
-from . import get_db
+from . import get_db, security_log
 from .forms import LoginForm, PasswordForm, SetupForm
 
 bp = Blueprint("auth", __name__)
@@ -96,12 +96,15 @@ def login():
         # Per address and per account: a guesser is slowed whichever of the two they vary.
         keys = (f"login:{request.remote_addr or 'unknown'}", f"account:{form.email.data.strip().lower()}")
         if ratelimit.too_many_failures(get_db(), *keys):
+            security_log.event("login-limited", email=form.email.data)
             abort(429)
         user = accounts.authenticate(get_db(), form.email.data, form.password.data)
         if user:
             log_in(user["id"])
+            security_log.event("login", user=user["id"])
             return redirect(_safe_next(request.args.get("next")))
         ratelimit.record_failure(get_db(), *keys)
+        security_log.event("login-failed", email=form.email.data)
         form.password.errors.append("The email address or the password is not right.")
     return render_template("auth/login.html", form=form)
 

@@ -42,3 +42,29 @@ def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, 
 
 def test_over_plain_http_there_is_no_hsts(client, people):
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_security_log_records_log_ins_failures_and_refusals_without_secrets(app, people, finished, outsider, caplog):
+    caplog.set_level("INFO", logger="sovready.security")
+    client = app.test_client()
+    _login(client, OWNER, "wrong password, long enough")
+    _login(client, OWNER, PASSWORD)
+    outsider.get(f"/a/{finished}/results")  # another workspace's assessment: 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    assert any(line.startswith("login-failed") and "email='owner@example.org'" in line for line in lines)
+    assert any(line.startswith("login ") and f"user={people['owner']}" in line for line in lines)
+    assert any(line.startswith("refused") and "status=404" in line and f"/a/{finished}/results" in line
+               for line in lines)
+    assert not any(PASSWORD in line or "wrong password" in line for line in lines)
+
+
+def test_security_log_timestamps_are_utc():
+    import logging
+    import time
+
+    from assessment.web.security_log import _UTCFormatter
+
+    record = logging.LogRecord("sovready.security", logging.INFO, __file__, 1, "x", None, None)
+    record.created = 0.0
+    assert _UTCFormatter("%(asctime)s", "%Y-%m-%dT%H:%M:%S").format(record) == "1970-01-01T00:00:00"
+    assert _UTCFormatter.converter is time.gmtime

@@ -1,0 +1,42 @@
+"""The security log: log-ins, failed log-ins and refused requests, in UTC, without secrets.
+
+Records go to the ``sovready.security`` logger (stderr under ``sovready serve``, next to
+gunicorn's access log). Passwords, tokens, cookies and answers are never logged: a record names
+the event, the user id or the email typed, the client address and the path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, request
+
+log = logging.getLogger("sovready.security")
+REFUSED = {400, 403, 404, 410, 429}
+
+
+class _UTCFormatter(logging.Formatter):
+    converter = time.gmtime  # timestamps in UTC whatever the server's time zone
+
+
+def event(name: str, **fields) -> None:
+    """One security event with the request's address and path."""
+    details = " ".join(f"{key}={value!r}" for key, value in fields.items())
+    log.info("%s address=%s path=%s %s", name, request.remote_addr, request.path, details)
+
+
+def _refusals(response):
+    if response.status_code in REFUSED and request.endpoint != "static":
+        user = getattr(g, "user", None)
+        event("refused", status=response.status_code, user=user["id"] if user else None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_UTCFormatter("%(asctime)sZ %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    app.after_request(_refusals)
