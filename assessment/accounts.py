@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .storage import now, write_transaction
+from .storage import hash_token, now, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 ROLES = ("owner", "editor", "viewer")
@@ -19,9 +18,6 @@ CAN_MANAGE = {"owner"}
 # Checked against when the email is unknown, so a failed log-in takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _later(hours: float) -> str:
@@ -116,7 +112,7 @@ def start_session(db: sqlite_utils.Database, user_id: int, hours: float) -> str:
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         db.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                   [_hash_token(token), user_id, now(), _later(hours)])
+                   [hash_token(token), user_id, now(), _later(hours)])
     return token
 
 
@@ -127,12 +123,12 @@ def session_user(db: sqlite_utils.Database, token: str | None) -> dict | None:
     return next(db.query(
         "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id "
         "WHERE sessions.id = ? AND sessions.expires_at > ? AND NOT users.disabled",
-        [_hash_token(token), now()]), None)
+        [hash_token(token), now()]), None)
 
 
 def end_session(db: sqlite_utils.Database, token: str) -> None:
     with write_transaction(db):
-        db.execute("DELETE FROM sessions WHERE id = ? OR expires_at <= ?", [_hash_token(token), now()])
+        db.execute("DELETE FROM sessions WHERE id = ? OR expires_at <= ?", [hash_token(token), now()])
 
 
 # Workspaces and memberships ----------------------------------------------------------------
@@ -215,7 +211,7 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
     with write_transaction(db):
         db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, expires_at) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
-                   [_hash_token(token), workspace_id, role, created_by, now(), _later(hours)])
+                   [hash_token(token), workspace_id, role, created_by, now(), _later(hours)])
     return token
 
 
@@ -224,7 +220,7 @@ def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
     return next(db.query(
         "SELECT invites.*, workspaces.name AS workspace FROM invites "
         "JOIN workspaces ON workspaces.id = invites.workspace_id "
-        "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", [_hash_token(token), now()]), None)
+        "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", [hash_token(token), now()]), None)
 
 
 def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:

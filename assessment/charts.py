@@ -1,4 +1,5 @@
-"""Geometry for the SVG chart templates in templates/charts/, shared by the pages and the PDF.
+"""Geometry (and number formatting) for the SVG chart templates in templates/charts/, shared by
+the pages and the PDF.
 
 Charts are rendered on the server from Jinja macros; no chart library, no script.
 """
@@ -7,6 +8,8 @@ import math
 import textwrap
 
 from jinja2 import Environment
+
+from .textreport import ordinal
 
 RADAR_CENTER = 260
 RADAR_RADIUS = 150
@@ -43,4 +46,5 @@ def label_lines(text: str, width: int = 18) -> list[str]:
 def register(env: Environment) -> None:
     """Make the chart helpers available to templates rendered by ``env``."""
     env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                       label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS)
+                       label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
+                       ordinal=ordinal)  # percentiles are written the same on charts, pages and the PDF

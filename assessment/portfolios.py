@@ -7,7 +7,6 @@ agency's assessment of that round (``round_assessments``). The owner's workspace
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -21,7 +20,7 @@ from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .scoring import score
-from .storage import now, write_transaction
+from .storage import hash_token, now, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
@@ -44,9 +43,6 @@ class Invited:
     name: str
     token: str
 
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # Portfolios and rounds ---------------------------------------------------------------------
@@ -142,7 +138,7 @@ def _invite(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> Invited:
     agency_id = db.execute(
         "INSERT INTO portfolio_agencies (portfolio_id, name, type, size, contact, token_hash, invited_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [portfolio_id, row["name"], row["type"], row["size"], row["contact"], _hash(token), now()]).lastrowid
+        [portfolio_id, row["name"], row["type"], row["size"], row["contact"], hash_token(token), now()]).lastrowid
     return Invited(agency_id, row["name"], token)
 
 
@@ -150,7 +146,7 @@ def open_invitation(db: sqlite_utils.Database, token: str) -> dict | None:
     """The agency an unused invite token names, with its portfolio's name, or None."""
     return next(db.query(
         "SELECT ag.*, p.name AS portfolio FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id "
-        "WHERE ag.token_hash = ? AND ag.joined_at IS NULL", [_hash(token)]), None)
+        "WHERE ag.token_hash = ? AND ag.joined_at IS NULL", [hash_token(token)]), None)
 
 
 def _claim(db: sqlite_utils.Database, token: str, user_id: int) -> dict:

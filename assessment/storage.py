@@ -73,6 +73,11 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def hash_token(token: str) -> str:
+    """What is stored of a secret token (sessions, invitations, participants): its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def now() -> str:
     """The current time as stored in every table: UTC, ISO 8601, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -67,8 +67,10 @@ def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
     return "\n".join(lines)
 
 
-def ordinal(value: float) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 22nd ... for a rounded percentile."""
+def ordinal(value: float | None) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 22nd ... for a rounded percentile; "n/a" for none."""
+    if value is None:
+        return "n/a"
     n = round(value)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"

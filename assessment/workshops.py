@@ -6,7 +6,6 @@ statistics are pure functions in divergence.py.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -18,7 +17,7 @@ from . import records
 from .answers import Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
-from .storage import now, write_transaction
+from .storage import hash_token, now, write_transaction
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones. 31 symbols, 8 long:
 # 31**8 (8.5e11) codes, against at most ratelimit.FAILURE_LIMIT guesses per address and window.
@@ -55,9 +54,6 @@ class Workshop:
 def _from_row(row: dict) -> Workshop:
     return Workshop(**{**row, "dimensions": tuple(json.loads(row["dimensions"]))})
 
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def normalize_code(text: str) -> str:
@@ -130,7 +126,7 @@ def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tupl
         if _status(db, workshop_id) == "closed":
             raise WorkshopClosed
         participant_id = db.table("participants").insert({
-            "workshop_id": workshop_id, "display_name": display_name, "token_hash": _hash(token),
+            "workshop_id": workshop_id, "display_name": display_name, "token_hash": hash_token(token),
             "joined_at": now()}).last_pk
     return participant_id, token
 
@@ -140,7 +136,7 @@ def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | No
     if not token:
         return None
     return next(db.query("SELECT id, display_name FROM participants WHERE workshop_id = ? AND token_hash = ? "
-                         "AND deleted = 0", [workshop_id, _hash(token)]), None)
+                         "AND deleted = 0", [workshop_id, hash_token(token)]), None)
 
 
 def _status(db: sqlite_utils.Database, workshop_id: str) -> str | None:
