@@ -122,7 +122,7 @@ def drivers(assessment_id: str):
 
 def _answer(data: dict) -> Answer | None:
     """An answer from one question's sub-form; None when no answer was chosen."""
-    if not data["value"]:
+    if not (data["value"] or "").strip():  # blank, as the Optional() validator judges it
         return None
     return Answer(normalize_value(data["value"]), (data["note"] or "").strip(), data["basis"] or "self_assessed")
 

@@ -276,3 +276,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client, people, finished, route):
 
 def test_an_unknown_assessment_id_is_not_found(owner):
     assert owner.get("/a/not-an-assessment/results").status_code == 404
+
+
+def test_a_blank_answer_value_counts_as_no_answer(owner, empty, db):
+    """Found by the fuzzer: WTForms' Optional() lets whitespace through, which once became a 500."""
+    response = owner.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "\r", "data.quality-value": "3"})
+    assert response.status_code == 302
+    assert {q: a.value for q, a in _answers(db, empty).items()} == {"data.quality": 3}
