@@ -168,6 +168,12 @@ class _AnswerForm(Form):
             raise ValidationError("Choose an answer to keep this note, or clear the note.")
 
 
+def chosen(value: str | None) -> str | None:
+    """An optional choice field's value, or None when blank. Optional() ends validation on a
+    blank or whitespace-only value, choices unchecked, so whitespace must count as no choice."""
+    return value if value and value.strip() else None
+
+
 def _answer_form(question: Question) -> type[Form]:
     return type("AnswerForm", (_AnswerForm,), {"value": RadioField(
         "Answer", validators=[Optional()], choices=level_choices(question))})

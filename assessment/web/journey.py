@@ -22,7 +22,7 @@ from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
 from .access import assessment_for, workspace_for
-from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, dimension_form, drivers_form
+from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
 
 bp = Blueprint("journey", __name__)
 
@@ -97,7 +97,7 @@ def about(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
 
     def save(form):
-        profile = {f.id: form[f.id].data for f in rubric.profile if form[f.id].data}
+        profile = {f.id: form[f.id].data for f in rubric.profile if chosen(form[f.id].data)}
         records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
                                   organization=form.organization.data or "", profile=profile,
                                   opt_in_benchmark=form.opt_in_benchmark.data)
@@ -122,7 +122,7 @@ def drivers(assessment_id: str):
 
 def _answer(data: dict) -> Answer | None:
     """An answer from one question's sub-form; None when no answer was chosen."""
-    if not (data["value"] or "").strip():  # blank, as the Optional() validator judges it
+    if chosen(data["value"]) is None:
         return None
     return Answer(normalize_value(data["value"]), (data["note"] or "").strip(), data["basis"] or "self_assessed")
 

@@ -13,7 +13,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 FIELDS = ["data.residency-value", "data.residency-note", "data.residency-basis", "data.quality-value",
           "title", "organization", "region", "data_control", "barriers", "go"]
 VALUES = st.one_of(st.text(max_size=300), st.sampled_from(["0", "4", "5", "-1", "n/a", "dont_know", "2.0", "",
-                                                           "evidenced", "back", "europe", "critical", "\x00"]))
+                                                           "evidenced", "back", "europe", "critical", "\x00", " \r"]))
 FORMS = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), VALUES, max_size=8)
 PAGES = st.sampled_from(["dimensions/data", "about", "drivers", "barriers"])
 

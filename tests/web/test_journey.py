@@ -283,3 +283,8 @@ def test_a_blank_answer_value_counts_as_no_answer(owner, empty, db):
     response = owner.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "\r", "data.quality-value": "3"})
     assert response.status_code == 302
     assert {q: a.value for q, a in _answers(db, empty).items()} == {"data.quality": 3}
+
+
+def test_a_blank_profile_choice_is_not_stored(owner, empty, db):
+    assert owner.post(f"/a/{empty}/about", data={"title": "T", "region": " \r"}).status_code == 302
+    assert records.get_assessment(db, empty).profile == {}
