@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from .storage import hash_token, now, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+GUESS_CHECK_LENGTH = 72  # zxcvbn refuses longer input
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable" for an online attack with rate limits
 ROLES = ("owner", "editor", "viewer")
 # Who may do what in a workspace; each role can do everything the roles after it can.
 CAN_WRITE = {"owner", "editor"}
@@ -28,6 +32,14 @@ def password_problem(password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    # zxcvbn knows the common and breached passwords, keyboard walks, repeats and dates that a
+    # length rule lets through ("password1234"); its time grows with length, hence the slice.
+    verdict = zxcvbn(password[:GUESS_CHECK_LENGTH])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        warning = verdict["feedback"]["warning"] or "This password is easy to guess."
+        return f"{warning.rstrip('.')}. Choose a longer or less common password, such as a few unrelated words."
     return None
 
 

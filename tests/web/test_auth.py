@@ -27,6 +27,10 @@ def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
 
 @pytest.mark.parametrize("change, message", [
     ({"password": "short", "confirm": "short"}, "Use at least 12 characters."),
+    ({"password": "password1234", "confirm": "password1234"}, "This is a very common password."),
+    ({"password": "qwertyuiop12", "confirm": "qwertyuiop12"}, "similar to a commonly used password"),
+    ({"password": "x" * 12, "confirm": "x" * 12}, "Repeats like"),
+    ({"password": "y" * 1025, "confirm": "y" * 1025}, "Use at most 1024 characters."),
     ({"confirm": "something else entirely"}, "The passwords differ."),
     ({"email": "not an address"}, "Enter an email address."),
     ({"workspace": ""}, "This field is required."),
@@ -101,8 +105,22 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
     assert accounts.authenticate(db, OWNER, new)
 
 
+def test_a_common_password_is_refused_on_change_too(owner):
+    response = owner.post("/account", data={"current": PASSWORD, "password": "iloveyou1234", "confirm": "iloveyou1234"})
+    assert response.status_code == 200 and "similar to a commonly used password" in text(response)
+    assert owner.get("/w/1").status_code == 200  # the old password and session still hold
+
+
+def test_the_guessability_check_stays_fast_on_a_long_password():
+    """zxcvbn's time grows with length: only the first characters are checked, so a 1 KiB
+    password cannot tie up a worker (a functional bound, not a timing assertion)."""
+    assert accounts.GUESS_CHECK_LENGTH <= 72
+    assert accounts.password_problem("correct horse " * 73) is None
+
+
 def test_password_change_needs_the_current_password(owner):
-    response = owner.post("/account", data={"current": "not my password", "password": "x" * 12, "confirm": "x" * 12})
+    response = owner.post("/account", data={"current": "not my password", "password": "a brand new long password",
+                                         "confirm": "a brand new long password"})
     assert "This is not your current password." in text(response)
 
 
