@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check-system bench report-png clean
+.PHONY: run test audit check-system bench report-png clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,6 +29,11 @@ run: check-system $(STAMP)
 test: check-system $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Known vulnerabilities in the installed dependencies (pip-audit). Offline, it says that the
+# audit did not run rather than pass as if it had.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit
 
 # Benchmarks print figures and ratios measured side by side; none is a pass/fail test.
 bench: check-system $(STAMP)
