@@ -1,14 +1,9 @@
 """A real server (gunicorn through ``sovready serve``) and Debian's Chromium driven by Playwright."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
+import liveserver
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,41 +21,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with status {server.returncode}")
-        try:
-            with urlopen(url + "/healthz", timeout=1):  # noqa: S310 (a local http URL)
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer at {url} within {seconds} s")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The production server on a free port with a fresh instance; its base URL."""
-    exe = shutil.which("sovready", path=str(Path(sys.executable).parent))
-    port = _free_port()
-    instance = tmp_path_factory.mktemp("instance")
-    process = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--instance", str(instance),
-                                "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stderr.close()
+    port = liveserver.free_port()
+    process = liveserver.start(tmp_path_factory.mktemp("instance"), port)
+    yield f"http://127.0.0.1:{port}"
+    liveserver.stop(process)
 
 
 @pytest.fixture(scope="module")
