@@ -44,6 +44,8 @@ bench: check-system $(STAMP)
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.workshop
 	$(BIN)/python -m bench.portfolio
+	$(BIN)/python -m bench.writers
+	$(BIN)/python -m bench.backup
 
 # Render the example reports to PNG pages in out/ (needs pdftoppm from poppler-utils).
 report-png: check-system $(STAMP)

@@ -6,7 +6,7 @@ import pytest
 
 from assessment import storage
 
-WRITERS = 6
+WRITERS = 8  # the issue asks for 8 writer processes
 INCREMENTS = 40
 
 
