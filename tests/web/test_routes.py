@@ -1,4 +1,5 @@
-"""Every route of the app, found from its URL map: none fails, every POST needs a CSRF token."""
+"""Every route of the app, found from its URL map: none fails, every response carries the security
+headers, every POST refuses a missing or wrong CSRF token."""
 
 import re
 import tempfile
@@ -35,12 +36,24 @@ def _url(app, endpoint, assessment_id):
         return url_for(endpoint, **{**ARGUMENTS, "assessment_id": assessment_id})
 
 
+def _assert_security_headers(response, endpoint):
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-inline'" not in policy.get("style-src", "")
+    assert policy["object-src"] == policy["base-uri"] == policy["frame-ancestors"] == "'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    # Every page may show answers, names or tokens; only the app's own static files are cached.
+    if endpoint != "static":
+        assert response.headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("endpoint, method", [r for r in _rules() if r[1] == "GET"])
-def test_every_page_answers_without_error(owner, finished, app, endpoint, method):
+def test_every_page_answers_without_error_and_with_the_security_headers(owner, finished, app, endpoint, method):
     response = owner.get(_url(app, endpoint, finished))
     # 404: setup once an account exists, an invitation that does not exist, no earlier round.
     expected = 404 if endpoint in MISSING else 200
     assert response.status_code in (expected, 302), text(response)[:500]
+    _assert_security_headers(response, endpoint)
     response.close()
 
 
@@ -48,6 +61,9 @@ def test_every_page_answers_without_error(owner, finished, app, endpoint, method
 def test_every_post_without_a_csrf_token_is_refused(owner, finished, app, endpoint, method, db):
     response = owner.post(_url(app, endpoint, finished), data={}, csrf=False)
     assert response.status_code == 400
+    _assert_security_headers(response, endpoint)
+    wrong = owner.post(_url(app, endpoint, finished), data={"csrf_token": "forged"}, csrf=False)
+    assert wrong.status_code == 400
     assert db.execute("SELECT count(*) FROM assessments").fetchone()[0] == 1
 
 
