@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from flask import Flask, current_app, g
 from .. import charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
 from ..rubrics import add_rubric
+
+_connections = threading.local()
 
 
 def _secret_key(instance: Path) -> str:
@@ -90,17 +94,33 @@ def _init_storage(app: Flask) -> None:
     rubric = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
     db.close()
     app.config["DEFAULT_RUBRIC"] = (rubric.id, rubric.version)
-    app.teardown_appcontext(_close_db)
+    app.teardown_appcontext(_release_db)
 
 
 def get_db():
-    """The request's database connection, opened on first use."""
+    """The request's database connection: its thread's, opened once and kept.
+
+    Opening a connection (WAL, synchronous, busy timeout, foreign keys) costs more than most
+    pages' queries, so each worker thread keeps one; a fork opens its own.
+    """
     if "db" not in g:
-        g.db = storage.connect(current_app.config["DATABASE"])
+        g.db = _thread_connection(current_app.config["DATABASE"])
     return g.db
 
 
-def _close_db(_exc=None) -> None:
+def _thread_connection(path: str):
+    key = (os.getpid(), path)
+    if getattr(_connections, "key", None) != key:
+        _connections.key, _connections.db = key, storage.connect(path)
+    return _connections.db
+
+
+def _release_db(_exc=None) -> None:
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is None:
+        return
+    try:
+        if db.conn.in_transaction:  # the next request must start clean
+            db.conn.rollback()
+    except sqlite3.ProgrammingError:  # closed by its user (before a restore): open anew next time
+        _connections.key = None
