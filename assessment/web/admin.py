@@ -23,7 +23,7 @@ def rubrics():
     if form.validate_on_submit():
         filename = secure_filename(form.file.data.filename or "") or "rubric.yaml"
         try:
-            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename)
+            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename, by=g.user["id"])
         except UnicodeDecodeError:
             problems = DataFileError(filename, [("", "is not UTF-8 text")])
         except DataFileError as error:
@@ -47,6 +47,6 @@ def users():
 def change_user(user_id: int, change: str):
     if user_id == g.user["id"] or accounts.get_user(get_db(), user_id) is None:
         abort(404 if user_id != g.user["id"] else 403)
-    accounts.set_disabled(get_db(), user_id, change == "disable")
+    accounts.set_disabled(get_db(), user_id, change == "disable", by=g.user["id"])
     flash("The account is disabled; its sessions are ended." if change == "disable" else "The account is enabled.")
     return redirect(url_for("admin.users"))
