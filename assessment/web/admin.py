@@ -9,6 +9,7 @@ from .. import accounts
 from ..datafile import DataFileError
 from ..rubrics import add_rubric, list_rubrics
 from . import get_db
+from .audit import log_export, log_page
 from .auth import admin_required
 from .forms import ActionForm, RubricUploadForm
 
@@ -50,3 +51,16 @@ def change_user(user_id: int, change: str):
     accounts.set_disabled(get_db(), user_id, change == "disable", by=g.user["id"])
     flash("The account is disabled; its sessions are ended." if change == "disable" else "The account is enabled.")
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    """The instance-wide audit log: rubric uploads and accounts disabled or enabled."""
+    return log_page(None)
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_export():
+    return log_export(None, "instance")
