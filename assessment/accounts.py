@@ -9,6 +9,7 @@ import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from . import audit
 from .storage import hash_token, now, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
@@ -105,10 +106,13 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None
         db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
 
 
-def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool) -> None:
-    """Disable or enable an account; disabling ends its sessions."""
+def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by: int | None = None) -> None:
+    """Disable or enable an account; disabling ends its sessions. Logged instance-wide, for administrators."""
     with write_transaction(db):
-        db.execute("UPDATE users SET disabled = ? WHERE id = ?", [int(disabled), user_id])
+        if db.execute("UPDATE users SET disabled = ? WHERE id = ? AND disabled != ?",
+                      [int(disabled), user_id, int(disabled)]).rowcount:
+            action = "user.disabled" if disabled else "user.enabled"
+            audit.record(db, None, by, action, f"user {user_id}", audit.actor_of(db, user_id))
         if disabled:
             db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
 
@@ -150,6 +154,7 @@ def insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int
     cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
     workspace_id = cursor.lastrowid
     db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')", [workspace_id, owner_id])
+    audit.record(db, workspace_id, owner_id, "workspace.created", name.strip())
     return workspace_id
 
 
@@ -183,34 +188,46 @@ def members(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
         "ORDER BY users.name", [workspace_id]))
 
 
+def _role(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> str | None:
+    row = db.execute("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+                     [workspace_id, user_id]).fetchone()
+    return row[0] if row else None
+
+
 def _owners(db: sqlite_utils.Database, workspace_id: int) -> int:
     return db.execute("SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
                       [workspace_id]).fetchone()[0]
 
 
 def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
-    role = db.execute("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
-                      [workspace_id, user_id]).fetchone()
-    if role and role[0] == "owner" and _owners(db, workspace_id) == 1:
+    if _role(db, workspace_id, user_id) == "owner" and _owners(db, workspace_id) == 1:
         raise ValueError("A workspace needs at least one owner.")
 
 
-def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str) -> None:
+def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str, *, by: int | None = None) -> None:
     """Change a member's role; ValueError if that would leave the workspace without an owner."""
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}.")
     with write_transaction(db):
         if role != "owner":
             _check_not_last_owner(db, workspace_id, user_id)
-        db.execute("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?",
-                   [role, workspace_id, user_id])
+        old = _role(db, workspace_id, user_id)
+        if old not in (None, role):
+            db.execute("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?",
+                       [role, workspace_id, user_id])
+            audit.record(db, workspace_id, by, "member.role", f"user {user_id}",
+                         f"{audit.actor_of(db, user_id)}: {audit.arrow(old, role)}")
 
 
-def remove_member(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
+def remove_member(db: sqlite_utils.Database, workspace_id: int, user_id: int, *, by: int | None = None) -> None:
     """Remove a member; ValueError for the last owner."""
     with write_transaction(db):
         _check_not_last_owner(db, workspace_id, user_id)
-        db.execute("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?", [workspace_id, user_id])
+        old = _role(db, workspace_id, user_id)
+        if old is not None:
+            db.execute("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?", [workspace_id, user_id])
+            audit.record(db, workspace_id, by, "member.removed", f"user {user_id}",
+                         f"{audit.actor_of(db, user_id)} (was {old})")
 
 
 # Invites -----------------------------------------------------------------------------------
@@ -221,9 +238,10 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
         raise ValueError(f"Unknown role {role!r}.")
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
-        db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, expires_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   [hash_token(token), workspace_id, role, created_by, now(), _later(hours)])
+        invite_id = db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, "
+                               "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               [hash_token(token), workspace_id, role, created_by, now(), _later(hours)]).lastrowid
+        audit.record(db, workspace_id, created_by, "invite.created", f"invite {invite_id}", f"role: {role}")
     return token
 
 
@@ -251,6 +269,8 @@ def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
                "ON CONFLICT DO UPDATE SET role = excluded.role "
                "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
                [invite["workspace_id"], user_id, invite["role"]])
+    audit.record(db, invite["workspace_id"], user_id, "invite.accepted", f"invite {invite['id']}",
+                 f"role: {_role(db, invite['workspace_id'], user_id)}")
     return invite["workspace_id"]
 
 
@@ -270,7 +290,10 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
         return user_id, _use_invite(db, token, user_id)
 
 
-def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int) -> None:
+def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, *, by: int | None = None) -> None:
     with write_transaction(db):
-        db.execute("DELETE FROM invites WHERE id = ? AND workspace_id = ? AND used_at IS NULL",
-                   [invite_id, workspace_id])
+        found = db.execute("SELECT role FROM invites WHERE id = ? AND workspace_id = ? AND used_at IS NULL",
+                           [invite_id, workspace_id]).fetchone()
+        if found:
+            db.execute("DELETE FROM invites WHERE id = ?", [invite_id])
+            audit.record(db, workspace_id, by, "invite.revoked", f"invite {invite_id}", f"role: {found[0]}")

@@ -60,3 +60,13 @@ def gaps_csv(result: Result) -> str:
              g.critical, g.evidence_gap, g.next_step] for g in result.gaps]
     return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
                  "evidence_gap", "next_step"], rows)
+
+
+AUDIT_COLUMNS = ("at", "actor", "user_id", "action", "assessment_id", "assessment", "subject", "detail")
+
+
+def audit_csv(entries: list[dict]) -> str:
+    """The audit log, newest first, as ``audit.entries`` gives it; names and details are made formula-safe."""
+    rows = [[e["at"], e["actor"], e["user_id"], e["action"], e["assessment_id"], e["title"], e["subject"],
+             e["detail"]] for e in entries]
+    return _csv(list(AUDIT_COLUMNS), rows)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import accounts, records
+from . import accounts, audit, records
 from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
@@ -56,7 +56,15 @@ def create_portfolio(db: sqlite_utils.Database, workspace_id: int, name: str, ru
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [workspace_id, name.strip(), rubric.id, rubric.version, rubric.peers, created_by, now()]).lastrowid
         _insert_round(db, portfolio_id, round_name)
+        audit.record(db, workspace_id, created_by, "portfolio.created", f"portfolio {portfolio_id}",
+                     f"{name.strip()}; rubric {rubric.id} {rubric.version}; round {round_name.strip()}")
     return portfolio_id
+
+
+def _log(db: sqlite_utils.Database, portfolio_id: int, by: int | None, action: str, detail: str) -> None:
+    """An audit entry in the workspace that owns the portfolio (inside the change's transaction)."""
+    (workspace_id,) = db.execute("SELECT workspace_id FROM portfolios WHERE id = ?", [portfolio_id]).fetchone()
+    audit.record(db, workspace_id, by, action, f"portfolio {portfolio_id}", detail)
 
 
 def _insert_round(db: sqlite_utils.Database, portfolio_id: int, name: str) -> int:
@@ -119,7 +127,8 @@ def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
     return f"{row['name']!r} is already on line {first}" if first else None
 
 
-def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]]) -> list[Invited]:
+def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,
+                    by: int | None = None) -> list[Invited]:
     """Invite every agency or none (one transaction); AgencyRowsError for names already in the portfolio."""
     invited = []
     with write_transaction(db):
@@ -130,6 +139,7 @@ def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tup
             raise AgencyRowsError(clashes)
         for _, row in rows:
             invited.append(_invite(db, portfolio_id, row))
+            _log(db, portfolio_id, by, "agency.invited", row["name"])  # never the link's token
     return invited
 
 
@@ -204,6 +214,7 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
     with write_transaction(db):
         db.execute("UPDATE portfolio_rounds SET closed_at = ? WHERE id = ?", [now(), previous["id"]])
         round_id = _insert_round(db, portfolio_id, name)
+        _log(db, portfolio_id, user_id, "portfolio.round_opened", f"{previous['name']} → {name.strip()}")
     for agency_id, assessment_id in db.execute(
             "SELECT agency_id, assessment_id FROM round_assessments WHERE round_id = ?", [previous["id"]]).fetchall():
         parent = records.get_assessment(db, assessment_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from . import audit
 from .answers import Answer, AnswerSet, normalize_value
 from .cohorts import Member
 from .rubric import Rubric
@@ -17,6 +18,10 @@ from .storage import now, write_transaction
 OVERALL = "_overall"  # the scores row of the whole assessment; no rubric id starts with "_"
 EDITABLE = ("title", "organization", "profile", "drivers", "barriers", "targets", "opt_in_benchmark")
 _JSON = ("profile", "drivers", "barriers", "targets")
+# The audit action a change of each editable field is logged as: the journey page it is on.
+FIELD_ACTIONS = {"title": "profile.changed", "organization": "profile.changed", "profile": "profile.changed",
+                 "opt_in_benchmark": "profile.changed", "drivers": "drivers.changed",
+                 "barriers": "barriers.changed", "targets": "targets.changed"}
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,12 @@ def _insert_answers(db: sqlite_utils.Database, assessment_id: str, answers: dict
 
 
 def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric, title: str,
-                      answers: AnswerSet | None = None, **fields) -> str:
-    """A new assessment (optionally with answers, as for an import or a new round); returns its id."""
+                      answers: AnswerSet | None = None, *, action: str = "assessment.created", detail: str = "",
+                      **fields) -> str:
+    """A new assessment (optionally with answers, as for an import or a new round); returns its id.
+
+    ``action`` and ``detail`` are what the audit log says of it (an import names its file).
+    """
     given = answers or AnswerSet(answers={})
     values = {"organization": given.organization, "profile": dict(given.profile), "drivers": dict(given.drivers),
               "barriers": list(given.barriers), "targets": dict(given.targets), **fields}
@@ -96,41 +105,89 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
         db.table("assessments").insert(row)
         _insert_answers(db, assessment.id, dict(given.answers))
         _refresh_scores(db, assessment, rubric)
+        detail = "; ".join(filter(None, [detail, f"{len(given.answers)} answers" if given.answers else ""]))
+        audit.record(db, workspace_id, fields.get("created_by"), action, title, detail, assessment_id=assessment.id)
     return assessment.id
 
 
-def update_assessment(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric, **fields) -> None:
-    """Change the assessment's own fields (title, profile, drivers, barriers...) and rescore."""
+def update_assessment(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric, *, by: int | None = None,
+                      **fields) -> None:
+    """Change the assessment's own fields (title, profile, drivers, barriers...) and rescore; ``by`` whom."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     stored = {name: json.dumps(value) if name in _JSON else value for name, value in fields.items()}
     assignments = ", ".join(f"{name} = ?" for name in stored)
     with write_transaction(db):
+        before = get_assessment(db, assessment.id)  # read under the write lock: the diff is exact
         db.execute(f"UPDATE assessments SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
                    [*stored.values(), now(), assessment.id])
         _refresh_scores(db, get_assessment(db, assessment.id), rubric)
+        for action, parts in field_changes(before, fields).items():
+            audit.record(db, assessment.workspace_id, by, action, "", "; ".join(parts), assessment_id=assessment.id)
+
+
+def field_changes(before: Assessment, fields: dict) -> dict[str, list[str]]:
+    """What changed in the assessment's own fields, by audit action; fields saved unchanged are left out."""
+    changes: dict[str, list[str]] = {}
+    for name, new in fields.items():
+        old = getattr(before, name)
+        new = json.loads(json.dumps(new)) if name in _JSON else new  # compared as it will be read back
+        if isinstance(old, dict):
+            parts = audit.dict_changes(old, new)
+        elif isinstance(old, list):
+            parts = audit.list_changes(old, new)  # the same barriers in another order are no change
+        else:
+            parts = [f"{name}: {audit.arrow(old, new)}"] if old != new else []
+        if parts:
+            changes.setdefault(FIELD_ACTIONS[name], []).extend(parts)
+    return changes
 
 
 def save_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
-                 answers: dict[str, Answer | None]) -> None:
+                 answers: dict[str, Answer | None], *, by: int | None = None) -> None:
     """Store answers (None removes one: the question becomes unanswered) and rescore, atomically."""
     unknown = answers.keys() - rubric.questions.keys()
     if unknown:
         raise ValueError(f"unknown question {min(unknown)!r}")
     with write_transaction(db):
-        removed = [(assessment.id, qid) for qid, answer in answers.items() if answer is None]
-        db.conn.executemany("DELETE FROM answers WHERE assessment_id = ? AND question_id = ?", removed)
-        _insert_answers(db, assessment.id, {q: a for q, a in answers.items() if a is not None})
-        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [now(), assessment.id])
-        _refresh_scores(db, assessment, rubric)
+        write_answers(db, assessment, rubric, answers, by)
+
+
+def write_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
+                  answers: dict[str, Answer | None], by: int | None) -> None:
+    """``save_answers`` inside the caller's write transaction; each changed answer is logged."""
+    before = answer_set(db, assessment).answers
+    removed = [(assessment.id, qid) for qid, answer in answers.items() if answer is None]
+    db.conn.executemany("DELETE FROM answers WHERE assessment_id = ? AND question_id = ?", removed)
+    _insert_answers(db, assessment.id, {q: a for q, a in answers.items() if a is not None})
+    db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [now(), assessment.id])
+    _refresh_scores(db, assessment, rubric)
+    for qid, answer in answers.items():
+        detail = answer_change(before.get(qid), answer)
+        if detail:
+            audit.record(db, assessment.workspace_id, by, "answer.changed", qid, detail, assessment_id=assessment.id)
+
+
+def answer_change(old: Answer | None, new: Answer | None) -> str:
+    """How an answer changed, '' if it did not: the level, the basis, and only whether the note changed."""
+    parts = []
+    old_value, new_value = (old.value if old else None), (new.value if new else None)  # None: unanswered
+    if old_value != new_value:
+        parts.append(audit.arrow(old_value, new_value))
+    if old and new and old.basis != new.basis:
+        parts.append(f"basis: {audit.arrow(old.basis, new.basis)}")
+    if (old.note if old else "") != (new.note if new else ""):
+        parts.append("note changed")  # never its text: evidence notes may be confidential
+    return "; ".join(parts)
 
 
 def start_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, title: str,
                 created_by: int | None) -> str:
     """A new round of an assessment: its answers copied, on the same rubric version."""
     return create_assessment(db, parent.workspace_id, rubric, title, answers=answer_set(db, parent),
-                             parent_id=parent.id, opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
+                             action="round.started", detail=f"continues {parent.title}", parent_id=parent.id,
+                             opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
 
 
 def assessments_in(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
@@ -149,10 +206,13 @@ def progress(db: sqlite_utils.Database, assessment_id: str) -> tuple[int, int]:
     return tuple(row) if row else (0, 0)
 
 
-def delete_assessment(db: sqlite_utils.Database, assessment_id: str) -> None:
-    """Delete an assessment with its answers and scores; later rounds keep theirs."""
+def delete_assessment(db: sqlite_utils.Database, assessment_id: str, *, by: int | None = None) -> None:
+    """Delete an assessment with its answers and scores; later rounds keep theirs, the audit log its history."""
     with write_transaction(db):
+        found = db.execute("SELECT workspace_id, title FROM assessments WHERE id = ?", [assessment_id]).fetchone()
         db.execute("DELETE FROM assessments WHERE id = ?", [assessment_id])
+        if found:
+            audit.record(db, found[0], by, "assessment.deleted", found[1], assessment_id=assessment_id)
 
 
 # Cohorts: one member per organization, its latest scored assessment on one rubric version,

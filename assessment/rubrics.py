@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import storage
+from . import audit, storage
 from .paths import RUBRIC_DIR
 from .peers import PeerDataset, load_peers
 from .rubric import Rubric, rubric_from_text
@@ -37,10 +37,15 @@ def peers_for(rubric: Rubric) -> PeerDataset | None:
 _parsed: dict[tuple[str, str, str], Rubric] = {}
 
 
-def add_rubric(db: sqlite_utils.Database, text: str, filename: str) -> Rubric:
-    """Validate and store a rubric version; DataFileError or ValueError say why it was refused."""
+def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *, by: int | None = None) -> Rubric:
+    """Validate and store a rubric version; DataFileError or ValueError say why it was refused.
+
+    A new version is logged instance-wide (administrators see it): it concerns every workspace.
+    """
     rubric = parse_rubric(text, filename)
-    storage.register_rubric(db, rubric.id, rubric.version, text)
+    with storage.write_transaction(db):
+        if storage.insert_rubric(db, rubric.id, rubric.version, text):
+            audit.record(db, None, by, "rubric.uploaded", f"{rubric.id} {rubric.version}", filename)
     return rubric
 
 

@@ -153,6 +153,12 @@ def _generalize_failures(db: sqlite_utils.Database) -> None:
     db.execute("DROP TABLE join_failures")
 
 
+@migrations(name="009_audit")
+def _create_audit(db: sqlite_utils.Database) -> None:
+    for statement in AUDIT_SCHEMA:
+        db.execute(statement)
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,
@@ -322,6 +328,25 @@ WORKSHOPS_SCHEMA = (
 )
 
 
+# The audit log (assessment/audit.py). The actor's name and email are copied, so an entry still
+# says who it was after the account is gone; assessment_id has no foreign key, so the history of
+# a deleted assessment stays. workspace_id NULL: an instance-wide event (rubric upload, account
+# disabled), which administrators see. Entries go with their workspace.
+AUDIT_SCHEMA = (
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        workspace_id INTEGER REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        assessment_id TEXT,
+        subject TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX audit_workspace ON audit(workspace_id, at)",
+)
+
+
 def init(path: str | Path) -> sqlite_utils.Database:
     """Create or upgrade the database at ``path`` and return a connection to it."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -332,16 +357,22 @@ def init(path: str | Path) -> sqlite_utils.Database:
 
 def register_rubric(db: sqlite_utils.Database, rubric_id: str, version: str, source: str) -> None:
     """Record a rubric version's text once, so assessments can keep the version they used."""
-    digest = hashlib.sha256(source.encode()).hexdigest()
     with write_transaction(db):
-        existing = db.execute(
-            "SELECT sha256 FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]
-        ).fetchone()
-        if existing is None:
-            db.table("rubrics").insert({
-                "id": rubric_id, "version": version, "sha256": digest, "source": source,
-                "added_at": now(),
-            })
-        elif existing[0] != digest:
-            raise ValueError(f"rubric {rubric_id} {version} is already stored with different content; "
-                             "raise its version")
+        insert_rubric(db, rubric_id, version, source)
+
+
+def insert_rubric(db: sqlite_utils.Database, rubric_id: str, version: str, source: str) -> bool:
+    """``register_rubric`` inside the caller's write transaction; True when the version is new."""
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    existing = db.execute(
+        "SELECT sha256 FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]
+    ).fetchone()
+    if existing is not None and existing[0] != digest:
+        raise ValueError(f"rubric {rubric_id} {version} is already stored with different content; "
+                         "raise its version")
+    if existing is None:
+        db.table("rubrics").insert({
+            "id": rubric_id, "version": version, "sha256": digest, "source": source,
+            "added_at": now(),
+        })
+    return existing is None

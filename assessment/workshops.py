@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import records
+from . import audit, records
 from .answers import Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
@@ -83,7 +83,16 @@ def create_workshop(db: sqlite_utils.Database, assessment_id: str, dimensions: l
         db.table("workshops").insert({"id": workshop_id, "assessment_id": assessment_id,
                                       "dimensions": json.dumps(list(dimensions)), "join_code": code,
                                       "status": "open", "created_by": created_by, "created_at": now()})
+        _log(db, workshop_id, created_by, "workshop.opened", f"dimensions: {', '.join(dimensions)}")
     return workshop_id
+
+
+def _log(db: sqlite_utils.Database, workshop_id: str, by: int | None, action: str, detail: str = "") -> None:
+    """An audit entry about the workshop, in its assessment's workspace (inside the change's transaction)."""
+    workspace_id, assessment_id = db.execute(
+        "SELECT a.workspace_id, a.id FROM workshops w JOIN assessments a ON a.id = w.assessment_id WHERE w.id = ?",
+        [workshop_id]).fetchone()
+    audit.record(db, workspace_id, by, action, workshop_id, detail, assessment_id=assessment_id)
 
 
 def get_workshop(db: sqlite_utils.Database, workshop_id: str) -> Workshop | None:
@@ -103,18 +112,20 @@ def workshops_of(db: sqlite_utils.Database, assessment_id: str) -> list[Workshop
     return [_from_row(row) for row in rows]
 
 
-def reveal(db: sqlite_utils.Database, workshop_id: str) -> None:
+def reveal(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
     """Let participants see the distribution of answers."""
     with write_transaction(db):
-        db.execute("UPDATE workshops SET status = 'revealed', revealed_at = ? WHERE id = ? AND status = 'open'",
-                   [now(), workshop_id])
+        if db.execute("UPDATE workshops SET status = 'revealed', revealed_at = ? WHERE id = ? AND status = 'open'",
+                      [now(), workshop_id]).rowcount:
+            _log(db, workshop_id, by, "workshop.revealed")
 
 
-def close(db: sqlite_utils.Database, workshop_id: str) -> None:
+def close(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
     """Refuse further answers; everything given so far stays."""
     with write_transaction(db):
-        db.execute("UPDATE workshops SET status = 'closed', closed_at = ? WHERE id = ? AND status != 'closed'",
-                   [now(), workshop_id])
+        if db.execute("UPDATE workshops SET status = 'closed', closed_at = ? WHERE id = ? AND status != 'closed'",
+                      [now(), workshop_id]).rowcount:
+            _log(db, workshop_id, by, "workshop.closed")
 
 
 # Participants --------------------------------------------------------------------------------
@@ -182,11 +193,15 @@ def all_answers(db: sqlite_utils.Database, workshop_id: str) -> dict[str, list[s
     return by_question
 
 
-def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int) -> None:
+def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int, *,
+                       by: int | None = None) -> None:
     """Delete a participant's personal data: name and token go; their answers stay, anonymous."""
     with write_transaction(db):
-        db.execute("UPDATE participants SET display_name = ?, token_hash = NULL, deleted = 1 "
-                   "WHERE id = ? AND workshop_id = ?", [DELETED_NAME, participant_id, workshop_id])
+        if db.execute("UPDATE participants SET display_name = ?, token_hash = NULL, deleted = 1 "
+                      "WHERE id = ? AND workshop_id = ? AND deleted = 0",
+                      [DELETED_NAME, participant_id, workshop_id]).rowcount:
+            # By number only: the log must not keep the name that was just deleted.
+            _log(db, workshop_id, by, "participant.forgotten", f"participant {participant_id}")
 
 
 # Consensus -----------------------------------------------------------------------------------
@@ -198,13 +213,24 @@ def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric,
         raise ValueError(f"no consensus on {question_id!r} at level {level!r} in this workshop")
     assessment = records.get_assessment(db, workshop.assessment_id)
     note = f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
-    # Two transactions (save_answers takes its own); the answer first, so a failure leaves no
-    # consensus that the assessment does not show.
-    records.save_answers(db, assessment, rubric, {question_id: Answer(level, note[:2000])})
+    # One transaction: the answer, the consensus and their audit entries stand or fall together.
     with write_transaction(db):
+        before = db.execute("SELECT level, rationale FROM consensus WHERE workshop_id = ? AND question_id = ?",
+                            [workshop.id, question_id]).fetchone()
+        records.write_answers(db, assessment, rubric, {question_id: Answer(level, note[:2000])}, decided_by)
         db.execute("INSERT INTO consensus VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET level = excluded.level, "
                    "rationale = excluded.rationale, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
                    [workshop.id, question_id, level, rationale, decided_by, now()])
+        detail = _consensus_change(before, level, rationale)
+        if detail:
+            _log(db, workshop.id, decided_by, "consensus.recorded", f"{question_id}: {detail}")
+
+
+def _consensus_change(before: tuple[int, str] | None, level: int, rationale: str) -> str:
+    """The audit detail of a consensus, '' when it is recorded again unchanged; never the rationale's text."""
+    old_level, old_rationale = before or (None, "")
+    parts = [f"level {audit.arrow(old_level, level)}"] if old_level != level else []
+    return "; ".join(parts + (["rationale changed"] if rationale != old_rationale else []))
 
 
 def consensus(db: sqlite_utils.Database, workshop_id: str) -> dict[str, dict]:

@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     _init_storage(app)
     from . import (
         admin,
+        audit,
         auth,
         errors,
         forms,
@@ -82,7 +83,8 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.
     app.jinja_env.globals.update(error_items=forms.error_items, aria_attributes=forms.aria_attributes, zip=zip)
-    for module in (home, auth, workspaces, journey, transfer, reports, admin, workshops, participate, portfolios):
+    for module in (home, auth, workspaces, journey, transfer, reports, admin, workshops, participate, portfolios,
+                   audit):
         app.register_blueprint(module.bp)
     return app
 

@@ -9,6 +9,7 @@ from .. import accounts
 from ..datafile import DataFileError
 from ..rubrics import add_rubric, list_rubrics
 from . import get_db
+from .audit import log_export, log_page
 from .auth import admin_required
 from .forms import ActionForm, RubricUploadForm
 
@@ -23,7 +24,7 @@ def rubrics():
     if form.validate_on_submit():
         filename = secure_filename(form.file.data.filename or "") or "rubric.yaml"
         try:
-            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename)
+            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename, by=g.user["id"])
         except UnicodeDecodeError:
             problems = DataFileError(filename, [("", "is not UTF-8 text")])
         except DataFileError as error:
@@ -47,6 +48,19 @@ def users():
 def change_user(user_id: int, change: str):
     if user_id == g.user["id"] or accounts.get_user(get_db(), user_id) is None:
         abort(404 if user_id != g.user["id"] else 403)
-    accounts.set_disabled(get_db(), user_id, change == "disable")
+    accounts.set_disabled(get_db(), user_id, change == "disable", by=g.user["id"])
     flash("The account is disabled; its sessions are ended." if change == "disable" else "The account is enabled.")
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    """The instance-wide audit log: rubric uploads and accounts disabled or enabled."""
+    return log_page(None)
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_export():
+    return log_export(None, "instance")

@@ -100,7 +100,7 @@ def about(assessment_id: str):
         profile = {f.id: form[f.id].data for f in rubric.profile if chosen(form[f.id].data)}
         records.update_assessment(get_db(), assessment, rubric, title=form.title.data,
                                   organization=form.organization.data or "", profile=profile,
-                                  opt_in_benchmark=form.opt_in_benchmark.data)
+                                  opt_in_benchmark=form.opt_in_benchmark.data, by=g.user["id"])
 
     def stored():
         return {"title": assessment.title, "organization": assessment.organization,
@@ -114,7 +114,8 @@ def drivers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
 
     def save(form):
-        records.update_assessment(get_db(), assessment, rubric, drivers={d.id: form[d.id].data for d in rubric.drivers})
+        records.update_assessment(get_db(), assessment, rubric, by=g.user["id"],
+                                  drivers={d.id: form[d.id].data for d in rubric.drivers})
 
     return _edit_step("drivers", "journey/drivers.html", drivers_form(rubric), lambda: assessment.drivers, save,
                       assessment, workspace, rubric)
@@ -140,7 +141,7 @@ def dimension(assessment_id: str, dimension_id: str):
 
     def save(form):
         answers = {q.id: _answer(form[q.id].data) for q in found.questions}
-        records.save_answers(get_db(), assessment, rubric, answers)
+        records.save_answers(get_db(), assessment, rubric, answers, by=g.user["id"])
 
     def stored():
         given = records.answer_set(get_db(), assessment).answers
@@ -155,7 +156,7 @@ def barriers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
 
     def save(form):
-        records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data)
+        records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data, by=g.user["id"])
 
     return _edit_step("barriers", "journey/barriers.html", barriers_form(rubric),
                       lambda: {"barriers": assessment.barriers}, save, assessment, workspace, rubric)
@@ -225,6 +226,6 @@ def _scored(assessment, rubric: Rubric):
 @bp.post("/a/<assessment_id>/delete")
 def delete(assessment_id: str):
     assessment, _, _ = assessment_for(assessment_id, write=True)
-    records.delete_assessment(get_db(), assessment_id)
+    records.delete_assessment(get_db(), assessment_id, by=g.user["id"])
     flash(f"“{assessment.title}” is deleted.")
     return redirect(url_for("workspaces.dashboard", workspace_id=assessment.workspace_id))

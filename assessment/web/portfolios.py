@@ -105,7 +105,7 @@ def agencies(portfolio_id: int):
 def _invite(portfolio, workspace, rows, **forms):
     """Invite the rows (all or none) and show their one-time links, on this response only."""
     try:
-        invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows)
+        invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows, by=g.user["id"])
     except portfolios.AgencyRowsError as error:
         return _agencies_page(portfolio, workspace, problems=error.problems, **forms)
     links = [(i.name, url_for("portfolios.join", token=i.token, _external=True)) for i in invited]

@@ -80,7 +80,8 @@ def _import(file, title: str, workspace_id: int) -> str:
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
     title = title or f"Imported: {answers.organization or filename}"
-    return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"])
+    return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"],
+                                     action="assessment.imported", detail=f"from {filename}")
 
 
 @bp.route("/w/<int:workspace_id>/import", methods=["GET", "POST"])

@@ -68,7 +68,7 @@ def dashboard(workshop_id: str):
 
 def _action(workshop_id: str, change, message: str):
     _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
-    change(get_db(), workshop_id)
+    change(get_db(), workshop_id, by=g.user["id"])
     flash(message)
     return _back(workshop_id)
 
@@ -103,6 +103,6 @@ def set_consensus(workshop_id: str, question_id: str):
 def forget(workshop_id: str, participant_id: int):
     """Delete a participant's name and link on request; their answers stay, anonymous."""
     _workshop_for(workshop_id)
-    workshops.forget_participant(get_db(), workshop_id, participant_id)
+    workshops.forget_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
     flash("The participant's personal data is deleted; their answers stay, anonymous.")
     return _back(workshop_id)

@@ -72,7 +72,7 @@ def remove_member(workspace_id: int, user_id: int):
 
 def _member_change(change, *args) -> None:
     try:
-        change(get_db(), *args)
+        change(get_db(), *args, by=g.user["id"])
     except ValueError as error:  # the last owner stays
         flash(str(error), "error")
 
@@ -80,7 +80,7 @@ def _member_change(change, *args) -> None:
 @bp.post("/w/<int:workspace_id>/invites/<int:invite_id>/revoke")
 def revoke(workspace_id: int, invite_id: int):
     workspace_for(workspace_id, manage=True)
-    accounts.revoke_invite(get_db(), workspace_id, invite_id)
+    accounts.revoke_invite(get_db(), workspace_id, invite_id, by=g.user["id"])
     flash("The invitation is withdrawn.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
 

@@ -74,6 +74,9 @@ def test_first_run_to_results_and_export(page, server, tmp_path):
     page.get_by_role("link", name="Ministry of Examples").click()
     assert "48/48" in page.content()
     _check_accessibility(page, "dashboard")
+    page.get_by_role("link", name="Audit log").click()
+    assert "answer.changed" in page.content()
+    _check_accessibility(page, "audit log")
 
 
 def _download_the_pdf_report(page, tmp_path) -> None:

@@ -29,13 +29,13 @@ CLASSES = {
                             "portfolios.agencies", "portfolios.agency", "portfolios.export_csv",
                             "portfolios.export_json", "portfolios.export_pdf"},
     "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric"},
-    "admin": {"admin.users", "admin.rubrics"},
+    "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export"},
     "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
                "journey.barriers", "transfer.export_json", "transfer.export_answers", "transfer.export_gaps",
                "reports.status", "reports.download_pdf", "workspaces.dashboard", "portfolios.mine",
                "workspaces.members"},  # members see who else is in; changing it needs an owner
     "writer": {"journey.new", "transfer.import_answers", "workshops.index"},
-    "owner": {"portfolios.index", "portfolios.new"},
+    "owner": {"portfolios.index", "portfolios.new", "audit.log", "audit.export"},
 }
 CLASS_OF = {endpoint: name for name, endpoints in CLASSES.items() for endpoint in endpoints}
 GETS = sorted(endpoint for endpoint, method in _rules() if method == "GET")

@@ -1,0 +1,45 @@
+"""The audit log pages: a workspace's log for its owners; admin.py shows the instance-wide one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from .. import audit
+from ..exports import audit_csv
+from . import get_db
+from .access import workspace_for
+from .transfer import download
+
+bp = Blueprint("audit", __name__)
+
+
+def _filter() -> str | None:
+    return request.args.get("assessment") or None
+
+
+def log_page(workspace_id: int | None, **context):
+    """A page of entries, newest first, filtered by ?assessment= and paged by ?page=."""
+    total = audit.count(get_db(), workspace_id, _filter())
+    pages = max(1, -(-total // audit.PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    entries = audit.entries(get_db(), workspace_id, _filter(), offset=(page - 1) * audit.PAGE_SIZE)
+    return render_template("audit/log.html", entries=entries, total=total, page=page, pages=pages,
+                           chosen=_filter(), **context)
+
+
+def log_export(workspace_id: int | None, name: str):
+    """Every entry (of the filtered assessment) as CSV; pages are already sent with Cache-Control: no-store."""
+    entries = audit.entries(get_db(), workspace_id, _filter(), limit=None)
+    return download(audit_csv(entries), f"{name} audit log", ".csv", "text/csv")
+
+
+@bp.get("/w/<int:workspace_id>/audit")
+def log(workspace_id: int):
+    workspace = workspace_for(workspace_id, manage=True)
+    return log_page(workspace_id, workspace=workspace, assessments=audit.assessments_logged(get_db(), workspace_id))
+
+
+@bp.get("/w/<int:workspace_id>/audit.csv")
+def export(workspace_id: int):
+    workspace = workspace_for(workspace_id, manage=True)
+    return log_export(workspace_id, workspace["name"])
