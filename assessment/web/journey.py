@@ -10,18 +10,21 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from .. import records
 from ..answers import Answer, normalize_value
 from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
+from ..exports import answers_document
 from ..rubric import Rubric
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
 from .access import assessment_for, workspace_for
+from .contentcache import cache, digest
 from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
 
 bp = Blueprint("journey", __name__)
@@ -174,24 +177,52 @@ def review(assessment_id: str):
 @bp.get("/a/<assessment_id>/results")
 def results(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
-    answers = records.answer_set(get_db(), assessment)
-    result = score(rubric, answers, peers_for(rubric))
+    parts = _result_parts(assessment, rubric, records.answer_set(get_db(), assessment))
     filters = {key: request.args.get(key, "") for key in FILTERS}
-    return step_page("journey/results.html", assessment, workspace, rubric, "results", answers=answers,
-                 result=result, peer=result.peers.reference if result.peers else None,
-                 stages={s.id: s for s in rubric.stages}, horizons=HORIZON_NAMES,
-                 cohorts=_cohorts(assessment, rubric, result, filters), filters=filters,
-                 profile_fields={f.id: f for f in rubric.profile})
+    return step_page("journey/results.html", assessment, workspace, rubric, "results", parts=parts,
+                     cohorts=_cohorts(assessment, rubric, parts, filters), filters=filters,
+                     profile_fields={f.id: f for f in rubric.profile})
 
 
-def _cohorts(assessment, rubric: Rubric, result, filters: dict) -> list[tuple[str, CohortStats]]:
+class ResultParts(NamedTuple):
+    summary: Markup  # index, stage, charts, survey peers
+    plan: Markup  # gaps, roadmap, evidence gaps, barriers
+    overall: float | None
+    dimensions: dict[str, float | None]
+
+
+def _result_parts(assessment, rubric: Rubric, answers) -> ResultParts:
+    """What the results page shows of the answers alone, scored and rendered once per content.
+
+    Scoring against the peers and rendering these parts is most of the page's time, and a
+    results page is viewed far more often than its answers change.
+    """
+    key = digest({"assessment": assessment.id, "answers": answers_document(answers),
+                  "rubric": [rubric.id, rubric.version]})  # a stored rubric version never changes
+    parts = cache("results").get(key)
+    if parts is None:
+        result = score(rubric, answers, peers_for(rubric))
+        context = {"assessment": assessment, "rubric": rubric, "result": result,
+                   "peer": result.peers.reference if result.peers else None,
+                   "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
+        parts = ResultParts(_rendered("journey/_results_summary.html", context),
+                            _rendered("journey/_results_plan.html", context),
+                            result.overall, {d.id: d.score for d in result.dimensions})
+        cache("results").put(key, parts)
+    return parts
+
+
+def _rendered(template: str, context: dict) -> Markup:
+    return Markup(render_template(template, **context))  # noqa: S704 (an autoescaped template's output)
+
+
+def _cohorts(assessment, rubric: Rubric, parts: ResultParts, filters: dict) -> list[tuple[str, CohortStats]]:
     """This workspace's cohort and the instance's opted-in one, with this assessment's place."""
-    dimensions = {d.id: d.score for d in result.dimensions}
     stats = []
     for label, workspace_id in (("This workspace", assessment.workspace_id), ("All organizations that opted in", None)):
         key = records.cohort_key(get_db(), assessment.id, instance=workspace_id is None)
         members = records.cohort_members(get_db(), rubric.id, rubric.version, workspace_id)
-        stats.append((label, cohort_stats(members, Member(key, result.overall, dimensions), filters)))
+        stats.append((label, cohort_stats(members, Member(key, parts.overall, parts.dimensions), filters)))
     return stats
 
 

@@ -1,0 +1,43 @@
+"""The results page's parts are scored and rendered once per content and cached: never stale,
+never shared between assessments or viewers."""
+
+import re
+
+from assessment.web.contentcache import ContentCache
+
+from .conftest import text
+
+
+def _index(page: str) -> str:
+    return re.search(r'<span class="number">(\d+)</span>', page).group(1)
+
+
+def test_a_change_shows_at_once_even_within_the_same_second(owner, finished):
+    assert _index(text(owner.get(f"/a/{finished}/results"))) == "45"
+    form = {f"data.{q}-value": "4" for q in ("residency", "inventory", "quality", "access", "open_data", "portability")}
+    assert owner.post(f"/a/{finished}/dimensions/data", data={**form, "go": "stay"}).status_code == 302
+    assert _index(text(owner.get(f"/a/{finished}/results"))) != "45"
+
+
+def test_a_viewer_filling_the_cache_does_not_change_what_an_owner_may_do(viewer, owner, finished):
+    assert "Start a new round" not in text(viewer.get(f"/a/{finished}/results"))
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert "Start a new round" in page and "Delete this assessment" in page
+
+
+def test_two_assessments_with_the_same_answers_keep_their_own_links(owner, finished, db, default_rubric):
+    from assessment import records
+
+    twin = records.start_round(db, records.get_assessment(db, finished), default_rubric, "Twin", None)
+    owner.get(f"/a/{finished}/results")
+    page = text(owner.get(f"/a/{twin}/results"))
+    assert f"/a/{twin}/dimensions/" in page and f"/a/{finished}/" not in page.replace(f"/a/{finished}/compare", "")
+
+
+def test_the_cache_keeps_the_most_recently_used_entries_only():
+    cache = ContentCache(size=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # a is now the most recent
+    cache.put("c", 3)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
