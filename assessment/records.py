@@ -116,15 +116,19 @@ def update_assessment(db: sqlite_utils.Database, assessment: Assessment, rubric:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    with write_transaction(db):
+        _write_fields(db, get_assessment(db, assessment.id), rubric, fields, by)  # read under the write lock
+
+
+def _write_fields(db: sqlite_utils.Database, before: Assessment, rubric: Rubric, fields: dict, by: int | None) -> None:
+    """``update_assessment`` inside the caller's write transaction; ``before`` as stored, for the audit log."""
     stored = {name: json.dumps(value) if name in _JSON else value for name, value in fields.items()}
     assignments = ", ".join(f"{name} = ?" for name in stored)
-    with write_transaction(db):
-        before = get_assessment(db, assessment.id)  # read under the write lock: the diff is exact
-        db.execute(f"UPDATE assessments SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
-                   [*stored.values(), now(), assessment.id])
-        _refresh_scores(db, get_assessment(db, assessment.id), rubric)
-        for action, parts in field_changes(before, fields).items():
-            audit.record(db, assessment.workspace_id, by, action, "", "; ".join(parts), assessment_id=assessment.id)
+    db.execute(f"UPDATE assessments SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
+               [*stored.values(), now(), before.id])
+    _refresh_scores(db, get_assessment(db, before.id), rubric)
+    for action, parts in field_changes(before, fields).items():
+        audit.record(db, before.workspace_id, by, action, "", "; ".join(parts), assessment_id=before.id)
 
 
 def field_changes(before: Assessment, fields: dict) -> dict[str, list[str]]:
@@ -145,13 +149,20 @@ def field_changes(before: Assessment, fields: dict) -> dict[str, list[str]]:
 
 
 def save_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
-                 answers: dict[str, Answer | None], *, by: int | None = None) -> None:
-    """Store answers (None removes one: the question becomes unanswered) and rescore, atomically."""
-    unknown = answers.keys() - rubric.questions.keys()
+                 answers: dict[str, Answer | None], *, targets: dict[str, int | None] | None = None,
+                 by: int | None = None) -> None:
+    """Store answers (None removes one: the question becomes unanswered) and the organization's own
+    targets for questions (None: back to the rubric's), and rescore, atomically."""
+    unknown = (answers.keys() | (targets or {}).keys()) - rubric.questions.keys()
     if unknown:
         raise ValueError(f"unknown question {min(unknown)!r}")
     with write_transaction(db):
         write_answers(db, assessment, rubric, answers, by)
+        if targets:
+            before = get_assessment(db, assessment.id)
+            merged = {qid: level for qid, level in {**before.targets, **targets}.items() if level is not None}
+            if merged != before.targets:
+                _write_fields(db, before, rubric, {"targets": merged}, by)
 
 
 def write_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,

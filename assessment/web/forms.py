@@ -174,14 +174,26 @@ def chosen(value: str | None) -> str | None:
     return value if value and value.strip() else None
 
 
-def _answer_form(question: Question) -> type[Form]:
-    return type("AnswerForm", (_AnswerForm,), {"value": RadioField(
-        "Answer", validators=[Optional()], choices=level_choices(question))})
+def target_choices(question: Question, default_target: int) -> list[SelectChoice]:
+    """The organization's own target for a question: the rubric's, or a level 1 to 4."""
+    default = question.target or default_target
+    return [SelectChoice("", f"The rubric’s target: level {default}")] + [
+        SelectChoice(str(level), f"Level {level}: {question.levels[level]}") for level in LEVELS if level >= 1]
 
 
-def dimension_form(dimension: Dimension) -> type[FlaskForm]:
-    """One sub-form per question of a dimension, named by question id."""
-    fields = {q.id: FormField(_answer_form(q), label=q.title) for q in dimension.questions}
+def _answer_form(question: Question, default_target: int | None) -> type[Form]:
+    fields = {"value": RadioField("Answer", validators=[Optional()], choices=level_choices(question))}
+    if default_target is not None:
+        fields["target"] = SelectField(
+            "Your target level", validators=[Optional()], choices=target_choices(question, default_target),
+            description="Gaps are measured to this level. Raise it where this question matters more to you.")
+    return type("AnswerForm", (_AnswerForm,), fields)
+
+
+def dimension_form(dimension: Dimension, default_target: int | None = None) -> type[FlaskForm]:
+    """One sub-form per question of a dimension, named by question id; with a target choice per
+    question when the rubric's ``default_target`` is given (an organization's page, not a participant's)."""
+    fields = {q.id: FormField(_answer_form(q, default_target), label=q.title) for q in dimension.questions}
     return type("DimensionForm", (FlaskForm,), fields)
 
 

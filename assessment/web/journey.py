@@ -144,13 +144,16 @@ def dimension(assessment_id: str, dimension_id: str):
 
     def save(form):
         answers = {q.id: _answer(form[q.id].data) for q in found.questions}
-        records.save_answers(get_db(), assessment, rubric, answers, by=g.user["id"])
+        targets = {q.id: int(level) if (level := chosen(form[q.id].target.data)) else None for q in found.questions}
+        records.save_answers(get_db(), assessment, rubric, answers, targets=targets, by=g.user["id"])
 
     def stored():
         given = records.answer_set(get_db(), assessment).answers
-        return {q.id: _answer_data(given[q.id]) for q in found.questions if q.id in given}
+        return {q.id: {**(_answer_data(given[q.id]) if q.id in given else {}),
+                       "target": str(assessment.targets.get(q.id, ""))} for q in found.questions}
 
-    return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", dimension_form(found), stored, save,
+    form_class = dimension_form(found, rubric.default_target)
+    return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", form_class, stored, save,
                       assessment, workspace, rubric, dimension=found)
 
 

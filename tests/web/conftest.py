@@ -132,6 +132,16 @@ def empty(db, people, default_rubric):
                                      created_by=people["owner"])
 
 
+def stored_form(db, assessment_id, dimension) -> dict:
+    """A dimension page's form as stored (answers and targets), as a browser posts it back."""
+    assessment = records.get_assessment(db, assessment_id)
+    answers = records.answer_set(db, assessment).answers
+    form = {f"{qid}-{name}": value for qid, answer in answers.items() if qid.startswith(f"{dimension}.")
+            for name, value in (("value", str(answer.value)), ("basis", answer.basis), ("note", answer.note))}
+    return form | {f"{qid}-target": str(level) for qid, level in assessment.targets.items()
+                   if qid.startswith(f"{dimension}.")}
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 

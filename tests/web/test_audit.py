@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from assessment import accounts, audit, records, storage, workshops
+from assessment import accounts, audit, storage, workshops
 from assessment.paths import EXAMPLES
 
-from .conftest import EDITOR, PASSWORD, text
+from .conftest import EDITOR, PASSWORD, stored_form, text
 
 UTC_TIME = re.compile(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00">')
 
@@ -43,11 +43,7 @@ def test_an_editors_answer_change_is_shown_to_the_owner_with_a_utc_time(editor, 
 
 
 def test_saving_a_page_unchanged_writes_nothing(editor, finished, db):
-    stored = records.answer_set(db, records.get_assessment(db, finished)).answers
-    data = {}
-    for qid, answer in stored.items():
-        if qid.startswith("data."):
-            data |= {f"{qid}-value": str(answer.value), f"{qid}-basis": answer.basis, f"{qid}-note": answer.note}
+    data = stored_form(db, finished, "data")
     before = len(_entries(db))
     assert editor.post(f"/a/{finished}/dimensions/data", data=data).status_code == 302
     about = {"title": "Spring review", "organization": "Nordwind Insurance Group (example)", "org_type":

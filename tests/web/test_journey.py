@@ -8,7 +8,7 @@ from markupsafe import escape
 from assessment import records
 from assessment.answers import Answer
 
-from .conftest import text
+from .conftest import stored_form, text
 
 ANSWER_ROUTES = ["about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
                  "export.json", "answers.csv", "gaps.csv"]
@@ -288,3 +288,41 @@ def test_a_blank_answer_value_counts_as_no_answer(owner, empty, db):
 def test_a_blank_profile_choice_is_not_stored(owner, empty, db):
     assert owner.post(f"/a/{empty}/about", data={"title": "T", "region": " \r"}).status_code == 302
     assert records.get_assessment(db, empty).profile == {}
+
+
+
+def _gap_questions(client, assessment_id) -> str:
+    """The question ids the gaps CSV lists."""
+    return text(client.get(f"/a/{assessment_id}/gaps.csv"))
+
+
+def test_an_organization_sets_its_own_target_and_the_gaps_follow(owner, finished, db):
+    assert "The rubric’s target: level 3" in text(owner.get(f"/a/{finished}/dimensions/data"))
+    assert "data.access" not in _gap_questions(owner, finished)  # level 3 meets the rubric's 3
+    form = {**stored_form(db, finished, "data"), "go": "stay"}
+    owner.post(f"/a/{finished}/dimensions/data", data={**form, "data.access-target": "4"})
+    assert "data.access" in _gap_questions(owner, finished)
+    assert records.get_assessment(db, finished).targets == {"data.residency": 4, "data.access": 4}
+    logged = db.execute("SELECT detail FROM audit WHERE action = 'targets.changed'").fetchall()
+    assert logged == [("data.access: — → 4",)]
+    assert '<option selected value="4">' in text(owner.get(f"/a/{finished}/dimensions/data"))
+    owner.post(f"/a/{finished}/dimensions/data", data={**form, "data.access-target": ""})
+    assert records.get_assessment(db, finished).targets == {"data.residency": 4}
+    assert "data.access" not in _gap_questions(owner, finished)
+
+
+def test_a_target_outside_the_levels_is_refused_and_nothing_changes(owner, finished, db):
+    form = stored_form(db, finished, "data")
+    response = owner.post(f"/a/{finished}/dimensions/data", data={**form, "data.access-target": "0"})
+    assert response.status_code == 200 and 'class="error-summary"' in text(response)
+    assert records.get_assessment(db, finished).targets == {"data.residency": 4}
+
+
+def test_only_the_organizations_own_pages_offer_a_target(default_rubric):
+    from assessment.web.forms import dimension_form
+
+    dimension = default_rubric.dimensions[0]
+    question = dimension.questions[0].id
+    for default_target, offered in ((None, False), (3, True)):  # a participant's page, an organization's
+        sub_form = getattr(dimension_form(dimension, default_target), question).args[0]
+        assert hasattr(sub_form, "target") is offered
