@@ -90,16 +90,25 @@ def _check_row(row: dict) -> str | None:
     return None
 
 
+def _csv_lines(text: str):
+    """(line, cells) for each CSV record; AgencyRowsError for a file the csv module cannot read."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit (128 KiB)
+        raise AgencyRowsError([(reader.line_num, f"the file cannot be read as CSV ({error})")]) from None
+
+
 def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     """(line, agency) pairs from a CSV headed name,type,size,contact; AgencyRowsError lists every bad line."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    lines = _csv_lines(text)
+    header = [h.strip().lower() for h in next(lines, (1, []))[1]]
     if tuple(header) != CSV_COLUMNS:
         found = ",".join(header) or "nothing"
         raise AgencyRowsError([(1, f"the header must be {','.join(CSV_COLUMNS)} (found {found})")])
     rows, problems = [], []
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(CSV_COLUMNS):

@@ -153,6 +153,9 @@ def test_bulk_invitations_from_csv(owner, db, portfolio):
       "Line 5: expected 4 columns, found 2"]),
     ("name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n", ["Line 3: &#39;twin&#39; is already on line 2"]),
     ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
+    # Found by fuzzing: a field over the csv module's limit was a csv.Error, a 500.
+    ("name,type,size,contact\nGood,a,b,\n\"" + "x" * 200_000 + "\",a,b,\n",
+     ["Line 3: the file cannot be read as CSV (field larger than field limit (131072))"]),
 ])
 def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner, db, portfolio, content, expected):
     page = text(_upload(owner, portfolio, content))
