@@ -19,12 +19,6 @@ from .conftest import PASSWORD, text
 AGENCY_B = "agency-b@example.org"
 
 
-@pytest.fixture
-def portfolio(db, people, default_rubric):
-    return portfolios.create_portfolio(db, people["workspace"], "National AI office", default_rubric, "2026",
-                                       people["owner"])
-
-
 def invite(db, portfolio_id, name, type_="ministry", size="large", contact=""):
     row = {"name": name, "type": type_, "size": size, "contact": contact}
     return portfolios.invite_agencies(db, portfolio_id, [(2, row)])[0]
