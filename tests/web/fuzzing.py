@@ -36,7 +36,9 @@ def refusal(client, response) -> str | None:
         return found.group(1) if found else ""
     if 'class="error-summary"' in body:
         return re.sub(r"<[^>]+>", " ", body.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
-    errors = re.findall(r'<p class="flash error">(.*?)</p>', body)
+    # Errors beside their fields (a form without a summary, such as the members page's invitation).
+    errors = re.findall(r'<ul class="field-errors"[^>]*>(.*?)</ul>', body, re.DOTALL)
+    errors += re.findall(r'<p class="flash error">(.*?)</p>', body)
     with client.session_transaction() as session:  # after a redirect the flash waits in the session
         errors += [message for category, message in session.pop("_flashes", []) if category == "error"]
     return " ".join(errors) if errors else None
