@@ -118,6 +118,8 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
         problem = _check_row(row) or _duplicate(row, rows)
         problems += [(line, problem)] if problem else []
         rows.append((line, row))
+    if not rows and not problems:  # else the upload would succeed without a word, inviting no one
+        problems.append((0, "the file lists no agencies below its header"))
     if problems:
         raise AgencyRowsError(problems)
     return rows
