@@ -30,9 +30,10 @@ def _rules():
                   for method in rule.methods - {"HEAD", "OPTIONS"})
 
 
-def _url(app, endpoint, assessment_id):
+def _url(app, endpoint, assessment_id, **arguments):
+    """The endpoint's URL with ARGUMENTS, or the ``arguments`` given instead of them."""
     with app.test_request_context():
-        return url_for(endpoint, **{**ARGUMENTS, "assessment_id": assessment_id})
+        return url_for(endpoint, **{**ARGUMENTS, "assessment_id": assessment_id, **arguments})
 
 
 @pytest.mark.parametrize("endpoint, method", [r for r in _rules() if r[1] == "GET"])
