@@ -60,6 +60,8 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise DataFileError(filename, [(where, f"invalid YAML: {error.problem}")]) from None
     except yaml.YAMLError as error:
         raise DataFileError(filename, [("", f"invalid YAML: {error}")]) from None
+    except RecursionError:  # libyaml stops at 1,000 levels, but PyYAML builds a mapping's keys recursively
+        raise DataFileError(filename, [("", "invalid YAML: nested too deeply")]) from None
 
 
 def read_yaml(path: str | Path) -> Any:

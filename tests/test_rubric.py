@@ -141,6 +141,15 @@ def test_a_list_or_mapping_as_a_yaml_key_is_refused_with_its_line(tmp_path, key)
         load_rubric(path)
 
 
+@pytest.mark.parametrize("depth", [900, 10_000])
+def test_deeply_nested_yaml_is_refused(tmp_path, depth):
+    """Found by fuzzing: a list 900 deep as a mapping key was a RecursionError, a 500 on upload."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"? {'[' * depth}{']' * depth}\n: 1\n")
+    with pytest.raises(DataFileError, match=r"deep.yaml: .*(nested too deeply|exceeded maximum nesting depth)"):
+        load_rubric(path)
+
+
 @pytest.mark.parametrize("content, message", [
     (b"id: [unclosed\n", "invalid YAML"),
     (b"- just\n- a list\n", "must be a mapping of keys to values at the top level"),
