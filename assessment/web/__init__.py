@@ -30,7 +30,7 @@ def _secret_key(instance: Path) -> str:
 
 class RowId(IntegerConverter):
     """``<int:...>`` in a URL: a number past SQLite's largest integer matches no route, a 404
-    (found by fuzzing: /w/99999999999999999999 was an OverflowError, a 500)."""
+    (found by hostile-input probing: /w/99999999999999999999 was an OverflowError, a 500)."""
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)

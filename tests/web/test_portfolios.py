@@ -149,7 +149,7 @@ def test_bulk_invitations_from_csv(owner, db, portfolio):
     ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
     # Found by fuzzing: a header alone invited no one and said nothing.
     ("name,type,size,contact\n\n", ["the file lists no agencies below its header"]),
-    # Found by fuzzing: a field over the csv module's limit was a csv.Error, a 500.
+    # Found by hostile-input probing: a field over the csv module's limit was a csv.Error, a 500.
     ("name,type,size,contact\nGood,a,b,\n\"" + "x" * 200_000 + "\",a,b,\n",
      ["Line 3: the file cannot be read as CSV (field larger than field limit (131072))"]),
 ])

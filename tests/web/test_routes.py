@@ -63,7 +63,7 @@ def test_no_two_routes_share_a_url_pattern(app):
 
 
 def test_an_id_past_sqlites_integers_is_a_404(owner, finished, app):
-    """Found by fuzzing: /w/99999999999999999999 reached SQLite and was an OverflowError, a 500."""
+    """Found by hostile-input probing: /w/99999999999999999999 reached SQLite and was an OverflowError, a 500."""
     checked = 0
     for endpoint, method in _rules():
         (rule,) = app.url_map.iter_rules(endpoint)
