@@ -146,6 +146,8 @@ def test_bulk_invitations_from_csv(owner, db, portfolio):
      ["Line 3: the name is empty", "Line 4: contact &#39;not-an-email&#39; is not an email address",
       "Line 5: expected 4 columns, found 2"]),
     ("name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n", ["Line 3: &#39;twin&#39; is already on line 2"]),
+    ("name,type,size,contact\nOne,a,b,it@gov.example\nTwo,a,b,IT@gov.example\n",
+     ["Line 3: &#39;IT@gov.example&#39; is already on line 2"]),
     ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
     # Found by fuzzing: a header alone invited no one and said nothing.
     ("name,type,size,contact\n\n", ["the file lists no agencies below its header"]),
