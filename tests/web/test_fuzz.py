@@ -74,3 +74,13 @@ def test_any_url_parameter_and_query_answers_without_error(app, owner, finished,
     segments = iter(values)
     url = re.sub(r"<[^>]+>", lambda _: quote(next(segments), safe="") or "x", rule.rule)
     send(owner, db, method, url, query_string=query, **({"data": {}} if method == "POST" else {}))
+
+
+@FUZZ
+@given(page=st.sampled_from(["results", "compare", "review", "report", "export.json", "answers.csv", "gaps.csv"]),
+       query=st.dictionaries(st.sampled_from(["region", "org_type", "size", "with", "other"]),
+                             st.one_of(VALUES, st.sampled_from(["europe", "enterprise", "large"])), max_size=3))
+def test_result_filters_and_comparisons(owner, finished, db, page, query):
+    """The results' peer filters and the round comparison's ?with=, with anything in them."""
+    response, _ = send(owner, db, "GET", f"/a/{finished}/{page}", query_string=query)
+    assert response.status_code in (200, 404)
