@@ -20,8 +20,9 @@ from assessment import accounts, portfolios, records, storage, workshops
 from assessment.answers import load_answers
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.rubrics import stored_rubric
+from assessment.web import create_app
 
-from .conftest import EDITOR, PASSWORD, text
+from .conftest import EDITOR, PASSWORD, CSRFClient, text
 from .fuzzing import refusal, snapshot
 from .test_portfolios import add_agency, invite
 from .test_routes import _rules, _url
@@ -132,6 +133,14 @@ def _build_world(db, ids) -> dict:
                       "participant_id": participant, "portfolio_id": portfolio, "agency_id": agency["id"],
                       "question_id": "data.residency", "dimension_id": "data"},
     }
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One app for the whole matrix (creating one per test was half its time): each test restores the world."""
+    app = create_app({"TESTING": True}, instance_path=tmp_path_factory.mktemp("matrix"))
+    app.test_client_class = CSRFClient
+    return app
 
 
 @pytest.fixture(scope="session")
