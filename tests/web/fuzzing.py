@@ -3,6 +3,7 @@
 ``COUNT`` tallies the requests sent through ``send`` in this run; tests/web/conftest.py prints it.
 """
 
+import os
 import re
 
 from hypothesis import HealthCheck, settings
@@ -10,7 +11,9 @@ from hypothesis import strategies as st
 
 from .conftest import text
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 60 examples per test keeps the suite quick; SOVREADY_FUZZ_EXAMPLES=1000 searches deeper, locally.
+FUZZ = settings(max_examples=int(os.environ.get("SOVREADY_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Form values: free text, and the values the forms actually expect, edge cases included.
 VALUES = st.one_of(st.text(max_size=300), st.sampled_from(["0", "4", "5", "-1", "n/a", "dont_know", "2.0", "",
                                                            "evidenced", "back", "europe", "critical", "\x00", " \r",
