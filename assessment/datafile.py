@@ -35,7 +35,13 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if key in seen:
+            try:
+                repeated = key in seen
+            except TypeError:  # a list or mapping as a key ("? [a, b]"): refused, as PyYAML's own loader does
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+            if repeated:
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", mark
@@ -54,6 +60,8 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise DataFileError(filename, [(where, f"invalid YAML: {error.problem}")]) from None
     except yaml.YAMLError as error:
         raise DataFileError(filename, [("", f"invalid YAML: {error}")]) from None
+    except RecursionError:  # libyaml stops at 1,000 levels, but PyYAML builds a mapping's keys recursively
+        raise DataFileError(filename, [("", "invalid YAML: nested too deeply")]) from None
 
 
 def read_yaml(path: str | Path) -> Any:

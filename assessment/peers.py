@@ -149,12 +149,14 @@ def load_peers(path: str | Path) -> PeerDataset:
     return data
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The header's columns and the rows; a row's missing cells are None, its extra cells under None."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES * 8:
             raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
         with path.open(encoding="utf-8", newline="") as file:
-            return list(csv.DictReader(file))
+            reader = csv.DictReader(file)
+            return list(reader.fieldnames or []), list(reader)
     except FileNotFoundError:
         raise DataFileError(path.name, [("", "no such file")]) from None
     except (UnicodeDecodeError, csv.Error) as error:
@@ -167,6 +169,24 @@ def _column_problems(data: PeerDataset, columns: list[str]) -> list[tuple[str, s
                 for c in columns if c not in known | {"respondent", "region"}]
     if "respondent" not in columns:
         problems.append(("header", "a 'respondent' column is required"))
+    # csv.DictReader would keep the last of two same-named columns and drop the other silently.
+    problems += [("header", f"duplicate column {c!r}") for c in sorted({c for c in columns if columns.count(c) > 1})]
+    return problems
+
+
+def _row_problems(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """Rows with fewer or more cells than the header (a file cut short, a stray quote), and repeated respondents."""
+    problems, first = [], {}
+    for line, row in enumerate(rows, start=2):
+        if None in row.values():
+            problems.append((f"line {line}", "has fewer cells than the header (is the file cut short?)"))
+        if None in row:
+            problems.append((f"line {line}", "has more cells than the header"))
+        respondent = (row.get("respondent") or "").strip()
+        if respondent and respondent in first:  # counted twice, every share would be skewed
+            problems.append((f"line {line}.respondent",
+                             f"duplicate respondent {respondent!r} (first on line {first[respondent]})"))
+        first.setdefault(respondent, line)
     return problems
 
 
@@ -189,8 +209,8 @@ def _pct(values: list[bool | None]) -> float | None:
 
 
 def _with_sample(data: PeerDataset, csv_path: Path) -> PeerDataset:
-    rows = _read_rows(csv_path)
-    problems = _column_problems(data, list(rows[0]) if rows else ["respondent"])
+    columns, rows = _read_rows(csv_path)
+    problems = _column_problems(data, columns if rows else ["respondent"]) + _row_problems(rows)
     parsed = [_parse_row(data, line, row) for line, row in enumerate(rows, start=2)]
     problems += [p for _, _, row_problems in parsed for p in row_problems]
     if not rows:

@@ -98,16 +98,25 @@ def _check_row(row: dict) -> str | None:
     return None
 
 
+def _csv_lines(text: str):
+    """(line, cells) for each CSV record; AgencyRowsError for a file the csv module cannot read."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit (128 KiB)
+        raise AgencyRowsError([(reader.line_num, f"the file cannot be read as CSV ({error})")]) from None
+
+
 def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     """(line, agency) pairs from a CSV headed name,type,size,contact; AgencyRowsError lists every bad line."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    lines = _csv_lines(text)
+    header = [h.strip().lower() for h in next(lines, (1, []))[1]]
     if tuple(header) != CSV_COLUMNS:
         found = ",".join(header) or "nothing"
         raise AgencyRowsError([(1, f"the header must be {','.join(CSV_COLUMNS)} (found {found})")])
     rows, problems = [], []
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(CSV_COLUMNS):
@@ -117,14 +126,21 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
         problem = _check_row(row) or _duplicate(row, rows)
         problems += [(line, problem)] if problem else []
         rows.append((line, row))
+    if not rows and not problems:  # else the upload would succeed without a word, inviting no one
+        problems.append((0, "the file lists no agencies below its header"))
     if problems:
         raise AgencyRowsError(problems)
     return rows
 
 
 def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
-    first = next((line for line, r in earlier if r["name"].lower() == row["name"].lower()), None)
-    return f"{row['name']!r} is already on line {first}" if first else None
+    """A name, or a contact address, that an earlier line of the file already gave (a pasted line twice)."""
+    for key in ("name", "contact"):
+        value = row[key].lower()
+        first = next((line for line, r in earlier if value and r[key].lower() == value), None)
+        if first:
+            return f"{row[key]!r} is already on line {first}"
+    return None
 
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,

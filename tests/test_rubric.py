@@ -132,6 +132,24 @@ def test_duplicate_yaml_key_is_refused_with_its_line(tmp_path):
         load_rubric(path)
 
 
+@pytest.mark.parametrize("key", ["[a, b]", "{a: 1}"])
+def test_a_list_or_mapping_as_a_yaml_key_is_refused_with_its_line(tmp_path, key):
+    """Found by hostile-input probing of the rubric upload and the answers import: it was a TypeError, a 500."""
+    path = tmp_path / "key.yaml"
+    path.write_text(f"id: a\n? {key}\n: 1\n")
+    with pytest.raises(DataFileError, match=r"key.yaml: line 2, column 3: invalid YAML: found unhashable key"):
+        load_rubric(path)
+
+
+@pytest.mark.parametrize("depth", [900, 10_000])
+def test_deeply_nested_yaml_is_refused(tmp_path, depth):
+    """Found by hostile-input probing: a list 900 deep as a mapping key was a RecursionError, a 500 on upload."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"? {'[' * depth}{']' * depth}\n: 1\n")
+    with pytest.raises(DataFileError, match=r"deep.yaml: .*(nested too deeply|exceeded maximum nesting depth)"):
+        load_rubric(path)
+
+
 @pytest.mark.parametrize("content, message", [
     (b"id: [unclosed\n", "invalid YAML"),
     (b"- just\n- a list\n", "must be a mapping of keys to values at the top level"),

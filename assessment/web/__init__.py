@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, g
+from werkzeug.routing import IntegerConverter
 
 from .. import charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
@@ -29,6 +30,15 @@ def _secret_key(instance: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` in a URL: a number past SQLite's largest integer matches no route, a 404
+    (found by hostile-input probing: /w/99999999999999999999 was an OverflowError, a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
@@ -58,6 +68,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["int"] = RowId  # before any route is added
     _configure(app, test_config)
     _init_storage(app)
     from . import (

@@ -53,10 +53,15 @@ def export_gaps(assessment_id: str):
     return download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
 
 
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _rubric_for(data, filename: str) -> Rubric:
     """The stored rubric an import names: its version, else the default or the newest of that id."""
-    named = data.get("rubric") if isinstance(data, dict) else None
-    version = data.get("rubric_version") if isinstance(data, dict) else None
+    # Only strings name a stored rubric; anything else (a list, a mapping) is left to the answers check.
+    fields = data if isinstance(data, dict) else {}
+    named, version = _text(fields.get("rubric")), _text(fields.get("rubric_version"))
     default_id, default_version = current_app.config["DEFAULT_RUBRIC"]
     stored = [row[0] for row in get_db().execute(
         "SELECT version FROM rubrics WHERE id = ? ORDER BY added_at DESC", [named])]

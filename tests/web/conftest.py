@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from assessment import accounts, records, storage
+from assessment import accounts, portfolios, records, storage, workshops
 from assessment.answers import load_answers
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
@@ -140,6 +140,29 @@ def stored_form(db, assessment_id, dimension) -> dict:
             for name, value in (("value", str(answer.value)), ("basis", answer.basis), ("note", answer.note))}
     return form | {f"{qid}-target": str(level) for qid, level in assessment.targets.items()
                    if qid.startswith(f"{dimension}.")}
+
+
+DIMENSIONS = ["data", "security"]  # of the workshop below
+
+
+@pytest.fixture
+def workshop(db, people, finished):
+    """A workshop on two dimensions of the finished assessment, opened by the editor."""
+    return workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+
+
+@pytest.fixture
+def portfolio(db, people, default_rubric):
+    """A portfolio of workspace 1 on the default rubric, with its first round open and no agency yet."""
+    return portfolios.create_portfolio(db, people["workspace"], "National AI office", default_rubric, "2026",
+                                       people["owner"])
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing figures of this run (tests/web/fuzzing.py), when any fuzz test ran."""
+    from .fuzzing import COUNT
+    if COUNT["requests"]:
+        terminalreporter.write_line(f"requests fuzzed: {COUNT['requests']}, 500s: {COUNT['500s']}")
 
 
 def text(response) -> str:

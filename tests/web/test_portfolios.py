@@ -19,12 +19,6 @@ from .conftest import PASSWORD, text
 AGENCY_B = "agency-b@example.org"
 
 
-@pytest.fixture
-def portfolio(db, people, default_rubric):
-    return portfolios.create_portfolio(db, people["workspace"], "National AI office", default_rubric, "2026",
-                                       people["owner"])
-
-
 def invite(db, portfolio_id, name, type_="ministry", size="large", contact=""):
     row = {"name": name, "type": type_, "size": size, "contact": contact}
     return portfolios.invite_agencies(db, portfolio_id, [(2, row)])[0]
@@ -152,7 +146,14 @@ def test_bulk_invitations_from_csv(owner, db, portfolio):
      ["Line 3: the name is empty", "Line 4: contact &#39;not-an-email&#39; is not an email address",
       "Line 5: expected 4 columns, found 2"]),
     ("name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n", ["Line 3: &#39;twin&#39; is already on line 2"]),
+    ("name,type,size,contact\nOne,a,b,it@gov.example\nTwo,a,b,IT@gov.example\n",
+     ["Line 3: &#39;IT@gov.example&#39; is already on line 2"]),
     ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
+    # Found by fuzzing: a header alone invited no one and said nothing.
+    ("name,type,size,contact\n\n", ["the file lists no agencies below its header"]),
+    # Found by hostile-input probing: a field over the csv module's limit was a csv.Error, a 500.
+    ("name,type,size,contact\nGood,a,b,\n\"" + "x" * 200_000 + "\",a,b,\n",
+     ["Line 3: the file cannot be read as CSV (field larger than field limit (131072))"]),
 ])
 def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner, db, portfolio, content, expected):
     page = text(_upload(owner, portfolio, content))

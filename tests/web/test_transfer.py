@@ -72,6 +72,10 @@ def test_a_yaml_answers_file_imports_too(owner, people):
     (b'{"rubric": [unclosed', "invalid YAML"),
     (b"\xff\xfe not text", "is not UTF-8 text"),
     (b"[1, 2]", "must be a mapping of keys to values at the top level"),
+    # Found by hostile-input probing: a rubric id or version that is not a string was a 500 (an SQL binding error).
+    (b'{"rubric": ["sovereign-ai-readiness"]}', "rubric</code>: input should be a valid string"),
+    (b"&a {rubric: *a}", "rubric</code>: input should be a valid string"),
+    (b'{"rubric": "sovereign-ai-readiness", "rubric_version": {"v": 1}}', "rubric_version</code>: input should be"),
 ])
 def test_a_refused_import_shows_the_loaders_messages(owner, people, db, content, message):
     response = _upload(owner, people["workspace"], content)

@@ -10,14 +10,7 @@ from assessment import jobs, ratelimit, records, workshops
 from assessment.pdf import render_pdf
 from assessment.web.participate import CLOSED
 
-from .conftest import flashes, text
-
-DIMENSIONS = ["data", "security"]
-
-
-@pytest.fixture
-def workshop(db, people, finished):
-    return workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+from .conftest import DIMENSIONS, flashes, text
 
 
 def _code(db, workshop_id):

@@ -1,0 +1,65 @@
+"""Hostile peer data files: oversized, truncated, wrongly encoded, deeply nested or with repeated ids.
+Each is refused, by the loader and by `sovready peers validate`, with a message naming the file and
+the problem; nothing is half-loaded (the loader returns a dataset or raises, never a partial one)."""
+
+import pytest
+from click.testing import CliRunner
+
+from assessment.cli import cli
+from assessment.datafile import MAX_FILE_BYTES, DataFileError
+from assessment.paths import RUBRIC_DIR
+from assessment.peers import load_peers
+
+PEERS_FILE = RUBRIC_DIR / "peers" / "lf-sovereign-ai-2025.yaml"
+TEXT = PEERS_FILE.read_text(encoding="utf-8")
+DATASETS = {
+    "oversized": (b"# " + b"x" * (MAX_FILE_BYTES + 1), "file is larger than 2048 KiB"),
+    "truncated": (TEXT[: len(TEXT) // 2].encode(), "is required"),
+    "utf-16": (TEXT.encode("utf-16"), "is not UTF-8 text"),
+    "latin-1": (TEXT.replace("title:", "title: Agência", 1).encode("latin-1"), "is not UTF-8 text"),
+    "binary junk": (bytes(range(256)) * 4, "is not UTF-8 text"),
+    "10,000-deep list": (b"[" * 10_000 + b"]" * 10_000, "exceeded maximum nesting depth"),
+    "900-deep key": (b"? " + b"[" * 900 + b"]" * 900 + b"\n: 1\n", "nested too deeply"),
+    "duplicate key": ((TEXT + "\ntitle: again\n").encode(), "duplicate key 'title'"),
+    "duplicate finding id": (TEXT.replace("- id: drivers\n", "- id: approaches\n", 1).encode(),
+                             "duplicate id 'approaches'"),
+}
+
+
+@pytest.mark.parametrize("content, message", DATASETS.values(), ids=DATASETS.keys())
+def test_a_hostile_peer_dataset_is_refused(tmp_path, content, message):
+    path = tmp_path / "peers.yaml"
+    path.write_bytes(content)
+    with pytest.raises(DataFileError, match="peers.yaml: ") as error:
+        load_peers(path)
+    assert message in str(error.value)
+    result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+HEADER = "respondent,region,approaches:Open source software,approaches:Open data\n"
+RESPONDENTS = {
+    "oversized": (HEADER.encode() + b"r1,europe,1,0\n" * (MAX_FILE_BYTES * 8 // 14 + 1), "file is larger than 16 MiB"),
+    "cut mid-row": ((HEADER + "r1,europe,1,0\nr2,us,0").encode(), "line 3: has fewer cells than the header"),
+    "cut inside a quote": ((HEADER + 'r1,europe,1,0\n"r2,us,0,1\n').encode(), "line 3: has fewer cells"),
+    "extra cells": ((HEADER + "r1,europe,1,0,1\n").encode(), "line 2: has more cells than the header"),
+    "utf-16": ((HEADER + "r1,europe,1,0\n").encode("utf-16"), "is not a readable UTF-8 CSV file"),
+    "latin-1": ((HEADER + "rä,europe,1,0\n").encode("latin-1"), "is not a readable UTF-8 CSV file"),
+    "binary junk": (bytes(range(256)) * 4, "is not a readable UTF-8 CSV file"),
+    "a field over the csv limit": ((HEADER + 'r1,"' + "x" * 200_000 + '",1,0\n').encode(), "field larger than"),
+    "duplicate respondent": ((HEADER + "r1,europe,1,0\nr1,us,0,1\n").encode(),
+                             "line 3.respondent: duplicate respondent 'r1' (first on line 2)"),
+    "duplicate column": (b"respondent,region,region\nr1,europe,us\n", "header: duplicate column 'region'"),
+    "header only": (HEADER.encode(), "has no respondents"),
+}
+
+
+@pytest.mark.parametrize("content, message", RESPONDENTS.values(), ids=RESPONDENTS.keys())
+def test_a_hostile_respondent_file_is_refused(respondent_dataset, content, message):
+    path = respondent_dataset([["r1", "europe", "1", "0"]])
+    (path.parent / "respondents.csv").write_bytes(content)
+    with pytest.raises(DataFileError, match="respondents.csv: ") as error:
+        load_peers(path)
+    assert message in str(error.value)
+    result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

@@ -1,0 +1,116 @@
+"""Fuzzing the account, workspace, administration and report forms (tests/web/fuzzing.py says what
+each request must do: no 500; a refusal says why and changes nothing)."""
+
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assessment import accounts
+from assessment.paths import DEFAULT_RUBRIC
+from assessment.storage import write_transaction
+
+from .conftest import EDITOR, OUTSIDER, OWNER, PASSWORD, VIEWER, text
+from .fuzzing import FUZZ, VALUES, send
+
+EMAILS = st.one_of(VALUES, st.sampled_from([OWNER, EDITOR, VIEWER, OUTSIDER, f" {OWNER.upper()} ", "a@b", "@",
+                                            "new@example.org"]))
+PASSWORDS = st.one_of(VALUES, st.sampled_from([PASSWORD, "short", "x" * 12, PASSWORD + " "]))
+ACCOUNT = st.fixed_dictionaries({}, optional={"name": VALUES, "email": EMAILS, "password": PASSWORDS,
+                                              "confirm": PASSWORDS, "workspace": VALUES, "extra": VALUES})
+
+
+def _forget_failures(db):
+    # Log-in and join failures are counted (10 in ten minutes, then 429): start each example afresh.
+    with write_transaction(db):
+        db.execute("DELETE FROM failures")
+
+
+@FUZZ
+@given(form=ACCOUNT)
+def test_login(client, people, db, form):
+    _forget_failures(db)
+    response, refused = send(client, db, "POST", "/login", data=form)
+    assert (response.status_code == 200) == (refused is not None)
+
+
+@FUZZ
+@given(form=ACCOUNT)
+def test_first_run_setup(client, db, form):
+    """Before any account exists the form is shown; once one does, the page is gone (404)."""
+    response, refused = send(client, db, "POST", "/setup", data=form)
+    assert response.status_code in (200, 302, 404)
+    assert (response.status_code != 302) == (refused is not None)
+
+
+@FUZZ
+@given(form=st.fixed_dictionaries({}, optional={"current": PASSWORDS, "password": PASSWORDS, "confirm": PASSWORDS}))
+def test_password_change(editor, db, form):
+    response, refused = send(editor, db, "POST", "/account", data=form)
+    assert (response.status_code == 200) == (refused is not None)
+
+
+@FUZZ
+@given(name=st.one_of(st.none(), VALUES))
+def test_new_workspace(viewer, db, name):
+    response, refused = send(viewer, db, "POST", "/w/new", data={} if name is None else {"name": name})
+    assert (response.status_code == 200) == (refused is not None)
+
+
+USER_IDS = st.sampled_from([1, 2, 3, 4, 5, 99])  # owner, editor, viewer, outsider, none, none
+
+
+@FUZZ
+@given(action=st.sampled_from(["invite", "role", "remove", "revoke"]), user_id=USER_IDS, role=VALUES)
+def test_members_invitations_roles_and_removals(owner, people, db, action, user_id, role):
+    workspace = people["workspace"]
+    url = {"invite": f"/w/{workspace}/members", "role": f"/w/{workspace}/members/{user_id}/role",
+           "remove": f"/w/{workspace}/members/{user_id}/remove",
+           "revoke": f"/w/{workspace}/invites/{user_id}/revoke"}[action]
+    response, refused = send(owner, db, "POST", url, data={"role": role})
+    if response.status_code == 200:  # the members page: a new link, or the invitation form's errors
+        assert refused is not None or "/invite/" in text(response)
+
+
+@FUZZ
+@given(form=ACCOUNT, token=st.one_of(st.none(), st.text(min_size=1, max_size=50)))
+def test_accepting_a_workspace_invitation(app, people, db, form, token):
+    if token is None:  # a real invitation
+        token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
+    response, refused = send(app.test_client(), db, "POST", f"/invite/{token}", data=form)
+    assert response.status_code in (200, 302, 404)
+    assert (response.status_code != 302) == (refused is not None)
+
+
+RUBRIC = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+# Garbage, and the shipped rubric cut short or with one line replaced by anything.
+RUBRIC_FILES = st.one_of(
+    st.binary(max_size=300), st.text(max_size=300).map(str.encode),
+    st.integers(0, len(RUBRIC)).map(lambda cut: RUBRIC[:cut].encode()),
+    st.tuples(st.integers(0, RUBRIC.count("\n")), st.text(max_size=60)).map(
+        lambda change: "\n".join(line if i != change[0] else change[1]
+                                 for i, line in enumerate(RUBRIC.split("\n"))).encode()))
+
+
+@FUZZ
+@given(content=RUBRIC_FILES, filename=st.one_of(st.just("rubric.yaml"), st.text(max_size=30)))
+def test_rubric_upload(owner, db, content, filename):
+    response, refused = send(owner, db, "POST", "/admin/rubrics", data={"file": (io.BytesIO(content), filename)},
+                             content_type="multipart/form-data")
+    assert (response.status_code == 200) == (refused is not None)
+
+
+@FUZZ
+@given(user_id=USER_IDS, change=st.sampled_from(["disable", "enable"]))
+def test_disabling_and_enabling_accounts(owner, db, user_id, change):
+    response, refused = send(owner, db, "POST", f"/admin/users/{user_id}/{change}")
+    assert response.status_code in (302, 403, 404)
+
+
+@FUZZ
+@given(form=st.dictionaries(st.text(max_size=10), VALUES, max_size=3), who=st.sampled_from(["viewer", "outsider"]))
+def test_queueing_a_report(request, finished, db, form, who):
+    """Viewers may ask for the PDF; another workspace's member gets a 404 and queues nothing."""
+    client = request.getfixturevalue(who)
+    response, refused = send(client, db, "POST", f"/a/{finished}/report", data=form)
+    assert response.status_code == (302 if who == "viewer" else 404)

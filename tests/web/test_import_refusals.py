@@ -1,0 +1,114 @@
+"""Hostile uploads to every importer: the answers import, the agencies' CSV and the rubric upload.
+
+Oversized, truncated, wrongly encoded, deeply nested, or repeating an id: each is refused with a
+message naming the problem, and nothing is half-written (every table is as it was). Peer data
+files, which are loaded from disk rather than uploaded, are in tests/test_peer_refusals.py.
+"""
+
+import io
+
+import pytest
+import yaml
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from assessment.paths import DEFAULT_RUBRIC
+
+from .conftest import text
+from .fuzzing import snapshot
+
+OVERSIZED = b"x" * (1024 * 1024 + 1)  # one byte over MAX_CONTENT_LENGTH
+DEEP_LIST = b"[" * 10_000 + b"]" * 10_000
+DEEP_KEY = b"? " + b"[" * 900 + b"]" * 900 + b"\n: 1\n"  # PyYAML builds keys recursively
+EXPORT = (b'{"rubric": "sovereign-ai-readiness", "rubric_version": "1.0.0", "organization": "Acme",\n'
+          b' "answers": {"data.residency": 3, "data.quality": {"level": 2, "note": "Audited"}}}\n')
+RUBRIC = DEFAULT_RUBRIC.read_bytes()
+
+
+def _rubric_with_a_repeated_question_id() -> bytes:
+    data = yaml.safe_load(RUBRIC)
+    questions = data["dimensions"][0]["questions"]
+    questions[1]["id"] = questions[0]["id"]
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def _upload(client, url, content: bytes, filename: str):
+    # Encoded here: the test client would spool a body over 500 KiB to a temporary file it never closes.
+    boundary, body = encode_multipart({"csrf_token": client.csrf_token(),
+                                       "file": FileStorage(io.BytesIO(content), filename)})
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _refused(client, db, url, content, filename, status, message):
+    before = snapshot(db)
+    response = _upload(client, url, content, filename)
+    assert response.status_code == status, text(response)[:500]
+    assert message in text(response)
+    assert snapshot(db) == before  # nothing half-written
+
+
+ANSWERS = {
+    "oversized": (OVERSIZED, 413, "The upload is larger than this server accepts (1 MiB)"),
+    "truncated": (EXPORT[: len(EXPORT) // 2], 200, "invalid YAML"),
+    "utf-16": (EXPORT.decode().encode("utf-16"), 200, "is not UTF-8 text"),
+    "latin-1": (EXPORT.replace(b"Acme", "Agência".encode("latin-1")), 200, "is not UTF-8 text"),
+    "binary junk": (bytes(range(256)) * 4, 200, "is not UTF-8 text"),
+    "10,000-deep list": (DEEP_LIST, 200, "invalid YAML: exceeded maximum nesting depth"),
+    "10,000-deep answers": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
+                            + DEEP_LIST + b"}}", 200, "invalid YAML: exceeded maximum nesting depth"),
+    "900-deep key": (DEEP_KEY, 200, "invalid YAML: nested too deeply"),
+    "duplicate question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 1, '
+                              b'"data.residency": 4}}', 200, "duplicate key &#39;data.residency&#39;"),
+    "unknown question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.nothing": 1}}', 200,
+                            "unknown question"),
+}
+
+
+@pytest.mark.parametrize("content, status, message", ANSWERS.values(), ids=ANSWERS.keys())
+def test_a_hostile_answers_file_is_refused(owner, people, db, content, status, message):
+    _refused(owner, db, f"/w/{people['workspace']}/import", content, "answers.json", status, message)
+
+
+CSV_HEADER = b"name,type,size,contact\n"
+AGENCIES = {
+    "oversized": (CSV_HEADER + OVERSIZED, 413, "The upload is larger than this server accepts (1 MiB)"),
+    "cut mid-row": (CSV_HEADER + b"Tax office,agency,large,it@tax.example\nHealth ministry,minis", 200,
+                    "Line 3: expected 4 columns, found 2"),
+    "cut inside a quote": (CSV_HEADER + b'Tax office,agency,large,\n"Health ministry,ministry', 200,
+                           "Line 3: expected 4 columns, found 1"),
+    "utf-16": ((CSV_HEADER + b"Tax office,agency,large,\n").decode().encode("utf-16"), 200,
+               "the file is not UTF-8 text"),
+    "latin-1": (CSV_HEADER + "Agência,agency,large,\n".encode("latin-1"), 200, "the file is not UTF-8 text"),
+    "binary junk": (bytes(range(256)) * 4, 200, "the file is not UTF-8 text"),
+    "a field over the csv limit": (CSV_HEADER + b'"' + b"x" * 200_000 + b'",a,b,\n', 200,
+                                   "the file cannot be read as CSV"),
+    "duplicate name": (CSV_HEADER + b"Tax office,a,b,\nTAX OFFICE,a,b,\n", 200,
+                       "Line 3: &#39;TAX OFFICE&#39; is already on line 2"),
+    "duplicate contact": (CSV_HEADER + b"Tax office,a,b,it@gov.example\nHealth,a,b,IT@gov.example\n", 200,
+                          "Line 3: &#39;IT@gov.example&#39; is already on line 2"),
+    "header only": (CSV_HEADER, 200, "the file lists no agencies below its header"),
+}
+
+
+@pytest.mark.parametrize("content, status, message", AGENCIES.values(), ids=AGENCIES.keys())
+def test_a_hostile_agency_file_is_refused(owner, portfolio, db, content, status, message):
+    _refused(owner, db, f"/portfolios/{portfolio}/agencies/upload", content, "agencies.csv", status, message)
+
+
+RUBRICS = {
+    "oversized": (OVERSIZED, 413, "The upload is larger than this server accepts (1 MiB)"),
+    "truncated": (RUBRIC[: len(RUBRIC) // 2], 200, "rubric.yaml cannot be used"),
+    "utf-16": (RUBRIC.decode().encode("utf-16"), 200, "is not UTF-8 text"),
+    "latin-1": (RUBRIC.replace(b"title:", "title: Agência".encode("latin-1"), 1), 200, "is not UTF-8 text"),
+    "binary junk": (bytes(range(256)) * 4, 200, "is not UTF-8 text"),
+    "10,000-deep list": (DEEP_LIST, 200, "invalid YAML: exceeded maximum nesting depth"),
+    "900-deep key": (DEEP_KEY, 200, "invalid YAML: nested too deeply"),
+    "a list as a key": (b"id: a\n? [a, b]\n: 1\n", 200, "invalid YAML: found unhashable key"),
+    "duplicate key": (RUBRIC + b"\ntitle: again\n", 200, "duplicate key &#39;title&#39;"),
+    "duplicate question id": (_rubric_with_a_repeated_question_id(), 200, "duplicate id &#39;"),
+}
+
+
+@pytest.mark.parametrize("content, status, message", RUBRICS.values(), ids=RUBRICS.keys())
+def test_a_hostile_rubric_is_refused(owner, db, content, status, message):
+    _refused(owner, db, "/admin/rubrics", content, "rubric.yaml", status, message)
