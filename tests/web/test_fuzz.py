@@ -14,7 +14,7 @@ from .conftest import text
 from .fuzzing import FUZZ, VALUES, send
 from .test_routes import _rules
 
-FIELDS = ["data.residency-value", "data.residency-note", "data.residency-basis", "data.quality-value",
+FIELDS = ["data.residency-value", "data.residency-target", "data.residency-note", "data.residency-basis", "data.quality-value",
           "title", "organization", "region", "data_control", "barriers", "go", "rubric"]
 FORMS = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), VALUES, max_size=8)
 PAGES = st.sampled_from(["dimensions/data", "about", "drivers", "barriers"])
