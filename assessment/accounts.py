@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from . import audit
-from .storage import hash_token, now, write_transaction
+from .storage import hash_token, now, random_id, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -151,8 +151,8 @@ def end_session(db: sqlite_utils.Database, token: str) -> None:
 
 def insert_workspace(db: sqlite_utils.Database, name: str, owner_id: int) -> int:
     """Insert a workspace owned by ``owner_id`` inside the caller's write transaction."""
-    cursor = db.execute("INSERT INTO workspaces (name, created_at) VALUES (?, ?)", [name.strip(), now()])
-    workspace_id = cursor.lastrowid
+    workspace_id = random_id()
+    db.execute("INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)", [workspace_id, name.strip(), now()])
     db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner')", [workspace_id, owner_id])
     audit.record(db, workspace_id, owner_id, "workspace.created", name.strip())
     return workspace_id

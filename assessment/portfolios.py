@@ -20,7 +20,7 @@ from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .scoring import score
-from .storage import hash_token, now, write_transaction
+from .storage import hash_token, now, random_id, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
@@ -51,10 +51,11 @@ def create_portfolio(db: sqlite_utils.Database, workspace_id: int, name: str, ru
                      round_name: str, created_by: int | None) -> int:
     """A portfolio pinning ``rubric`` and its peer dataset, with its first round open."""
     with write_transaction(db):
-        portfolio_id = db.execute(
-            "INSERT INTO portfolios (workspace_id, name, rubric_id, rubric_version, peers, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [workspace_id, name.strip(), rubric.id, rubric.version, rubric.peers, created_by, now()]).lastrowid
+        portfolio_id = random_id()
+        db.execute(
+            "INSERT INTO portfolios (id, workspace_id, name, rubric_id, rubric_version, peers, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [portfolio_id, workspace_id, name.strip(), rubric.id, rubric.version, rubric.peers, created_by, now()])
         _insert_round(db, portfolio_id, round_name)
         audit.record(db, workspace_id, created_by, "portfolio.created", f"portfolio {portfolio_id}",
                      f"{name.strip()}; rubric {rubric.id} {rubric.version}; round {round_name.strip()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,13 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
 def hash_token(token: str) -> str:
     """What is stored of a secret token (sessions, invitations, participants): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def random_id() -> int:
+    """A row id for things whose id appears in URLs (workspaces, portfolios): unguessable, unlike
+    1, 2, 3..., which would also tell anyone how many there are. Within 2**53, so that any JSON
+    reader keeps it exact; a clash among so many is not worth a retry."""
+    return secrets.randbelow(2**53 - 1) + 1
 
 
 def now() -> str:

@@ -56,7 +56,7 @@ def test_session_cookie_is_httponly_lax_and_expires_in_hours(client, people):
     assert "Secure" not in cookie
 
 
-@pytest.mark.parametrize("url", ["/login", "/healthz", "/w/1", "/nothing-here"])
+@pytest.mark.parametrize("url", ["/login", "/healthz", "/account", "/nothing-here"])
 def test_every_response_has_the_security_headers(owner, url):
     response = owner.get(url)
     for name, value in security.HEADERS.items():

@@ -18,8 +18,9 @@ def test_before_the_first_account_every_page_leads_to_setup(client, url):
 
 def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
     response = client.post("/setup", data=SETUP)
-    assert response.status_code == 302 and response.location == "/w/1"
-    assert "Ministry of Examples" in text(client.get("/w/1"))
+    (workspace,) = db.execute("SELECT id FROM workspaces").fetchone()
+    assert response.status_code == 302 and response.location == f"/w/{workspace}"
+    assert "Ministry of Examples" in text(client.get(f"/w/{workspace}"))
     user = accounts.get_user_by_email(db, "ada@example.org")
     assert user["is_admin"] == 1 and user["password_hash"].startswith("scrypt:")
     assert client.get("/setup").status_code == 404
@@ -62,7 +63,7 @@ def test_a_wrong_email_or_password_says_so_without_telling_which(app, people, em
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 200
     assert "The email address or the password is not right." in text(response)
-    assert client.get("/w/1").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_log_in_starts_a_new_session_id(app, people):
@@ -84,7 +85,7 @@ def _replay(app, cookie):
     thief = app.test_client()
     with thief.session_transaction() as session:
         session.update(cookie)
-    return thief.get("/w/1")
+    return thief.get("/account")
 
 
 def test_log_out_ends_the_session_on_the_server(app, owner):
@@ -100,7 +101,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
     new = "a brand new long password"
     response = owner.post("/account", data={"current": PASSWORD, "password": new, "confirm": new})
     assert response.status_code == 302
-    assert owner.get("/w/1").status_code == 200
+    assert owner.get("/account").status_code == 200
     assert _replay(app, other_device).status_code == 302
     assert accounts.authenticate(db, OWNER, new)
 
@@ -108,7 +109,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
 def test_a_common_password_is_refused_on_change_too(owner):
     response = owner.post("/account", data={"current": PASSWORD, "password": "iloveyou1234", "confirm": "iloveyou1234"})
     assert response.status_code == 200 and "similar to a commonly used password" in text(response)
-    assert owner.get("/w/1").status_code == 200  # the old password and session still hold
+    assert owner.get("/account").status_code == 200  # the old password and session still hold
 
 
 def test_the_guessability_check_stays_fast_on_a_long_password():
@@ -127,7 +128,7 @@ def test_password_change_needs_the_current_password(owner):
 def test_an_expired_session_is_refused(owner, db):
     db.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00+00:00'")
     db.conn.commit()
-    assert owner.get("/w/1").status_code == 302
+    assert owner.get("/account").status_code == 302
 
 
 def test_only_hashes_of_session_tokens_are_stored(owner, db):
@@ -139,7 +140,7 @@ def test_only_hashes_of_session_tokens_are_stored(owner, db):
 def test_a_disabled_account_is_logged_out_and_cannot_log_in(app, owner, editor, people):
     response = owner.post(f"/admin/users/{people['editor']}/disable")
     assert flashes(response) == [] and response.status_code == 302
-    assert editor.get("/w/1").status_code == 302
+    assert editor.get("/account").status_code == 302
     refused = app.test_client().post("/login", data={"email": EDITOR, "password": PASSWORD})
     assert refused.status_code == 200
     owner.post(f"/admin/users/{people['editor']}/enable")

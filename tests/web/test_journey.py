@@ -224,9 +224,9 @@ def test_compare_needs_an_earlier_round_in_the_same_workspace(owner, outsider, f
     assert owner.get(f"/a/{finished}/compare?with={elsewhere}").status_code == 404
 
 
-def test_deleting_an_assessment(owner, finished, db):
+def test_deleting_an_assessment(owner, people, finished, db):
     response = owner.post(f"/a/{finished}/delete")
-    assert response.location == "/w/1" and records.get_assessment(db, finished) is None
+    assert response.location == f"/w/{people['workspace']}" and records.get_assessment(db, finished) is None
     assert db.execute("SELECT count(*) FROM scores WHERE assessment_id = ?", [finished]).fetchone()[0] == 0
 
 

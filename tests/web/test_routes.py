@@ -49,8 +49,9 @@ def _assert_security_headers(response, endpoint):
 
 
 @pytest.mark.parametrize("endpoint, method", [r for r in _rules() if r[1] == "GET"])
-def test_every_page_answers_without_error_and_with_the_security_headers(owner, finished, app, endpoint, method):
-    response = owner.get(_url(app, endpoint, finished))
+def test_every_page_answers_without_error_and_with_the_security_headers(owner, people, finished, app, endpoint,
+                                                                           method):
+    response = owner.get(_url(app, endpoint, finished, workspace_id=people["workspace"]))
     # 404: setup once an account exists, an invitation that does not exist, no earlier round.
     expected = 404 if endpoint in MISSING else 200
     assert response.status_code in (expected, 302), text(response)[:500]
@@ -59,11 +60,11 @@ def test_every_page_answers_without_error_and_with_the_security_headers(owner, f
 
 
 @pytest.mark.parametrize("endpoint, method", [r for r in _rules() if r[1] == "POST"])
-def test_every_post_without_a_csrf_token_is_refused(owner, finished, app, endpoint, method, db):
-    response = owner.post(_url(app, endpoint, finished), data={}, csrf=False)
+def test_every_post_without_a_csrf_token_is_refused(owner, people, finished, app, endpoint, method, db):
+    response = owner.post(_url(app, endpoint, finished, workspace_id=people["workspace"]), data={}, csrf=False)
     assert response.status_code == 400
     _assert_security_headers(response, endpoint)
-    wrong = owner.post(_url(app, endpoint, finished), data={"csrf_token": "forged"}, csrf=False)
+    wrong = owner.post(_url(app, endpoint, finished, workspace_id=people["workspace"]), data={"csrf_token": "forged"}, csrf=False)
     assert wrong.status_code == 400
     assert db.execute("SELECT count(*) FROM assessments").fetchone()[0] == 1
 

@@ -114,3 +114,9 @@ def test_only_owners_manage_members(request, people, who):
 @pytest.mark.parametrize("path", ["", "/members", "/import", "/assessments/new"])
 def test_another_workspace_is_not_found(outsider, people, path):
     assert outsider.get(f"/w/{people['workspace']}{path}").status_code == 404
+
+
+def test_workspace_and_portfolio_ids_in_urls_are_random_not_counted(people, portfolio):
+    """/w/1, /w/2... would be guessable and would say how many organizations use the instance."""
+    ids = [people["workspace"], people["other_workspace"], portfolio]
+    assert len(set(ids)) == 3 and all(2**20 < i < 2**53 for i in ids)  # below 2**20 by chance: 1 in 8 billion
