@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, records
+from assessment import jobs, pdf, records
 from assessment.answers import Answer
 
 
@@ -69,3 +69,8 @@ def test_render_limits_stop_a_slow_or_greedy_render(db, finished, monkeypatch):
     monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 * 1024 * 1024)
     with pytest.raises(jobs.RenderError, match="memory"):
         jobs.render_limited(report)
+
+
+def test_the_worker_warms_up_before_it_forks_render_children():
+    jobs.warm_up()  # what run_worker does first: the children forked later inherit the caches
+    assert pdf.stylesheet.cache_info().currsize == 1 and pdf.environment().cache
