@@ -27,7 +27,7 @@ CLASSES = {
                      "participate.home", "participate.dimension"},
     "nothing-here-member": {"journey.compare_rounds", "workshops.dashboard", "portfolios.dashboard",
                             "portfolios.agencies", "portfolios.agency", "portfolios.export_csv",
-                            "portfolios.export_json", "portfolios.export_pdf"},
+                            "portfolios.export_json", "portfolios.export_pdf", "portfolios.report"},
     "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric"},
     "admin": {"admin.users", "admin.rubrics"},
     "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
