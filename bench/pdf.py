@@ -1,7 +1,8 @@
 """PDF rendering: WeasyPrint against headless Chromium on the same HTML, and throughput.
 
 Measured side by side in one run on the mid-maturity example:
-- median WeasyPrint render in a warm process (the background worker's situation);
+- median WeasyPrint render in a warm process, and through jobs.render_limited (the worker's
+  path: a child forked from the warm process);
 - median Chromium render of the same HTML, warm (one browser and page reused, through
   Playwright driving Debian's /usr/bin/chromium), and the ratio of the two;
 - PDFs per minute with two worker processes, the way `sovready worker` renders: the worker
@@ -98,6 +99,9 @@ def main():
     report = mid_report()
     weasy = statistics.median(timed(lambda: render_pdf(report), runs))
     print(f"WeasyPrint, warm, mid-maturity example: median {weasy:.3f} s over {runs} runs (target < 1.0 s)")
+    # What the worker pays per report: the render in a child forked from this warm process.
+    forked = statistics.median(timed(lambda: render_limited(partial(render_pdf, report)), runs))
+    print(f"the same through jobs.render_limited (a forked child, as the worker renders): median {forked:.3f} s")
     chromium = chromium_times(render_html(report), runs)
     if chromium is None:
         print(f"Chromium: {CHROMIUM} not installed, comparison skipped")
