@@ -8,9 +8,12 @@ import io
 from weasyprint import HTML
 
 from . import pdf
+from .answers import AnswerSet
+from .benchmark import compare
 from .exports import safe_cell
 from .portfolio_stats import Summary
 from .rubric import Rubric
+from .rubrics import peers_for
 
 CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage"]
 
@@ -38,6 +41,12 @@ def portfolio_document(portfolio: dict, round_name: str, rows: list[dict]) -> di
     return {"portfolio": portfolio["name"], "rubric": portfolio["rubric_id"],
             "rubric_version": portfolio["rubric_version"], "peers": portfolio["peers"], "round": round_name,
             "agencies": [{key: row[key] for key in keys} for row in rows]}
+
+
+def peer_reference(rubric: Rubric) -> dict:
+    """The modelled median survey peer per dimension (independent of any answers), or {} without peers."""
+    peers = peers_for(rubric)
+    return compare(rubric, peers, AnswerSet(answers={})).reference if peers else {}
 
 
 def render_html(**context) -> str:

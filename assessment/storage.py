@@ -167,6 +167,29 @@ def _create_audit(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="010_report_subjects")
+def _generalize_report_jobs(db: sqlite_utils.Database) -> None:
+    # Portfolio reports join the worker's queue: a job is for an assessment or for a portfolio
+    # round, each still a foreign key that cascades. SQLite cannot relax NOT NULL in place, so
+    # the table is rebuilt (nothing references it).
+    db.execute("""CREATE TABLE report_jobs_new (
+        digest TEXT PRIMARY KEY,
+        assessment_id TEXT REFERENCES assessments(id) ON DELETE CASCADE,
+        portfolio_id INTEGER REFERENCES portfolios(id) ON DELETE CASCADE,
+        round_id INTEGER REFERENCES portfolio_rounds(id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        queued_at TEXT NOT NULL,
+        finished_at TEXT,
+        CHECK ((assessment_id IS NULL) = (portfolio_id IS NOT NULL AND round_id IS NOT NULL)))""")
+    db.execute("""INSERT INTO report_jobs_new (digest, assessment_id, status, error, queued_at, finished_at)
+                  SELECT digest, assessment_id, status, error, queued_at, finished_at FROM report_jobs""")
+    db.execute("DROP TABLE report_jobs")
+    db.execute("ALTER TABLE report_jobs_new RENAME TO report_jobs")
+    db.execute("CREATE INDEX report_jobs_assessment ON report_jobs(assessment_id)")
+    db.execute("CREATE INDEX report_jobs_portfolio ON report_jobs(portfolio_id, round_id)")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -1,10 +1,13 @@
 """PDF rendering: WeasyPrint against headless Chromium on the same HTML, and throughput.
 
 Measured side by side in one run on the mid-maturity example:
-- median WeasyPrint render in a warm process (the background worker's situation);
+- median WeasyPrint render in a warm process, and through jobs.render_limited (the worker's
+  path: a child forked from the warm process);
 - median Chromium render of the same HTML, warm (one browser and page reused, through
   Playwright driving Debian's /usr/bin/chromium), and the ratio of the two;
-- PDFs per minute with two worker processes rendering different reports.
+- PDFs per minute with two worker processes, the way `sovready worker` renders: the worker
+  warms up once (jobs.warm_up), forks its two processes, and each renders every report in a
+  child forked by jobs.render_limited.
 
     .venv/bin/python bench/pdf.py [RUNS]
 
@@ -16,9 +19,11 @@ import multiprocessing
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from assessment.answers import load_answers
+from assessment.jobs import render_limited, warm_up
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.pdf import ASSET_BASE, STATIC, render_html, render_pdf
 from assessment.peers import load_peers
@@ -71,15 +76,16 @@ def chromium_times(html: str, runs: int) -> list[float] | None:
     return times
 
 
-def _worker(count: int) -> None:
-    report = mid_report()
+def _worker(report: Report, count: int) -> None:
     for _ in range(count):
-        render_pdf(report)
+        render_limited(partial(render_pdf, report))
 
 
 def pdfs_per_minute(workers: int, per_worker: int) -> float:
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(per_worker,)) for _ in range(workers)]
+    warm_up()
+    report = mid_report()
+    context = multiprocessing.get_context("fork")  # as Huey's process workers
+    processes = [context.Process(target=_worker, args=(report, per_worker)) for _ in range(workers)]
     start = time.perf_counter()
     for process in processes:
         process.start()
@@ -93,6 +99,9 @@ def main():
     report = mid_report()
     weasy = statistics.median(timed(lambda: render_pdf(report), runs))
     print(f"WeasyPrint, warm, mid-maturity example: median {weasy:.3f} s over {runs} runs (target < 1.0 s)")
+    # What the worker pays per report: the render in a child forked from this warm process.
+    forked = statistics.median(timed(lambda: render_limited(partial(render_pdf, report)), runs))
+    print(f"the same through jobs.render_limited (a forked child, as the worker renders): median {forked:.3f} s")
     chromium = chromium_times(render_html(report), runs)
     if chromium is None:
         print(f"Chromium: {CHROMIUM} not installed, comparison skipped")

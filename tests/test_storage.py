@@ -1,6 +1,7 @@
 """SQLite storage: settings, migrations, and no lost writes under several writer processes."""
 
 import multiprocessing
+import sqlite3
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     db = storage.init(path)
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
-                     "006_workshops", "007_portfolios", "008_failures", "009_audit"]
+                     "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects"]
     assert db.table("rubrics").exists()
 
 
@@ -88,3 +89,18 @@ def test_cohort_summary_migration_backfills_existing_scores(tmp_path):
     db.conn.commit()
     storage.migrations.apply(db)
     assert db.execute("SELECT dimensions FROM scores WHERE dimension = '_overall'").fetchone()[0] == '{"data":50.0}'
+
+
+def test_report_subjects_migration_keeps_assessment_jobs_and_wants_exactly_one_subject(tmp_path):
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="010_report_subjects")
+    db.execute("PRAGMA foreign_keys = OFF")  # a bare job row, without its assessment
+    db.execute("INSERT INTO report_jobs (digest, assessment_id, status, queued_at) VALUES ('d', 'a', 'done', 't')")
+    db.conn.commit()
+    storage.migrations.apply(db)
+    assert db.execute("SELECT digest, assessment_id, portfolio_id, status FROM report_jobs").fetchall() == [
+        ("d", "a", None, "done")]
+    for subject in ([None, None, None], ["a", 1, 1], [None, 1, None]):
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO report_jobs (digest, assessment_id, portfolio_id, round_id, status, queued_at) "
+                       "VALUES ('e', ?, ?, ?, 'queued', 't')", subject)

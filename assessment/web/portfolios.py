@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import portfolios, records
-from ..answers import AnswerSet
-from ..benchmark import compare
+from .. import jobs, portfolios, records
 from ..cohorts import cohort_stats
-from ..portfolio_report import portfolio_csv, portfolio_document, render_pdf
+from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
 from ..portfolio_stats import choices
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
@@ -38,12 +36,6 @@ def portfolio_for(portfolio_id: int) -> tuple[dict, dict, object]:
         abort(404)
     workspace = workspace_for(portfolio["workspace_id"], manage=True)
     return portfolio, workspace, stored_rubric(get_db(), portfolio["rubric_id"], portfolio["rubric_version"])
-
-
-def _reference(rubric) -> dict:
-    """The modelled median survey peer per dimension (independent of any answers), or {} without peers."""
-    peers = peers_for(rubric)
-    return compare(rubric, peers, AnswerSet(answers={})).reference if peers else {}
 
 
 @bp.get("/w/<int:workspace_id>/portfolios")
@@ -85,7 +77,7 @@ def dashboard(portfolio_id: int):
     summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"], _filters())
     return render_template("portfolios/dashboard.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
                            round=chosen, rounds=portfolios.rounds(get_db(), portfolio_id), summary=summary,
-                           reference=_reference(rubric), filters=_filters(), round_form=RoundForm(),
+                           reference=peer_reference(rubric), filters=_filters(), round_form=RoundForm(),
                            options={key: choices(everyone, key) for key in FILTER_KEYS})
 
 
@@ -185,13 +177,45 @@ def export_json(portfolio_id: int):
                     "application/json")
 
 
+# The PDF: a 1,000-agency portfolio takes seconds to render, so the worker renders it, as it
+# does assessment reports (assessment/jobs.py), cached under the digest of its figures.
+
+def _report_digest(portfolio_id: int, round_id: int) -> str:
+    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id))
+
+
+@bp.get("/portfolios/<int:portfolio_id>/report")
+def report(portfolio_id: int):
+    """Where the round's PDF stands: ready, rendering (the page refreshes), failed or not asked."""
+    portfolio, workspace, _ = portfolio_for(portfolio_id)
+    chosen = _round(portfolio_id)
+    digest = _report_digest(portfolio_id, chosen["id"])
+    ready = jobs.cached_pdf(get_db(), digest) is not None
+    job = None if ready else jobs.job_status(get_db(), digest)
+    return render_template("portfolios/report.html", portfolio=portfolio, workspace=workspace, round=chosen,
+                           ready=ready, job=job)
+
+
+@bp.post("/portfolios/<int:portfolio_id>/report")
+def request_report(portfolio_id: int):
+    portfolio_for(portfolio_id)
+    chosen = _round(portfolio_id)
+    digest = _report_digest(portfolio_id, chosen["id"])
+    if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(get_db(), portfolio_id,
+                                                                                  chosen["id"], digest):
+        jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
+                               chosen["id"], digest)
+    return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
+
+
 @bp.get("/portfolios/<int:portfolio_id>/report.pdf")
 def export_pdf(portfolio_id: int):
-    """Rendered in the request: a 1,000-agency portfolio renders in seconds (bench/portfolio.py)."""
-    portfolio, _, rubric = portfolio_for(portfolio_id)
+    """The round's cached PDF as the figures are now; the status page when it is not ready."""
+    portfolio, _, _ = portfolio_for(portfolio_id)
     chosen = _round(portfolio_id)
-    summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"])
-    pdf = render_pdf(portfolio, chosen["name"], rubric, summary, _reference(rubric))
+    pdf = jobs.cached_pdf(get_db(), _report_digest(portfolio_id, chosen["id"]))
+    if pdf is None:
+        return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
     return download(pdf, portfolio["name"], "-portfolio.pdf", "application/pdf")
 
 

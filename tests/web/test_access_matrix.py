@@ -54,7 +54,7 @@ GET_CLASSES = {
     "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard"},
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",
-              "audit.log", "audit.export"},
+              "portfolios.report", "audit.log", "audit.export"},
 }
 POST_CLASSES = {
     # Anyone may log in, join a workshop or accept an invitation (a member already in gets a message).
@@ -68,7 +68,8 @@ POST_CLASSES = {
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",
                "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget"},
     "owner": {"workspaces.members", "workspaces.change_role", "workspaces.remove_member", "workspaces.revoke",
-              "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round"},
+              "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round",
+              "portfolios.request_report"},
 }
 GETS = sorted(endpoint for endpoint, method in _rules() if method == "GET")
 POSTS = sorted(endpoint for endpoint, method in _rules() if method == "POST")

@@ -9,7 +9,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from assessment import accounts, portfolios, records
+from assessment import accounts, jobs, portfolios, records
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
@@ -79,6 +79,7 @@ def test_an_agency_never_reaches_another_agencys_answers(app, portfolio, two_age
                 f"/a/{assessment_b}/answers.csv", f"/a/{assessment_b}/gaps.csv", f"/a/{assessment_b}/report",
                 f"/portfolios/{portfolio}", f"/portfolios/{portfolio}/agencies/{agency_b['id']}", f"/portfolios/{portfolio}/export.csv",
                 f"/portfolios/{portfolio}/export.json", f"/portfolios/{portfolio}/report.pdf",
+                f"/portfolios/{portfolio}/report",
                 f"/w/{agency_b['workspace_id']}/portfolio"):
         assert client_a.get(url).status_code == 404, url
     assert client_a.get(f"/w/{agency_a['workspace_id']}/portfolio").status_code == 200
@@ -219,13 +220,38 @@ def test_json_export(owner, portfolio, two_agencies):
     assert document["round"] == "2026" and all(a["finished"] for a in document["agencies"])
 
 
-def test_portfolio_pdf_names_agencies_and_dimensions(owner, portfolio, two_agencies, default_rubric, caplog):
+def test_portfolio_pdf_is_rendered_by_the_worker_and_names_agencies_and_dimensions(
+        app, db, owner, portfolio, two_agencies, default_rubric, caplog):
     caplog.set_level(logging.WARNING, logger="weasyprint")
-    response = owner.get(f"/portfolios/{portfolio}/report.pdf")
+    status = f"/portfolios/{portfolio}/report"
+    assert owner.get(f"{status}.pdf").status_code == 302  # not ready: to the status page
+    assert "Prepare the PDF report" in text(owner.get(status))
+    assert owner.post(status).status_code == 302
+    page = text(owner.get(status))
+    assert "The report is queued" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0  # nothing rendered in the request
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "The report of this round's figures is ready." in text(owner.get(status))
+    owner.post(status)
+    assert jobs.run_pending(app.instance_path) == 0  # cached: nothing to render again
+    response = owner.get(f"{status}.pdf")
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith('-portfolio.pdf"')
     reader = PdfReader(io.BytesIO(response.data))
     content = "\n".join(page.extract_text() for page in reader.pages)
     assert "Agency A" in content and "Agency B" in content
     for dimension in default_rubric.dimensions:
         assert dimension.title.split()[0] in content
+
+
+def test_the_portfolio_pdf_follows_the_figures_and_only_owners_ask_for_it(
+        app, db, owner, editor, outsider, portfolio, two_agencies, default_rubric):
+    status = f"/portfolios/{portfolio}/report"
+    assert editor.post(status).status_code == 403 and outsider.post(status).status_code == 404
+    assert editor.get(status).status_code == 403 and outsider.get(f"{status}.pdf").status_code == 404
+    owner.post(status)
+    jobs.run_pending(app.instance_path)
+    _, (_, assessment_b) = two_agencies
+    records.save_answers(db, records.get_assessment(db, assessment_b), default_rubric, {"data.residency": Answer(0)})
+    assert "Prepare the PDF report" in text(owner.get(status))  # changed figures, new report

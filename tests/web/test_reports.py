@@ -1,11 +1,12 @@
 """The PDF report in the app: queued by the page, rendered by the worker, cached by content."""
 
 import io
+from functools import partial
 
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, records
+from assessment import jobs, pdf, records
 from assessment.answers import Answer
 
 
@@ -48,7 +49,7 @@ def test_viewers_may_get_the_report_and_strangers_may_not(app, viewer, outsider,
 
 
 def test_a_failed_render_says_why_and_can_be_retried(app, owner, finished, monkeypatch):
-    def fail(report, seconds=30):
+    def fail(render, seconds=30):
         raise jobs.RenderError("The report took more than 30 seconds and was stopped.")
     monkeypatch.setattr(jobs, "render_limited", fail)
     owner.post(f"/a/{finished}/report")
@@ -63,9 +64,14 @@ def test_a_failed_render_says_why_and_can_be_retried(app, owner, finished, monke
 
 
 def test_render_limits_stop_a_slow_or_greedy_render(db, finished, monkeypatch):
-    report = jobs.build_report(db, records.get_assessment(db, finished))
+    render = partial(pdf.render_pdf, jobs.build_report(db, records.get_assessment(db, finished)))
     with pytest.raises(jobs.RenderError, match="took more than 0.01 seconds and was stopped"):
-        jobs.render_limited(report, seconds=0.01)
+        jobs.render_limited(render, seconds=0.01)
     monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 * 1024 * 1024)
     with pytest.raises(jobs.RenderError, match="memory"):
-        jobs.render_limited(report)
+        jobs.render_limited(render)
+
+
+def test_the_worker_warms_up_before_it_forks_render_children():
+    jobs.warm_up()  # what run_worker does first: the children forked later inherit the caches
+    assert pdf.stylesheet.cache_info().currsize == 1 and pdf.environment().cache

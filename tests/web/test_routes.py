@@ -21,7 +21,7 @@ ARGUMENTS = {"workspace_id": 1, "dimension_id": "data", "user_id": 2, "invite_id
 MISSING = ("auth.setup", "workspaces.invite", "journey.compare_rounds", "workshops.dashboard",
            "participate.join_code", "participate.home", "participate.dimension",
            "portfolios.dashboard", "portfolios.agencies", "portfolios.agency", "portfolios.export_csv",
-           "portfolios.export_json", "portfolios.export_pdf", "portfolios.join")
+           "portfolios.export_json", "portfolios.export_pdf", "portfolios.report", "portfolios.join")
 
 
 def _rules():
