@@ -41,6 +41,8 @@ from .scoring import score
 
 RENDER_SECONDS = 30
 RENDER_MEMORY = 1 << 30  # 1 GiB of address space
+# Renders yield the CPU to the web server's workers: a PDF can wait a moment, a page should not.
+RENDER_NICENESS = 10
 
 
 class RenderError(RuntimeError):
@@ -125,6 +127,7 @@ def warm_up() -> None:
 def _render_child(render: Callable[[], bytes], pipe: int) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY, RENDER_MEMORY))
+        os.nice(RENDER_NICENESS)
         message = b"P" + render()
     # Under the address-space limit an allocation can fail inside C code (Pango, cffi) that then
     # returns an error without setting one, which Python raises as SystemError.

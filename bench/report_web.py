@@ -32,7 +32,8 @@ def seed_more(instance: Path, count: int) -> list[str]:
     db = storage.connect(app.config["DATABASE"])
     rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
     answers = load_answers(EXAMPLES / "early-public-agency.yaml", rubric)
-    ids = [records.create_assessment(db, 1, rubric, f"Agency {i}", answers=answers) for i in range(count)]
+    (workspace,) = db.execute("SELECT id FROM workspaces").fetchone()  # the one seed() made
+    ids = [records.create_assessment(db, workspace, rubric, f"Agency {i}", answers=answers) for i in range(count)]
     db.close()
     return ids
 

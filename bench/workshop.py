@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from web import PASSWORD, free_port, request, start_server
-
 from assessment import accounts, records, storage, workshops
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
+from bench.web import PASSWORD, free_port, request, start_server
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

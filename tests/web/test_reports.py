@@ -1,6 +1,7 @@
 """The PDF report in the app: queued by the page, rendered by the worker, cached by content."""
 
 import io
+import os
 from functools import partial
 
 import pytest
@@ -70,6 +71,11 @@ def test_render_limits_stop_a_slow_or_greedy_render(db, finished, monkeypatch):
     monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 * 1024 * 1024)
     with pytest.raises(jobs.RenderError, match="memory"):
         jobs.render_limited(render)
+
+
+def test_renders_run_at_a_lower_cpu_priority_than_the_web_server():
+    niceness = jobs.render_limited(lambda: str(os.nice(0)).encode())
+    assert int(niceness) == min(os.nice(0) + jobs.RENDER_NICENESS, 19)
 
 
 def test_the_worker_warms_up_before_it_forks_render_children():
