@@ -8,6 +8,7 @@ ADVICE = {
     400: "The form could not be accepted. If it sat open for a long time, reload the page and try again.",
     403: "Your role in this workspace does not allow this. Ask a workspace owner if you need it.",
     404: "There is nothing here, or you do not have access to it.",
+    405: "This address does not take that kind of request. Go back and use the page's own links and buttons.",
     410: "This workshop is closed: answers are no longer accepted.",
     429: "Too many failed attempts (wrong join codes or passwords). Wait ten minutes, then try again.",
     413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
@@ -15,7 +16,10 @@ ADVICE = {
 
 
 def _render(error: HTTPException):
-    advice = ADVICE.get(error.code, "Something went wrong on our side. Try again in a moment.")
+    # Other 4xx are the request's doing, not the server's: say so rather than blame ourselves.
+    fallback = ("The request could not be accepted." if error.code < 500
+                else "Something went wrong on our side. Try again in a moment.")
+    advice = ADVICE.get(error.code, fallback)
     return render_template("error.html", error=error, advice=advice), error.code
 
 

@@ -85,6 +85,13 @@ def test_a_post_without_csrf_token_is_refused_with_400(owner):
     assert "reload the page" in text(response)
 
 
+def test_a_wrong_method_is_explained_not_blamed_on_the_server(owner):
+    response = owner.post("/healthz")  # a GET-only route
+    assert response.status_code == 405
+    assert "does not take that kind of request" in text(response)
+    assert "on our side" not in text(response)
+
+
 def test_an_oversized_upload_gets_a_friendly_413(owner, people):
     response = owner.post(f"/w/{people['workspace']}/import", data=b"x" * (1024 * 1024 + 1),
                           content_type="multipart/form-data; boundary=x")
