@@ -84,15 +84,28 @@ def new(workspace_id: int):
 
 def _edit_step(key: str, template: str, form_class, stored, save, assessment, workspace, rubric, **context):
     """Every editable step: GET fills the form from what is stored (``stored()``); POST validates,
-    saves (``save(form)``) and moves on, or shows the errors beside their fields."""
+    saves (``save(form)``) and moves on, or shows the errors beside their fields.
+
+    The form carries a stamp of what was stored when it was loaded. If someone else saved the
+    page since, nothing is overwritten: the page comes back with this person's input, unsaved,
+    says so, and a second save (stamped anew) keeps theirs.
+    """
+    now, saved_meanwhile = stored(), False
     if request.method == "POST":
         form = form_class()
         if form.validate():
-            save(form)
-            return _advance(assessment.id, rubric, key)
+            saved_meanwhile = request.form.get("loaded") not in (None, _stamp(now))  # no stamp: not from our page
+            if not saved_meanwhile:
+                save(form)
+                return _advance(assessment.id, rubric, key)
     else:
-        form = form_class(formdata=None, data=stored())
-    return step_page(template, assessment, workspace, rubric, key, form=form, **context)
+        form = form_class(formdata=None, data=now)
+    return step_page(template, assessment, workspace, rubric, key, form=form, loaded=_stamp(now),
+                     saved_meanwhile=saved_meanwhile, **context)
+
+
+def _stamp(stored: dict) -> str:
+    return digest(stored)[:16]
 
 
 @bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])

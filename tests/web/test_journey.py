@@ -326,3 +326,33 @@ def test_only_the_organizations_own_pages_offer_a_target(default_rubric):
     for default_target, offered in ((None, False), (3, True)):  # a participant's page, an organization's
         sub_form = getattr(dimension_form(dimension, default_target), question).args[0]
         assert hasattr(sub_form, "target") is offered
+
+
+def _loaded(page: str) -> str:
+    return re.search(r'name="loaded" value="([0-9a-f]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("path, field, mine, theirs, shown", [  # shown: how the page shows a chosen value
+    ("dimensions/data", "data.access-value", "1", "4", 'name="data.access-value" value="{}" checked'),
+    ("about", "title", "Mine", "Theirs", 'name="title" required type="text" value="{}"'),
+])
+def test_a_page_saved_by_someone_else_meanwhile_is_not_overwritten(owner, editor, finished, db, path, field, mine,
+                                                                     theirs, shown):
+    base = stored_form(db, finished, "data") if path != "about" else {}
+    stamp = _loaded(text(owner.get(f"/a/{finished}/{path}")))  # the owner opens the page...
+    editor.post(f"/a/{finished}/{path}", data={**base, field: theirs, "go": "stay"})  # ...the editor saves first
+    response = owner.post(f"/a/{finished}/{path}", data={**base, field: mine, "loaded": stamp, "go": "stay"})
+    page = text(response)
+    assert response.status_code == 200 and "Someone else saved this page after you opened it" in page
+    assert shown.format(mine) in page and shown.format(theirs) not in page  # the owner's input, unsaved
+    stored_now = text(owner.get(f"/a/{finished}/{path}"))
+    assert shown.format(theirs) in stored_now and shown.format(mine) not in stored_now  # theirs is stored
+    again = owner.post(f"/a/{finished}/{path}", data={**base, field: mine, "loaded": _loaded(page), "go": "stay"})
+    assert again.status_code == 302  # saving again, knowingly, keeps the owner's
+    assert shown.format(mine) in text(owner.get(f"/a/{finished}/{path}"))
+
+
+def test_an_unchanged_page_saves_with_its_stamp(owner, finished, db):
+    stamp = _loaded(text(owner.get(f"/a/{finished}/dimensions/data")))
+    form = {**stored_form(db, finished, "data"), "data.access-value": "4", "loaded": stamp, "go": "stay"}
+    assert owner.post(f"/a/{finished}/dimensions/data", data=form).status_code == 302
