@@ -178,7 +178,7 @@ def target_choices(question: Question, default_target: int) -> list[SelectChoice
     """The organization's own target for a question: the rubric's, or a level 1 to 4."""
     default = question.target or default_target
     return [SelectChoice("", f"The rubric’s target: level {default}")] + [
-        SelectChoice(str(level), f"Level {level}: {question.levels[level]}") for level in LEVELS if level >= 1]
+        SelectChoice(str(level), f"Level {level}") for level in LEVELS if level >= 1]
 
 
 def _answer_form(question: Question, default_target: int | None) -> type[Form]:
