@@ -214,3 +214,10 @@ def test_instance_wide_changes_are_in_the_administrators_log(owner, editor, peop
 def test_an_entry_outside_a_write_transaction_is_refused(db, people):
     with pytest.raises(RuntimeError):
         audit.record(db, people["workspace"], None, "answer.changed")
+
+
+def test_owners_reach_an_assessments_history_from_its_results(owner, editor, finished, people):
+    link = f"/w/{people['workspace']}/audit?assessment={finished}"
+    assert link in text(owner.get(f"/a/{finished}/results"))
+    assert "Change history" not in text(editor.get(f"/a/{finished}/results"))  # the log is for owners
+    assert owner.get(link).status_code == 200
