@@ -1,9 +1,12 @@
-"""An assessment as files: the answers document (JSON) and CSV tables of answers and gaps. Pure."""
+"""An assessment as files: the answers document (JSON) and CSV tables of answers and gaps; the
+digest that caches key such content by. Pure."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 
 from .answers import AnswerSet
 from .rubric import Rubric
@@ -26,6 +29,11 @@ def answers_document(answers: AnswerSet) -> dict:
         "answers": {qid: {"level": a.value, "basis": a.basis, "note": a.note}
                     for qid, a in answers.answers.items()},
     }
+
+
+def content_digest(content) -> str:
+    """The SHA-256 of JSON-able content, stable across runs: what cached PDFs and pages are keyed by."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def safe_cell(value):

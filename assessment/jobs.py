@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
-import json
 import logging
 import os
 import resource
@@ -31,7 +30,7 @@ from huey.api import TaskWrapper
 
 from . import __version__, portfolio_report, portfolios, records, storage, workshops
 from .answers import load_answers
-from .exports import answers_document
+from .exports import answers_document, content_digest
 from .paths import DEFAULT_RUBRIC, EXAMPLES, TEMPLATES
 from .pdf import STATIC, render_pdf
 from .report import Report, report_date
@@ -69,7 +68,7 @@ def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> 
     content = {"answers": answers_document(records.answer_set(db, assessment)), "rubric": rubric_sha,
                "date": assessment.updated_at, "renderer": renderer_version(),
                "workshop": dataclasses.asdict(workshop) if workshop else None}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return content_digest(content)
 
 
 def build_report(db: sqlite_utils.Database, assessment: records.Assessment) -> Report:
@@ -101,7 +100,7 @@ def portfolio_digest(inputs: dict) -> str:
                "rubric": [portfolio["rubric_id"], portfolio["rubric_version"]], "round": inputs["round_name"],
                "summary": dataclasses.asdict(inputs["summary"]), "reference": inputs["reference"],
                "renderer": renderer_version()}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return content_digest(content)
 
 
 # Rendering under limits --------------------------------------------------------------------

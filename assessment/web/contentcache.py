@@ -6,8 +6,6 @@ new key, and the least recently used entries make room. Each app keeps its own.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import OrderedDict
 
@@ -37,9 +35,7 @@ class ContentCache:
                 self._entries.popitem(last=False)
 
 
-def digest(content) -> str:
-    """The key of content given as JSON-able data."""
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+_creating = threading.Lock()
 
 
 def cache(name: str) -> ContentCache:
@@ -47,6 +43,3 @@ def cache(name: str) -> ContentCache:
     caches = current_app.extensions.setdefault("sovready.caches", {})
     with _creating:
         return caches.setdefault(name, ContentCache())
-
-
-_creating = threading.Lock()

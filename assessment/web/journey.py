@@ -17,14 +17,14 @@ from .. import records
 from ..answers import Answer, normalize_value
 from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
-from ..exports import answers_document
+from ..exports import answers_document, content_digest
 from ..rubric import Rubric
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
 from .access import assessment_for, workspace_for
-from .contentcache import cache, digest
+from .contentcache import cache
 from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
 
 bp = Blueprint("journey", __name__)
@@ -105,7 +105,7 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
 
 
 def _stamp(stored: dict) -> str:
-    return digest(stored)[:16]
+    return content_digest(stored)[:16]
 
 
 @bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
@@ -213,7 +213,7 @@ def _result_parts(assessment, rubric: Rubric, answers) -> ResultParts:
     Scoring against the peers and rendering these parts is most of the page's time, and a
     results page is viewed far more often than its answers change.
     """
-    key = digest({"assessment": assessment.id, "answers": answers_document(answers),
+    key = content_digest({"assessment": assessment.id, "answers": answers_document(answers),
                   "rubric": [rubric.id, rubric.version]})  # a stored rubric version never changes
     parts = cache("results").get(key)
     if parts is None:
