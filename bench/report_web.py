@@ -21,7 +21,7 @@ from assessment.answers import load_answers
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
-from bench.web import free_port, log_in, request, run, seed, start_server
+from bench.web import free_port, log_in, request, run, seed, start_server, stop
 
 CLIENTS = 8
 RENDERING = 12  # assessments whose reports keep both worker processes busy during the measurement
@@ -91,8 +91,7 @@ def main():
                   f"while two PDFs render p95 {busy['p95']:.1f} ms ({busy['rps']:.0f} req/s)")
             print(f"ratio busy/idle p95: {busy['p95'] / idle['p95']:.2f} (target <= 1.5)")
         finally:
-            server.terminate()
-            server.wait(10)
+            stop(server)
 
 
 if __name__ == "__main__":

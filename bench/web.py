@@ -12,6 +12,7 @@ throughput for the pages; answer submission p95 under 25 ms.
     .venv/bin/python bench/web.py [SECONDS_PER_RUN] [WORKERS]
 """
 
+import contextlib
 import http.client
 import re
 import shutil
@@ -52,23 +53,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(instance: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(instance: Path, port: int, workers: int = 2, report_workers: int = 2) -> subprocess.Popen:
+    """``sovready serve`` in its own process group (so that one signal reaches all of it), once it
+    answers. Its log goes to ``instance/server.log``: a pipe nobody reads would fill and stall it."""
     exe = shutil.which("sovready", path=str(Path(sys.executable).parent))
-    server = subprocess.Popen([exe, "serve", "--port", str(port), "--instance", str(instance), "--workers",
-                               str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
+    log = instance / "server.log"
+    with log.open("ab") as stderr:  # the server keeps its own copy of the descriptor
+        server = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--instance",
+                                   str(instance), "--workers", str(workers), "--report-workers", str(report_workers)],
+                                  stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if request(port, "GET", "/healthz")[0] == 200:
                 return server
         except OSError:
             time.sleep(0.1)
+    server.kill()
+    raise RuntimeError(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def stop(server: subprocess.Popen) -> None:
     server.terminate()
-    raise RuntimeError("the server did not start")
+    server.wait(10)
 
 
 def request(port, method, path, body=None, headers=None, conn=None):
-    """One request; returns (status, response headers, body text)."""
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    """One request, on ``conn`` or a connection of its own; returns (status, response headers, body text)."""
+    if conn is None:
+        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=30)) as own:
+            return request(port, method, path, body, headers, own)
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     return response.status, response.headers, response.read().decode(errors="replace")
@@ -173,8 +187,7 @@ def main():
                 report(concurrency, figures)
             verdicts(figures)
         finally:
-            server.terminate()
-            server.wait(10)
+            stop(server)
 
 
 if __name__ == "__main__":

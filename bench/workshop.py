@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from assessment import accounts, records, storage, workshops
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
-from bench.web import PASSWORD, free_port, request, start_server
+from bench.web import PASSWORD, free_port, request, start_server, stop
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -138,8 +138,7 @@ def run(participants: int, workers: int) -> bool:
                 thread.join()
             elapsed = time.perf_counter() - start
         finally:
-            server.terminate()
-            server.wait(10)
+            stop(server)
         print(f"sovready serve: gunicorn, {workers} workers x 4 threads; {participants} participants, "
               f"{sum(map(len, questions.values()))} questions each")
         report(timings, elapsed)

@@ -8,63 +8,39 @@ submission can be checked one by one (a later write cannot hide a lost earlier o
 
 import http.client
 import os
-import re
 import signal
 import sqlite3
 import threading
 import time
 from urllib.parse import urlencode
 
-import liveserver
-
-from assessment import accounts, records, storage
+from assessment import records, storage
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
+from bench.web import free_port, log_in, request, seed, start_server, stop
 
-PASSWORD = "a durable test password"  # noqa: S105 (a test account's)
 ASSESSMENTS = 200
 CLIENTS = 8
 KILL_AFTER = 60  # acknowledged submissions before the kill: the load is well under way
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def _seed(instance) -> tuple[str, list[str]]:
+    """The bench's instance (an administrator, a workspace) and ASSESSMENTS empty assessments in it."""
+    seed(instance)
     app = create_app(instance_path=instance)
     db = storage.connect(app.config["DATABASE"])
-    user, workspace = accounts.create_first_admin(db, "kill@example.org", "Kill Test", PASSWORD, "Kill Test")
+    (workspace,) = db.execute("SELECT id FROM workspaces").fetchone()
     rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
-    ids = [records.create_assessment(db, workspace, rubric, f"Round {n}", created_by=user) for n in range(ASSESSMENTS)]
+    ids = [records.create_assessment(db, workspace, rubric, f"Round {n}") for n in range(ASSESSMENTS)]
     db.close()
     return app.config["DATABASE"], ids
 
 
-def _request(conn, method, path, body=None, headers=None):
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    return response.status, response.headers, response.read().decode()
-
-
-def _log_in(port: int, assessment_id: str) -> tuple[str, str]:
-    """A session cookie and its CSRF token, as a browser gets them."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    _, headers, page = _request(conn, "GET", "/login")
-    cookie = headers["Set-Cookie"].split(";")[0]
-    form = urlencode({"csrf_token": CSRF.search(page).group(1), "email": "kill@example.org", "password": PASSWORD})
-    status, headers, _ = _request(conn, "POST", "/login", form,
-                                  {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
-    assert status == 302
-    cookie = headers["Set-Cookie"].split(";")[0]
-    _, headers, page = _request(conn, "GET", f"/a/{assessment_id}/dimensions/data", headers={"Cookie": cookie})
-    cookie = headers["Set-Cookie"].split(";")[0] if "Set-Cookie" in headers else cookie
-    conn.close()
-    return cookie, CSRF.search(page).group(1)
-
-
-def _submit(port, cookie, token, pending: list[str], acknowledged: list[str], stop: threading.Event):
+def _submit(port, cookie, token, pending: list[str], acknowledged: list[str], done: threading.Event):
     """Answer one assessment after another until the server dies; note what it acknowledged."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
-    while not stop.is_set():
+    while not done.is_set():
         try:
             assessment_id = pending.pop()
         except IndexError:
@@ -72,7 +48,7 @@ def _submit(port, cookie, token, pending: list[str], acknowledged: list[str], st
         form = urlencode({"csrf_token": token, "go": "stay", "data.residency-value": "3",
                           "data.residency-note": f"ack {assessment_id}", "data.quality-value": "2"})
         try:
-            status, _, _ = _request(conn, "POST", f"/a/{assessment_id}/dimensions/data", form, headers)
+            status, _, _ = request(port, "POST", f"/a/{assessment_id}/dimensions/data", form, headers, conn)
         except (OSError, http.client.HTTPException):
             return  # the server is gone: this submission was never acknowledged
         if status == 302:
@@ -80,9 +56,9 @@ def _submit(port, cookie, token, pending: list[str], acknowledged: list[str], st
 
 
 def _load_then_kill(port, server, ids) -> tuple[list[str], int]:
-    cookie, token = _log_in(port, ids[0])
-    pending, acknowledged, stop = list(ids), [], threading.Event()
-    clients = [threading.Thread(target=_submit, args=(port, cookie, token, pending, acknowledged, stop))
+    cookie, token = log_in(port, ids[0])
+    pending, acknowledged, done = list(ids), [], threading.Event()
+    clients = [threading.Thread(target=_submit, args=(port, cookie, token, pending, acknowledged, done))
                for _ in range(CLIENTS)]
     for client in clients:
         client.start()
@@ -91,8 +67,7 @@ def _load_then_kill(port, server, ids) -> tuple[list[str], int]:
         time.sleep(0.005)
     os.killpg(server.pid, signal.SIGKILL)  # master, web workers and PDF worker: no clean shutdown
     server.wait(10)
-    server.stderr.close()
-    stop.set()
+    done.set()
     for client in clients:
         client.join(15)
     sent = len(ids) - len(pending)
@@ -101,13 +76,14 @@ def _load_then_kill(port, server, ids) -> tuple[list[str], int]:
 
 def test_every_acknowledged_submission_survives_a_sigkill(tmp_path):
     instance = tmp_path / "instance"
+    instance.mkdir()
     database, ids = _seed(instance)
-    port = liveserver.free_port()
-    acknowledged, sent = _load_then_kill(port, liveserver.start(instance, port, workers=2, report_workers=0), ids)
+    port = free_port()
+    acknowledged, sent = _load_then_kill(port, start_server(instance, port, workers=2, report_workers=0), ids)
     # Killed mid-load: enough acknowledged, and the load was not over.
     assert KILL_AFTER <= len(acknowledged) <= sent < ASSESSMENTS, (len(acknowledged), sent)
 
-    restarted = liveserver.start(instance, port, workers=1, report_workers=0)
+    restarted = start_server(instance, port, workers=1, report_workers=0)
     try:
         db = sqlite3.connect(database)
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -116,7 +92,7 @@ def test_every_acknowledged_submission_survives_a_sigkill(tmp_path):
         scored = {row[0] for row in db.execute("SELECT assessment_id FROM scores WHERE dimension = '_overall'")}
         db.close()
     finally:
-        liveserver.stop(restarted)
+        stop(restarted)
     assert set(acknowledged) <= stored, f"{len(set(acknowledged) - stored)} acknowledged submissions lost"
     assert set(ids) <= scored  # every assessment still has its scores: no half-written transaction
     print(f"\nkill test: {sent} submissions sent, {len(acknowledged)} acknowledged, "

@@ -3,8 +3,9 @@
 import os
 from pathlib import Path
 
-import liveserver
 import pytest
+
+from bench.web import free_port, start_server, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,10 +25,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The production server on a free port with a fresh instance; its base URL."""
-    port = liveserver.free_port()
-    process = liveserver.start(tmp_path_factory.mktemp("instance"), port)
+    port = free_port()
+    process = start_server(tmp_path_factory.mktemp("instance"), port, workers=1)
     yield f"http://127.0.0.1:{port}"
-    liveserver.stop(process)
+    stop(process)
 
 
 @pytest.fixture(scope="module")
