@@ -19,6 +19,7 @@ class ContentCache:
         self._entries: OrderedDict[str, object] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}
 
     def get(self, key: str):
         with self._lock:
@@ -33,6 +34,24 @@ class ContentCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+    def get_or_make(self, key: str, make):
+        """The entry for ``key``, made by ``make()`` once when missing: requests that miss the same
+        key at the same time wait for the first one's result rather than each making it (32
+        clients opening a results page the cache did not hold scored it 32 times over)."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            value = self.get(key)
+            if value is None:
+                value = make()
+                self.put(key, value)
+        with self._lock:
+            self._making.pop(key, None)
+        return value
 
 
 _creating = threading.Lock()

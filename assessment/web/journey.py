@@ -215,17 +215,17 @@ def _result_parts(assessment, rubric: Rubric, answers) -> ResultParts:
     """
     key = content_digest({"assessment": assessment.id, "answers": answers_document(answers),
                   "rubric": [rubric.id, rubric.version]})  # a stored rubric version never changes
-    parts = cache("results").get(key)
-    if parts is None:
+
+    def make() -> ResultParts:
         result = score(rubric, answers, peers_for(rubric))
         context = {"assessment": assessment, "rubric": rubric, "result": result,
                    "peer": result.peers.reference if result.peers else None,
                    "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
-        parts = ResultParts(_rendered("journey/_results_summary.html", context),
-                            _rendered("journey/_results_plan.html", context),
-                            result.overall, {d.id: d.score for d in result.dimensions})
-        cache("results").put(key, parts)
-    return parts
+        return ResultParts(_rendered("journey/_results_summary.html", context),
+                           _rendered("journey/_results_plan.html", context),
+                           result.overall, {d.id: d.score for d in result.dimensions})
+
+    return cache("results").get_or_make(key, make)
 
 
 def _rendered(template: str, context: dict) -> Markup:

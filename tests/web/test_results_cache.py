@@ -2,6 +2,8 @@
 never shared between assessments or viewers."""
 
 import re
+import threading
+import time
 
 from assessment.web.contentcache import ContentCache
 
@@ -41,3 +43,24 @@ def test_the_cache_keeps_the_most_recently_used_entries_only():
     assert cache.get("a") == 1  # a is now the most recent
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
+
+
+def test_requests_missing_the_same_entry_at_once_make_it_once():
+    cache, made, started = ContentCache(), [], threading.Event()
+
+    def make():
+        made.append(1)
+        started.set()
+        time.sleep(0.2)  # the others arrive while this one is making it
+        return "parts"
+
+    first = threading.Thread(target=lambda: results.append(cache.get_or_make("k", make)))
+    results = []
+    first.start()
+    started.wait()
+    others = [threading.Thread(target=lambda: results.append(cache.get_or_make("k", make))) for _ in range(4)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join()
+    assert results == ["parts"] * 5 and len(made) == 1
