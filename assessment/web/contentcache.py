@@ -57,8 +57,8 @@ class ContentCache:
 _creating = threading.Lock()
 
 
-def cache(name: str) -> ContentCache:
-    """The current app's cache of this name."""
+def cache(name: str, size: int = ENTRIES) -> ContentCache:
+    """The current app's cache of this name (``size`` counts when it is first asked for)."""
     caches = current_app.extensions.setdefault("sovready.caches", {})
     with _creating:
-        return caches.setdefault(name, ContentCache())
+        return caches.setdefault(name, ContentCache(size))

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 from wtforms import SelectChoice
 
@@ -165,9 +176,33 @@ def dimension(assessment_id: str, dimension_id: str):
         return {q.id: {**(_answer_data(given[q.id]) if q.id in given else {}),
                        "target": str(assessment.targets.get(q.id, ""))} for q in found.questions}
 
-    form_class = dimension_form(found, rubric.default_target)
+    # Built once per rubric version: WTForms prepares a form class on its first use, and a class
+    # built anew for each request spent more time on that than on the page's fields.
+    form_class = cache("forms").get_or_make((rubric.id, rubric.version, found.id),
+                                            lambda: dimension_form(found, rubric.default_target))
     return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", form_class, stored, save,
                       assessment, workspace, rubric, dimension=found)
+
+
+QUESTIONS_CACHED = 4096  # a few KB each
+
+
+@bp.app_template_global()
+def question_markup(rubric: Rubric, question, number: int, sub, can_write: bool) -> Markup:
+    """A dimension page's fieldset for one question, rendered once per rubric version, question
+    and answer state (``journey/_question.html``).
+
+    Its sixty-odd radio buttons, selects and text areas were most of a dimension page's time,
+    and the same few states recur across pages, rounds and assessments: most questions of a
+    page being filled in are unanswered. A fieldset showing errors is rendered afresh.
+    """
+    def render() -> Markup:
+        return get_template_attribute("journey/_question.html", "question")(question, number, sub, can_write)
+
+    if sub.errors:
+        return render()
+    key = (rubric.id, rubric.version, question.id, number, can_write, *(field.data for field in sub))
+    return cache("questions", QUESTIONS_CACHED).get_or_make(key, render)
 
 
 @bp.route("/a/<assessment_id>/barriers", methods=["GET", "POST"])

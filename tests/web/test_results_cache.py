@@ -64,3 +64,22 @@ def test_requests_missing_the_same_entry_at_once_make_it_once():
     for thread in [first, *others]:
         thread.join()
     assert results == ["parts"] * 5 and len(made) == 1
+
+
+def _fieldset(page: str, question: str) -> str:
+    return re.search(rf'<fieldset class="question[^"]*" id="q-{re.escape(question)}".*?</fieldset>', page, re.S).group(0)
+
+
+def test_a_question_shows_each_assessments_own_answer_and_each_viewers_rights(owner, viewer, finished, empty):
+    answered = _fieldset(text(owner.get(f"/a/{finished}/dimensions/data")), "data.residency")
+    unanswered = _fieldset(text(owner.get(f"/a/{empty}/dimensions/data")), "data.residency")
+    assert " checked" in answered and " checked" not in unanswered.replace('value="self_assessed" checked', "")
+    assert " disabled" not in answered
+    assert " disabled" in _fieldset(text(viewer.get(f"/a/{finished}/dimensions/data")), "data.residency")
+
+
+def test_a_question_with_an_error_shows_it_though_its_state_was_rendered_before(owner, empty):
+    owner.get(f"/a/{empty}/dimensions/data")
+    page = text(owner.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "9"}))
+    assert "has-error" in _fieldset(page, "data.residency")
+    assert "has-error" not in text(owner.get(f"/a/{empty}/dimensions/data"))
