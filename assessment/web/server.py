@@ -9,39 +9,8 @@ import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from . import create_app
-
-THREADS = 4
-
-
-class BalancedWorker(ThreadWorker):
-    """gunicorn's threaded worker, accepting a new connection only while one of its threads is idle.
-
-    The stock worker accepts whenever its listening socket is readable, and a keep-alive
-    connection stays with the worker that accepted it: under 32 clients one worker held 28
-    connections and the other 4, so requests on the crowded one waited up to a second while
-    the other's core idled (bench/web.py). Leaving a connection in the shared queue until some
-    worker has a thread for it spreads them by capacity, as gunicorn's sync workers do.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.in_flight = 0  # requests handed to the thread pool and not yet finished
-
-    def set_accept_enabled(self, enabled):
-        super().set_accept_enabled(enabled and self.in_flight < self.cfg.threads)
-
-    def enqueue_req(self, conn):
-        self.in_flight += 1
-        super().enqueue_req(conn)
-        if self.in_flight >= self.cfg.threads:
-            super().set_accept_enabled(False)  # run() enables it again once a thread is free
-
-    def finish_request(self, conn, fs):
-        self.in_flight -= 1
-        super().finish_request(conn, fs)
 
 
 class _Server(BaseApplication):
@@ -77,5 +46,5 @@ def run(host: str, port: int, instance: Path, workers: int, report_workers: int 
     if report_workers:
         start_report_worker(instance, report_workers)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
-    _Server(app, {"bind": f"{host}:{port}", "workers": workers, "worker_class": f"{__name__}.BalancedWorker",
-                  "threads": THREADS, "accesslog": "-", "timeout": 60}).run()
+    _Server(app, {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
+                  "threads": 4, "accesslog": "-", "timeout": 60}).run()
