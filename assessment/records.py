@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlite_utils
 
@@ -63,9 +63,11 @@ def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
                      drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
 
 
-def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric) -> None:
-    """Rewrite the assessment's rows in ``scores``; called inside every saving transaction."""
-    result = score(rubric, answer_set(db, assessment))
+def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
+                    answers: AnswerSet | None = None) -> None:
+    """Rewrite the assessment's rows in ``scores``; called inside every saving transaction with the
+    answers as now stored (read back when not given)."""
+    result = score(rubric, answers or answer_set(db, assessment))
     answered = sum(d.answered for d in result.dimensions)
     total = len(rubric.questions)
     rows = [(d.id, d.score, d.completeness, d.answered, d.total, None, None) for d in result.dimensions]
@@ -168,14 +170,16 @@ def save_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubr
 def write_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
                   answers: dict[str, Answer | None], by: int | None) -> None:
     """``save_answers`` inside the caller's write transaction; each changed answer is logged."""
-    before = answer_set(db, assessment).answers
+    stored = answer_set(db, assessment)
     removed = [(assessment.id, qid) for qid, answer in answers.items() if answer is None]
     db.conn.executemany("DELETE FROM answers WHERE assessment_id = ? AND question_id = ?", removed)
-    _insert_answers(db, assessment.id, {q: a for q, a in answers.items() if a is not None})
+    given = {q: a for q, a in answers.items() if a is not None}
+    _insert_answers(db, assessment.id, given)
     db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [now(), assessment.id])
-    _refresh_scores(db, assessment, rubric)
+    kept = {q: a for q, a in stored.answers.items() if q not in answers}
+    _refresh_scores(db, assessment, rubric, replace(stored, answers={**kept, **given}))
     for qid, answer in answers.items():
-        detail = answer_change(before.get(qid), answer)
+        detail = answer_change(stored.answers.get(qid), answer)
         if detail:
             audit.record(db, assessment.workspace_id, by, "answer.changed", qid, detail, assessment_id=assessment.id)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from assessment import records, storage
-from assessment.answers import Answer, AnswerSet
+from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubrics import add_rubric
 from assessment.scoring import score
@@ -22,14 +22,24 @@ def stored(db):
     return add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
 
 
-def test_scores_rows_match_the_engine_after_every_save(db, stored):
-    answers = {qid: Answer(i % 5) for i, qid in enumerate(stored.questions)}
-    assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers=answers))
+def _assert_scores_match_the_engine(db, stored, assessment_id):
     result = score(stored, records.answer_set(db, records.get_assessment(db, assessment_id)))
     rows = {r["dimension"]: r for r in db.query("SELECT * FROM scores WHERE assessment_id = ?", [assessment_id])}
     assert rows.pop(records.OVERALL)["score"] == pytest.approx(result.overall)
     assert {d: r["score"] for d, r in rows.items()} == pytest.approx({d.id: d.score for d in result.dimensions})
     assert {r["rubric_version"] for r in rows.values()} == {"1.0.0"}
+
+
+def test_scores_rows_match_the_engine_after_every_save(db, stored):
+    answers = {qid: Answer(i % 5) for i, qid in enumerate(stored.questions)}
+    assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers=answers))
+    _assert_scores_match_the_engine(db, stored, assessment_id)
+    # A save scores the answers it has just written without reading them back: removed, changed,
+    # not applicable, don't know and untouched answers must all count as stored.
+    first, second, third, fourth = list(stored.questions)[:4]
+    records.save_answers(db, records.get_assessment(db, assessment_id), stored,
+                         {first: None, second: Answer(4, "n"), third: Answer(NOT_APPLICABLE), fourth: Answer(DONT_KNOW)})
+    _assert_scores_match_the_engine(db, stored, assessment_id)
 
 
 def test_cohort_statistics_read_the_covering_index(db):
