@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from assessment import accounts, records, storage, workshops
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
+from assessment.web.server import THREADS, default_workers
 from bench.web import PASSWORD, free_port, request, start_server, stop
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -120,7 +121,7 @@ def verify(sent: dict, answers: dict, count: int, participants: int, failures: l
     return not problems
 
 
-def run(participants: int, workers: int) -> bool:
+def run(participants: int, workers: int | None = None) -> bool:
     with tempfile.TemporaryDirectory() as folder:
         workshop_id, code, questions, database = seed(Path(folder))
         port = free_port()
@@ -139,7 +140,8 @@ def run(participants: int, workers: int) -> bool:
             elapsed = time.perf_counter() - start
         finally:
             stop(server)
-        print(f"sovready serve: gunicorn, {workers} workers x 4 threads; {participants} participants, "
+        print(f"sovready serve: gunicorn, {workers or default_workers()} workers x {THREADS} threads; "
+              f"{participants} participants, "
               f"{sum(map(len, questions.values()))} questions each")
         report(timings, elapsed)
         return verify(sent, *stored(database, workshop_id), participants, failures)
@@ -147,4 +149,4 @@ def run(participants: int, workers: int) -> bool:
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    sys.exit(0 if run(count, int(sys.argv[2]) if len(sys.argv) > 2 else 2) else 1)
+    sys.exit(0 if run(count, int(sys.argv[2]) if len(sys.argv) > 2 else None) else 1)
