@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from assessment import workshops
 from assessment.storage import write_transaction
 
-from .fuzzing import FUZZ, VALUES, send
+from .fuzzing import FUZZ, MERGED_SLASHES, VALUES, send
 from .test_workshops import _code, _join
 
 DIMENSION_IDS = st.sampled_from(["data", "security", "governance", "compute", "", "x"])
@@ -35,7 +35,7 @@ def test_opening_a_workshop(editor, finished, db, dimensions):
 def test_recording_consensus(editor, workshop, db, question, form):
     response, refused = send(editor, db, "POST", f"/workshops/{workshop}/consensus/{quote(question, safe='')}",
                              data=form)
-    assert response.status_code in (302, 400, 404)
+    assert response.status_code in (302, 400, 404, MERGED_SLASHES)
 
 
 @FUZZ
@@ -58,7 +58,7 @@ def test_joining_by_code_then_by_name(app, workshop, db, code, name, real):
     assert (response.status_code == 200) == (refused is not None)
     path = f"/join/{quote(_code(db, workshop) if real else (code or 'x'), safe='')}"
     response, refused = send(client, db, "POST", path, data={} if name is None else {"display_name": name})
-    assert response.status_code in (200, 302, 404)
+    assert response.status_code in (200, 302, 404, MERGED_SLASHES)
 
 
 ANSWER_FIELDS = ["data.residency-value", "data.residency-note", "data.residency-basis", "data.quality-value",
@@ -71,5 +71,5 @@ ANSWER_FIELDS = ["data.residency-value", "data.residency-note", "data.residency-
 def test_participant_answers(app, workshop, db, dimension, form):
     client = _join(app, db, workshop)
     response, refused = send(client, db, "POST", f"/p/{workshop}/{quote(dimension, safe='') or 'x'}", data=form)
-    assert response.status_code in (200, 302, 400, 404)
-    assert (response.status_code == 302) == (refused is None)
+    assert response.status_code in (200, 302, 400, 404, MERGED_SLASHES)
+    assert response.status_code == MERGED_SLASHES or (response.status_code == 302) == (refused is None)
