@@ -15,6 +15,8 @@ Targets at 32 concurrent clients: p95 under 50 ms and at least half the trivial 
 throughput for the pages; answer submission p95 under 25 ms.
 
     .venv/bin/python -m bench.web [SECONDS_PER_RUN] [WORKERS]
+
+Each endpoint runs three times, taking turns with the others; the figures are the medians.
 """
 
 import contextlib
@@ -22,6 +24,7 @@ import http.client
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,7 @@ from assessment.web.server import THREADS, default_workers
 
 PASSWORD = "bench password, not a secret"  # noqa: S105
 CONCURRENCY = (50, 32)
+ROUNDS = 3
 
 
 def seed(instance: Path) -> str:
@@ -191,6 +195,18 @@ def run_wrk(port, concurrency, seconds, method, path, body=None, headers=None, e
             "errors": int(errors)}
 
 
+def interleaved(measure, port, concurrency, seconds, specs) -> dict:
+    """Each endpoint measured ROUNDS times, the endpoints taking turns, and the median of each
+    figure (errors and requests are summed): a shared machine's speed drifts within a minute,
+    and a ratio of two runs made far apart would measure the drift."""
+    runs = {name: [] for name, *_ in specs}
+    for _ in range(ROUNDS):
+        for name, *spec in specs:
+            runs[name].append(measure(port, concurrency, seconds, *spec))
+    return {name: {key: (sum if key in ("n", "errors") else statistics.median)([run[key] for run in found])
+                   for key in found[0]} for name, found in runs.items()}
+
+
 def report(concurrency, figures) -> None:
     trivial = figures["trivial /healthz"]
     print(f"\n{concurrency} concurrent clients")
@@ -225,8 +241,7 @@ def main():
             print(f"sovready serve: gunicorn, {workers} workers x {THREADS} threads, {seconds:g} s per run; "
                   f"clients: {'wrk' if measure is run_wrk else 'Python threads (install wrk for truer latencies)'}")
             for concurrency in CONCURRENCY:
-                figures = {name: measure(port, concurrency, seconds, *spec)
-                           for name, *spec in endpoints(assessment_id, cookie, token)}
+                figures = interleaved(measure, port, concurrency, seconds, endpoints(assessment_id, cookie, token))
                 report(concurrency, figures)
             verdicts(figures)
         finally:
