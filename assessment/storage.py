@@ -190,6 +190,14 @@ def _generalize_report_jobs(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX report_jobs_portfolio ON report_jobs(portfolio_id, round_id)")
 
 
+@migrations(name="011_content_tokens")
+def _add_content_tokens(db: sqlite_utils.Database) -> None:
+    # A random token replaced by every write to an assessment or its answers (records.py): what
+    # the web app keys its cached results by, without reading and hashing every answer.
+    db.execute("ALTER TABLE assessments ADD COLUMN content_token TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE assessments SET content_token = lower(hex(randomblob(8)))")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -71,3 +71,17 @@ def test_an_assessment_must_name_a_stored_rubric_version(db, stored):
     other = stored.model_copy(update={"version": "9.9.9"})
     with pytest.raises(Exception, match="FOREIGN KEY"):
         records.create_assessment(db, 1, other, "T")
+
+
+def test_every_write_replaces_the_content_token(db, stored):
+    """The results page is cached by this token: a write that kept it would show a stale page."""
+    assessment_id = records.create_assessment(db, 1, stored, "T")
+    seen = [records.get_assessment(db, assessment_id).content_token]
+    first = next(iter(stored.questions))
+    records.save_answers(db, records.get_assessment(db, assessment_id), stored, {first: Answer(3)})
+    seen.append(records.get_assessment(db, assessment_id).content_token)
+    records.save_answers(db, records.get_assessment(db, assessment_id), stored, {}, targets={first: 4})
+    seen.append(records.get_assessment(db, assessment_id).content_token)
+    records.update_assessment(db, records.get_assessment(db, assessment_id), stored, title="Renamed")
+    seen.append(records.get_assessment(db, assessment_id).content_token)
+    assert all(seen) and len(set(seen)) == len(seen)

@@ -26,7 +26,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     db = storage.init(path)
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
-                     "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects"]
+                     "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
+                     "011_content_tokens"]
     assert db.table("rubrics").exists()
 
 
@@ -104,3 +105,16 @@ def test_report_subjects_migration_keeps_assessment_jobs_and_wants_exactly_one_s
         with pytest.raises(sqlite3.IntegrityError):
             db.execute("INSERT INTO report_jobs (digest, assessment_id, portfolio_id, round_id, status, queued_at) "
                        "VALUES ('e', ?, ?, ?, 'queued', 't')", subject)
+
+
+def test_content_tokens_migration_gives_each_existing_assessment_its_own(tmp_path):
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="011_content_tokens")
+    db.execute("PRAGMA foreign_keys = OFF")  # bare assessment rows, without workspace or rubric
+    for name in ("a", "b"):
+        db.execute("INSERT INTO assessments (id, workspace_id, title, rubric_id, rubric_version, created_at, "
+                   "updated_at) VALUES (?, 1, 'T', 'r', '1.0.0', 't', 't')", [name])
+    db.conn.commit()
+    storage.migrations.apply(db)
+    tokens = [token for (token,) in db.execute("SELECT content_token FROM assessments")]
+    assert len(set(tokens)) == 2 and all(len(token) == 16 for token in tokens)

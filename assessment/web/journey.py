@@ -28,7 +28,7 @@ from .. import records
 from ..answers import Answer, normalize_value
 from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
-from ..exports import answers_document, content_digest
+from ..exports import content_digest
 from ..rubric import Rubric
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
@@ -239,7 +239,7 @@ def review(assessment_id: str):
 @bp.get("/a/<assessment_id>/results")
 def results(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
-    parts = _result_parts(assessment, rubric, records.answer_set(get_db(), assessment))
+    parts = _result_parts(assessment, rubric)
     filters = {key: request.args.get(key, "") for key in FILTERS}
     return step_page("journey/results.html", assessment, workspace, rubric, "results", parts=parts,
                      cohorts=_cohorts(assessment, rubric, parts, filters), filters=filters,
@@ -253,17 +253,19 @@ class ResultParts(NamedTuple):
     dimensions: dict[str, float | None]
 
 
-def _result_parts(assessment, rubric: Rubric, answers) -> ResultParts:
-    """What the results page shows of the answers alone, scored and rendered once per content.
+def _result_parts(assessment, rubric: Rubric) -> ResultParts:
+    """What the results page shows of the assessment alone, scored and rendered once per content.
 
     Scoring against the peers and rendering these parts is most of the page's time, and a
-    results page is viewed far more often than its answers change.
+    results page is viewed far more often than its answers change. The key is the assessment's
+    content token, replaced by every write to it or its answers, and the rubric version (a
+    stored one never changes): reading and hashing every answer to make a key cost a fifth of
+    the page.
     """
-    key = content_digest({"assessment": assessment.id, "answers": answers_document(answers),
-                  "rubric": [rubric.id, rubric.version]})  # a stored rubric version never changes
+    key = (assessment.id, assessment.content_token, rubric.id, rubric.version)
 
     def make() -> ResultParts:
-        result = score(rubric, answers, peers_for(rubric))
+        result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
         context = {"assessment": assessment, "rubric": rubric, "result": result,
                    "peer": result.peers.reference if result.peers else None,
                    "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
