@@ -63,11 +63,22 @@ def get_assessment(db: sqlite_utils.Database, assessment_id: str) -> Assessment 
 
 def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
     """Everything the assessment says, as the scoring engine and the exports take it."""
-    rows = db.execute("SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?", [assessment.id])
-    answers = {qid: Answer(normalize_value(value), note, basis) for qid, value, note, basis in rows}
+    answers = _answers(db, "SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?",
+                       [assessment.id])
     return AnswerSet(answers=answers, rubric=assessment.rubric_id, rubric_version=assessment.rubric_version,
                      organization=assessment.organization, profile=assessment.profile,
                      drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
+
+
+def answers_to(db: sqlite_utils.Database, assessment_id: str, question_ids: list[str]) -> dict[str, Answer]:
+    """The assessment's answers to these questions only: a dimension page's, without the rest."""
+    marks = ", ".join("?" * len(question_ids))
+    return _answers(db, "SELECT question_id, value, note, basis FROM answers "  # noqa: S608 (placeholders only)
+                    f"WHERE assessment_id = ? AND question_id IN ({marks})", [assessment_id, *question_ids])
+
+
+def _answers(db: sqlite_utils.Database, sql: str, params: list) -> dict[str, Answer]:
+    return {qid: Answer(normalize_value(value), note, basis) for qid, value, note, basis in db.execute(sql, params)}
 
 
 def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,

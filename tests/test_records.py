@@ -85,3 +85,10 @@ def test_every_write_replaces_the_content_token(db, stored):
     records.update_assessment(db, records.get_assessment(db, assessment_id), stored, title="Renamed")
     seen.append(records.get_assessment(db, assessment_id).content_token)
     assert all(seen) and len(set(seen)) == len(seen)
+
+
+def test_answers_to_some_questions_are_those_of_the_whole_set(db, stored):
+    answers = {qid: Answer(i % 5, f"note {i}") for i, qid in enumerate(stored.questions)}
+    assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers=answers))
+    some = list(stored.questions)[3:9]
+    assert records.answers_to(db, assessment_id, some) == {qid: answers[qid] for qid in some}
