@@ -6,6 +6,7 @@ Each submission answers the data dimension of its own assessment, so that an ack
 submission can be checked one by one (a later write cannot hide a lost earlier one).
 """
 
+import contextlib
 import http.client
 import os
 import signal
@@ -38,7 +39,11 @@ def _seed(instance) -> tuple[str, list[str]]:
 
 def _submit(port, cookie, token, pending: list[str], acknowledged: list[str], done: threading.Event):
     """Answer one assessment after another until the server dies; note what it acknowledged."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as conn:
+        _submit_on(conn, port, cookie, token, pending, acknowledged, done)
+
+
+def _submit_on(conn, port, cookie, token, pending: list[str], acknowledged: list[str], done: threading.Event):
     headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
     while not done.is_set():
         try:
