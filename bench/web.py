@@ -38,7 +38,7 @@ from assessment.answers import load_answers
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
-from assessment.web.server import THREADS, default_workers
+from assessment.web.server import THREADS, WORKERS
 
 PASSWORD = "bench password, not a secret"  # noqa: S105
 CONCURRENCY = (50, 32)
@@ -229,7 +229,7 @@ def verdicts(figures) -> None:
 
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else default_workers()
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else WORKERS
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         assessment_id = seed(instance)

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from assessment import accounts, records, storage, workshops
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
-from assessment.web.server import THREADS, default_workers
+from assessment.web.server import THREADS, WORKERS
 from bench.web import PASSWORD, free_port, request, start_server, stop
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -140,7 +140,7 @@ def run(participants: int, workers: int | None = None) -> bool:
             elapsed = time.perf_counter() - start
         finally:
             stop(server)
-        print(f"sovready serve: gunicorn, {workers or default_workers()} workers x {THREADS} threads; "
+        print(f"sovready serve: gunicorn, {workers or WORKERS} workers x {THREADS} threads; "
               f"{participants} participants, "
               f"{sum(map(len, questions.values()))} questions each")
         report(timings, elapsed)

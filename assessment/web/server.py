@@ -12,14 +12,12 @@ from gunicorn.app.base import BaseApplication
 
 from . import create_app
 
-THREADS = 2  # per worker process
-
-
-def default_workers() -> int:
-    """gunicorn's advice, 2 x CPUs + 1 processes of 2 threads each. On 2 cores these served the
-    pages 1.5 to 3 times faster than 2 processes of 4 threads (bench/web.py), whose threads
-    mostly waited for one another's interpreter lock."""
-    return 2 * (os.cpu_count() or 1) + 1
+# 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 4 x 2,
+# 3 x 4 and 5 x 2 (wrk, 32 clients, the layouts taking turns): the same throughput, and the best
+# p95 of the pages; under 200 workshop participants 5 x 2 tripled the p95 (bench/workshop.py),
+# as more processes share the cores among more unevenly filled keep-alive queues.
+WORKERS = 2
+THREADS = 4  # per worker process
 
 
 class _Server(BaseApplication):
@@ -55,5 +53,5 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     if report_workers:
         start_report_worker(instance, report_workers)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
-    _Server(app, {"bind": f"{host}:{port}", "workers": workers or default_workers(), "worker_class": "gthread",
+    _Server(app, {"bind": f"{host}:{port}", "workers": workers or WORKERS, "worker_class": "gthread",
                   "threads": THREADS, "accesslog": "-", "timeout": 60}).run()
