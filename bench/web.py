@@ -16,7 +16,7 @@ throughput for the pages; answer submission p95 under 25 ms.
 
     .venv/bin/python -m bench.web [SECONDS_PER_RUN] [WORKERS]
 
-Each endpoint runs three times, taking turns with the others; the figures are the medians.
+Each endpoint runs five times for 2 s, taking turns with the others; the figures are the medians.
 """
 
 import contextlib
@@ -42,7 +42,7 @@ from assessment.web.server import THREADS, WORKERS
 
 PASSWORD = "bench password, not a secret"  # noqa: S105
 CONCURRENCY = (50, 32)
-ROUNDS = 3
+ROUNDS = 5
 
 
 def seed(instance: Path) -> str:
@@ -228,7 +228,7 @@ def verdicts(figures) -> None:
 
 
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else WORKERS
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
