@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -21,7 +23,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import ROLES, password_problem
 from ..answers import BASES, DONT_KNOW, NOT_APPLICABLE
-from ..rubric import LEVELS, Dimension, Question, Rubric
+from ..rubric import LEVELS, Question, Rubric
+from .contentcache import cache
 
 NOTE_MAX = 2000
 NAME_MAX = 200
@@ -98,6 +101,18 @@ class NewAssessmentForm(FlaskForm):
     rubric = SelectField("Rubric")
 
 
+def per_rubric_version(build):
+    """A builder of form classes from a rubric, whose classes are built once per rubric version
+    (and its other arguments) and kept: WTForms prepares a class on its first use, and a class
+    built anew for each request spent more time on that than a dimension page on its fields."""
+    @functools.wraps(build)
+    def built(rubric: Rubric, *args):
+        return cache("forms").get_or_make((build.__name__, rubric.id, rubric.version, *args),
+                                          lambda: build(rubric, *args))
+    return built
+
+
+@per_rubric_version
 def about_form(rubric: Rubric) -> type[FlaskForm]:
     """The organization page: title, name, one select per profile field of the rubric, opt-in."""
     fields = {
@@ -112,6 +127,7 @@ def about_form(rubric: Rubric) -> type[FlaskForm]:
     return type("AboutForm", (FlaskForm,), fields)
 
 
+@per_rubric_version
 def drivers_form(rubric: Rubric) -> type[FlaskForm]:
     """One importance choice per driver of the rubric."""
     choices = [SelectChoice(i.id, i.label) for i in rubric.importance]
@@ -121,6 +137,7 @@ def drivers_form(rubric: Rubric) -> type[FlaskForm]:
     return type("DriversForm", (FlaskForm,), fields)
 
 
+@per_rubric_version
 def barriers_form(rubric: Rubric) -> type[FlaskForm]:
     """Checkboxes of the rubric's barriers."""
     choices = [SelectChoice(b.id, b.name) for b in rubric.barriers]
@@ -190,9 +207,12 @@ def _answer_form(question: Question, default_target: int | None) -> type[Form]:
     return type("AnswerForm", (_AnswerForm,), fields)
 
 
-def dimension_form(dimension: Dimension, default_target: int | None = None) -> type[FlaskForm]:
+@per_rubric_version
+def dimension_form(rubric: Rubric, dimension_id: str, targets: bool = True) -> type[FlaskForm]:
     """One sub-form per question of a dimension, named by question id; with a target choice per
-    question when the rubric's ``default_target`` is given (an organization's page, not a participant's)."""
+    question (defaulting to the rubric's) when ``targets``: an organization's page, not a participant's."""
+    dimension = next(d for d in rubric.dimensions if d.id == dimension_id)
+    default_target = rubric.default_target if targets else None
     fields = {q.id: FormField(_answer_form(q, default_target), label=q.title) for q in dimension.questions}
     return type("DimensionForm", (FlaskForm,), fields)
 

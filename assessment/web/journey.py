@@ -210,11 +210,8 @@ def dimension(assessment_id: str, dimension_id: str):
         return {q.id: {**(_answer_data(given[q.id]) if q.id in given else {}),
                        "target": str(assessment.targets.get(q.id, ""))} for q in found.questions}
 
-    # Built once per rubric version: WTForms prepares a form class on its first use, and a class
-    # built anew for each request spent more time on that than on the page's fields.
-    form_class = cache("forms").get_or_make((rubric.id, rubric.version, found.id),
-                                            lambda: dimension_form(found, rubric.default_target))
-    return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", form_class, stored, save,
+    return _edit_step(f"dimension:{dimension_id}", "journey/dimension.html", dimension_form(rubric, found.id),
+                      stored, save,
                       assessment, workspace, rubric, dimension=found)
 
 

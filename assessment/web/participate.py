@@ -114,7 +114,7 @@ def dimension(workshop_id: str, dimension_id: str):
     found = next((d for d in _dimensions(workshop, rubric) if d.id == dimension_id), None)
     if found is None:
         abort(404)
-    form_class = dimension_form(found)
+    form_class = dimension_form(rubric, found.id, False)
     if request.method == "POST":
         form = form_class()
         if form.validate():

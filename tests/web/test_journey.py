@@ -318,14 +318,15 @@ def test_a_target_outside_the_levels_is_refused_and_nothing_changes(owner, finis
     assert records.get_assessment(db, finished).targets == {"data.residency": 4}
 
 
-def test_only_the_organizations_own_pages_offer_a_target(default_rubric):
+def test_only_the_organizations_own_pages_offer_a_target(app, default_rubric):
     from assessment.web.forms import dimension_form
 
     dimension = default_rubric.dimensions[0]
     question = dimension.questions[0].id
-    for default_target, offered in ((None, False), (3, True)):  # a participant's page, an organization's
-        sub_form = getattr(dimension_form(dimension, default_target), question).args[0]
-        assert hasattr(sub_form, "target") is offered
+    with app.app_context():  # the classes are kept per rubric version, in the app
+        for targets in (False, True):  # a participant's page, an organization's
+            sub_form = getattr(dimension_form(default_rubric, dimension.id, targets), question).args[0]
+            assert hasattr(sub_form, "target") is targets
 
 
 def _loaded(page: str) -> str:
