@@ -1,9 +1,18 @@
 """CSRF protection on every POST and the security headers of every response."""
 
-from flask import Flask, current_app, request
-from flask_wtf.csrf import CSRFProtect
+import time
+
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+
+from .contentcache import cache
 
 csrf = CSRFProtect()
+TOKEN_FIELD = "csrf_token"  # noqa: S105 (a name: Flask-WTF's field and session key)
+# Signing a CSRF token (itsdangerous: a key derivation, an HMAC, base64) took a quarter of a
+# dimension page. A signed token is valid for the session's whole lifetime (WTF_CSRF_TIME_LIMIT,
+# hours), so pages reuse one for a minute instead of signing it anew on every request.
+TOKEN_REUSE = 60  # seconds
 
 # No inline script or style anywhere: the pages and their SVG charts use app.css and app.js only.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
@@ -26,6 +35,27 @@ def _headers(response):
     return response
 
 
+def signing_period() -> int:
+    """Which minute it is, for reusing tokens."""
+    return int(time.time() // TOKEN_REUSE)
+
+
+def csrf_token() -> str:
+    """The session's signed CSRF token, as Flask-WTF's ``generate_csrf`` gives it, signed at most
+    a minute ago. The request keeps it, so the forms on the page carry the same one."""
+    if TOKEN_FIELD not in g:
+        raw = session.get(TOKEN_FIELD)
+        if raw is None:  # a new session's first token
+            return generate_csrf()
+        key = (raw, signing_period())
+        setattr(g, TOKEN_FIELD, cache("csrf tokens", 1024).get_or_make(key, generate_csrf))
+    return g.get(TOKEN_FIELD)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    # In place of Flask-WTF's generate_csrf, which it offers both ways: as a global (for imported
+    # macros) and from a context processor (which, added later, this one overrides).
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.after_request(_headers)
