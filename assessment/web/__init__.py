@@ -85,11 +85,12 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
         security,
         security_log,
         transfer,
+        urls,
         workshops,
         workspaces,
     )
 
-    for module in (security, errors, auth, security_log):
+    for module in (security, errors, auth, security_log, urls):
         module.init_app(app)
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.

@@ -298,7 +298,7 @@ def _result_parts(assessment, rubric: Rubric) -> ResultParts:
     stored one never changes): reading and hashing every answer to make a key cost a fifth of
     the page.
     """
-    key = (assessment.id, assessment.content_token, rubric.id, rubric.version)
+    key = (assessment.id, assessment.content_token, rubric.id, rubric.version, request.script_root)  # it has links
 
     def make() -> ResultParts:
         result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
