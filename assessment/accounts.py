@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from . import audit
-from .storage import hash_token, now, random_id, write_transaction
+from .storage import first_row, hash_token, now, random_id, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -136,10 +136,10 @@ def session_user(db: sqlite_utils.Database, token: str | None) -> dict | None:
     """The enabled user of a live session, or None for a missing, ended or expired one."""
     if not token:
         return None
-    return next(db.query(
-        "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id "
+    return first_row(
+        db, "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id "
         "WHERE sessions.id = ? AND sessions.expires_at > ? AND NOT users.disabled",
-        [hash_token(token), now()]), None)
+        [hash_token(token), now()])
 
 
 def end_session(db: sqlite_utils.Database, token: str) -> None:
@@ -175,10 +175,10 @@ def workspaces_for(db: sqlite_utils.Database, user_id: int) -> list[dict]:
 
 def membership(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> dict | None:
     """The workspace with the user's role in it, or None when the user is not a member."""
-    return next(db.query(
-        "SELECT workspaces.*, memberships.role FROM workspaces "
+    return first_row(
+        db, "SELECT workspaces.*, memberships.role FROM workspaces "
         "JOIN memberships ON memberships.workspace_id = workspaces.id "
-        "WHERE workspaces.id = ? AND memberships.user_id = ?", [workspace_id, user_id]), None)
+        "WHERE workspaces.id = ? AND memberships.user_id = ?", [workspace_id, user_id])
 
 
 def members(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:

@@ -13,7 +13,7 @@ from .answers import Answer, AnswerSet, normalize_value
 from .cohorts import Member
 from .rubric import Rubric
 from .scoring import score
-from .storage import now, write_transaction
+from .storage import first_row, now, write_transaction
 
 OVERALL = "_overall"  # the scores row of the whole assessment; no rubric id starts with "_"
 EDITABLE = ("title", "organization", "profile", "drivers", "barriers", "targets", "opt_in_benchmark")
@@ -57,7 +57,7 @@ def _content_token() -> str:
 
 
 def get_assessment(db: sqlite_utils.Database, assessment_id: str) -> Assessment | None:
-    row = next(db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]), None)
+    row = first_row(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
     return _from_row(row) if row else None
 
 

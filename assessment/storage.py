@@ -74,6 +74,18 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def first_row(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
+    """The first row a SELECT returns, as a dict, or None.
+
+    For the reads every page makes (who is logged in, the assessment, the membership):
+    sqlite-utils' ``query()`` wraps each statement in a savepoint and its release, three
+    statements for one.
+    """
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    return dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else None
+
+
 def hash_token(token: str) -> str:
     """What is stored of a secret token (sessions, invitations, participants): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -62,5 +62,8 @@ _creating = threading.Lock()
 def cache(name: str, size: int = ENTRIES) -> ContentCache:
     """The current app's cache of this name (``size`` counts when it is first asked for)."""
     caches = current_app.extensions.setdefault("sovready.caches", {})
+    found = caches.get(name)
+    if found is not None:
+        return found
     with _creating:
         return caches.setdefault(name, ContentCache(size))
