@@ -267,6 +267,12 @@ _WORKSPACE_KEY = "COALESCE(NULLIF(LOWER(TRIM(a.organization)), ''), a.id)"
 _INSTANCE_KEY = f"a.workspace_id || ':' || {_WORKSPACE_KEY}"
 
 
+def cohorts_token(db: sqlite_utils.Database) -> str:
+    """A token that every change to any assessment or its scores replaces (storage.py's triggers):
+    what pages showing the live cohorts are cached by."""
+    return db.execute("SELECT token FROM change_tokens WHERE name = 'cohorts'").fetchone()[0]
+
+
 def cohort_key(db: sqlite_utils.Database, assessment_id: str, instance: bool) -> str:
     """The organization key ``cohort_members`` gives this assessment (computed by the same SQL)."""
     key = _INSTANCE_KEY if instance else _WORKSPACE_KEY  # constants, never user input

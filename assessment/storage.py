@@ -210,6 +210,19 @@ def _add_content_tokens(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE assessments SET content_token = lower(hex(randomblob(8)))")
 
 
+@migrations(name="012_cohorts_token")
+def _add_cohorts_token(db: sqlite_utils.Database) -> None:
+    # A random token that triggers replace on every change to any assessment or its scores: what
+    # the web app keys pages showing the live cohorts by. Triggers, so that no write path can
+    # forget it; random rather than counted, so that a restored backup cannot reuse a key.
+    db.execute("CREATE TABLE change_tokens (name TEXT PRIMARY KEY, token TEXT NOT NULL)")
+    db.execute("INSERT INTO change_tokens VALUES ('cohorts', lower(hex(randomblob(8))))")
+    replace = "UPDATE change_tokens SET token = lower(hex(randomblob(8))) WHERE name = 'cohorts'"
+    for table in ("assessments", "scores"):
+        for event in ("INSERT", "UPDATE", "DELETE"):  # names from these constants only
+            db.execute(f"CREATE TRIGGER {table}_{event.lower()}_cohorts AFTER {event} ON {table} BEGIN {replace}; END")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

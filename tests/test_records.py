@@ -87,6 +87,31 @@ def test_every_write_replaces_the_content_token(db, stored):
     assert all(seen) and len(set(seen)) == len(seen)
 
 
+def test_any_change_to_any_assessment_replaces_the_cohorts_token(db, stored):
+    """Results pages show the live cohorts and are cached by this token: whatever changes one
+    member (its answers, profile, opt-in, deletion, a new one) must replace it."""
+    seen = [records.cohorts_token(db)]
+
+    def changed():
+        seen.append(records.cohorts_token(db))
+        return seen[-1] != seen[-2]
+
+    one = records.create_assessment(db, 1, stored, "One")
+    assert changed()
+    other = records.create_assessment(db, 1, stored, "Other")
+    assert changed()
+    records.save_answers(db, records.get_assessment(db, one), stored, {next(iter(stored.questions)): Answer(3)})
+    assert changed()
+    records.update_assessment(db, records.get_assessment(db, other), stored, opt_in_benchmark=True)
+    assert changed()
+    db.execute("UPDATE scores SET score = 50 WHERE assessment_id = ?", [other])  # even outside records.py
+    db.conn.commit()
+    assert changed()
+    records.delete_assessment(db, one)
+    assert changed()
+    assert not changed()  # reading it changes nothing
+
+
 def test_answers_to_some_questions_are_those_of_the_whole_set(db, stored):
     answers = {qid: Answer(i % 5, f"note {i}") for i, qid in enumerate(stored.questions)}
     assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers=answers))

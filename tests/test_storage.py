@@ -27,7 +27,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
-                     "011_content_tokens"]
+                     "011_content_tokens", "012_cohorts_token"]
     assert db.table("rubrics").exists()
 
 

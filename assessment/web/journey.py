@@ -37,6 +37,7 @@ from . import get_db
 from .access import assessment_for, workspace_for
 from .contentcache import cache
 from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
+from .pagecache import cached_page
 
 bp = Blueprint("journey", __name__)
 
@@ -112,18 +113,31 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
     page since, nothing is overwritten: the page comes back with this person's input, unsaved,
     says so, and a second save (stamped anew) keeps theirs.
     """
+    if request.method != "POST":
+        def render() -> str:
+            now = stored()
+            form = _FormOnDemand(lambda: form_class(formdata=None, data=now))
+            return step_page(template, assessment, workspace, rubric, key, form=form, stored=now,
+                             loaded=_stamp(now), saved_meanwhile=False, **context)
+
+        return cached_page(_page_key(assessment, workspace, rubric), render)
     now, saved_meanwhile = stored(), False
-    if request.method == "POST":
-        form = form_class()
-        if form.validate():
-            saved_meanwhile = request.form.get("loaded") not in (None, _stamp(now))  # no stamp: not from our page
-            if not saved_meanwhile:
-                save(form)
-                return _advance(assessment.id, rubric, key)
-    else:
-        form = _FormOnDemand(lambda: form_class(formdata=None, data=now))
+    form = form_class()
+    if form.validate():
+        saved_meanwhile = request.form.get("loaded") not in (None, _stamp(now))  # no stamp: not from our page
+        if not saved_meanwhile:
+            save(form)
+            return _advance(assessment.id, rubric, key)
     return step_page(template, assessment, workspace, rubric, key, form=form, stored=now, loaded=_stamp(now),
                      saved_meanwhile=saved_meanwhile, **context)
+
+
+def _page_key(assessment, workspace, rubric: Rubric, *more) -> tuple:
+    """What a journey page shows besides its URL and viewer (``cached_page``): the assessment's
+    content (its token, replaced by every write), its workspace's name, the viewer's role there
+    and the rubric version (a stored one never changes)."""
+    return (assessment.id, assessment.content_token, workspace["id"], workspace["name"], workspace["role"],
+            rubric.id, rubric.version, *more)
 
 
 class _FormOnDemand:
@@ -266,20 +280,29 @@ def barriers(assessment_id: str):
 @bp.get("/a/<assessment_id>/review")
 def review(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
-    answers = records.answer_set(get_db(), assessment)
-    missing = {d.id: [q for q in d.questions if q.id not in answers.answers] for d in rubric.dimensions}
-    return step_page("journey/review.html", assessment, workspace, rubric, "review", missing=missing,
-                 answers=answers, labels=BASIS_LABELS)
+
+    def render() -> str:
+        answers = records.answer_set(get_db(), assessment)
+        missing = {d.id: [q for q in d.questions if q.id not in answers.answers] for d in rubric.dimensions}
+        return step_page("journey/review.html", assessment, workspace, rubric, "review", missing=missing,
+                         answers=answers, labels=BASIS_LABELS)
+
+    return cached_page(_page_key(assessment, workspace, rubric), render)
 
 
 @bp.get("/a/<assessment_id>/results")
 def results(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
-    parts = _result_parts(assessment, rubric)
-    filters = {key: request.args.get(key, "") for key in FILTERS}
-    return step_page("journey/results.html", assessment, workspace, rubric, "results", parts=parts,
-                     cohorts=_cohorts(assessment, rubric, parts, filters), filters=filters,
-                     profile_fields={f.id: f for f in rubric.profile})
+
+    def render() -> str:
+        parts = _result_parts(assessment, rubric)
+        filters = {key: request.args.get(key, "") for key in FILTERS}
+        return step_page("journey/results.html", assessment, workspace, rubric, "results", parts=parts,
+                         cohorts=_cohorts(assessment, rubric, parts, filters), filters=filters,
+                         profile_fields={f.id: f for f in rubric.profile})
+
+    # The cohorts show other assessments: their token changes with any of them.
+    return cached_page(_page_key(assessment, workspace, rubric, records.cohorts_token(get_db())), render)
 
 
 class ResultParts(NamedTuple):

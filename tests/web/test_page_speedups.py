@@ -1,5 +1,6 @@
-"""What pages reuse between requests to be fast: signed CSRF tokens and built URLs. Reuse must
-never hand one session's token to another, nor a URL built for one mount path to another."""
+"""What pages reuse between requests to be fast: whole pages, signed CSRF tokens, built URLs.
+Reuse must never show a stale page, hand one session's token to another, or a URL built for one
+mount path to another."""
 
 import re
 
@@ -77,3 +78,70 @@ def test_urls_follow_the_path_the_app_is_mounted_at(owner, finished):
     plain = text(owner.get(f"/a/{finished}/results"))
     assert f'href="/sovready/a/{finished}/dimensions/data"' in mounted
     assert f'href="/a/{finished}/dimensions/data"' in plain and "/sovready/" not in plain
+
+
+def _cached_pages(app) -> int:
+    return len(app.extensions["sovready.caches"]["pages"]._entries)
+
+
+def test_a_page_opened_again_comes_whole_from_the_cache_with_the_sessions_token(app, owner, finished):
+    from assessment.web.pagecache import TOKEN_STAND_IN
+
+    url = f"/a/{finished}/dimensions/data"
+    first = _page(owner, url)
+    assert _cached_pages(app) == 1
+    second = _page(owner, url)
+    assert second == first and _cached_pages(app) == 1
+    assert TOKEN_STAND_IN not in second and _token(second) in second
+
+
+def test_two_sessions_of_one_person_share_the_page_but_not_the_token(app, people, owner, finished):
+    from .conftest import OWNER
+
+    other = app.test_client().login(OWNER)
+    url = f"/a/{finished}/dimensions/data"
+    mine, theirs = _token(_page(owner, url)), _token(_page(other, url))
+    assert mine != theirs and _cached_pages(app) == 1
+    for client, token in ((owner, mine), (other, theirs)):
+        g.pop("csrf_token", None)
+        assert client.post(url, data={"csrf_token": token, "go": "stay"}, csrf=False).status_code == 302
+
+
+def _chosen_level(page: str, question: str) -> str | None:
+    found = re.search(rf'name="{re.escape(question)}-value" value="(\d)" checked', page)
+    return found.group(1) if found else None
+
+
+def test_a_change_by_someone_else_shows_at_once(owner, editor, finished):
+    url = f"/a/{finished}/dimensions/data"
+    before = _chosen_level(_page(owner, url), "data.residency")
+    assert before is not None and before != "4"
+    assert editor.post(url, data={"go": "stay", "data.residency-value": "4"}).status_code == 302
+    assert _chosen_level(_page(owner, url), "data.residency") == "4"
+
+
+def test_a_new_role_shows_at_once(db, people, owner, viewer, finished):
+    from assessment import accounts
+
+    url = f"/a/{finished}/dimensions/data"
+    assert "You are a viewer" in _page(viewer, url)
+    accounts.set_role(db, people["workspace"], people["viewer"], "editor")
+    assert "You are a viewer" not in _page(viewer, url)
+
+
+def test_results_show_a_new_member_of_the_cohort_at_once(db, people, default_rubric, owner, finished):
+    from assessment import records
+    from assessment.answers import Answer, AnswerSet
+
+    url = f"/a/{finished}/results"
+    assert re.findall(r"This cohort has \d+", _page(owner, url)) == ["This cohort has 0"] * 2
+    answers = AnswerSet(answers={q: Answer(2) for q in default_rubric.questions}, organization="Newcomer")
+    records.create_assessment(db, people["workspace"], default_rubric, "Newcomer", answers=answers)
+    page = _page(owner, url)
+    assert re.findall(r"This cohort has \d+", page) == ["This cohort has 1", "This cohort has 0"]  # the workspace's
+
+
+def test_a_flashed_message_is_shown_once_and_never_cached(owner, finished):
+    response = owner.post(f"/a/{finished}/rounds", follow_redirects=True)
+    assert "A new round has started" in text(response)
+    assert "A new round has started" not in _page(owner, response.request.path)
