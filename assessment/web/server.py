@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,11 +48,33 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     return process
 
 
+def refuse_taken_port(host: str, port: int) -> None:
+    """Exit with a clear message if something already listens on ``host:port``.
+
+    The workers bind with SO_REUSEPORT (see ``run``), which would let a second server started
+    by the same user on the same port bind too and silently take some of the connections.
+    """
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no owner
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise SystemExit(f"sovready: cannot listen on {host}:{port}: {error.strerror}") from None
+
+
 def run(host: str, port: int, instance: Path, workers: int | None = None, report_workers: int = 2) -> None:
-    """Create the app (migrating the database) once, start the PDF worker, serve with gunicorn."""
+    """Create the app (migrating the database) once, start the PDF worker, serve with gunicorn.
+
+    Each worker listens on a socket of its own (``reuse_port``) and the kernel spreads new
+    connections over them. On one shared socket, the worker that woke first accepted a burst of
+    keep-alive connections and kept them: under 32 clients one worker held all 32 in three runs
+    of four (seen with ss), its queue long while the other worker's core idled.
+    """
+    refuse_taken_port(host, port)
     app = create_app(instance_path=instance)
     if report_workers:
         start_report_worker(instance, report_workers)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
     _Server(app, {"bind": f"{host}:{port}", "workers": workers or WORKERS, "worker_class": "gthread",
-                  "threads": THREADS, "accesslog": "-", "timeout": 60}).run()
+                  "threads": THREADS, "reuse_port": True, "accesslog": "-", "timeout": 60}).run()
