@@ -100,11 +100,12 @@ def home(workshop_id: str):
     workshop, participant, rubric = _participant_for(workshop_id)
     mine = workshops.participant_answers(get_db(), participant["id"])
     questions = workshops.questions_of(rubric, workshop.dimensions)
-    spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
+    spreads = None  # everyone's answers are read only once the facilitator reveals them
+    if workshop.revealed:
+        spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
     return render_template("participate/home.html", workshop=workshop, participant=participant,
                            dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
-                           spreads=spreads if workshop.revealed else None, questions=rubric.questions,
-                           closed_message=CLOSED)
+                           spreads=spreads, questions=rubric.questions, closed_message=CLOSED)
 
 
 @bp.route("/p/<workshop_id>/<dimension_id>", methods=["GET", "POST"])
