@@ -6,11 +6,22 @@ import logging
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
 from assessment.paths import EXAMPLES
-from assessment.pdf import ASSET_BASE, AssetFetcher, RefusedURL, render_pdf
+from assessment.pdf import (
+    ASSET_BASE,
+    PDF_OPTIONS,
+    AssetFetcher,
+    ParsedHTML,
+    RefusedURL,
+    parse_html,
+    render_html,
+    render_pdf,
+    stylesheet,
+)
 from assessment.report import Report, report_date
 from assessment.scoring import score
 
@@ -76,6 +87,23 @@ def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
 def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):
     report, pdf = mid_pdf
     assert render_pdf(report) == pdf
+
+
+def test_xml_parse_gives_the_pdf_of_weasyprints_html5_parse(mid_pdf):
+    report, pdf = mid_pdf
+    html = render_html(report)
+    assert isinstance(parse_html(html), ParsedHTML)  # the report template writes well-formed XML
+    css, fonts = stylesheet()
+    html5 = HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher())
+    assert html5.write_pdf(stylesheets=[css], font_config=fonts, **PDF_OPTIONS) == pdf
+
+
+def test_text_that_xml_refuses_goes_through_the_html5_parser(rubric, peers):
+    note = "Page one\fpage two"  # a form feed: HTML whitespace, not allowed in XML
+    answers = AnswerSet(answers={"data.residency": Answer(2, note=note, basis="evidenced")}, organization="Form Feed Ltd")
+    report = _report(rubric, peers, answers)
+    assert not isinstance(parse_html(render_html(report)), ParsedHTML)
+    assert PdfReader(io.BytesIO(render_pdf(report))).metadata.title.endswith("Form Feed Ltd")
 
 
 HOSTILE = ('<link rel="attachment" href="file:///etc/passwd"><img src="file:///etc/hostname">'
