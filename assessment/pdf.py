@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import xml.etree.ElementTree as ElementTree
 import zlib
 from functools import lru_cache
@@ -25,6 +26,10 @@ STATIC = ROOT / "assessment" / "web" / "static"
 # the fetcher serves them from the static folder without any network access.
 ASSET_BASE = "https://assets.sovready.invalid/"
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
+# What no font draws and XML does not allow: control characters other than tab, line feed and
+# carriage return. A form feed typed into a note drew a missing-glyph box, made WeasyPrint warn
+# and garbled the PDF's text layer; each becomes a space.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # pydyf (WeasyPrint's PDF writer) deflates every stream at zlib's level 9: 90 ms of a report's
 # render. zlib's default level 6 takes 20 ms for a PDF 3% larger.
 DEFLATE_LEVEL = 6
@@ -35,7 +40,8 @@ def _compressobj(level: int = DEFLATE_LEVEL):
     return zlib.compressobj(DEFLATE_LEVEL)
 
 
-pydyf.zlib = SimpleNamespace(compress=zlib.compress, compressobj=_compressobj)
+# Everything else of zlib as it is, should pydyf come to use more of it.
+pydyf.zlib = SimpleNamespace(**{**vars(zlib), "compressobj": _compressobj})
 
 
 class RefusedURL(ValueError):
@@ -75,7 +81,7 @@ def environment() -> Environment:
 
 
 def render_html(report: Report) -> str:
-    return environment().get_template("report/report.html").render(report=report)
+    return UNPRINTABLE.sub(" ", environment().get_template("report/report.html").render(report=report))
 
 
 @lru_cache(maxsize=1)
