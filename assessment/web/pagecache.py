@@ -31,14 +31,15 @@ def cached_page(key: Hashable, render: Callable[[], str]) -> str:
     token = csrf_token()
     user = g.user
     page_key = (request.script_root, request.full_path, user["id"], user["name"], user["is_admin"], key)
-    page = cache("pages", ENTRIES).get_or_make(page_key, lambda: _with_stand_in(render))
-    return page.replace(TOKEN_STAND_IN, token)
+    return token.join(cache("pages", ENTRIES).get_or_make(page_key, lambda: _around_stand_in(render)))
 
 
-def _with_stand_in(render: Callable[[], str]) -> str:
+def _around_stand_in(render: Callable[[], str]) -> tuple[str, ...]:
+    """The page in pieces around the stand-in: joining them with the token took a tenth of the
+    time of replacing it in a 50 KB page (whose other characters make str.replace slow)."""
     token = g.get(TOKEN_FIELD)
     setattr(g, TOKEN_FIELD, TOKEN_STAND_IN)
     try:
-        return render()
+        return tuple(render().split(TOKEN_STAND_IN))
     finally:
         setattr(g, TOKEN_FIELD, token)
