@@ -21,6 +21,9 @@ MERGED_SLASHES = 308
 VALUES = st.one_of(st.text(max_size=300), st.sampled_from(["0", "4", "5", "-1", "n/a", "dont_know", "2.0", "",
                                                            "evidenced", "back", "europe", "critical", "\x00", " \r",
                                                            "owner", "editor", "viewer", "data", "x" * 201]))
+# Made-up field names, never the CSRF field: the client posts a valid token, which a generated
+# "csrf_token" key would replace (hypothesis draws string constants from the code under test).
+FIELD_NAMES = st.text(max_size=20).filter(lambda name: name != "csrf_token")
 COUNT = {"requests": 0, "500s": 0}
 # Tables a refused request writes on purpose: failed log-ins and join codes are counted.
 COUNTED = {"failures", "join_failures"}

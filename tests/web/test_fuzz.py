@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .conftest import text
-from .fuzzing import FUZZ, VALUES, send
+from .fuzzing import FIELD_NAMES, FUZZ, VALUES, send
 from .test_routes import _rules
 
 FIELDS = ["data.residency-value", "data.residency-target", "data.residency-note", "data.residency-basis", "data.quality-value",
           "title", "organization", "region", "data_control", "barriers", "go", "rubric"]
-FORMS = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), VALUES, max_size=8)
+FORMS = st.dictionaries(st.one_of(st.sampled_from(FIELDS), FIELD_NAMES), VALUES, max_size=8)
 PAGES = st.sampled_from(["dimensions/data", "about", "drivers", "barriers"])
 
 
