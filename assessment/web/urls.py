@@ -19,8 +19,9 @@ def url_for(endpoint: str, **values) -> str:
     """Flask's ``url_for``, from the cache when the URL is relative and its values hashable."""
     if not has_request_context() or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return current_app.url_for(endpoint, **values)
+    # Each value's type too: 1 and True are equal keys but "1" and "True" in a URL.
+    key = (request.script_root, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
     try:
-        key = (request.script_root, endpoint, frozenset(values.items()))
         hash(key)
     except TypeError:  # a list of values for a query string, say
         return current_app.url_for(endpoint, **values)

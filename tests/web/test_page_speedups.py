@@ -145,3 +145,12 @@ def test_a_flashed_message_is_shown_once_and_never_cached(owner, finished):
     response = owner.post(f"/a/{finished}/rounds", follow_redirects=True)
     assert "A new round has started" in text(response)
     assert "A new round has started" not in _page(owner, response.request.path)
+
+
+def test_urls_equal_values_of_other_types_are_built_apart(app):
+    from assessment.web.urls import url_for
+
+    with app.test_request_context("/"):
+        assert url_for("journey.results", assessment_id="a", auto=1) == "/a/a/results?auto=1"
+        assert url_for("journey.results", assessment_id="a", auto=True) == "/a/a/results?auto=True"
+        assert url_for("journey.results", assessment_id="a", auto=[1, 2]) == "/a/a/results?auto=1&auto=2"
