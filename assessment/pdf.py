@@ -110,8 +110,9 @@ def parse_html(html: str) -> HTML:
     """The report's HTML as a WeasyPrint document.
 
     The report template writes well-formed XML, which expat parses in a millisecond where
-    WeasyPrint's pure-Python HTML5 parser takes 60 ms (4% of a render). Anything else, such as a
-    control character typed into a note (not allowed in XML), goes through the HTML5 parser.
+    WeasyPrint's pure-Python HTML5 parser takes 60 ms (4% of a render). Anything that is not
+    well-formed (the control characters XML refuses are already spaces, see ``render_html``)
+    goes through the HTML5 parser.
     """
     try:
         # Our template's output: what users typed is escaped, so it declares no entities.
