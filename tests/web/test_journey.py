@@ -126,6 +126,8 @@ def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
     ({"data.residency-value": "7"}, "Not a valid choice."),
     ({"data.residency-value": "2.0"}, "Not a valid choice."),
     ({"data.residency-value": "2", "data.residency-basis": "hearsay"}, "Not a valid choice."),
+    ({"data.residency-value": "2", "data.residency-target": "5"}, "Not a valid choice."),
+    ({"data.residency-value": "2", "data.residency-target": "0"}, "Not a valid choice."),
     ({"data.residency-value": "2", "data.residency-note": "x" * 2001}, "Field cannot be longer than 2000 characters."),
     ({"data.residency-note": "a note without an answer"}, "Choose an answer to keep this note"),
 ])
