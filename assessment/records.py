@@ -91,11 +91,21 @@ def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: R
     rows = [(d.id, d.score, d.completeness, d.answered, d.total, None, None) for d in result.dimensions]
     summary = json.dumps({d.id: d.score for d in result.dimensions})
     rows.append((OVERALL, result.overall, answered / total, answered, total, result.stage, summary))
-    db.execute("DELETE FROM scores WHERE assessment_id = ?", [assessment.id])
-    db.conn.executemany(
-        "INSERT INTO scores (assessment_id, dimension, rubric_id, rubric_version, score, completeness, answered, "
-        "total, stage, dimensions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(assessment.id, row[0], rubric.id, rubric.version, *row[1:]) for row in rows])
+    marks = ", ".join("?" * len(rows))
+    db.execute(f"DELETE FROM scores WHERE assessment_id = ? AND dimension NOT IN ({marks})",  # noqa: S608 (placeholders only)
+               [assessment.id, *(row[0] for row in rows)])
+    db.conn.executemany(_SCORES_UPSERT, [(assessment.id, row[0], rubric.id, rubric.version, *row[1:]) for row in rows])
+
+
+# Rows whose figures are unchanged are left alone: a save changes one dimension's score at most,
+# and rewriting all ten rows rewrote the cohort index and fired the cohorts token's trigger
+# twenty times, for pages of the write-ahead log that each commit must sync.
+_SCORE_COLUMNS = ("rubric_id", "rubric_version", "score", "completeness", "answered", "total", "stage", "dimensions")
+_SCORES_UPSERT = (
+    f"INSERT INTO scores (assessment_id, dimension, {', '.join(_SCORE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"ON CONFLICT (assessment_id, dimension) DO UPDATE SET "
+    f"{', '.join(f'{c} = excluded.{c}' for c in _SCORE_COLUMNS)} "
+    f"WHERE ({', '.join(f'scores.{c}' for c in _SCORE_COLUMNS)}) IS NOT ({', '.join(f'excluded.{c}' for c in _SCORE_COLUMNS)})")
 
 
 def _insert_answers(db: sqlite_utils.Database, assessment_id: str, answers: dict[str, Answer]) -> None:
