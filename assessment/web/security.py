@@ -52,8 +52,17 @@ def csrf_token() -> str:
     return g.get(TOKEN_FIELD)
 
 
+def _reuse_token_in_forms() -> None:
+    """A form takes its token from the request (``g``) where it finds one, and signs one anew
+    otherwise: 1.5% of an answer submission, for a token its redirect never shows. By now
+    CSRFProtect has checked the POST's token, so the session has one."""
+    if request.method == "POST" and TOKEN_FIELD in session:
+        csrf_token()
+
+
 def init_app(app: Flask) -> None:
-    csrf.init_app(app)
+    csrf.init_app(app)  # first: its check of a POST's token runs before _reuse_token_in_forms
+    app.before_request(_reuse_token_in_forms)
     # In place of Flask-WTF's generate_csrf, which it offers both ways: as a global (for imported
     # macros) and from a context processor (which, added later, this one overrides).
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -6,6 +6,7 @@ import re
 
 from flask import g
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 
 from .conftest import text
 
@@ -55,6 +56,23 @@ def test_a_token_is_signed_once_a_minute_and_every_one_validates(owner, finished
         g.pop("csrf_token", None)
         response = owner.post(url, data={"csrf_token": token, "go": "stay"}, csrf=False)
         assert response.status_code == 302
+
+
+def test_a_form_built_for_a_post_reuses_the_token_rather_than_signing_one(owner, finished, monkeypatch):
+    _fixed_clock(monkeypatch, 30_000_000)
+    url = f"/a/{finished}/dimensions/data"
+    token = _token(_page(owner, url)) and _token(_page(owner, url))  # the session's first, then reused
+    signed = []
+
+    class Signer(URLSafeTimedSerializer):
+        def dumps(self, *args, **kwargs):
+            signed.append(1)
+            return super().dumps(*args, **kwargs)
+
+    monkeypatch.setattr("flask_wtf.csrf.URLSafeTimedSerializer", Signer)
+    g.pop("csrf_token", None)
+    refused = text(owner.post(url, data={"csrf_token": token, "data.residency-value": "7"}, csrf=False))
+    assert "Not a valid choice" in refused and _token(refused) == token and signed == []
 
 
 def test_a_token_reused_for_one_session_is_never_given_to_another(owner, editor, finished, monkeypatch):
