@@ -100,12 +100,19 @@ def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: R
 # Rows whose figures are unchanged are left alone: a save changes one dimension's score at most,
 # and rewriting all ten rows rewrote the cohort index and fired the cohorts token's trigger
 # twenty times, for pages of the write-ahead log that each commit must sync.
-_SCORE_COLUMNS = ("rubric_id", "rubric_version", "score", "completeness", "answered", "total", "stage", "dimensions")
-_SCORES_UPSERT = (
-    f"INSERT INTO scores (assessment_id, dimension, {', '.join(_SCORE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    f"ON CONFLICT (assessment_id, dimension) DO UPDATE SET "
-    f"{', '.join(f'{c} = excluded.{c}' for c in _SCORE_COLUMNS)} "
-    f"WHERE ({', '.join(f'scores.{c}' for c in _SCORE_COLUMNS)}) IS NOT ({', '.join(f'excluded.{c}' for c in _SCORE_COLUMNS)})")
+_SCORES_UPSERT = """
+INSERT INTO scores (assessment_id, dimension, rubric_id, rubric_version, score, completeness, answered, total, stage,
+                    dimensions)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (assessment_id, dimension) DO UPDATE SET
+    rubric_id = excluded.rubric_id, rubric_version = excluded.rubric_version, score = excluded.score,
+    completeness = excluded.completeness, answered = excluded.answered, total = excluded.total,
+    stage = excluded.stage, dimensions = excluded.dimensions
+WHERE (scores.rubric_id, scores.rubric_version, scores.score, scores.completeness, scores.answered, scores.total,
+       scores.stage, scores.dimensions)
+      IS NOT (excluded.rubric_id, excluded.rubric_version, excluded.score, excluded.completeness, excluded.answered,
+              excluded.total, excluded.stage, excluded.dimensions)
+"""
 
 
 def _insert_answers(db: sqlite_utils.Database, assessment_id: str, answers: dict[str, Answer]) -> None:
