@@ -3,8 +3,9 @@ Reuse must never show a stale page, hand one session's token to another, or a UR
 mount path to another."""
 
 import re
+import time
 
-from flask import g
+from flask import g, request
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import URLSafeTimedSerializer
 
@@ -172,3 +173,31 @@ def test_urls_equal_values_of_other_types_are_built_apart(app):
         assert url_for("journey.results", assessment_id="a", auto=1) == "/a/a/results?auto=1"
         assert url_for("journey.results", assessment_id="a", auto=True) == "/a/a/results?auto=True"
         assert url_for("journey.results", assessment_id="a", auto=[1, 2]) == "/a/a/results?auto=1&auto=2"
+
+
+def _open(app, cookie: str):
+    with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+        return app.session_interface.open_session(app, request)
+
+
+def test_a_session_cookie_is_verified_once_and_each_request_gets_its_own_copy(app, monkeypatch):
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"sid": "abc", "_flashes": [["message", "Saved."]]})
+    verified = []
+    real_loads = URLSafeTimedSerializer.loads
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", lambda *a, **k: verified.append(1) or real_loads(*a, **k))
+    first = _open(app, cookie)
+    first["_flashes"].append(["message", "changed in place, as flash() does"])
+    second = _open(app, cookie)
+    assert second == {"sid": "abc", "_flashes": [["message", "Saved."]]} and len(verified) == 1
+    assert _open(app, cookie[:-2] + "xx") == {}  # a forged signature is still refused
+
+
+def test_a_remembered_session_cookie_still_expires(app, monkeypatch):
+    import assessment.web.auth as auth
+
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"sid": "abc"})
+    assert _open(app, cookie) == {"sid": "abc"}
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 5
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    assert _open(app, cookie) == {}
