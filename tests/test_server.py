@@ -1,5 +1,5 @@
-"""The production server spreads keep-alive connections over its workers, and refuses a port
-that something else listens on.
+"""The production server spreads keep-alive connections over its workers, refuses a port
+that something else listens on, and logs each request in the combined format.
 
 On one shared listening socket, the worker that woke first took a burst of new connections and
 kept them; requests on the crowded worker then queued while the other worker's core idled. Each
@@ -12,8 +12,14 @@ import shutil
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
+from assessment.web.server import _AccessLog
 from bench.web import free_port, log_in, seed, start_server, stop
 
 CONNECTIONS = 32
@@ -85,3 +91,19 @@ def test_serve_refuses_a_port_something_listens_on(tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+def test_the_access_log_line_is_gunicorns_combined_format(monkeypatch):
+    monkeypatch.setattr(Logger, "now", lambda self: "[26/Nov/2026:15:53:52 +0000]")
+    response = SimpleNamespace(status="404 NOT FOUND", sent=207, headers=[("Content-Length", "207")])
+    request = SimpleNamespace(headers=[("HOST", "example.org")])
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/a/x?y=1", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "192.0.2.7", "HTTP_REFERER": "https://example.org/", "HTTP_USER_AGENT": "Firefox"}
+
+    def line(logger_class) -> str:
+        logger = logger_class(Config())
+        atoms = logger.atoms(response, request, environ, timedelta(microseconds=1234))
+        return logger.cfg.access_log_format % logger.atoms_wrapper_class(atoms)
+
+    assert line(_AccessLog) == line(Logger) == (
+        '192.0.2.7 - - [26/Nov/2026:15:53:52 +0000] "GET /a/x?y=1 HTTP/1.1" 404 207 "https://example.org/" "Firefox"')

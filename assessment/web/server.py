@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from . import create_app
 
@@ -19,6 +20,19 @@ from . import create_app
 # as more processes share the cores among more unevenly filled keep-alive queues.
 WORKERS = 2
 THREADS = 4  # per worker process
+
+
+class _AccessLog(Logger):
+    """gunicorn's logger, gathering only the fields of its access-log line (the combined format,
+    gunicorn's default). gunicorn's own gathers every request header, response header and
+    environ variable as well, for each request: 47 µs a line rather than 19 µs, when all of a
+    trivial request takes about 700 µs of the server's CPU."""
+
+    def atoms(self, resp, req, environ, request_time):
+        return {"h": environ.get("REMOTE_ADDR", "-"), "l": "-", "u": self._get_user(environ) or "-", "t": self.now(),
+                "r": f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}",
+                "s": str(resp.status).split(None, 1)[0], "b": "-" if resp.sent is None else str(resp.sent),
+                "f": environ.get("HTTP_REFERER", "-"), "a": environ.get("HTTP_USER_AGENT", "-")}
 
 
 class _Server(BaseApplication):
@@ -77,4 +91,5 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
         start_report_worker(instance, report_workers)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
     _Server(app, {"bind": f"{host}:{port}", "workers": workers or WORKERS, "worker_class": "gthread",
-                  "threads": THREADS, "reuse_port": True, "accesslog": "-", "timeout": 60}).run()
+                  "threads": THREADS, "reuse_port": True, "accesslog": "-", "logger_class": _AccessLog,
+                  "timeout": 60}).run()
