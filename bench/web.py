@@ -17,6 +17,7 @@ throughput for the pages; answer submission p95 under 25 ms.
     .venv/bin/python -m bench.web [SECONDS_PER_RUN] [WORKERS]
 
 Each endpoint runs five times for 2 s, taking turns with the others; the figures are the medians.
+Last, an answer submission with one client at a time (Python's client): a save's own latency.
 """
 
 import contextlib
@@ -227,6 +228,14 @@ def verdicts(figures) -> None:
         print(f"  {'OK  ' if ok else 'MISS'} {text}")
 
 
+def alone(port, seconds, submission) -> None:
+    """An answer submission with no other request waiting: what one save takes, queueing apart."""
+    name, *spec = submission
+    figures = interleaved(run, port, 1, seconds, [(name, *spec)])[name]
+    print(f"\nOne client at a time: {name} p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, "
+          f"{figures['rps']:.0f} req/s")
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else WORKERS
@@ -244,6 +253,7 @@ def main():
                 figures = interleaved(measure, port, concurrency, seconds, endpoints(assessment_id, cookie, token))
                 report(concurrency, figures)
             verdicts(figures)
+            alone(port, seconds, endpoints(assessment_id, cookie, token)[-1])
         finally:
             stop(server)
 
