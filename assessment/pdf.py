@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import cssselect2
 import pydyf
+import weasyprint.svg
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -42,6 +43,39 @@ def _compressobj(level: int = DEFLATE_LEVEL):
 
 # Everything else of zlib as it is, should pydyf come to use more of it.
 pydyf.zlib = SimpleNamespace(**{**vars(zlib), "compressobj": _compressobj})
+
+
+# WeasyPrint lays out and draws SVG text one letter at a time (to honour per-letter positions and
+# rotations): a Pango layout and a text object per letter of the charts' labels. Text that
+# positions only its first letter is drawn as one run instead (2.6% of a render's instructions,
+# about 8% of its CPU time), kerned like the rest of the report's text.
+PER_LETTER_ATTRIBUTES = {"rotate", "letter-spacing", "textLength", "lengthAdjust"}
+POSITION_ATTRIBUTES = ("x", "y", "dx", "dy")
+_svg_text_by_letter = weasyprint.svg.text
+
+
+class TextRun(str):
+    """SVG text that iterates as one piece: WeasyPrint's SVG text loop then takes it as one letter."""
+
+    def __iter__(self):
+        yield self
+
+
+def _positions_first_letter_only(node) -> bool:
+    return (PER_LETTER_ATTRIBUTES.isdisjoint(node.attrib)
+            and all(" " not in weasyprint.svg.normalize(node.attrib.get(name)) for name in POSITION_ATTRIBUTES))
+
+
+def _svg_text(svg, node, font_size):
+    """Draw an SVG text element, as one run where it positions only its first letter."""
+    if node.text and _positions_first_letter_only(node):
+        node._etree_node.text = TextRun(node.text)
+    _svg_text_by_letter(svg, node, font_size)
+
+
+# draw_node compares TAGS entries with the module's `text` to spot text elements: replace both.
+weasyprint.svg.text = _svg_text
+weasyprint.svg.TAGS.update({tag: _svg_text for tag, draw in weasyprint.svg.TAGS.items() if draw is _svg_text_by_letter})
 
 
 class RefusedURL(ValueError):

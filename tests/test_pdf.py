@@ -160,3 +160,15 @@ def test_report_command_refuses_bad_answers_plainly(tmp_path):
     result = CliRunner().invoke(cli, ["report", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "none.yaml: no such file" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_svg_text_is_drawn_as_one_run_unless_it_places_letters_one_by_one():
+    """assessment.pdf draws chart labels as one run; per-letter rotation keeps WeasyPrint's path."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60">'
+           '<text x="5" y="20" font-size="10">Readiness</text>'
+           '<text x="5" y="40" font-size="10" rotate="10">Readiness</text></svg>')
+    css, fonts = stylesheet()
+    pdf = HTML(string=svg, base_url=ASSET_BASE, url_fetcher=AssetFetcher()).write_pdf(
+        stylesheets=[css], font_config=fonts, uncompressed_pdf=True)
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+    assert content.count(b" Tm") == 1 + len("Readiness")
