@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import cssselect2
 import pydyf
+import weasyprint.html
 import weasyprint.svg
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
@@ -125,7 +126,33 @@ def stylesheet() -> tuple[CSS, FontConfiguration]:
     return CSS(url=ASSET_BASE + "report.css", url_fetcher=AssetFetcher(), font_config=fonts), fonts
 
 
-class ParsedHTML(HTML):
+# WeasyPrint's user-agent stylesheet gives every element a ::marker and five footnote and note
+# pseudo-elements (::footnote-call, ::note-marker...), each cascaded and computed: 5,000 styles
+# for a report of 900 elements. The report has no footnotes or notes and only its <li> are list
+# items, so without those rules (and with ::marker on <li> only) the PDF is byte for byte the
+# same (tests/test_pdf.py) for 5.5% fewer instructions per render.
+FOOTNOTE_AND_NOTE_RULE = re.compile(r"^::(footnote|note)-[a-z]+ \{[^}]*\}\n", re.MULTILINE)
+MARKER_RULE = re.compile(r"^::marker \{", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def user_agent_stylesheet() -> CSS:
+    """WeasyPrint's HTML user-agent stylesheet without the pseudo-elements the report never shows."""
+    css, footnote_and_note_rules = FOOTNOTE_AND_NOTE_RULE.subn("", weasyprint.html.UA)
+    css, marker_rules = MARKER_RULE.subn("li::marker {", css)
+    if (footnote_and_note_rules, marker_rules) != (5, 1):
+        raise RuntimeError("WeasyPrint's user-agent stylesheet has changed: review pdf.user_agent_stylesheet")
+    return CSS(string=css)
+
+
+class ReportHTML(HTML):
+    """A WeasyPrint document styled by user_agent_stylesheet() rather than WeasyPrint's own."""
+
+    def _ua_stylesheets(self, forms=False):
+        return [user_agent_stylesheet()]  # the report has no forms
+
+
+class ParsedHTML(ReportHTML):
     """A WeasyPrint document from an element tree parsed beforehand.
 
     Sets what HTML.__init__ sets after its own parse (WeasyPrint 70); tests/test_pdf.py checks
@@ -152,7 +179,7 @@ def parse_html(html: str) -> HTML:
         # Our template's output: what users typed is escaped, so it declares no entities.
         return ParsedHTML(ElementTree.fromstring(html))  # noqa: S314
     except ElementTree.ParseError:
-        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher())
+        return ReportHTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher())
 
 
 def render_pdf(report: Report) -> bytes:

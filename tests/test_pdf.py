@@ -17,6 +17,7 @@ from assessment.pdf import (
     AssetFetcher,
     ParsedHTML,
     RefusedURL,
+    ReportHTML,
     parse_html,
     render_html,
     render_pdf,
@@ -90,6 +91,7 @@ def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):
 
 
 def test_xml_parse_gives_the_pdf_of_weasyprints_html5_parse(mid_pdf):
+    """Also the user-agent stylesheet: WeasyPrint's own here, pdf.user_agent_stylesheet() in mid_pdf."""
     report, pdf = mid_pdf
     html = render_html(report)
     assert isinstance(parse_html(html), ParsedHTML)  # the report template writes well-formed XML
@@ -99,7 +101,8 @@ def test_xml_parse_gives_the_pdf_of_weasyprints_html5_parse(mid_pdf):
 
 
 def test_html_that_xml_refuses_goes_through_the_html5_parser():
-    assert not isinstance(parse_html("<!DOCTYPE html><p>an unclosed<br> line break"), ParsedHTML)
+    document = parse_html("<!DOCTYPE html><p>an unclosed<br> line break")
+    assert not isinstance(document, ParsedHTML) and isinstance(document, ReportHTML)
 
 
 def test_control_characters_typed_into_notes_print_as_spaces(rubric, peers, weasyprint_warnings):
