@@ -3,6 +3,7 @@
 import io
 import logging
 
+import pydyf
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -175,3 +176,13 @@ def test_svg_text_is_drawn_as_one_run_unless_it_places_letters_one_by_one():
         stylesheets=[css], font_config=fonts, uncompressed_pdf=True)
     content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
     assert content.count(b" Tm") == 1 + len("Readiness")
+
+
+def test_page_references_follow_the_pages_added():
+    """assessment.pdf keeps pydyf's page references until a page is added."""
+    document = pydyf.PDF()
+    document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = document.page_references
+    assert document.page_references is first and len(first) == 1
+    document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
