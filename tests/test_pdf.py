@@ -3,6 +3,7 @@
 import io
 import logging
 
+import pydyf
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -17,6 +18,7 @@ from assessment.pdf import (
     AssetFetcher,
     ParsedHTML,
     RefusedURL,
+    ReportHTML,
     parse_html,
     render_html,
     render_pdf,
@@ -90,6 +92,7 @@ def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):
 
 
 def test_xml_parse_gives_the_pdf_of_weasyprints_html5_parse(mid_pdf):
+    """Also the user-agent stylesheet: WeasyPrint's own here, pdf.user_agent_stylesheet() in mid_pdf."""
     report, pdf = mid_pdf
     html = render_html(report)
     assert isinstance(parse_html(html), ParsedHTML)  # the report template writes well-formed XML
@@ -99,7 +102,8 @@ def test_xml_parse_gives_the_pdf_of_weasyprints_html5_parse(mid_pdf):
 
 
 def test_html_that_xml_refuses_goes_through_the_html5_parser():
-    assert not isinstance(parse_html("<!DOCTYPE html><p>an unclosed<br> line break"), ParsedHTML)
+    document = parse_html("<!DOCTYPE html><p>an unclosed<br> line break")
+    assert not isinstance(document, ParsedHTML) and isinstance(document, ReportHTML)
 
 
 def test_control_characters_typed_into_notes_print_as_spaces(rubric, peers, weasyprint_warnings):
@@ -160,3 +164,25 @@ def test_report_command_refuses_bad_answers_plainly(tmp_path):
     result = CliRunner().invoke(cli, ["report", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "none.yaml: no such file" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_svg_text_is_drawn_as_one_run_unless_it_places_letters_one_by_one():
+    """assessment.pdf draws chart labels as one run; per-letter rotation keeps WeasyPrint's path."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60">'
+           '<text x="5" y="20" font-size="10">Readiness</text>'
+           '<text x="5" y="40" font-size="10" rotate="10">Readiness</text></svg>')
+    css, fonts = stylesheet()
+    pdf = HTML(string=svg, base_url=ASSET_BASE, url_fetcher=AssetFetcher()).write_pdf(
+        stylesheets=[css], font_config=fonts, uncompressed_pdf=True)
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+    assert content.count(b" Tm") == 1 + len("Readiness")
+
+
+def test_page_references_follow_the_pages_added():
+    """assessment.pdf keeps pydyf's page references until a page is added."""
+    document = pydyf.PDF()
+    document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = document.page_references
+    assert document.page_references is first and len(first) == 1
+    document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
