@@ -174,10 +174,10 @@ def level_choices(question: Question) -> list[SelectChoice]:
 class _ChoiceSet:
     """A choice field that checks a submitted value against the set of its choices' values.
 
-    WTForms' own check builds a normalized copy of every choice on each validation; a dimension
-    page's eighteen answer, basis and target fields spent a sixth of an answer submission's time
-    there (bench/web.py). The choices must be ``SelectChoice``s; the check is the same: the
-    coerced value must be one of them.
+    WTForms' own check builds a normalized copy of every choice on each validation; for a
+    dimension page's eighteen answer, basis and target fields that was 7% of an answer
+    submission's instructions (callgrind). The choices must be ``SelectChoice``s; the check is
+    the same: the coerced value must be one of them.
     """
 
     def pre_validate(self, form):
@@ -196,7 +196,7 @@ class _AnswerForm(Form):
     """One question's answer; ``_answer_form`` adds its ``value`` field with the question's levels."""
 
     basis = _Radio("Basis", choices=[SelectChoice(b, BASIS_LABELS[b]) for b in BASES], default="self_assessed",
-                       validators=[Optional()])
+                   validators=[Optional()])
     note = TextAreaField("Evidence note (optional)", validators=[Length(max=NOTE_MAX)],
                          description=f"What supports this answer: documents, systems, owners "
                                      f"(up to {NOTE_MAX} characters).")
