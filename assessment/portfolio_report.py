@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from weasyprint import HTML
-
 from . import pdf
 from .answers import AnswerSet
 from .benchmark import compare
@@ -54,9 +52,9 @@ def render_html(**context) -> str:
 
 
 def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summary, reference: dict) -> bytes:
-    """The portfolio PDF, with the reports' stylesheet, fonts and asset fetcher (nothing from the network)."""
+    """The portfolio PDF, with the reports' stylesheets, fonts and asset fetcher (nothing from the network)."""
     css, fonts = pdf.stylesheet()
     html = render_html(portfolio=portfolio, round_name=round_name, rubric=rubric, summary=summary,
                        reference=reference)
-    document = HTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=pdf.AssetFetcher())
+    document = pdf.ReportHTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=pdf.AssetFetcher())
     return document.write_pdf(stylesheets=[css], font_config=fonts, **pdf.PDF_OPTIONS)

@@ -8,8 +8,9 @@ import re
 
 import pytest
 from pypdf import PdfReader
+from weasyprint import HTML
 
-from assessment import accounts, jobs, portfolios, records
+from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
@@ -255,3 +256,12 @@ def test_the_portfolio_pdf_follows_the_figures_and_only_owners_ask_for_it(
     _, (_, assessment_b) = two_agencies
     records.save_answers(db, records.get_assessment(db, assessment_b), default_rubric, {"data.residency": Answer(0)})
     assert "Prepare the PDF report" in text(owner.get(status))  # changed figures, new report
+
+
+def test_the_portfolio_pdf_is_the_one_weasyprints_own_stylesheet_makes(db, portfolio, two_agencies, monkeypatch):
+    """It is styled by pdf.user_agent_stylesheet(), which leaves out rules it never needs."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    inputs = jobs.portfolio_inputs(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
+    ours = portfolio_report.render_pdf(**inputs)
+    monkeypatch.setattr(pdf, "ReportHTML", HTML)
+    assert portfolio_report.render_pdf(**inputs) == ours
