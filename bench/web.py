@@ -249,11 +249,12 @@ def main():
             cookie, token = log_in(port, assessment_id)
             print(f"sovready serve: gunicorn, {workers} workers x {THREADS} threads, {seconds:g} s per run; "
                   f"clients: {'wrk' if measure is run_wrk else 'Python threads (install wrk for truer latencies)'}")
+            specs = endpoints(assessment_id, cookie, token)
             for concurrency in CONCURRENCY:
-                figures = interleaved(measure, port, concurrency, seconds, endpoints(assessment_id, cookie, token))
+                figures = interleaved(measure, port, concurrency, seconds, specs)
                 report(concurrency, figures)
             verdicts(figures)
-            alone(port, seconds, endpoints(assessment_id, cookie, token)[-1])
+            alone(port, seconds, next(spec for spec in specs if spec[0] == "answer submission"))
         finally:
             stop(server)
 
