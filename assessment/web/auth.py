@@ -66,14 +66,15 @@ class CookieSessions(SecureCookieSessionInterface):
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return super().open_session(app, request)
-        known = cache("session cookies", COOKIES_CACHED).get(cookie)
+        verified = cache("session cookies", COOKIES_CACHED)
+        known = verified.get(cookie)
         if known is None:
             try:
                 data, signed = self.get_signing_serializer(app).loads(cookie, return_timestamp=True)
             except BadSignature:
                 return self.session_class()
             known = (data, signed.timestamp())
-            cache("session cookies", COOKIES_CACHED).put(cookie, known)
+            verified.put(cookie, known)
         data, signed = known
         if not 0 <= time.time() - signed <= app.permanent_session_lifetime.total_seconds():
             return self.session_class()  # as itsdangerous refuses it: expired, or signed in the future
