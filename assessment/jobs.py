@@ -291,5 +291,8 @@ def run_pending(instance: str) -> int:
 def run_worker(instance: str, workers: int = 2) -> None:
     """Run the worker until stopped: ``workers`` processes take render jobs from the queue."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
+    # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
+    # operator acts on. Its warnings still show.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm
     queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

@@ -1,8 +1,10 @@
 """The PDF report in the app: queued by the page, rendered by the worker, cached by content."""
 
 import io
+import logging
 import os
 from functools import partial
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
@@ -81,3 +83,13 @@ def test_renders_run_at_a_lower_cpu_priority_than_the_web_server():
 def test_the_worker_warms_up_before_it_forks_render_children():
     jobs.warm_up()  # what run_worker does first: the children forked later inherit the caches
     assert pdf.stylesheet.cache_info().currsize == 1 and pdf.environment().cache
+
+
+def test_the_worker_logs_weasyprints_warnings_but_not_its_steps(monkeypatch, caplog, tmp_path):
+    huey = SimpleNamespace(create_consumer=lambda **options: SimpleNamespace(run=lambda: None))
+    monkeypatch.setattr(jobs, "queue", lambda instance: (huey,))
+    monkeypatch.setattr(logging.getLogger("weasyprint.progress"), "level", logging.NOTSET)
+    caplog.set_level(logging.INFO)
+    jobs.run_worker(str(tmp_path), workers=1)  # warms up with a render: some 80 steps at INFO
+    assert not [record for record in caplog.records if record.name.startswith("weasyprint")]
+    assert logging.getLogger("weasyprint.progress").isEnabledFor(logging.WARNING)
