@@ -24,22 +24,25 @@ ENTRIES = 256  # pages of 30 to 60 KB: up to some 15 MB per worker process
 TOKEN_STAND_IN = secrets.token_urlsafe(24)  # per process, so no stored text can foresee it
 
 
-def cached_page(key: Hashable, render: Callable[[], str]) -> str:
-    """``render()``'s page, from the cache when one with the same ``key`` was made for this viewer."""
+def cached_page(key: Hashable, render: Callable[[], str]) -> str | bytes:
+    """``render()``'s page, from the cache when one with the same ``key`` was made for this viewer.
+
+    The cache keeps the page encoded: encoding a 50 KB page that is not all ASCII took 40 µs of
+    each request, a tenth of a cached results page's time."""
     if request.method != "GET" or "_flashes" in session:
         return render()
     token = csrf_token()
     user = g.user
     page_key = (request.script_root, request.full_path, user["id"], user["name"], user["is_admin"], key)
-    return token.join(cache("pages", ENTRIES).get_or_make(page_key, lambda: _around_stand_in(render)))
+    return token.encode().join(cache("pages", ENTRIES).get_or_make(page_key, lambda: _around_stand_in(render)))
 
 
-def _around_stand_in(render: Callable[[], str]) -> tuple[str, ...]:
+def _around_stand_in(render: Callable[[], str]) -> tuple[bytes, ...]:
     """The page in pieces around the stand-in: joining them with the token took a tenth of the
     time of replacing it in a 50 KB page (whose other characters make str.replace slow)."""
     token = g.get(TOKEN_FIELD)
     setattr(g, TOKEN_FIELD, TOKEN_STAND_IN)
     try:
-        return tuple(render().split(TOKEN_STAND_IN))
+        return tuple(piece.encode() for piece in render().split(TOKEN_STAND_IN))
     finally:
         setattr(g, TOKEN_FIELD, token)
