@@ -166,11 +166,11 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @instance_option
-@click.option("--workers", type=click.IntRange(min=1), help="gunicorn worker processes.  [default: 2]")
+@click.option("--workers", type=click.IntRange(min=1), help="Web server worker processes.  [default: 2]")
 @click.option("--report-workers", default=2, show_default=True, type=int,
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
 def serve(host: str, port: int, instance: Path, workers: int | None, report_workers: int):
-    """Serve the web app with a production WSGI server (gunicorn) and its PDF worker."""
+    """Serve the web app with a production WSGI server (Granian) and its PDF worker."""
     from .web.server import run
 
     run(host, port, instance.resolve(), workers, report_workers)

@@ -1,7 +1,7 @@
 """Counting failures (wrong join codes, wrong passwords) per key, shared by every server process.
 
 Keys name what is limited: ``join:<address>``, ``login:<address>``, ``account:<email>``. The
-counts live in SQLite, so that every gunicorn worker sees the same ones. No Flask here.
+counts live in SQLite, so that every web server process sees the same ones. No Flask here.
 """
 
 from __future__ import annotations

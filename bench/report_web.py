@@ -1,6 +1,6 @@
 """The PDF report through the production server: cached download, and the pages while rendering.
 
-Starts ``sovready serve`` (gunicorn and its PDF worker with two processes) on a seeded instance
+Starts ``sovready serve`` (Granian and its PDF worker with two processes) on a seeded instance
 and measures, in one run:
 - the cached download of a rendered report (target: under 50 ms);
 - the results page's p95 with 8 clients, idle and while the worker renders two PDFs at a time

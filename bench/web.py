@@ -1,6 +1,6 @@
 """Web throughput and latency under concurrent clients, against the production server.
 
-Starts ``sovready serve`` (gunicorn) on a free local port with a seeded instance, logs in once,
+Starts ``sovready serve`` (Granian) on a free local port with a seeded instance, logs in once,
 then for 50 and 32 concurrent clients with keep-alive connections measures requests per second
 and p95 latency of the results page, a dimension page, an answer submission (a POST with its
 CSRF token) and a trivial route (/healthz), and prints each figure's ratio to the trivial
@@ -247,7 +247,7 @@ def main():
         measure = run_wrk if shutil.which("wrk") else run
         try:
             cookie, token = log_in(port, assessment_id)
-            print(f"sovready serve: gunicorn, {workers} workers x {THREADS} threads, {seconds:g} s per run; "
+            print(f"sovready serve: Granian, {workers} workers x {THREADS} threads, {seconds:g} s per run; "
                   f"clients: {'wrk' if measure is run_wrk else 'Python threads (install wrk for truer latencies)'}")
             specs = endpoints(assessment_id, cookie, token)
             for concurrency in CONCURRENCY:

@@ -1,6 +1,6 @@
 """A workshop under load: participants join at once and answer every question, against the production server.
 
-Starts ``sovready serve`` (gunicorn) on a free port with an instance holding one assessment and
+Starts ``sovready serve`` (Granian) on a free port with an instance holding one assessment and
 an open workshop on all its dimensions. Each participant (a thread with its own keep-alive
 connection and cookie) opens the join link, joins with a name, then opens and saves every
 dimension page, and finally its overview. All start together behind a barrier. Prints p95 latency
@@ -140,7 +140,7 @@ def run(participants: int, workers: int | None = None) -> bool:
             elapsed = time.perf_counter() - start
         finally:
             stop(server)
-        print(f"sovready serve: gunicorn, {workers or WORKERS} workers x {THREADS} threads; "
+        print(f"sovready serve: Granian, {workers or WORKERS} workers x {THREADS} threads; "
               f"{participants} participants, "
               f"{sum(map(len, questions.values()))} questions each")
         report(timings, elapsed)

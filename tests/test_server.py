@@ -1,5 +1,6 @@
 """The production server spreads keep-alive connections over its workers, refuses a port
-that something else listens on, and logs each request in the combined format.
+that something else listens on, replaces a worker that dies, and logs each request in the
+combined format without the secrets of invitation and join links.
 
 On one shared listening socket, the worker that woke first took a burst of new connections and
 kept them; requests on the crowded worker then queued while the other worker's core idled. Each
@@ -7,20 +8,20 @@ worker now has its own socket (SO_REUSEPORT) and the kernel spreads the connecti
 """
 
 import http.client
+import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
-from datetime import timedelta
+import time
 from pathlib import Path
-from types import SimpleNamespace
 
-from gunicorn.config import Config
-from gunicorn.glogging import Logger
+import pytest
 
-from assessment.web.server import _AccessLog
-from bench.web import free_port, log_in, seed, start_server, stop
+from assessment.web import server
+from bench.web import free_port, log_in, request, seed, start_server, stop
 
 CONNECTIONS = 32
 
@@ -93,17 +94,43 @@ def test_serve_refuses_a_port_something_listens_on(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
 
 
-def test_the_access_log_line_is_gunicorns_combined_format(monkeypatch):
-    monkeypatch.setattr(Logger, "now", lambda self: "[26/Nov/2026:15:53:52 +0000]")
-    response = SimpleNamespace(status="404 NOT FOUND", sent=207, headers=[("Content-Length", "207")])
-    request = SimpleNamespace(headers=[("HOST", "example.org")])
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/a/x?y=1", "SERVER_PROTOCOL": "HTTP/1.1",
-               "REMOTE_ADDR": "192.0.2.7", "HTTP_REFERER": "https://example.org/", "HTTP_USER_AGENT": "Firefox"}
+def test_the_access_log_line_is_in_the_combined_format(monkeypatch, caplog):
+    def app(environ, start_response):
+        start_response("404 NOT FOUND", [("Content-Type", "text/html"), ("Content-Length", "207")])
+        return [b"not found"]
 
-    def line(logger_class) -> str:
-        logger = logger_class(Config())
-        atoms = logger.atoms(response, request, environ, timedelta(microseconds=1234))
-        return logger.cfg.access_log_format % logger.atoms_wrapper_class(atoms)
+    monkeypatch.setattr(server.time, "strftime", lambda fmt: "[26/Nov/2026:15:53:52 +0000]")
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/a/\xc3\xa9 x", "QUERY_STRING": "y=1",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "192.0.2.7", "HTTP_REFERER": "https://example.org/",
+               "HTTP_USER_AGENT": "Firefox"}  # the path as WSGI gives it: UTF-8 bytes decoded as Latin-1
+    with caplog.at_level(logging.INFO, logger="sovready.access"):
+        assert server.AccessLog(app)(environ, lambda *args: None) == [b"not found"]
+    assert caplog.messages == [
+        '192.0.2.7 - - [26/Nov/2026:15:53:52 +0000] "GET /a/%C3%A9%20x?y=1 HTTP/1.1" 404 207 "https://example.org/" "Firefox"']
 
-    assert line(_AccessLog) == line(Logger) == (
-        '192.0.2.7 - - [26/Nov/2026:15:53:52 +0000] "GET /a/x?y=1 HTTP/1.1" 404 207 "https://example.org/" "Firefox"')
+
+@pytest.mark.parametrize(("path", "referrer", "logged"), [
+    ("/invite/Kq3-secret", "-", '"GET /invite/[redacted] HTTP/1.1" 200 9 "-"'),
+    ("/portfolio-invite/Kq3-secret", "-", '"GET /portfolio-invite/[redacted] HTTP/1.1" 200 9 "-"'),
+    ("/join/ABCD-EFGH", "-", '"GET /join/[redacted] HTTP/1.1" 200 9 "-"'),
+    ("/", "https://example.org/invite/Kq3-secret", '"GET / HTTP/1.1" 200 9 "https://example.org/invite/[redacted]"'),
+    ("/w/5/invites/7/revoke", "-", '"GET /w/5/invites/7/revoke HTTP/1.1" 200 9 "-"'),
+])
+def test_the_access_log_never_shows_a_secret_link(path, referrer, logged):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_REFERER": referrer}
+    assert logged in server.combined_line(environ, "200", "9")
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path):
+    port = free_port()
+    process = start_server(tmp_path, port, workers=2, report_workers=0)
+    try:
+        dead = _children(process.pid)[0]
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (dead in (workers := _children(process.pid)) or len(workers) < 2):
+            time.sleep(0.2)
+        assert dead not in workers and len(workers) == 2
+        assert request(port, "GET", "/healthz")[0] == 200
+    finally:
+        stop(process)

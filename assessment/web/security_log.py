@@ -1,7 +1,7 @@
 """The security log: log-ins, failed log-ins and refused requests, in UTC, without secrets.
 
 Records go to the ``sovready.security`` logger (stderr under ``sovready serve``, next to
-gunicorn's access log). Passwords, tokens, cookies and answers are never logged: a record names
+the server's access log). Passwords, tokens, cookies and answers are never logged: a record names
 the event, the user id or the email typed, the client address and the path.
 """
 

@@ -1,59 +1,100 @@
-"""Running the app under gunicorn, the production WSGI server, from ``sovready serve``."""
+"""Running the app under Granian, the production WSGI server, from ``sovready serve``."""
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
+from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces
 
 from . import create_app
 
-# 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 4 x 2,
-# 3 x 4 and 5 x 2 (wrk, 32 clients, the layouts taking turns): the same throughput, and the best
-# p95 of the pages; under 200 workshop participants 5 x 2 tripled the p95 (bench/workshop.py),
-# as more processes share the cores among more unevenly filled keep-alive queues.
+# 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 2 x 2,
+# 2 x 8 and 1 x 8 (wrk, 32 clients, the layouts taking turns): the best throughput and p95 of the
+# pages; one process is held to one core by its interpreter lock.
 WORKERS = 2
-THREADS = 4  # per worker process
+THREADS = 4  # per worker process: Granian's blocking threads, which run the WSGI app
+BACKLOG = 2048
+SHUTDOWN_SECONDS = 30  # for requests in flight when the server is stopped
+
+access_log = logging.getLogger("sovready.access")
+# The links that carry a secret in their path: workspace and portfolio invitations, workshop join
+# codes. Whoever reads the log must not be able to use a pending one, so the request line and the
+# referrer (the page after an invitation sends it) show them redacted.
+SECRET_IN_PATH = re.compile(r"(/(?:invite|portfolio-invite|join)/)[^/?#\"\s]+")
 
 
-class _AccessLog(Logger):
-    """gunicorn's logger, gathering only the fields of its access-log line (the combined format,
-    gunicorn's default). gunicorn's own gathers every request header, response header and
-    environ variable as well, for each request: 47 µs a line rather than 19 µs, when all of a
-    trivial request takes about 700 µs of the server's CPU."""
+class AccessLog:
+    """WSGI middleware logging each request to standard output in the combined log format (what
+    Apache, nginx and gunicorn write, and log analysers read). Granian's own access log has
+    neither the query string nor the response's size.
 
-    def atoms(self, resp, req, environ, request_time):
-        return {"h": environ.get("REMOTE_ADDR", "-"), "l": "-", "u": self._get_user(environ) or "-", "t": self.now(),
-                "r": f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}",
-                "s": str(resp.status).split(None, 1)[0], "b": "-" if resp.sent is None else str(resp.sent),
-                "f": environ.get("HTTP_REFERER", "-"), "a": environ.get("HTTP_USER_AGENT", "-")}
+    The size is the response's Content-Length ("-" for one that declares none).
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        seen = []
+
+        def start(status, headers, exc_info=None):
+            seen[:] = [status.split(None, 1)[0],
+                       next((value for name, value in headers if name.lower() == "content-length"), "-")]
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        access_log.info(combined_line(environ, *seen))
+        return body
 
 
-class _Server(BaseApplication):
-    def __init__(self, app, options: dict):
-        self.application = app
-        self.options = options
-        super().__init__()
+def combined_line(environ: dict, status: str, size: str) -> str:
+    """The request line as the client sent it (WSGI gives the path decoded, as Latin-1), secrets
+    redacted."""
+    target = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"),
+                   safe="/;:@&=+$,~!*'()")
+    if query := environ.get("QUERY_STRING"):
+        target += "?" + query
+    request_line = f'{environ["REQUEST_METHOD"]} {_redacted(target)} {environ.get("SERVER_PROTOCOL", "-")}'
+    when = time.strftime("[%d/%b/%Y:%H:%M:%S %z]")
+    return (f'{environ.get("REMOTE_ADDR", "-")} - - {when} "{request_line}" {status} {size} '
+            f'"{_redacted(environ.get("HTTP_REFERER", "-"))}" "{environ.get("HTTP_USER_AGENT", "-")}"')
 
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
 
-    def load(self):
-        return self.application
+def _redacted(url: str) -> str:
+    return SECRET_IN_PATH.sub(r"\1[redacted]", url)
+
+
+def _log_to_stdout() -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+
+
+def worker_app(instance: Path):
+    """The app in one of the server's worker processes, behind the access log. Made in the worker
+    (from what the master process migrated) so that the workers may be forked or spawned."""
+    _log_to_stdout()
+    return AccessLog(create_app(instance_path=instance))
 
 
 def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     """``sovready worker`` beside the web server, stopped when the server's master process exits.
 
-    A separate program rather than a multiprocessing child: gunicorn forks its workers from this
-    process, and they must neither own nor join the PDF worker.
+    A separate program rather than a multiprocessing child: the web server forks its workers
+    from this process, and they must neither own nor join the PDF worker.
     """
     command = [sys.executable, "-m", "assessment", "worker", "--instance", str(instance), "--workers", str(workers)]
     process = subprocess.Popen(command)  # noqa: S603 (our own command line)
@@ -65,12 +106,13 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
 def refuse_taken_port(host: str, port: int) -> None:
     """Exit with a clear message if something already listens on ``host:port``.
 
-    The workers bind with SO_REUSEPORT (see ``run``), which would let a second server started
-    by the same user on the same port bind too and silently take some of the connections.
+    Each worker listens on a socket of its own (SO_REUSEPORT, see ``run``), which would let a
+    second server started by the same user on the same port bind too and silently take some of
+    the connections.
     """
     family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     with socket.socket(family, kind, protocol) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no owner
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
         try:
             probe.bind(address)
         except OSError as error:
@@ -78,18 +120,21 @@ def refuse_taken_port(host: str, port: int) -> None:
 
 
 def run(host: str, port: int, instance: Path, workers: int | None = None, report_workers: int = 2) -> None:
-    """Create the app (migrating the database) once, start the PDF worker, serve with gunicorn.
+    """Create the app (migrating the database) once, start the PDF worker, serve with Granian.
 
-    Each worker listens on a socket of its own (``reuse_port``) and the kernel spreads new
-    connections over them. On one shared socket, the worker that woke first accepted a burst of
-    keep-alive connections and kept them: under 32 clients one worker held all 32 in three runs
-    of four (seen with ss), its queue long while the other worker's core idled.
+    Granian parses HTTP in Rust and calls the app from a few Python threads per worker process:
+    against gunicorn's threaded workers (side by side, wrk, 32 clients) /healthz served 1.7 times
+    the requests, the results and dimension pages 1.3 times, with a p95 of 34 ms rather than 48.
+    On Linux each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+    connections over them: on one shared socket, the worker that woke first accepted a burst of
+    keep-alive connections and kept them while the other worker's core idled.
     """
     refuse_taken_port(host, port)
     app = create_app(instance_path=instance)
     if report_workers:
         start_report_worker(instance, report_workers)
-    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})")
-    _Server(app, {"bind": f"{host}:{port}", "workers": workers or WORKERS, "worker_class": "gthread",
-                  "threads": THREADS, "reuse_port": True, "accesslog": "-", "logger_class": _AccessLog,
-                  "timeout": 60}).run()
+    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    server = Granian("assessment.web:create_app", address=host, port=port, interface=Interfaces.WSGI,
+                     workers=workers or WORKERS, blocking_threads=THREADS, http=HTTPModes.http1, websockets=False,
+                     backlog=BACKLOG, respawn_failed_workers=True, workers_kill_timeout=SHUTDOWN_SECONDS)
+    server.serve(target_loader=partial(worker_app, instance), wrap_loader=False)

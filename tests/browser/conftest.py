@@ -1,4 +1,4 @@
-"""A real server (gunicorn through ``sovready serve``) and Debian's Chromium driven by Playwright."""
+"""A real server (Granian through ``sovready serve``) and Debian's Chromium driven by Playwright."""
 
 import os
 from pathlib import Path
