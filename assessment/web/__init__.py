@@ -98,6 +98,21 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     for module in (home, auth, workspaces, journey, transfer, reports, admin, workshops, participate, portfolios,
                    audit):
         app.register_blueprint(module.bp)
+    if app.config["HTTPS"]:
+        app.wsgi_app = _over_https(app.wsgi_app)
+    return app
+
+
+def _over_https(wsgi_app):
+    """Every request taken as HTTPS, which the operator declares it is (``SOVREADY_HTTPS``): the
+    TLS-terminating proxy in front speaks plain HTTP to the app, and the links the app gives out
+    (invitations, workshop join codes) must say https://, or a newcomer's first request would
+    carry their secret unencrypted. Flask-WTF then also checks that a form came from this site."""
+
+    def app(environ, start_response):
+        environ["wsgi.url_scheme"] = "https"
+        return wsgi_app(environ, start_response)
+
     return app
 
 

@@ -1,5 +1,7 @@
 """Log-in rate limits, and what changes when the app is served over HTTPS."""
 
+import sqlite3
+
 from assessment import ratelimit
 from assessment.web import create_app
 
@@ -68,3 +70,18 @@ def test_security_log_timestamps_are_utc():
     record.created = 0.0
     assert _UTCFormatter("%(asctime)s", "%Y-%m-%dT%H:%M:%S").format(record) == "1970-01-01T00:00:00"
     assert _UTCFormatter.converter is time.gmtime
+
+
+def test_behind_an_https_proxy_the_links_it_gives_out_say_https(tmp_path, seed):
+    """The proxy speaks plain HTTP to the app: the invitation link must still be https://, or
+    the newcomer's first request would carry the secret token unencrypted."""
+    app = create_app({"TESTING": True, "HTTPS": True}, instance_path=tmp_path / "https")
+    app.test_client_class = CSRFClient
+    path, ids = seed
+    with sqlite3.connect(path) as source, sqlite3.connect(app.config["DATABASE"]) as target:
+        source.backup(target)
+    client = app.test_client()  # http://localhost, as the proxy forwards each request
+    from_the_site = {"Referer": "https://localhost/"}  # what a browser sends with a form over HTTPS
+    assert client.post("/login", data={"email": OWNER, "password": PASSWORD}, headers=from_the_site).status_code == 302
+    page = client.post(f"/w/{ids['workspace']}/members", data={"role": "editor"}, headers=from_the_site)
+    assert 'value="https://localhost/invite/' in page.get_data(as_text=True)
