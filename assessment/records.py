@@ -204,8 +204,16 @@ def save_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubr
 
 def write_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
                   answers: dict[str, Answer | None], by: int | None) -> None:
-    """``save_answers`` inside the caller's write transaction; each changed answer is logged."""
+    """``save_answers`` inside the caller's write transaction; each changed answer is logged.
+
+    Only answers that differ from the stored ones are written. A page saved unchanged (moving on
+    with Next) writes nothing: the assessment keeps its content token, so its cached pages and
+    results stay valid, and its "updated" time, which the dashboard sorts by.
+    """
     stored = answer_set(db, assessment)
+    answers = {qid: answer for qid, answer in answers.items() if stored.answers.get(qid) != answer}
+    if not answers:
+        return
     removed = [(assessment.id, qid) for qid, answer in answers.items() if answer is None]
     db.conn.executemany("DELETE FROM answers WHERE assessment_id = ? AND question_id = ?", removed)
     given = {q: a for q, a in answers.items() if a is not None}

@@ -22,6 +22,7 @@ Last, an answer submission with one client at a time (Python's client): a save's
 
 import contextlib
 import http.client
+import itertools
 import re
 import shutil
 import socket
@@ -117,12 +118,17 @@ def log_in(port: int, assessment_id: str) -> tuple[str, str]:
     return cookie, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
+def numbered(body: str | None, number: int) -> str | None:
+    return body and body.replace(SAVE_NUMBER, str(number))
+
+
 def client(port, method, path, body, headers, expected, until, latencies, errors):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    numbers = itertools.count(time.perf_counter_ns())  # a start no other client shares
     while time.perf_counter() < until:
         start = time.perf_counter()
         try:
-            status = request(port, method, path, body, headers, conn)[0]
+            status = request(port, method, path, numbered(body, next(numbers)), headers, conn)[0]
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -150,10 +156,15 @@ def run(port, concurrency, seconds, method, path, body=None, headers=None, expec
             "p95": latencies[int(len(latencies) * 0.95)] * 1000, "n": len(latencies), "errors": len(errors)}
 
 
+# In a submission's body, replaced by a number of its own on every request: each submission
+# changes the evidence note, so each is a real save (one that changes nothing writes nothing).
+SAVE_NUMBER = "SAVENUMBER"
+
+
 def endpoints(assessment_id, cookie, token):
     page = {"Cookie": cookie}
     form = urlencode({"csrf_token": token, "go": "stay", "data.residency-value": "3",
-                      "data.residency-basis": "evidenced", "data.residency-note": "EU regions only",
+                      "data.residency-basis": "evidenced", "data.residency-note": f"EU regions only, {SAVE_NUMBER}",
                       "data.quality-value": "2", "data.inventory-value": "2", "data.sharing-value": "1"})
     post = {**page, "Content-Type": "application/x-www-form-urlencoded"}
     return [("trivial /healthz", "GET", "/healthz", None, {}, 200),
@@ -166,6 +177,16 @@ WRK_SCRIPT = """
 wrk.method = "%(method)s"
 wrk.body = %(body)s
 %(headers)s
+local thread_id, count = 0, 0
+setup = function(thread)
+  count = count + 1
+  thread:set("thread_id", count)
+end
+request = function()
+  count = count + 1
+  local body = wrk.body and wrk.body:gsub("%(marker)s", thread_id .. "x" .. count)
+  return wrk.format(nil, nil, nil, body)
+end
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
@@ -182,12 +203,13 @@ def _lua_string(text: str | None) -> str:
 def run_wrk(port, concurrency, seconds, method, path, body=None, headers=None, expected=200) -> dict:
     """As ``run``, measured by wrk. wrk counts a status under 400 as a success, so an unexpected
     redirect would pass: ``expected`` is checked once beforehand."""
-    status = request(port, method, path, body, headers)[0]
+    status = request(port, method, path, numbered(body, 0), headers)[0]
     if status != expected:
         raise RuntimeError(f"{method} {path} answered {status}, not {expected}")
     lines = "\n".join(f'wrk.headers["{name}"] = {_lua_string(value)}' for name, value in (headers or {}).items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_SCRIPT % {"method": method, "body": _lua_string(body), "headers": lines})
+        script.write(WRK_SCRIPT % {"method": method, "body": _lua_string(body), "headers": lines,
+                                   "marker": SAVE_NUMBER})
         script.flush()
         output = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "-s", script.name,  # noqa: S607
                                  f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout

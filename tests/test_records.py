@@ -42,6 +42,29 @@ def test_scores_rows_match_the_engine_after_every_save(db, stored):
     _assert_scores_match_the_engine(db, stored, assessment_id)
 
 
+def test_a_save_writes_only_the_answers_that_changed(db, stored):
+    first, second, third = list(stored.questions)[:3]
+    given = {first: Answer(2, "note"), second: Answer(3), third: None}
+    assessment_id = records.create_assessment(db, 1, stored, "T", answers=AnswerSet(answers={first: Answer(2, "note")}))
+    records.save_answers(db, records.get_assessment(db, assessment_id), stored, given)
+    db.execute("UPDATE answers SET updated_at = 'then'")
+    db.execute("UPDATE assessments SET updated_at = 'then'")
+    db.conn.commit()
+    before = records.get_assessment(db, assessment_id)
+    audited = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+
+    records.save_answers(db, before, stored, given)  # the page saved again unchanged: nothing written
+    unchanged = records.get_assessment(db, assessment_id)
+    assert (unchanged.content_token, unchanged.updated_at) == (before.content_token, "then")
+    assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == audited
+
+    records.save_answers(db, unchanged, stored, {**given, second: Answer(3, "now with a note")})
+    times = dict(db.execute("SELECT question_id, updated_at FROM answers WHERE assessment_id = ?", [assessment_id]))
+    assert times[first] == "then" and times[second] != "then"
+    assert records.get_assessment(db, assessment_id).content_token != before.content_token
+    assert [row[0] for row in db.execute("SELECT subject FROM audit ORDER BY id")][audited:] == [second]
+
+
 def test_cohort_statistics_read_the_covering_index(db):
     plan = " ".join(row[3] for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT score FROM scores WHERE rubric_id = ? AND rubric_version = ? AND dimension = ?",
