@@ -65,6 +65,17 @@ def test_a_save_writes_only_the_answers_that_changed(db, stored):
     assert [row[0] for row in db.execute("SELECT subject FROM audit ORDER BY id")][audited:] == [second]
 
 
+def test_each_read_of_an_assessment_has_containers_of_its_own(db, stored):
+    assessment_id = records.create_assessment(db, 1, stored, "T", drivers={"data_control": "critical"},
+                                              barriers=["ip_concerns"])
+    first = records.get_assessment(db, assessment_id)
+    first.drivers["data_control"] = "changed in memory"
+    first.barriers.append("changed in memory")
+    again = records.get_assessment(db, assessment_id)
+    assert (again.drivers, again.barriers, again.opt_in_benchmark) == ({"data_control": "critical"}, ["ip_concerns"],
+                                                                       False)
+
+
 def test_cohort_statistics_read_the_covering_index(db):
     plan = " ".join(row[3] for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT score FROM scores WHERE rubric_id = ? AND rubric_version = ? AND dimension = ?",
