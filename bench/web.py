@@ -177,7 +177,7 @@ WRK_SCRIPT = """
 wrk.method = "%(method)s"
 wrk.body = %(body)s
 %(headers)s
-local thread_id, count = 0, 0
+count = 0  -- globals: setup() sets thread_id in each thread's own interpreter
 setup = function(thread)
   count = count + 1
   thread:set("thread_id", count)
