@@ -76,6 +76,8 @@ def _redacted(url: str) -> str:
 
 
 def _log_to_stdout() -> None:
+    if access_log.handlers:
+        return
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access_log.addHandler(handler)
