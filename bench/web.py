@@ -118,17 +118,18 @@ def log_in(port: int, assessment_id: str) -> tuple[str, str]:
     return cookie, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def numbered(body: str | None, number: int) -> str | None:
-    return body and body.replace(SAVE_NUMBER, str(number))
+def numbered(body: str | None, number: str) -> str | None:
+    return body and body.replace(SAVE_NUMBER, number)
 
 
 def client(port, method, path, body, headers, expected, until, latencies, errors):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    numbers = itertools.count(time.perf_counter_ns())  # a start no other client shares
+    numbers = itertools.count()
     while time.perf_counter() < until:
+        number = f"{threading.get_ident()}x{next(numbers)}"
         start = time.perf_counter()
         try:
-            status = request(port, method, path, numbered(body, next(numbers)), headers, conn)[0]
+            status = request(port, method, path, numbered(body, number), headers, conn)[0]
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -203,7 +204,7 @@ def _lua_string(text: str | None) -> str:
 def run_wrk(port, concurrency, seconds, method, path, body=None, headers=None, expected=200) -> dict:
     """As ``run``, measured by wrk. wrk counts a status under 400 as a success, so an unexpected
     redirect would pass: ``expected`` is checked once beforehand."""
-    status = request(port, method, path, numbered(body, 0), headers)[0]
+    status = request(port, method, path, numbered(body, "0"), headers)[0]
     if status != expected:
         raise RuntimeError(f"{method} {path} answered {status}, not {expected}")
     lines = "\n".join(f'wrk.headers["{name}"] = {_lua_string(value)}' for name, value in (headers or {}).items())

@@ -78,8 +78,10 @@ def test_behind_an_https_proxy_the_links_it_gives_out_say_https(tmp_path, seed):
     app = create_app({"TESTING": True, "HTTPS": True}, instance_path=tmp_path / "https")
     app.test_client_class = CSRFClient
     path, ids = seed
-    with sqlite3.connect(path) as source, sqlite3.connect(app.config["DATABASE"]) as target:
-        source.backup(target)
+    source, target = sqlite3.connect(path), sqlite3.connect(app.config["DATABASE"])
+    source.backup(target)
+    source.close()
+    target.close()
     client = app.test_client()  # http://localhost, as the proxy forwards each request
     from_the_site = {"Referer": "https://localhost/"}  # what a browser sends with a form over HTTPS
     assert client.post("/login", data={"email": OWNER, "password": PASSWORD}, headers=from_the_site).status_code == 302
