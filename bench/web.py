@@ -3,8 +3,9 @@
 Starts ``sovready serve`` (Granian) on a free local port with a seeded instance, logs in once,
 then for 50 and 32 concurrent clients with keep-alive connections measures requests per second
 and p95 latency of the results page, a dimension page, an answer submission (a POST with its
-CSRF token) and a trivial route (/healthz), and prints each figure's ratio to the trivial
-route's in the same run, so it can be compared across machines.
+CSRF token, each changing the evidence note so that each is a real save) and a trivial route
+(/healthz), and prints each figure's ratio to the trivial route's in the same run, so it can be
+compared across machines.
 
 The clients are wrk (Debian's package ``wrk``) when it is installed: a load generator in C that
 leaves the server the CPU. Otherwise they are Python threads from the standard library, whose
