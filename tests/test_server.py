@@ -121,16 +121,36 @@ def test_the_access_log_never_shows_a_secret_link(path, referrer, logged):
     assert logged in server.combined_line(environ, "200", "9")
 
 
+def _replace_a_worker(process) -> list[int]:
+    """Kill one of the server's workers; the workers once its replacement has started."""
+    dead = _children(process.pid)[0]
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (dead in (workers := _children(process.pid)) or len(workers) < 2):
+        time.sleep(0.05)
+    assert dead not in workers and len(workers) == 2
+    return workers
+
+
 def test_a_worker_that_dies_is_replaced(tmp_path):
     port = free_port()
     process = start_server(tmp_path, port, workers=2, report_workers=0)
     try:
-        dead = _children(process.pid)[0]
-        os.kill(dead, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (dead in (workers := _children(process.pid)) or len(workers) < 2):
-            time.sleep(0.2)
-        assert dead not in workers and len(workers) == 2
+        _replace_a_worker(process)
         assert request(port, "GET", "/healthz")[0] == 200
     finally:
         stop(process)
+
+
+def test_a_server_stopped_while_a_worker_starts_stops_at_once(tmp_path):
+    # The replacement is still making the app: before the fix it ignored the stop and the server
+    # took SHUTDOWN_SECONDS (30) to exit, which stop() does not wait for.
+    process = start_server(tmp_path, free_port(), workers=2, report_workers=0)
+    try:
+        _replace_a_worker(process)
+        started = time.monotonic()
+        stop(process)
+    finally:
+        process.kill()  # nothing left to kill once stopped
+    assert process.returncode == 0
+    assert time.monotonic() - started < 5

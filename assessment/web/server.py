@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -92,6 +93,12 @@ def worker_app(instance: Path):
     return AccessLog(create_app(instance_path=instance))
 
 
+def _default_stop_signals() -> None:
+    """SIGTERM and SIGINT end the process at once (the operating system's default)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     """``sovready worker`` beside the web server, stopped when the server's master process exits.
 
@@ -136,6 +143,12 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     app = create_app(instance_path=instance)
     if report_workers:
         start_report_worker(instance, report_workers)
+    # A forked worker inherits the master's signal handlers, which only raise a flag that the
+    # worker never reads: a worker told to stop while it was still making the app (just started,
+    # or replacing one that died) carried on, and the master waited SHUTDOWN_SECONDS to kill it.
+    # Until Granian sets the worker's own handlers, once the app is made, a stop signal ends the
+    # worker at once: it serves nothing yet.
+    os.register_at_fork(after_in_child=_default_stop_signals)
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
     # The target only names what the workers serve: each loads it through target_loader.
     server = Granian("assessment.web.server:worker_app", address=host, port=port, interface=Interfaces.WSGI,
