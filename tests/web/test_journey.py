@@ -27,11 +27,11 @@ def _answers(db, assessment_id):
 def test_creating_an_assessment_starts_the_journey(editor, people, db):
     response = editor.post(f"/w/{people['workspace']}/assessments/new",
                            data={"title": "First look", "organization": "Acme",
-                                 "rubric": "sovereign-ai-readiness@1.0.0"})
+                                 "rubric": "sovereign-ai-readiness@1.0.1"})
     assessment_id = response.location.split("/")[2]
     assert response.location == f"/a/{assessment_id}/about" and len(assessment_id) >= 22
     assessment = records.get_assessment(db, assessment_id)
-    assert (assessment.title, assessment.rubric_version) == ("First look", "1.0.0")
+    assert (assessment.title, assessment.rubric_version) == ("First look", "1.0.1")
 
 
 @pytest.mark.parametrize("data, message", [
@@ -40,7 +40,7 @@ def test_creating_an_assessment_starts_the_journey(editor, people, db):
     ({"rubric": "made-up@9.9.9"}, "Not a valid choice."),
 ])
 def test_creating_refuses_bad_input(editor, people, data, message):
-    form = {"title": "T", "rubric": "sovereign-ai-readiness@1.0.0", **data}
+    form = {"title": "T", "rubric": "sovereign-ai-readiness@1.0.1", **data}
     response = editor.post(f"/w/{people['workspace']}/assessments/new", data=form)
     assert response.status_code == 200 and message in text(response)
 
