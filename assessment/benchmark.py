@@ -144,7 +144,7 @@ def _sentence(status: str, share: float | None, figure: Figure, regional: bool, 
         return f"With the {figure.cite(share)} of {who} who {figure.statement}."
     stated = f"{figure.cite(share)} of {who} {figure.statement}"
     if status == "does_not":
-        return f"{stated}; this organization's answer is below the level linked to it."
+        return f"{stated}; this organization's answer is below the linked level."
     return f"{stated}; not compared ({status.replace('_', ' ')})."
 
 

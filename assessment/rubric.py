@@ -148,6 +148,7 @@ class Citation(_Model):
     citation: str = Field(min_length=1)
     licence: str = Field(min_length=1)
     url: str | None = None
+    licence_url: str | None = None
 
 
 class Rubric(_Model):

@@ -55,7 +55,7 @@ def test_item_comparison_says_where_the_organization_stands(rubric, peers):
     assert (oss.share, oss.status, oss.table_stakes) == (81, "does_not", True)
     # Only the published share is stated, never its complement (19% is no survey figure).
     assert oss.sentence == ("81% (A; S1, S2, S3) of respondents use open source software as a primary approach "
-                            "to sovereign AI; this organization's answer is below the level linked to it.")
+                            "to sovereign AI; this organization's answer is below the linked level.")
     assert oss.survey_question == "Primary approaches for achieving sovereign AI"
     standards = _item(comparison, "open_stack.open_standards")
     assert standards.status == "does" and standards.sentence.startswith("With the 65% (A; S2, S3) of respondents who use")
