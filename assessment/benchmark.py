@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from . import peermodel
 from .answers import SCORING_LEVEL, AnswerSet
-from .peers import PeerDataset
+from .peers import Figure, PeerDataset
 from .rubric import Question, Rubric
 
 
@@ -33,6 +33,9 @@ class ItemComparison:
     sentence: str
     note: str
     table_stakes: bool
+    survey_question: str  # the figure's question, in paraphrase: a practice reported or a view held
+    sources: tuple[str, ...]
+    cited: str  # the share with its confidence and sources, "93% (A; S1, S2)"; "" without a share
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class DriverComparison:
     importance: str | None
     share: float | None
     confidence: str | None
+    sources: tuple[str, ...]
+    cited: str  # "72% (A; S1, S2, S3)"; "" where the survey gives no figure
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,11 @@ class BarrierComparison:
     share: float | None
     confidence: str | None
     mitigation: str
+    sources: tuple[str, ...]
+    cited: str
+    # What the figure measures, which may be another question than the barrier's own: "34% (A; S1,
+    # S2) of respondents report IP concerns as a barrier to global AI collaboration."
+    sentence: str
 
 
 @dataclass(frozen=True)
@@ -97,10 +107,6 @@ class PeerComparison:
         }
 
 
-def _pct(value: float) -> str:
-    return f"{value:g}%"
-
-
 def _region_note(peers: PeerDataset, region: str | None) -> str:
     if region is None:
         return "No region given: compared with all respondents."
@@ -120,15 +126,26 @@ def _status(question: Question, answers: AnswerSet) -> tuple[int | None, str]:
     return level, "does" if level >= question.peer_link.from_level else "does_not"
 
 
-def _sentence(status: str, share: float | None, statement: str, regional: bool, region_name: str) -> str:
+NO_FIGURE = "No published survey figure."
+
+
+def _cited(figure: Figure | None, share: float | None) -> str:
+    return figure.cite(share) if figure is not None and share is not None else ""
+
+
+def _sentence(status: str, share: float | None, figure: Figure, regional: bool, region_name: str) -> str:
+    # Only the published share is stated. Its complement is no figure: the questions were most
+    # likely multiple choice, so not picking an option is not the opposite view, and the
+    # complement would also count those who did not answer.
     who = f"respondents in {region_name}" if regional else "respondents"
     if share is None:
-        return f"The survey gives no figure for {who} who {statement}."
+        return f"The survey gives no figure for {who} who {figure.statement}."
     if status == "does":
-        return f"With the {_pct(share)} of {who} who {statement}."
+        return f"With the {figure.cite(share)} of {who} who {figure.statement}."
+    stated = f"{figure.cite(share)} of {who} {figure.statement}"
     if status == "does_not":
-        return f"Among the {_pct(round(100 - share, 1))} of {who} who do not yet {statement}."
-    return f"{_pct(share)} of {who} {statement}; not compared ({status.replace('_', ' ')})."
+        return f"{stated}; this organization's answer is below the linked level."
+    return f"{stated}; not compared ({status.replace('_', ' ')})."
 
 
 def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: AnswerSet,
@@ -138,20 +155,23 @@ def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: Answe
     share, regional = figure.share(region)
     level, status = _status(question, answers)
     stakes = status == "does_not" and share is not None and share >= rubric.table_stakes.min_share
-    sentence = _sentence(status, share, figure.statement, regional, peers.regions.get(region, ""))
+    sentence = _sentence(status, share, figure, regional, peers.regions.get(region, ""))
     fallback = region in peers.regions and not regional
     note = f"No figure for {peers.regions[region]}: compared with all respondents." if fallback else ""
     return ItemComparison(question.id, rubric.dimension_id[question.id], question.title, link.finding,
                           link.option, share, figure.overall_pct, region if regional else None, regional,
-                          figure.confidence, link.from_level, level, status, sentence, note, stakes)
+                          figure.confidence, link.from_level, level, status, sentence, note, stakes,
+                          peers.finding(link.finding).question, tuple(figure.sources), _cited(figure, share))
 
 
 def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[DriverComparison, ...]:
     rows = []
     for driver in rubric.drivers:
         figure = peers.figure(driver.peer_link.finding, driver.peer_link.option) if driver.peer_link else None
-        rows.append(DriverComparison(driver.id, driver.name, answers.drivers.get(driver.id),
-                                     figure.overall_pct if figure else None, figure.confidence if figure else None))
+        share = figure.overall_pct if figure else None
+        rows.append(DriverComparison(driver.id, driver.name, answers.drivers.get(driver.id), share,
+                                     figure.confidence if figure else None, tuple(figure.sources) if figure else (),
+                                     _cited(figure, share)))
     return tuple(rows)
 
 
@@ -161,8 +181,11 @@ def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[B
         if barrier.id not in answers.barriers:
             continue
         figure = peers.figure(barrier.peer_link.finding, barrier.peer_link.option) if barrier.peer_link else None
-        rows.append(BarrierComparison(barrier.id, barrier.name, figure.overall_pct if figure else None,
-                                      figure.confidence if figure else None, barrier.mitigation))
+        share = figure.overall_pct if figure else None
+        cited = _cited(figure, share)
+        rows.append(BarrierComparison(barrier.id, barrier.name, share, figure.confidence if figure else None,
+                                      barrier.mitigation, tuple(figure.sources) if figure else (), cited,
+                                      f"{cited} of respondents {figure.statement}." if cited else NO_FIGURE))
     return tuple(rows)
 
 

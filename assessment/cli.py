@@ -115,8 +115,17 @@ def _figure_row(finding, figure, dataset: PeerDataset) -> dict:
     sources = [{"id": s, "title": dataset.sources[s].title, "url": dataset.sources[s].url} for s in figure.sources]
     return {"finding_id": finding.id, "question": finding.question, "option": figure.option,
             "overall_pct": figure.overall_pct, "region_pct": figure.region_pct,
-            "respondents": dataset.respondents, "confidence": figure.confidence,
-            "source": sources, "note": figure.note}
+            "respondents": dataset.respondents, "region_respondents": _region_respondents(figure, dataset),
+            "confidence": figure.confidence, "source": sources, "note": figure.note, "base": figure.base}
+
+
+def _region_respondents(figure, dataset: PeerDataset) -> dict[str, int] | None:
+    """How many respondents each regional share is of: counted in respondent-level data; None for
+    published aggregates, whose regional subgroup sizes are not published (``respondents`` is the
+    whole sample's)."""
+    if dataset.sample is None:
+        return None
+    return {region: dataset.sample.regions.count(region) for region in figure.region_pct}
 
 
 @peers.command("show")

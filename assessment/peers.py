@@ -36,6 +36,7 @@ class Figure(_Model):
     confidence: Literal["A", "B", "C"]
     sources: list[str] = Field(min_length=1)
     note: str | None = None
+    base: str | None = None  # whom the percentage is of, when not known to be all respondents
 
     @field_validator("region_pct")
     @classmethod
@@ -44,6 +45,15 @@ class Figure(_Model):
             if not 0 <= pct <= 100:
                 raise ValueError(f"{region}: must be within 0 to 100")
         return value
+
+    def mark(self) -> str:
+        """What is shown beside the figure wherever it appears: "A; S1, S2" (and its base if unusual)."""
+        parts = [self.confidence, ", ".join(self.sources)] + ([f"base {self.base}"] if self.base else [])
+        return "; ".join(parts)
+
+    def cite(self, share: float) -> str:
+        """A percentage with its mark: "93% (A; S1, S2)"."""
+        return f"{share:g}% ({self.mark()})"
 
     def share(self, region: str | None) -> tuple[float, bool]:
         """The percentage for a region where given, else overall; and whether it is regional."""
@@ -91,12 +101,14 @@ class PeerDataset(_Model):
         """Respondent-level data, when the dataset has it."""
         return self._sample
 
+    def finding(self, finding_id: str) -> Finding | None:
+        """One finding (the question, in paraphrase, and its figures), or None."""
+        return next((finding for finding in self.findings if finding.id == finding_id), None)
+
     def figure(self, finding_id: str, option: str) -> Figure | None:
         """The figure for one option of one finding, or None."""
-        for finding in self.findings:
-            if finding.id == finding_id:
-                return next((f for f in finding.options if f.option == option), None)
-        return None
+        finding = self.finding(finding_id)
+        return next((f for f in finding.options if f.option == option), None) if finding else None
 
     def figures(self) -> list[tuple[Finding, Figure]]:
         return [(finding, figure) for finding in self.findings for figure in finding.options]

@@ -130,17 +130,25 @@ class WeakestLink(_Model):
 
 
 class TableStakes(_Model):
-    """A linked practice at least ``min_share`` % of peers report, and the organization lacks,
-    multiplies that gap's priority by ``factor``."""
+    """A gap on a question whose linked survey figure is at least ``min_share`` % has its priority
+    multiplied by ``factor``. The figure may be a practice respondents report or a view they hold."""
 
     min_share: float = Field(default=60, ge=0, le=100)
     factor: float = Field(default=1.5, ge=1)
+
+    @property
+    def note(self) -> str:
+        """What table stakes means, in the words the CLI, the results page and the PDF all use."""
+        return (f"Table stakes: a gap on a question whose linked survey figure is at least {self.min_share:g}%, "
+                "whether that figure is a practice respondents report or a view they hold (the survey "
+                f"question is shown beside it). The gap's priority is multiplied by {self.factor:g}.")
 
 
 class Citation(_Model):
     citation: str = Field(min_length=1)
     licence: str = Field(min_length=1)
     url: str | None = None
+    licence_url: str | None = None
 
 
 class Rubric(_Model):

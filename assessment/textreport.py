@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .benchmark import PeerComparison, Percentile
+from .benchmark import NO_FIGURE, PeerComparison, Percentile
 from .peers import PeerDataset
 from .rubric import Rubric
 from .scoring import Result
@@ -92,16 +92,16 @@ def _peer_lines(rubric: Rubric, peers: PeerComparison) -> list[str]:
     lines += [f"  {d.title}: {_percentile(peers.dimensions[d.id])}" for d in rubric.dimensions]
     lines += ["", f"  {peers.region_note}"]
     lines += [f"  - {i.title}: {i.sentence}" + (f" {i.note}" if i.note else "")
-              + (" Table stakes." if i.table_stakes else "") for i in peers.items]
-    lines += ["", "Drivers (your rating; share of respondents citing it):"]
-    lines += [f"  - {d.name}: {d.importance or 'not rated'}; "
-              + (f"{d.share:g}% (confidence {d.confidence})" if d.share is not None else "no survey figure")
-              for d in peers.drivers]
+              + (" Table stakes." if i.table_stakes else "") + f"\n    Survey question: {i.survey_question}."
+              for i in peers.items]
+    if peers.table_stakes:
+        lines += ["", f"  {rubric.table_stakes.note}"]
+    lines += ["", "Drivers (your rating; share of respondents citing it, with confidence and sources):"]
+    lines += [f"  - {d.name}: {d.importance or 'not rated'}; {d.cited or NO_FIGURE}" for d in peers.drivers]
     if peers.barriers:
-        lines += ["", "Barriers you marked (share of respondents reporting it), and mitigation:"]
+        lines += ["", "Barriers you marked (what the survey measured, if anything), and mitigation:"]
         for b in peers.barriers:
-            share = f"{b.share:g}% (confidence {b.confidence})" if b.share is not None else "not measured by the survey"
-            lines += [f"  - {b.name}: {share}", f"    {b.mitigation}"]
+            lines += [f"  - {b.name}: {b.sentence}", f"    {b.mitigation}"]
     return lines
 
 
@@ -114,7 +114,8 @@ def render_peers(dataset: PeerDataset) -> str:
         overall = "unknown" if figure.overall_pct is None else f"{figure.overall_pct:g}%"
         lines.append(f"{finding.id} | {finding.question} | {figure.option}: {overall}"
                      + (f" ({regions})" if regions else "")
-                     + f" [{figure.confidence}; {', '.join(figure.sources)}]")
+                     + f" ({figure.mark()})" + (f"\n    Note: {figure.note}" if figure.note else ""))
     lines += ["", "Confidence: " + "; ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
-    lines += ["Sources:"] + [f"  {k}: {s.title}" + (f" <{s.url}>" if s.url else "") for k, s in dataset.sources.items()]
+    lines += ["Sources:"] + [f"  {k}: {s.title}" + (f" <{s.url}>" if s.url else " (no address recorded)")
+                             for k, s in dataset.sources.items()]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import yaml
@@ -62,3 +63,21 @@ def respondent_dataset(tmp_path):
         return tmp_path / "micro.yaml"
 
     return write
+
+
+@pytest.fixture(scope="session")
+def published_only(rubric, peers):
+    """A check that a text states only the dataset's published figures, each with its confidence
+    and sources ("93% (A; S1, S2)"): no derived share such as a complement, no bare figure."""
+    marked = {f"{pct:g}% ({figure.mark()})" for _, figure in peers.figures()
+              for pct in [figure.overall_pct, *figure.region_pct.values()]}
+    threshold = f"at least {rubric.table_stakes.min_share:g}%"  # the table-stakes rule, not a figure
+
+    def check(text):
+        text = " ".join(text.split()).replace(threshold, "")
+        found = re.findall(r"\d+(?:\.\d+)?% \([^)]*\)|\d+(?:\.\d+)?%", text)
+        assert found, "no survey figure in the text"
+        assert [f for f in found if f not in marked] == []
+        return found
+
+    return check

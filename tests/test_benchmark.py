@@ -53,10 +53,12 @@ def test_item_comparison_says_where_the_organization_stands(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 3, open_stack__open_source=1))
     oss = _item(comparison, "open_stack.open_source")
     assert (oss.share, oss.status, oss.table_stakes) == (81, "does_not", True)
-    assert oss.sentence == ("Among the 19% of respondents who do not yet use open source software as a "
-                            "primary approach to sovereign AI.")
+    # Only the published share is stated, never its complement (19% is no survey figure).
+    assert oss.sentence == ("81% (A; S1, S2, S3) of respondents use open source software as a primary approach "
+                            "to sovereign AI; this organization's answer is below the linked level.")
+    assert oss.survey_question == "Primary approaches for achieving sovereign AI"
     standards = _item(comparison, "open_stack.open_standards")
-    assert standards.status == "does" and standards.sentence.startswith("With the 65% of respondents who use")
+    assert standards.status == "does" and standards.sentence.startswith("With the 65% (A; S2, S3) of respondents who use")
 
 
 def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, peers):
@@ -104,10 +106,15 @@ def test_drivers_and_marked_barriers_beside_the_peers(rubric, peers):
     drivers = {d.driver: d for d in comparison.drivers}
     assert (drivers["data_control"].importance, drivers["data_control"].share) == ("critical", 72)
     assert drivers["cultural_alignment"].importance is None and drivers["cultural_alignment"].confidence == "C"
+    assert drivers["data_control"].cited == "72% (A; S1, S2, S3)"
     barriers = {b.barrier: b for b in comparison.barriers}
     assert set(barriers) == {"data_quality", "compute_access"}
     assert barriers["data_quality"].share == 44 and barriers["compute_access"].share is None
     assert barriers["compute_access"].mitigation
+    # The figure comes from another question than the barrier's own; the sentence says which.
+    assert barriers["data_quality"].sentence == ("44% (A; S1, S2) of respondents report data quality as a "
+                                                 "challenge in adopting open source AI.")
+    assert barriers["compute_access"].sentence == "No published survey figure."
 
 
 def test_dimensions_without_survey_figures_have_no_percentile(rubric, peers):
@@ -183,6 +190,16 @@ def test_score_text_with_peers_labels_the_percentile():
     assert "percentiles modelled from published aggregates (n = 233)" in output
     assert "Overall: 4th percentile (band 1st to 11th; 14 linked practices)" in output
     assert "Table stakes." in output
+    # Several linked figures are views, not practices: the rule says so, and each item its question.
+    assert "whether that figure is a practice respondents report or a view they hold" in output
+    assert "Survey question: Global collaboration is essential for secure and culturally aligned sovereign AI." in output
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_score_text_states_only_published_figures_each_with_its_sources(name, published_only):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / f"{name}.yaml"), "--peers"]).output
+    published_only(output)
+    assert "do not yet" not in output
 
 
 def test_broken_peer_data_on_the_command_line(tmp_path):

@@ -23,7 +23,7 @@ def run(*args):
 def test_rubric_validate_prints_a_summary_and_exits_0():
     result = run("rubric", "validate", DEFAULT_RUBRIC)
     assert result.exit_code == 0
-    assert "OK sovereign-ai-readiness 1.0.0: 8 dimensions, 48 questions" in result.output
+    assert "OK sovereign-ai-readiness 1.0.1: 8 dimensions, 48 questions" in result.output
 
 
 def test_rubric_validate_prints_every_problem_and_exits_2(write_rubric):

@@ -73,6 +73,20 @@ def test_pdf_names_organization_index_dimensions_and_top_gaps(mid_pdf, weasyprin
     assert 15 <= len(reader.pages) <= 40
 
 
+@pytest.mark.parametrize("name", ["early-public-agency", "mid-enterprise", "advanced-research-lab"])
+def test_pdf_states_only_published_figures_each_with_its_sources(rubric, peers, name, published_only):
+    answers = load_answers(EXAMPLES / f"{name}.yaml", rubric)
+    flat = _squash(_text(render_pdf(_report(rubric, peers, answers)))[1])
+    # The notes on figures quote the variants (94%, "the majority"), and the methodology a 95% margin.
+    notes = flat[flat.index("Notes on figures:"):flat.index("How the readiness index is computed")]
+    assert "The press release and several summaries say 94%" in notes and "A plurality, not a majority" in notes
+    published_only(flat.replace(notes, "").replace("95% margin", ""))
+    assert "do not yet" not in flat and "modelled percentile among survey peers" in flat
+    for source_id, source in peers.sources.items():
+        assert f"{source_id}: {source.title}" in flat
+    assert "https://creativecommons.org/licenses/by-nd/4.0/" in flat.replace("- ", "-") and "(August 2025)" in flat
+
+
 def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
     _, pdf = mid_pdf
     reader = PdfReader(io.BytesIO(pdf))

@@ -98,12 +98,29 @@ def test_peers_show_json_lists_every_figure_with_all_fields():
     assert set(first) >= {"finding_id", "option", "overall_pct", "region_pct", "confidence", "source"}
     assert first["region_pct"] == {"us": 86, "europe": 83, "apac": 79}
     assert first["source"][0]["url"].startswith("https://")
+    # 233 is the whole sample; the regional subgroups' sizes are not published.
+    assert (first["respondents"], first["region_respondents"]) == (233, None)
+    focus = next(r for r in rows if r["finding_id"] == "custom_ai.focus")
+    assert focus["base"] == "not published"
 
 
-def test_peers_show_text_prints_confidence_and_sources():
+def test_peers_show_text_prints_confidence_sources_and_notes():
     output = CliRunner().invoke(cli, ["peers", "show"]).output
-    assert "approaches | Primary approaches for achieving sovereign AI | Open source software: 81% [A; S1, S2, S3]" in output
-    assert "S3: LF AI & Data press release" in output
+    assert "approaches | Primary approaches for achieving sovereign AI | Open source software: 81% (A; S1, S2, S3)" in output
+    assert "S3: LF AI & Data press release, 26 Aug 2025 <https://pr.comtex.com/2025/08/26/468315585>" in output
+    assert "S8: Third-party summary of a Chinese article (CSDN, 1 Sep 2025), via reportify.ai (no address" in output
+    # The known conflicts: the 94% variant, Security kept from a paraphrase, a plurality.
+    assert "Essential: 93% (A; S1, S2)\n    Note: The press release and several summaries say 94%" in output
+    assert 'Note: The press release attaches 60% to "auditability and security"' in output
+    assert "Note: A plurality, not a majority" in output
+    assert "intellectual property: 57% (A; S1, S2; base not published)" in output
+
+
+def test_region_respondents_are_counted_in_respondent_level_data(respondent_dataset):
+    path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "1", "1"], ["r3", "europe", "0", "0"]])
+    rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--peer-data", str(path), "--format", "json"]).output)
+    oss = next(r for r in rows if r["option"] == "Open source software")
+    assert (oss["respondents"], oss["region_respondents"]) == (3, {"europe": 2, "us": 1})
 
 
 # Respondent-level data ------------------------------------------------------------------------

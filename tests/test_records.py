@@ -27,7 +27,7 @@ def _assert_scores_match_the_engine(db, stored, assessment_id):
     rows = {r["dimension"]: r for r in db.query("SELECT * FROM scores WHERE assessment_id = ?", [assessment_id])}
     assert rows.pop(records.OVERALL)["score"] == pytest.approx(result.overall)
     assert {d: r["score"] for d, r in rows.items()} == pytest.approx({d.id: d.score for d in result.dimensions})
-    assert {r["rubric_version"] for r in rows.values()} == {"1.0.0"}
+    assert {r["rubric_version"] for r in rows.values()} == {"1.0.1"}
 
 
 def test_scores_rows_match_the_engine_after_every_save(db, stored):
@@ -89,7 +89,7 @@ def test_a_round_copies_answers_and_keeps_its_parents_rubric_version(db, stored)
     parent = records.get_assessment(db, first)
     later = records.get_assessment(db, records.start_round(db, parent, stored, "T2", None))
     assert (later.parent_id, later.rubric_version, later.drivers, later.barriers) == (
-        first, "1.0.0", {"data_control": "critical"}, ["ip_concerns"])
+        first, "1.0.1", {"data_control": "critical"}, ["ip_concerns"])
     assert records.answer_set(db, later).answers == records.answer_set(db, parent).answers
 
 

@@ -43,7 +43,7 @@ def test_drivers_and_report_barriers_link_to_their_figures(rubric, peers):
     for barrier in rubric.barriers:
         assert barrier.mitigation
         if not barrier.peer_link:
-            assert "Not measured by the survey" in barrier.description, barrier.id
+            assert "No published survey figure" in barrier.description, barrier.id
 
 
 def test_profile_covers_the_cohort_fields(rubric):

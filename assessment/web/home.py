@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, render_template
 
-from ..rubrics import stored_rubric
+from ..rubrics import peers_for, stored_rubric
 from . import get_db
 
 bp = Blueprint("home", __name__)
@@ -10,7 +10,8 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/rubric")
 def rubric():
-    return render_template("rubric.html", rubric=stored_rubric(get_db(), *current_app.config["DEFAULT_RUBRIC"]))
+    rubric = stored_rubric(get_db(), *current_app.config["DEFAULT_RUBRIC"])
+    return render_template("rubric.html", rubric=rubric, peers=peers_for(rubric))
 
 
 @bp.get("/healthz")

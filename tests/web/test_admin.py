@@ -41,7 +41,7 @@ def test_an_uploaded_version_is_offered_to_new_assessments_and_old_ones_keep_the
     newer = response.location.split("/")[2]
     assert records.get_assessment(db, newer).rubric_version == "1.1.0"
     assert "Strategy and mandate" in text(owner.get(f"/a/{newer}/review"))
-    assert records.get_assessment(db, finished).rubric_version == "1.0.0"
+    assert records.get_assessment(db, finished).rubric_version == "1.0.1"
     assert "Strategy and mandate" not in text(owner.get(f"/a/{finished}/review"))
     assert stored_rubric(db, "sovereign-ai-readiness", "1.1.0").dimensions[0].title == "Strategy and mandate"
 
@@ -54,7 +54,7 @@ def _break_weight(data):
 @pytest.mark.parametrize("content, messages", [
     (_rubric_yaml(_break_weight), ["dimensions[2].questions[4].weight</code>: must be &gt; 0", "version</code>:"]),
     (b"id: [unclosed\n", ["invalid YAML"]),
-    (_rubric_yaml(_version("1.0.0", "Changed")), ["already stored with different content; raise its version"]),
+    (_rubric_yaml(_version("1.0.1", "Changed")), ["already stored with different content; raise its version"]),
 ])
 def test_a_broken_rubric_is_refused_with_the_loaders_messages(owner, db, content, messages):
     response = _upload(owner, content)

@@ -29,7 +29,7 @@ def test_journey_forms_never_fail_and_refusals_change_nothing(owner, finished, d
 
 
 @FUZZ
-@given(data=FORMS, rubric=st.one_of(st.just(None), VALUES, st.sampled_from(["sovereign-ai-readiness@1.0.0",
+@given(data=FORMS, rubric=st.one_of(st.just(None), VALUES, st.sampled_from(["sovereign-ai-readiness@1.0.1",
                                                                              "sovereign-ai-readiness@9"])))
 def test_new_assessment_form(owner, people, db, data, rubric):
     form = data if rubric is None else {**data, "rubric": rubric}

@@ -15,7 +15,7 @@ from .test_portfolios import add_agency, invite
 
 FIELDS = st.fixed_dictionaries({}, optional={"name": VALUES, "type": VALUES, "size": VALUES, "round": VALUES,
                                              "contact": st.one_of(VALUES, st.just("it@agency.example")),
-                                             "rubric": st.one_of(VALUES, st.just("sovereign-ai-readiness@1.0.0"))})
+                                             "rubric": st.one_of(VALUES, st.just("sovereign-ai-readiness@1.0.1"))})
 
 
 @FUZZ

@@ -20,7 +20,7 @@ from .fuzzing import snapshot
 OVERSIZED = b"x" * (1024 * 1024 + 1)  # one byte over MAX_CONTENT_LENGTH
 DEEP_LIST = b"[" * 10_000 + b"]" * 10_000
 DEEP_KEY = b"? " + b"[" * 900 + b"]" * 900 + b"\n: 1\n"  # PyYAML builds keys recursively
-EXPORT = (b'{"rubric": "sovereign-ai-readiness", "rubric_version": "1.0.0", "organization": "Acme",\n'
+EXPORT = (b'{"rubric": "sovereign-ai-readiness", "rubric_version": "1.0.1", "organization": "Acme",\n'
           b' "answers": {"data.residency": 3, "data.quality": {"level": 2, "note": "Audited"}}}\n')
 RUBRIC = DEFAULT_RUBRIC.read_bytes()
 

@@ -1,12 +1,14 @@
 """The assessment journey: every page saves, back and next keep input, results, rounds, access."""
 
+import html
 import re
 
 import pytest
 from markupsafe import escape
 
 from assessment import records
-from assessment.answers import Answer
+from assessment.answers import Answer, load_answers
+from assessment.paths import EXAMPLES
 
 from .conftest import stored_form, text
 
@@ -27,11 +29,11 @@ def _answers(db, assessment_id):
 def test_creating_an_assessment_starts_the_journey(editor, people, db):
     response = editor.post(f"/w/{people['workspace']}/assessments/new",
                            data={"title": "First look", "organization": "Acme",
-                                 "rubric": "sovereign-ai-readiness@1.0.0"})
+                                 "rubric": "sovereign-ai-readiness@1.0.1"})
     assessment_id = response.location.split("/")[2]
     assert response.location == f"/a/{assessment_id}/about" and len(assessment_id) >= 22
     assessment = records.get_assessment(db, assessment_id)
-    assert (assessment.title, assessment.rubric_version) == ("First look", "1.0.0")
+    assert (assessment.title, assessment.rubric_version) == ("First look", "1.0.1")
 
 
 @pytest.mark.parametrize("data, message", [
@@ -40,7 +42,7 @@ def test_creating_an_assessment_starts_the_journey(editor, people, db):
     ({"rubric": "made-up@9.9.9"}, "Not a valid choice."),
 ])
 def test_creating_refuses_bad_input(editor, people, data, message):
-    form = {"title": "T", "rubric": "sovereign-ai-readiness@1.0.0", **data}
+    form = {"title": "T", "rubric": "sovereign-ai-readiness@1.0.1", **data}
     response = editor.post(f"/w/{people['workspace']}/assessments/new", data=form)
     assert response.status_code == 200 and message in text(response)
 
@@ -178,6 +180,38 @@ def test_results_compare_with_the_survey_peers(owner, finished):
     assert "modelled from published aggregates (n = 233)" in page
     assert "Practice by practice" in page and "Open source as the primary approach" in page
     assert "Respondents citing it" in page
+
+
+def _page_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("name", ["early-public-agency", "mid-enterprise", "advanced-research-lab"])
+def test_results_state_only_published_figures_each_with_its_sources(owner, db, people, default_rubric, name,
+                                                                    published_only):
+    answers = load_answers(EXAMPLES / f"{name}.yaml", default_rubric)
+    assessment = records.create_assessment(db, people["workspace"], default_rubric, name, answers=answers,
+                                           drivers=answers.drivers, barriers=list(answers.barriers),
+                                           created_by=people["owner"])
+    page = _page_text(text(owner.get(f"/a/{assessment}/results")))
+    found = published_only(page)
+    assert any("; S" in figure for figure in found) and "do not yet" not in page
+    assert "Survey question: Global collaboration is essential" in page
+
+
+def test_results_with_nothing_answered_say_so_in_a_sentence_of_their_own(owner, empty):
+    page = " ".join(_page_text(text(owner.get(f"/a/{empty}/results"))).split())
+    assert "No overall percentile: No answered question of this scope is linked to a survey figure." in page
+    assert "stand at the No answered" not in page
+
+
+def test_rubric_page_lists_the_sources_the_licence_and_the_notes_on_figures(owner, peers):
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", "", text(owner.get("/rubric")))).split())
+    assert "(August 2025)" in page and "lfr_sovereign_ai25_082525a.pdf" in page
+    assert "https://creativecommons.org/licenses/by-nd/4.0/" in page
+    for source_id, source in peers.sources.items():
+        assert f"{source_id}: {source.title}" in page and (source.url or "no address recorded") in page
+    assert "The press release and several summaries say 94%" in page and "A plurality, not a majority" in page
 
 
 def test_results_withhold_cohorts_below_five_organizations(owner, finished):

@@ -27,7 +27,7 @@ def test_json_export_is_a_named_attachment_in_the_answers_format(owner, finished
     assert response.headers["Content-Disposition"].startswith('attachment; filename="spring-review-')
     assert response.headers["Content-Disposition"].endswith('.json"')
     document = response.get_json()
-    assert document["rubric"] == "sovereign-ai-readiness" and document["rubric_version"] == "1.0.0"
+    assert document["rubric"] == "sovereign-ai-readiness" and document["rubric_version"] == "1.0.1"
     assert len(document["answers"]) == 48
     assert set(next(iter(document["answers"].values()))) == {"level", "basis", "note"}
 
