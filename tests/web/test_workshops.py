@@ -187,3 +187,11 @@ def test_the_cached_report_follows_the_participants_answers(app, db, workshop, f
     before = jobs.report_digest(db, assessment)
     _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
     assert jobs.report_digest(db, assessment) != before
+
+
+def test_each_delete_button_names_its_participant(app, db, editor, workshop):
+    _join(app, db, workshop, "Ana Example")
+    _join(app, db, workshop, "Ben Example")
+    page = text(editor.get(f"/workshops/{workshop}"))
+    for name in ("Ana Example", "Ben Example"):
+        assert f'Delete personal data<span class="visually-hidden"> of {name}</span></button>' in page
