@@ -38,9 +38,10 @@ def anchor(index: int, count: int) -> str:
     return "middle" if abs(x - RADAR_CENTER) < 1 else ("start" if x > RADAR_CENTER else "end")
 
 
-def label_lines(text: str, width: int = 18) -> list[str]:
-    """A chart label broken into short lines (SVG text does not wrap by itself)."""
-    return textwrap.wrap(text, width) or [""]
+def label_lines(text: str, width: int = 18, most: int | None = None) -> list[str]:
+    """A chart label broken into lines of at most ``width`` characters (SVG text does not wrap by
+    itself); with ``most``, at most that many lines, the last one ending in an ellipsis if cut."""
+    return textwrap.wrap(text, width, max_lines=most, placeholder="…") or [""]
 
 
 def register(env: Environment) -> None:

@@ -63,3 +63,28 @@ def test_a_bar_value_never_sits_under_the_peer_tick(charts):
     assert _value_label_x(svg, 50) > _tick_x(svg) + 3
     svg = str(charts[1].bars(near, {"d": 90}))  # a tick far beyond the bar leaves it alone
     assert _value_label_x(svg, 50) < _tick_x(svg) - 60
+
+
+LONG = [SimpleNamespace(id="g", title="Global collaboration and community", score=40),
+        SimpleNamespace(id="x", title="Interoperability, portability and exit planning for every critical supplier",
+                        score=60)]
+
+
+def _label_lines(svg: str) -> list[str]:
+    """The dimension labels' lines (13-point type), one-line labels and tspans alike."""
+    labels = re.findall(r'<text [^>]*font-size="13"[^>]*>(.*?)</text>', svg, re.S)
+    return [line for label in labels for line in (re.findall(r"<tspan[^>]*>(.*?)</tspan>", label) or [label])]
+
+
+@pytest.mark.parametrize("chart", ["bars", "boxplot"])
+def test_long_dimension_names_wrap_inside_the_label_column(app, chart):
+    """A label longer than the 252-unit column was clipped at the left (".obal collaboration…")."""
+    with app.app_context():
+        module = app.jinja_env.get_template(f"charts/_{chart}.svg").module
+        svg = str(module.bars(LONG) if chart == "bars" else module.boxplot(LONG, {}))
+    lines = _label_lines(svg)
+    assert lines[:2] == ["Global collaboration and", "community"]
+    assert len(lines) == 4 and lines[3].endswith("…")  # at most two lines, the rest in the title
+    assert "<title>Interoperability, portability and exit planning for every critical supplier</title>" in svg
+    assert all(len(line) * 13 * 0.62 <= 260 - 8 for line in lines)  # 0.62 em a letter: the widest fonts
+
