@@ -118,3 +118,18 @@ def test_the_agency_heatmap_has_room_for_every_name_and_a_colour_key(app):
     key = re.findall(r'<g class="key">(.*?)</g>', svg, re.S)[0]
     assert re.findall(r">([^<>]+)</text>", key) == ["Score", "0 to 19", "20 to 39", "40 to 59", "60 to 79",
                                                      "80 to 100", "not scored"]
+
+
+@pytest.mark.parametrize("peer", [None, 0, 5, 30, 39, 40, 70, 100])
+def test_the_box_plot_writes_too_few_agencies_clear_of_the_peer_tick(app, peer):
+    """The dashed peer tick crossed the words where a dimension had too few scores for a box."""
+    dimensions = [SimpleNamespace(id="d", title="Data sovereignty")]
+    with app.app_context():
+        svg = str(app.jinja_env.get_template("charts/_boxplot.svg").module.boxplot(dimensions, {}, {"d": peer}))
+    x, note = re.search(r'<text x="([\d.]+)"[^>]*font-size="12"[^>]*>([^<]+)</text>', svg).groups()
+    start, end = float(x), float(x) + len(note) * 12 * CHAR_WIDTH
+    width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    assert 260 < start and end <= width
+    if peer is not None:
+        tick = float(re.search(r'<line class="peer" x1="([\d.]+)"', svg).group(1))
+        assert not start - 2 <= tick <= end + 2
