@@ -44,12 +44,13 @@ def _scope(workspace_id: int | None, assessment_id: str | None) -> tuple[str, li
     return where, params
 
 
-_SELECT = "SELECT audit.*, assessments.title FROM audit LEFT JOIN assessments ON assessments.id = audit.assessment_id"
+_SELECT = ("SELECT audit.*, assessments.title, assessments.rubric_id, assessments.rubric_version FROM audit "
+           "LEFT JOIN assessments ON assessments.id = audit.assessment_id")
 
 
 def entries(db: sqlite_utils.Database, workspace_id: int | None, assessment_id: str | None = None,
             offset: int = 0, limit: int | None = PAGE_SIZE) -> list[dict]:
-    """Entries newest first, each with its assessment's title (None once deleted); limit None: all."""
+    """Entries newest first, each with its assessment's title and rubric (None once deleted); limit None: all."""
     where, params = _scope(workspace_id, assessment_id)
     sql = f"{_SELECT} WHERE {where} ORDER BY audit.at DESC, audit.id DESC LIMIT ? OFFSET ?"  # noqa: S608 (constant)
     return list(db.query(sql, [*params, -1 if limit is None else limit, offset]))
@@ -91,3 +92,36 @@ def list_changes(old: list, new: list) -> list[str]:
     added, removed = [x for x in new if x not in old], [x for x in old if x not in new]
     return ([f"added {', '.join(map(str, added))}"] if added else []) + \
         ([f"removed {', '.join(map(str, removed))}"] if removed else [])
+
+
+# Reading an entry ---------------------------------------------------------------------------
+
+# What the log page shows for each action; the ids stay in the entries, the CSV export and the
+# page's title attributes.
+ACTIONS = {
+    "answer.changed": "Answer changed", "targets.changed": "Targets changed",
+    "profile.changed": "Organization page changed", "drivers.changed": "Drivers changed",
+    "barriers.changed": "Barriers changed", "assessment.created": "Assessment created",
+    "assessment.imported": "Assessment imported", "assessment.deleted": "Assessment deleted",
+    "round.started": "New round started", "consensus.recorded": "Workshop consensus recorded",
+    "workshop.opened": "Workshop opened", "workshop.revealed": "Workshop answers revealed",
+    "workshop.closed": "Workshop closed", "workspace.created": "Workspace created",
+    "member.role": "Member's role changed", "member.removed": "Member removed",
+    "invite.created": "Invitation created", "invite.accepted": "Invitation accepted",
+    "invite.revoked": "Invitation revoked", "portfolio.created": "Portfolio created",
+    "portfolio.round_opened": "Portfolio round opened", "agency.invited": "Agency invited",
+    "rubric.uploaded": "Rubric uploaded", "user.disabled": "Account disabled", "user.enabled": "Account enabled",
+}
+
+
+def action_label(action: str) -> str:
+    """An action as words: 'answer.changed' is 'Answer changed'; one not listed is spelled out."""
+    return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def with_question_titles(detail: str, titles: dict[str, str]) -> str:
+    """A detail's 'question id: change' parts (consensus, targets) with the question's title instead."""
+    def part(text: str) -> str:
+        key, sep, rest = text.partition(": ")
+        return f"{titles[key]}: {rest}" if sep and key in titles else text
+    return "; ".join(part(p) for p in detail.split("; ")) if detail else detail

@@ -38,13 +38,26 @@ def anchor(index: int, count: int) -> str:
     return "middle" if abs(x - RADAR_CENTER) < 1 else ("start" if x > RADAR_CENTER else "end")
 
 
-def label_lines(text: str, width: int = 18) -> list[str]:
-    """A chart label broken into short lines (SVG text does not wrap by itself)."""
-    return textwrap.wrap(text, width) or [""]
+# How wide a character is, in ems, at most on average: the widest common fonts (DejaVu Sans,
+# monospace) run about 0.6 em a letter; the charts size label room with this, not with a font.
+CHAR_WIDTH = 0.62
+COS_45 = math.sqrt(0.5)
+
+
+def label_lines(text: str, width: int = 18, most: int | None = None) -> list[str]:
+    """A chart label broken into lines of at most ``width`` characters (SVG text does not wrap by
+    itself); with ``most``, at most that many lines, the last one ending in an ellipsis if cut."""
+    return textwrap.wrap(text, width, max_lines=most, placeholder="…") or [""]
+
+
+def text_width(text: str, font_size: float) -> float:
+    """A generous estimate of how wide ``text`` is drawn, in the chart's units."""
+    return len(text) * font_size * CHAR_WIDTH
 
 
 def register(env: Environment) -> None:
     """Make the chart helpers available to templates rendered by ``env``."""
     env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                       label_lines=label_lines, radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
+                       label_lines=label_lines, text_width=text_width, char_width=CHAR_WIDTH, cos_45=COS_45,
+                       radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
                        ordinal=ordinal)  # percentiles are written the same on charts, pages and the PDF

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from .. import audit
 from ..exports import audit_csv
+from ..rubrics import stored_rubric
 from . import get_db
 from .access import workspace_for
 from .transfer import download
@@ -17,13 +18,31 @@ def _filter() -> str | None:
     return request.args.get("assessment") or None
 
 
+def _readable(entries: list[dict]) -> list[dict]:
+    """Each entry with its action in words and its question ids as the titles of the rubric its
+    assessment uses (``action_label``, ``subject_label``, ``detail_label``); ids stay as they are."""
+    titles: dict[tuple, dict[str, str]] = {}
+    for entry in entries:
+        key = (entry["rubric_id"], entry["rubric_version"])
+        if key[0] and key not in titles:
+            try:
+                titles[key] = {q.id: q.title for q in stored_rubric(get_db(), *key).questions.values()}
+            except LookupError:
+                titles[key] = {}
+        questions = titles.get(key, {})
+        entry["action_label"] = audit.action_label(entry["action"])
+        entry["subject_label"] = questions.get(entry["subject"], entry["subject"])
+        entry["detail_label"] = audit.with_question_titles(entry["detail"], questions)
+    return entries
+
+
 def log_page(workspace_id: int | None, **context):
     """A page of entries, newest first, filtered by ?assessment= and paged by ?page=."""
     total = audit.count(get_db(), workspace_id, _filter())
     pages = max(1, -(-total // audit.PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     entries = audit.entries(get_db(), workspace_id, _filter(), offset=(page - 1) * audit.PAGE_SIZE)
-    return render_template("audit/log.html", entries=entries, total=total, page=page, pages=pages,
+    return render_template("audit/log.html", entries=_readable(entries), total=total, page=page, pages=pages,
                            chosen=_filter(), **context)
 
 

@@ -260,7 +260,11 @@ class JoinForm(FlaskForm):
 
 
 class ConsensusForm(FlaskForm):
-    level = SelectField("Agreed level", choices=[SelectChoice(str(level), str(level)) for level in LEVELS],
-                        validators=[InputRequired()])
+    # The empty choice is what a question nobody answered starts at, so that a stray click
+    # records nothing rather than level 0.
+    level = SelectField("Agreed level",
+                        choices=[SelectChoice("", "Choose a level")]
+                        + [SelectChoice(str(level), str(level)) for level in LEVELS],
+                        validators=[InputRequired(message="Choose the level the group agreed on.")])
     rationale = TextAreaField("Rationale", validators=[Length(max=NOTE_MAX)],
                               description="Why the group settled on this level.")

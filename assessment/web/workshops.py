@@ -57,13 +57,21 @@ def _dashboard_context(workshop, rubric) -> dict:
             "consensus": workshops.consensus(db, workshop.id)}
 
 
+def _dashboard(workshop, assessment, workspace, rubric, auto=False, refused=None):
+    """The dashboard; ``refused`` is a (question id, ConsensusForm) whose errors it shows there."""
+    return render_template("workshops/dashboard.html", workshop=workshop, assessment=assessment,
+                           workspace=workspace, auto=auto, refused=refused, **_dashboard_context(workshop, rubric))
+
+
 @bp.get("/workshops/<workshop_id>")
 def dashboard(workshop_id: str):
-    """Who joined, how far each got, and every question's distribution, most divergent first."""
+    """Who joined, how far each got, and every question's distribution, most divergent first.
+
+    With ``?auto=1`` the page reloads itself every five seconds and shows no consensus form:
+    a reload would erase a rationale half typed.
+    """
     workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
-    return render_template("workshops/dashboard.html", workshop=workshop, assessment=assessment,
-                           workspace=workspace, auto=request.args.get("auto") == "1",
-                           **_dashboard_context(workshop, rubric))
+    return _dashboard(workshop, assessment, workspace, rubric, auto=request.args.get("auto") == "1")
 
 
 def _action(workshop_id: str, change, message: str):
@@ -86,10 +94,12 @@ def close(workshop_id: str):
 @bp.post("/workshops/<workshop_id>/consensus/<question_id>")
 def set_consensus(workshop_id: str, question_id: str):
     """Record the agreed level of one question; it becomes the assessment's answer."""
-    workshop, _, _, rubric = _workshop_for(workshop_id)
+    workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
     form = ConsensusForm()
     if not form.validate():
-        abort(400)
+        if question_id not in {q.id for q in workshops.questions_of(rubric, workshop.dimensions)}:
+            abort(404)
+        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form)), 400
     try:
         workshops.set_consensus(get_db(), workshop, rubric, question_id, int(form.level.data),
                                 (form.rationale.data or "").strip(), g.user["id"])

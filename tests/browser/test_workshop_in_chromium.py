@@ -65,6 +65,23 @@ def test_a_workshop_to_consensus(page, browser, server):
         page.goto(f"{server}/a/{assessment_id}/dimensions/data")
         assert page.locator('input[name="data.residency-value"][value="3"]').is_checked()  # the assessment's answer
 
+        # A question nobody answered offers no level: recording it anyway is refused beside the field.
+        page.goto(dashboard)
+        unanswered = page.locator("section.question").last
+        assert unanswered.locator("select").input_value() == ""
+        unanswered.get_by_label("Rationale").fill("Not discussed yet")
+        unanswered.get_by_role("button", name="Record the consensus").click()
+        assert "Choose the level the group agreed on." in page.locator("section.question").last.inner_text()
+        assert page.locator("section.question").last.get_by_label("Rationale").input_value() == "Not discussed yet"
+        _check_accessibility(page, "refused consensus")
+
+        page.get_by_role("link", name="Refresh every 5 seconds").click()
+        assert page.locator("textarea").count() == 0 and "Stop refreshing to record a consensus" in page.content()
+        # No axe check here: its meta-refresh rule flags any timed reload, even one the facilitator
+        # turned on and can stop with the link above (WCAG 2.2.1's "turn off").
+        page.get_by_role("link", name="Stop refreshing to record a consensus").click()
+        assert page.locator("textarea").count() > 0
+
         page.goto(dashboard)
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Close the workshop").click()

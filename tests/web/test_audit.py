@@ -221,3 +221,25 @@ def test_owners_reach_an_assessments_history_from_its_results(owner, editor, fin
     assert link in text(owner.get(f"/a/{finished}/results"))
     assert "Change history" not in text(editor.get(f"/a/{finished}/results"))  # the log is for owners
     assert owner.get(link).status_code == 200
+
+
+def test_the_log_reads_as_words_with_the_ids_kept_in_title_attributes(editor, owner, people, finished, db,
+                                                                       default_rubric):
+    question = default_rubric.questions["data.residency"].title
+    workshop = workshops.create_workshop(db, finished, ["data"], people["editor"])
+    editor.post(f"/workshops/{workshop}/consensus/data.residency", data={"level": "4", "rationale": "Minutes"})
+    page = _log(owner, people["workspace"])
+    row = _row_of(page, "Answer changed")
+    assert '<td title="answer.changed">Answer changed</td>' in row
+    assert f'<td title="data.residency">{question}</td>' in row
+    row = _row_of(page, "Workshop consensus recorded")
+    assert f"<td>{question}: level — → 4; rationale changed</td>" in row
+    assert ">answer.changed<" not in page and ">data.residency<" not in page
+    csv_text = owner.get(f"/w/{people['workspace']}/audit.csv").get_data(as_text=True)
+    assert "answer.changed" in csv_text and "data.residency" in csv_text  # the export keeps the ids
+
+
+
+def test_an_action_without_words_of_its_own_is_spelled_out():
+    assert audit.action_label("member.role") == "Member's role changed"
+    assert audit.action_label("portfolio.archived_now") == "Portfolio archived now"

@@ -1,11 +1,12 @@
 """The SVG charts: server-rendered, labelled, and ready for a peer reference series."""
 
+import math
 import re
 from types import SimpleNamespace
 
 import pytest
 
-from assessment.charts import RADAR_CENTER, polar
+from assessment.charts import CHAR_WIDTH, RADAR_CENTER, polar
 
 DIMENSIONS = [SimpleNamespace(id=f"d{i}", title=f"Dimension {i}", score=score)
               for i, score in enumerate([100, 50, None, 0, 75])]
@@ -63,3 +64,72 @@ def test_a_bar_value_never_sits_under_the_peer_tick(charts):
     assert _value_label_x(svg, 50) > _tick_x(svg) + 3
     svg = str(charts[1].bars(near, {"d": 90}))  # a tick far beyond the bar leaves it alone
     assert _value_label_x(svg, 50) < _tick_x(svg) - 60
+
+
+LONG = [SimpleNamespace(id="g", title="Global collaboration and community", score=40),
+        SimpleNamespace(id="x", title="Interoperability, portability and exit planning for every critical supplier",
+                        score=60)]
+
+
+def _label_lines(svg: str) -> list[str]:
+    """The dimension labels' lines (13-point type), one-line labels and tspans alike."""
+    labels = re.findall(r'<text [^>]*font-size="13"[^>]*>(.*?)</text>', svg, re.S)
+    return [line for label in labels for line in (re.findall(r"<tspan[^>]*>(.*?)</tspan>", label) or [label])]
+
+
+@pytest.mark.parametrize("chart", ["bars", "boxplot"])
+def test_long_dimension_names_wrap_inside_the_label_column(app, chart):
+    """A label longer than the 252-unit column was clipped at the left (".obal collaboration…")."""
+    with app.app_context():
+        module = app.jinja_env.get_template(f"charts/_{chart}.svg").module
+        svg = str(module.bars(LONG) if chart == "bars" else module.boxplot(LONG, {}))
+    lines = _label_lines(svg)
+    assert lines[:2] == ["Global collaboration and", "community"]
+    assert len(lines) == 4 and lines[3].endswith("…")  # at most two lines, the rest in the title
+    assert "<title>Interoperability, portability and exit planning for every critical supplier</title>" in svg
+    assert all(len(line) * 13 * CHAR_WIDTH <= 260 - 8 for line in lines)
+
+
+def _heatmap(app, rows, dimensions):
+    with app.app_context():
+        return str(app.jinja_env.get_template("charts/_agency_heatmap.svg").module.heatmap(rows, dimensions))
+
+
+def test_the_agency_heatmap_has_room_for_every_name_and_a_colour_key(app):
+    titles = ["Strategy and priority", "Transparency and accountability", "Global collaboration and community",
+              "Governance and stakeholders, in every agency and every ministry of the state"]
+    dimensions = [SimpleNamespace(id=f"d{i}", title=title) for i, title in enumerate(titles)]
+    rows = [SimpleNamespace(name="Data Protection Regulator", dimensions={"d0": 10, "d1": 90}),
+            SimpleNamespace(name="Ministry of Digital Affairs and of the Modernisation of the State",
+                            dimensions={"d2": 50})]
+    svg = _heatmap(app, rows, dimensions)
+    width, height = map(float, re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    heads = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" transform="rotate\(-45[^"]*" font-size="10"[^>]*>(.*?)</text>',
+                       svg)
+    assert [h[2] for h in heads[:3]] == titles[:3]  # whole, not cut at 24 characters
+    assert heads[3][2].endswith("…") and f"<title>{titles[3]}</title>" in svg
+    for x, y, head in heads:  # a 45° label runs as far up as it runs right
+        reach = len(head) * 10 * CHAR_WIDTH * math.sqrt(0.5)
+        assert float(x) + reach <= width and float(y) - reach >= 0
+    names = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" font-size="11"[^>]*>(.*?)</text>', svg)
+    assert names[0][1] == "Data Protection Regulator" and names[1][1].endswith("…")
+    assert "<title>Ministry of Digital Affairs and of the Modernisation of the State</title>" in svg
+    assert all(len(name) * 11 * CHAR_WIDTH <= float(x) for x, name in names)
+    key = re.findall(r'<g class="key">(.*?)</g>', svg, re.S)[0]
+    assert re.findall(r">([^<>]+)</text>", key) == ["Score", "0 to 19", "20 to 39", "40 to 59", "60 to 79",
+                                                     "80 to 100", "not scored"]
+
+
+@pytest.mark.parametrize("peer", [None, 0, 5, 30, 39, 40, 70, 100])
+def test_the_box_plot_writes_too_few_agencies_clear_of_the_peer_tick(app, peer):
+    """The dashed peer tick crossed the words where a dimension had too few scores for a box."""
+    dimensions = [SimpleNamespace(id="d", title="Data sovereignty")]
+    with app.app_context():
+        svg = str(app.jinja_env.get_template("charts/_boxplot.svg").module.boxplot(dimensions, {}, {"d": peer}))
+    x, note = re.search(r'<text x="([\d.]+)"[^>]*font-size="12"[^>]*>([^<]+)</text>', svg).groups()
+    start, end = float(x), float(x) + len(note) * 12 * CHAR_WIDTH
+    width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    assert 260 < start and end <= width
+    if peer is not None:
+        tick = float(re.search(r'<line class="peer" x1="([\d.]+)"', svg).group(1))
+        assert not start - 2 <= tick <= end + 2

@@ -265,3 +265,21 @@ def test_the_portfolio_pdf_is_the_one_weasyprints_own_stylesheet_makes(db, portf
     ours = portfolio_report.render_pdf(**inputs)
     monkeypatch.setattr(pdf, "ReportHTML", HTML)
     assert portfolio_report.render_pdf(**inputs) == ours
+
+
+def test_a_portfolio_without_agencies_says_to_invite_them_instead_of_empty_charts(owner, portfolio):
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "No agency has been invited to this portfolio yet." in page
+    assert page.count(f'href="/portfolios/{portfolio}/agencies">Invite') == 1
+    assert "<table" not in page and "<svg" not in page and "too few" not in page
+
+
+def test_until_an_agency_finishes_the_dashboard_shows_progress_and_the_next_step(db, owner, portfolio, people,
+                                                                                 default_rubric):
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"], finished=False)
+    invite(db, portfolio, "Agency C")
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "0 of 2 agencies have finished" in page and "invited, not joined" in page  # the completion table
+    assert "These appear once an agency has answered every question." in page
+    assert f'href="/portfolios/{portfolio}/agencies">invite more agencies</a>' in page
+    assert page.count("<table") == 1 and "<svg" not in page and "Gaps most common" not in page

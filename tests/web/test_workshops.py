@@ -187,3 +187,45 @@ def test_the_cached_report_follows_the_participants_answers(app, db, workshop, f
     before = jobs.report_digest(db, assessment)
     _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
     assert jobs.report_digest(db, assessment) != before
+
+
+def test_while_refreshing_the_dashboard_offers_no_consensus_form_to_type_into(app, db, editor, workshop,
+                                                                              default_rubric):
+    """A meta refresh every five seconds would erase a rationale being typed: the forms wait for it to stop."""
+    _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
+    page = text(editor.get(f"/workshops/{workshop}?auto=1"))
+    assert '<meta http-equiv="refresh" content="5">' in page
+    assert 'class="consensus"' not in page and "<textarea" not in page
+    assert "Stop refreshing to record a consensus" in page
+    page = text(editor.get(f"/workshops/{workshop}"))
+    assert 'http-equiv="refresh"' not in page and 'class="consensus"' in page
+
+
+def test_a_question_nobody_answered_offers_no_level_until_one_is_chosen(app, db, editor, workshop,
+                                                                        default_rubric):
+    answered, unanswered = _question_ids(default_rubric, "data")[:2]
+    _answer(_join(app, db, workshop), workshop, "data", {answered: "3"})
+    page = text(editor.get(f"/workshops/{workshop}"))
+    section = re.search(rf'id="q-{re.escape(unanswered)}".*?</section>', page, re.S).group(0)
+    assert '<option value="" selected>Choose a level</option>' in section
+    assert re.search(r'<option value="\d" selected', section) is None
+    section = re.search(rf'id="q-{re.escape(answered)}".*?</section>', page, re.S).group(0)
+    assert '<option value="3" selected>' in section and "Choose a level" not in section  # the median
+
+    response = editor.post(f"/workshops/{workshop}/consensus/{unanswered}",
+                           data={"level": "", "rationale": "Typed before the stray click"})
+    assert response.status_code == 400
+    page = text(response)
+    section = re.search(rf'id="q-{re.escape(unanswered)}".*?</section>', page, re.S).group(0)
+    assert "Choose the level the group agreed on." in section
+    assert f'aria-describedby="level-{unanswered}-errors"' in section
+    assert "Typed before the stray click" in section  # what was typed is kept
+    assert unanswered not in workshops.consensus(db, workshop)
+
+
+def test_each_delete_button_names_its_participant(app, db, editor, workshop):
+    _join(app, db, workshop, "Ana Example")
+    _join(app, db, workshop, "Ben Example")
+    page = text(editor.get(f"/workshops/{workshop}"))
+    for name in ("Ana Example", "Ben Example"):
+        assert f'Delete personal data<span class="visually-hidden"> of {name}</span></button>' in page
