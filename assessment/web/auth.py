@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import functools
 import time
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -103,10 +105,20 @@ def log_in(user_id: int) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "//evil.example" and "https://..." would leave it.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` if it is a path on this site, else the workspaces page: where log-in goes next."""
+    if target and _is_path_on_this_site(target):
         return target
     return url_for("workspaces.index")
+
+
+def _is_path_on_this_site(target: str) -> bool:
+    # "//evil.example" and "https://..." would leave the site. So would "/\t/evil.example" and
+    # "/\\evil.example": Werkzeug and browsers drop tabs and newlines from a Location and read a
+    # backslash as a slash. A CR or LF cannot be in a header at all (a 500 after logging in).
+    if "\\" in target or any(c.isspace() or unicodedata.category(c).startswith("C") for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and parts.path.startswith("/") and not parts.path.startswith("//")
 
 
 @bp.route("/setup", methods=["GET", "POST"])
