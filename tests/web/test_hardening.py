@@ -5,7 +5,7 @@ import sqlite3
 from assessment import accounts, portfolios, ratelimit, workshops
 from assessment.web import create_app
 
-from .conftest import OWNER, PASSWORD, CSRFClient
+from .conftest import EDITOR, OWNER, PASSWORD, CSRFClient
 
 
 def _login(client, email, password):
@@ -30,6 +30,18 @@ def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):
     for _ in range(3):
         _login(client, OWNER, "wrong password, long enough")
     assert _login(client, OWNER, PASSWORD).status_code == 302
+
+
+def test_wrong_current_passwords_on_a_password_change_are_limited_like_log_ins(app, people, editor):
+    new = "an entirely new passphrase 42"
+    change = {"password": new, "confirm": new}
+    for n in range(ratelimit.FAILURE_LIMIT):
+        assert editor.post("/account", data={"current": f"guess {n}", **change}).status_code == 200
+    assert editor.post("/account", data={"current": PASSWORD, **change}).status_code == 429
+    # The guesses counted against the account: a log-in from another address waits too.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert _login(elsewhere, EDITOR, PASSWORD).status_code == 429
 
 
 def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, seed):
