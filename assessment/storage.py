@@ -223,6 +223,21 @@ def _add_cohorts_token(db: sqlite_utils.Database) -> None:
             db.execute(f"CREATE TRIGGER {table}_{event.lower()}_cohorts AFTER {event} ON {table} BEGIN {replace}; END")
 
 
+@migrations(name="013_report_files_follow_jobs")
+def _delete_report_files_with_their_jobs(db: sqlite_utils.Database) -> None:
+    # A PDF holds an assessment's answers and evidence notes, and report_files, keyed by digest,
+    # has no foreign key: it outlived its assessment in the database and every later backup. Now
+    # a PDF goes with its job, however the job goes: its assessment deleted (the job cascades, as
+    # from a workspace, portfolio or round), or a newer report stored (jobs.py). A trigger, so that
+    # no deletion path can forget it. Digests now name their assessment or round (jobs.py), so
+    # every PDF stored before is out of date, those of deleted assessments included: they go now
+    # and render again when asked.
+    db.execute("CREATE TRIGGER report_jobs_delete_file AFTER DELETE ON report_jobs "
+               "BEGIN DELETE FROM report_files WHERE digest = OLD.digest; END")
+    db.execute("DELETE FROM report_jobs")
+    db.execute("DELETE FROM report_files")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,
