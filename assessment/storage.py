@@ -22,12 +22,16 @@ _writers_lock = threading.Lock()
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the database with WAL, full fsync, a busy timeout and foreign keys."""
+    """Open the database with WAL, full fsync, a busy timeout, foreign keys and secure deletes."""
     db = sqlite_utils.Database(path)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
+    # Deleted content is overwritten with zeros: otherwise a deleted assessment's PDF, answers and
+    # notes stay in free pages, which the backup API copies into every later backup. Debian's
+    # SQLite is built with this on; other builds are not.
+    db.execute("PRAGMA secure_delete = ON")
     return db
 
 

@@ -4,12 +4,13 @@ import io
 import logging
 import os
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, pdf, records
+from assessment import backup, jobs, pdf, records
 from assessment.answers import Answer
 
 
@@ -97,12 +98,13 @@ def test_the_worker_logs_weasyprints_warnings_but_not_its_steps(monkeypatch, cap
 
 # What a deleted assessment leaves behind: a PDF holds its answers and evidence notes.
 SECRET = b"the evidence notes of a deleted assessment"
+PDF = b"%PDF " + SECRET * 3000  # overflow pages, as a real PDF's 100 KB or so
 
 
 @pytest.fixture
 def quick_render(monkeypatch):
     """A stand-in for the render: these tests are about what is stored, not what it shows."""
-    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=jobs.RENDER_SECONDS: b"%PDF " + SECRET)
+    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=jobs.RENDER_SECONDS: PDF)
 
 
 def _render(app, client, assessment_id):
@@ -129,7 +131,7 @@ def test_deleting_an_assessment_keeps_the_pdf_of_another_with_the_same_answers(a
     _render(app, owner, finished)
     _render(app, owner, twin)
     owner.post(f"/a/{finished}/delete")
-    assert owner.get(f"/a/{twin}/report.pdf").data == b"%PDF " + SECRET
+    assert owner.get(f"/a/{twin}/report.pdf").data == PDF
 
 
 def test_a_newer_report_replaces_the_assessments_older_pdf(app, owner, finished, db, default_rubric, quick_render):
@@ -143,7 +145,7 @@ def test_a_newer_report_replaces_the_assessments_older_pdf(app, owner, finished,
 def test_a_render_finished_after_its_assessment_was_deleted_is_not_stored(app, owner, finished, db, monkeypatch):
     def render_while_deleted(render, seconds=jobs.RENDER_SECONDS):
         records.delete_assessment(db, finished)
-        return b"%PDF " + SECRET
+        return PDF
     monkeypatch.setattr(jobs, "render_limited", render_while_deleted)
     _render(app, owner, finished)
     assert _count(db, "report_files") == 0
@@ -155,3 +157,12 @@ def test_deleting_a_workspace_would_delete_its_pdfs(app, owner, finished, db, pe
     db.execute("DELETE FROM workspaces WHERE id = ?", [people["workspace"]])
     db.conn.commit()
     assert _count(db, "report_files") == 0
+
+
+def test_a_backup_after_the_deletion_holds_no_trace_of_the_pdf(app, owner, finished, db, tmp_path, quick_render):
+    """SQLite keeps deleted rows' bytes in free pages, which its backup API copies, unless told
+    to overwrite them (``secure_delete``)."""
+    _render(app, owner, finished)
+    owner.post(f"/a/{finished}/delete")
+    backup.backup(Path(app.config["DATABASE"]), tmp_path / "after.db")
+    assert SECRET not in (tmp_path / "after.db").read_bytes()
