@@ -173,6 +173,11 @@ def workspaces_for(db: sqlite_utils.Database, user_id: int) -> list[dict]:
         "WHERE memberships.user_id = ? ORDER BY workspaces.name", [user_id]))
 
 
+def workspace_ids(db: sqlite_utils.Database, user_id: int) -> set[int]:
+    """The ids of the user's workspaces, whatever the role."""
+    return {row[0] for row in db.execute("SELECT workspace_id FROM memberships WHERE user_id = ?", [user_id])}
+
+
 def membership(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> dict | None:
     """The workspace with the user's role in it, or None when the user is not a member."""
     return first_row(

@@ -65,7 +65,9 @@ def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> 
     rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
     # The workshop section changes as participants answer, while the assessment's answers do not.
     workshop = workshops.summary(db, assessment.id, rubric)
-    content = {"answers": answers_document(records.answer_set(db, assessment)), "rubric": rubric_sha,
+    # Its id too: no two assessments share a PDF, so deleting one deletes its PDFs and no one else's.
+    content = {"assessment": assessment.id, "answers": answers_document(records.answer_set(db, assessment)),
+               "rubric": rubric_sha,
                "date": assessment.updated_at, "renderer": renderer_version(),
                "workshop": dataclasses.asdict(workshop) if workshop else None}
     return content_digest(content)
@@ -93,10 +95,12 @@ def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int
             "reference": portfolio_report.peer_reference(rubric)}
 
 
-def portfolio_digest(inputs: dict) -> str:
-    """The digest of a portfolio round's PDF: its figures as shown, the rubric and the renderer."""
+def portfolio_digest(inputs: dict, round_id: int) -> str:
+    """The digest of a portfolio round's PDF: the round (no other shares its PDF, as with
+    assessments), its figures as shown, the rubric and the renderer."""
     portfolio = inputs["portfolio"]
-    content = {"subject": "portfolio", "name": portfolio["name"], "peers": portfolio["peers"],
+    content = {"subject": "portfolio", "portfolio_id": portfolio["id"], "round_id": round_id,
+               "name": portfolio["name"], "peers": portfolio["peers"],
                "rubric": [portfolio["rubric_id"], portfolio["rubric_version"]], "round": inputs["round_name"],
                "summary": dataclasses.asdict(inputs["summary"]), "reference": inputs["reference"],
                "renderer": renderer_version()}
@@ -222,9 +226,24 @@ def _request(db: sqlite_utils.Database, digest: str, subject: list) -> bool:
 def _finish(db: sqlite_utils.Database, digest: str, pdf: bytes | None, error: str = "") -> None:
     with storage.write_transaction(db):
         if pdf is not None:
-            db.execute("INSERT OR REPLACE INTO report_files VALUES (?, ?, ?)", [digest, pdf, storage.now()])
+            # Only while its job is there: the assessment may have been deleted, and its PDFs with
+            # it, during the render.
+            db.execute("INSERT OR REPLACE INTO report_files SELECT ?, ?, ? "
+                       "WHERE EXISTS (SELECT 1 FROM report_jobs WHERE digest = ?)",
+                       [digest, pdf, storage.now(), digest])
+            _forget_superseded(db, digest)
         db.execute("UPDATE report_jobs SET status = ?, error = ?, finished_at = ? WHERE digest = ?",
                    ["done" if pdf is not None else "failed", error, storage.now(), digest])
+
+
+def _forget_superseded(db: sqlite_utils.Database, digest: str) -> None:
+    """In a write transaction: delete the jobs of ``digest``'s subject requested before it, and
+    with them (a trigger, storage.py) their PDFs. Their content is out of date, so no page asks
+    for them again, and an assessment's earlier answers and notes should not stay in the database
+    and its backups. A job requested later is left alone: it may be the newer one."""
+    db.execute("DELETE FROM report_jobs AS old WHERE EXISTS (SELECT 1 FROM report_jobs AS new "
+               "WHERE new.digest = ? AND old.rowid < new.rowid AND old.assessment_id IS new.assessment_id "
+               "AND old.portfolio_id IS new.portfolio_id AND old.round_id IS new.round_id)", [digest])
 
 
 def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
@@ -254,7 +273,7 @@ def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: s
     db = storage.connect(database)
     try:
         inputs = portfolio_inputs(db, portfolio_id, round_id)
-        if inputs is None or portfolio_digest(inputs) != digest:
+        if inputs is None or portfolio_digest(inputs, round_id) != digest:
             _finish(db, digest, None, "The portfolio changed or was deleted before its report was rendered.")
             return
         _render_job(db, digest, partial(portfolio_report.render_pdf, **inputs))

@@ -296,7 +296,7 @@ def delete_assessment(db: sqlite_utils.Database, assessment_id: str, *, by: int 
 # Newest first, so the first row of each organization is its latest; deduplicating in Python
 # is several times faster than a window function over 10,000 rows (bench/cohorts.py).
 _COHORT_SQL = """
-SELECT {key}, json_extract(a.profile, '$.region'), json_extract(a.profile, '$.org_type'),
+SELECT {key}, a.workspace_id, json_extract(a.profile, '$.region'), json_extract(a.profile, '$.org_type'),
        json_extract(a.profile, '$.size'), o.score, o.dimensions
 FROM scores o JOIN assessments a ON a.id = o.assessment_id
 WHERE o.rubric_id = ? AND o.rubric_version = ? AND o.dimension = '_overall' AND o.score IS NOT NULL
@@ -331,8 +331,8 @@ def cohort_members(db: sqlite_utils.Database, rubric_id: str, version: str,
     latest = {}
     for org, *row in db.execute(sql, [rubric_id, version, *params]):
         latest.setdefault(org, row)
-    return [Member(org, overall, json.loads(dimensions), _profile(region, org_type, size))
-            for org, (region, org_type, size, overall, dimensions) in latest.items()]
+    return [Member(org, overall, json.loads(dimensions), _profile(region, org_type, size), workspace)
+            for org, (workspace, region, org_type, size, overall, dimensions) in latest.items()]
 
 
 def _profile(region: str | None, org_type: str | None, size: str | None) -> dict[str, str]:

@@ -22,12 +22,16 @@ _writers_lock = threading.Lock()
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the database with WAL, full fsync, a busy timeout and foreign keys."""
+    """Open the database with WAL, full fsync, a busy timeout, foreign keys and secure deletes."""
     db = sqlite_utils.Database(path)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
+    # Deleted content is overwritten with zeros: otherwise a deleted assessment's PDF, answers and
+    # notes stay in free pages, which the backup API copies into every later backup. Debian's
+    # SQLite is built with this on; other builds are not.
+    db.execute("PRAGMA secure_delete = ON")
     return db
 
 
@@ -221,6 +225,21 @@ def _add_cohorts_token(db: sqlite_utils.Database) -> None:
     for table in ("assessments", "scores"):
         for event in ("INSERT", "UPDATE", "DELETE"):  # names from these constants only
             db.execute(f"CREATE TRIGGER {table}_{event.lower()}_cohorts AFTER {event} ON {table} BEGIN {replace}; END")
+
+
+@migrations(name="013_report_files_follow_jobs")
+def _delete_report_files_with_their_jobs(db: sqlite_utils.Database) -> None:
+    # A PDF holds an assessment's answers and evidence notes, and report_files, keyed by digest,
+    # has no foreign key: it outlived its assessment in the database and every later backup. Now
+    # a PDF goes with its job, however the job goes: its assessment deleted (the job cascades, as
+    # from a workspace, portfolio or round), or a newer report stored (jobs.py). A trigger, so that
+    # no deletion path can forget it. Digests now name their assessment or round (jobs.py), so
+    # every PDF stored before is out of date, those of deleted assessments included: they go now
+    # and render again when asked.
+    db.execute("CREATE TRIGGER report_jobs_delete_file AFTER DELETE ON report_jobs "
+               "BEGIN DELETE FROM report_files WHERE digest = OLD.digest; END")
+    db.execute("DELETE FROM report_jobs")
+    db.execute("DELETE FROM report_files")
 
 
 ACCOUNTS_SCHEMA = (

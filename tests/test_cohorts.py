@@ -50,3 +50,37 @@ def test_filters_by_region_type_and_size():
     assert cohort_stats(members, filters={"region": "us", "size": "sme"}).withheld
     with pytest.raises(ValueError, match="unknown cohort filter 'colour'"):
         cohort_stats(members, filters={"colour": "red"})
+
+
+def _in_workspaces(scores, workspaces):
+    pairs = enumerate(zip(scores, workspaces, strict=True))
+    return [Member(f"{w}:org{i}", s, {"data": s}, workspace=w) for i, (s, w) in pairs]
+
+
+def test_the_viewers_own_decoys_neither_count_nor_show_in_the_instance_cohort():
+    """One real organization (workspace 1, score 45) and four decoys of the viewer's (workspace 9):
+    counted as five organizations, the cohort's minimum was the real one's exact score."""
+    members = _in_workspaces([45, 90, 90, 90, 90], [1, 9, 9, 9, 9])
+    own = Member("9:me", 90.0, {}, workspace=9)
+    assert cohort_stats(members, own).overall.minimum == 45  # a workspace's cohort: as before
+    stats = cohort_stats(members, own, viewer_workspaces={9})
+    assert stats.withheld.startswith("This cohort has 1 organization from 1 other workspace.")
+    assert stats.size == 1 and stats.overall is None and stats.percentile is None
+
+
+def test_the_instance_cohort_counts_other_workspaces_not_organizations():
+    members = _in_workspaces([10, 20, 30, 40, 50, 60, 70, 80], [1, 1, 1, 1, 2, 2, 3, 4])  # 8 in 4 workspaces
+    stats = cohort_stats(members, viewer_workspaces={9})
+    assert stats.withheld and stats.size == 8 and stats.workspaces == 4
+    stats = cohort_stats([*members, *_in_workspaces([90], [5])], viewer_workspaces={9})
+    assert stats.withheld is None and stats.workspaces == MIN_COHORT
+
+
+def test_the_instance_cohort_gives_quartiles_but_no_minimum_or_maximum():
+    """Each extreme is one organization's exact score."""
+    stats = cohort_stats(_in_workspaces([10, 20, 30, 40, 50], [1, 2, 3, 4, 5]), Member("9:me", 35.0, {}),
+                         viewer_workspaces={9})
+    d = stats.overall
+    assert (d.minimum, d.q1, d.median, d.q3, d.maximum) == (None, 20, 30, 40, None)
+    assert stats.dimensions["data"].minimum is None and not stats.extremes
+    assert stats.percentile == 60

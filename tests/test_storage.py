@@ -27,7 +27,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     names = [row["name"] for row in db.query("SELECT name FROM _sqlite_migrations")]
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
-                     "011_content_tokens", "012_cohorts_token"]
+                     "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs"]
     assert db.table("rubrics").exists()
 
 
@@ -98,7 +98,7 @@ def test_report_subjects_migration_keeps_assessment_jobs_and_wants_exactly_one_s
     db.execute("PRAGMA foreign_keys = OFF")  # a bare job row, without its assessment
     db.execute("INSERT INTO report_jobs (digest, assessment_id, status, queued_at) VALUES ('d', 'a', 'done', 't')")
     db.conn.commit()
-    storage.migrations.apply(db)
+    storage.migrations.apply(db, stop_before="013_report_files_follow_jobs")  # which drops every job
     assert db.execute("SELECT digest, assessment_id, portfolio_id, status FROM report_jobs").fetchall() == [
         ("d", "a", None, "done")]
     for subject in ([None, None, None], ["a", 1, 1], [None, 1, None]):
@@ -118,3 +118,15 @@ def test_content_tokens_migration_gives_each_existing_assessment_its_own(tmp_pat
     storage.migrations.apply(db)
     tokens = [token for (token,) in db.execute("SELECT content_token FROM assessments")]
     assert len(set(tokens)) == 2 and all(len(token) == 16 for token in tokens)
+
+
+def test_report_files_migration_drops_the_pdfs_stored_before_those_of_deleted_assessments_too(tmp_path):
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="013_report_files_follow_jobs")
+    db.execute("PRAGMA foreign_keys = OFF")  # a bare job row, without its assessment
+    db.execute("INSERT INTO report_jobs (digest, assessment_id, status, queued_at) VALUES ('d', 'a', 'done', 't')")
+    db.execute("INSERT INTO report_files VALUES ('d', x'00', 't'), ('of-a-deleted-one', x'00', 't')")
+    db.conn.commit()
+    storage.migrations.apply(db)
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import functools
 import time
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -103,10 +105,20 @@ def log_in(user_id: int) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "//evil.example" and "https://..." would leave it.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` if it is a path on this site, else the workspaces page: where log-in goes next."""
+    if target and _is_path_on_this_site(target):
         return target
     return url_for("workspaces.index")
+
+
+def _is_path_on_this_site(target: str) -> bool:
+    # "//evil.example" and "https://..." would leave the site. So would "/\t/evil.example" and
+    # "/\\evil.example": Werkzeug and browsers drop tabs and newlines from a Location and read a
+    # backslash as a slash. A CR or LF cannot be in a header at all (a 500 after logging in).
+    if "\\" in target or any(c.isspace() or unicodedata.category(c).startswith("C") for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and parts.path.startswith("/") and not parts.path.startswith("//")
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -131,20 +143,30 @@ def setup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        # Per address and per account: a guesser is slowed whichever of the two they vary.
-        keys = (f"login:{request.remote_addr or 'unknown'}", f"account:{form.email.data.strip().lower()}")
-        if ratelimit.too_many_failures(get_db(), *keys):
-            security_log.event("login-limited", email=form.email.data)
-            abort(429)
-        user = accounts.authenticate(get_db(), form.email.data, form.password.data)
+        user = _authenticate_limited(form.email.data, form.password.data, "login")
         if user:
             log_in(user["id"])
             security_log.event("login", user=user["id"])
             return redirect(_safe_next(request.args.get("next")))
-        ratelimit.record_failure(get_db(), *keys)
-        security_log.event("login-failed", email=form.email.data)
         form.password.errors.append("The email address or the password is not right.")
     return render_template("auth/login.html", form=form)
+
+
+def _authenticate_limited(email: str, password: str, event: str) -> dict | None:
+    """``accounts.authenticate`` within the failure limits: 429 once the client's address or the
+    account has used them up, and a wrong password counts against both. Every check of a password
+    goes through here (log-in, and the current password on a change), or a guesser would use the
+    one without a limit. ``event`` names the security-log events ("login-failed", ...)."""
+    # Per address and per account: a guesser is slowed whichever of the two they vary.
+    keys = (f"login:{request.remote_addr or 'unknown'}", f"account:{email.strip().lower()}")
+    if ratelimit.too_many_failures(get_db(), *keys):
+        security_log.event(f"{event}-limited", email=email)
+        abort(429)
+    user = accounts.authenticate(get_db(), email, password)
+    if user is None:
+        ratelimit.record_failure(get_db(), *keys)
+        security_log.event(f"{event}-failed", email=email)
+    return user
 
 
 @bp.post("/logout")
@@ -160,7 +182,7 @@ def logout():
 def account():
     form = PasswordForm()
     if form.validate_on_submit():
-        if not accounts.authenticate(get_db(), g.user["email"], form.current.data):
+        if not _authenticate_limited(g.user["email"], form.current.data, "password-change"):
             form.current.errors.append("This is not your current password.")
         else:
             accounts.set_password(get_db(), g.user["id"], form.password.data)

@@ -24,7 +24,7 @@ from flask import (
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from .. import records
+from .. import accounts, records
 from ..answers import Answer, normalize_value
 from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
@@ -340,12 +340,20 @@ def _rendered(template: str, context: dict) -> Markup:
 
 
 def _cohorts(assessment, rubric: Rubric, parts: ResultParts, filters: dict) -> list[tuple[str, CohortStats]]:
-    """This workspace's cohort and the instance's opted-in one, with this assessment's place."""
+    """This workspace's cohort and the instance's opted-in one, with this assessment's place.
+
+    The instance's is shown without the viewer's workspaces (cohorts.py says why). The page cache
+    keys it by viewer and by the cohorts token, not by the viewer's memberships: a page made
+    before one changed shows no more than the viewer could see then."""
+    db = get_db()
+    mine = accounts.workspace_ids(db, g.user["id"]) | {assessment.workspace_id}
     stats = []
-    for label, workspace_id in (("This workspace", assessment.workspace_id), ("All organizations that opted in", None)):
-        key = records.cohort_key(get_db(), assessment.id, instance=workspace_id is None)
-        members = records.cohort_members(get_db(), rubric.id, rubric.version, workspace_id)
-        stats.append((label, cohort_stats(members, Member(key, parts.overall, parts.dimensions), filters)))
+    for label, workspace_id, viewer in (("This workspace", assessment.workspace_id, None),
+                                        ("Organizations in other workspaces that opted in", None, mine)):
+        key = records.cohort_key(db, assessment.id, instance=workspace_id is None)
+        members = records.cohort_members(db, rubric.id, rubric.version, workspace_id)
+        own = Member(key, parts.overall, parts.dimensions)
+        stats.append((label, cohort_stats(members, own, filters, viewer_workspaces=viewer)))
     return stats
 
 

@@ -181,7 +181,7 @@ def export_json(portfolio_id: int):
 # does assessment reports (assessment/jobs.py), cached under the digest of its figures.
 
 def _report_digest(portfolio_id: int, round_id: int) -> str:
-    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id))
+    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id), round_id)
 
 
 @bp.get("/portfolios/<int:portfolio_id>/report")

@@ -2,18 +2,24 @@
 
 Records go to the ``sovready.security`` logger (stderr under ``sovready serve``, next to
 the server's access log). Passwords, tokens, cookies and answers are never logged: a record names
-the event, the user id or the email typed, the client address and the path.
+the event, the user id or the email typed, the client address and the path, with the secret
+of an invitation or join link redacted.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask, g, request
 
 log = logging.getLogger("sovready.security")
 REFUSED = {400, 403, 404, 410, 429}
+# The links that carry a secret in their path: workspace and portfolio invitations, workshop join
+# codes. Whoever reads a log must not be able to use a pending one, and a refusal (an expired
+# session, a wrong code) is just when one is still pending.
+SECRET_IN_PATH = re.compile(r"(/(?:invite|portfolio-invite|join)/)[^/?#\"\s]+")
 
 
 class _UTCFormatter(logging.Formatter):
@@ -23,7 +29,13 @@ class _UTCFormatter(logging.Formatter):
 def event(name: str, **fields) -> None:
     """One security event with the request's address and path."""
     details = " ".join(f"{key}={value!r}" for key, value in fields.items())
-    log.info("%s address=%s path=%s %s", name, request.remote_addr, request.path, details)
+    log.info("%s address=%s path=%s %s", name, request.remote_addr, redacted(request.path), details)
+
+
+def redacted(url: str) -> str:
+    """``url`` with the secret of an invitation or join link replaced: what this log and the
+    access log (``server.py``) write."""
+    return SECRET_IN_PATH.sub(r"\1[redacted]", url)
 
 
 def _refusals(response):

@@ -51,7 +51,12 @@ def test_anonymous_visitors_are_sent_to_log_in_and_back(app, people):
     assert response.location == "/w/1"
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", [
+    "//evil.example/x", "https://evil.example/", "/\\evil.example",
+    "/%09/evil.example",  # Werkzeug drops the tab: "//evil.example"
+    "/%0D%0A/evil.example", "/%0A/evil.example",  # no valid header, once a 500 after logging in
+    "/%20/evil.example", "/%E2%80%8B/evil.example",  # a space, a zero-width space
+])
 def test_log_in_never_redirects_off_site(app, people, target):
     response = app.test_client().post(f"/login?next={target}", data={"email": OWNER, "password": PASSWORD})
     assert response.location == "/"

@@ -21,7 +21,8 @@ ACCOUNT = st.fixed_dictionaries({}, optional={"name": VALUES, "email": EMAILS, "
 
 
 def _forget_failures(db):
-    # Log-in and join failures are counted (10 in ten minutes, then 429): start each example afresh.
+    # Wrong passwords (at log-in and on a password change) and join codes are counted (10 in ten
+    # minutes, then 429): start each example afresh.
     with write_transaction(db):
         db.execute("DELETE FROM failures")
 
@@ -46,6 +47,7 @@ def test_first_run_setup(client, db, form):
 @FUZZ
 @given(form=st.fixed_dictionaries({}, optional={"current": PASSWORDS, "password": PASSWORDS, "confirm": PASSWORDS}))
 def test_password_change(editor, db, form):
+    _forget_failures(db)
     response, refused = send(editor, db, "POST", "/account", data=form)
     assert (response.status_code == 200) == (refused is not None)
 

@@ -2,10 +2,10 @@
 
 import sqlite3
 
-from assessment import ratelimit
+from assessment import accounts, portfolios, ratelimit, workshops
 from assessment.web import create_app
 
-from .conftest import OWNER, PASSWORD, CSRFClient
+from .conftest import EDITOR, OWNER, PASSWORD, CSRFClient
 
 
 def _login(client, email, password):
@@ -30,6 +30,18 @@ def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):
     for _ in range(3):
         _login(client, OWNER, "wrong password, long enough")
     assert _login(client, OWNER, PASSWORD).status_code == 302
+
+
+def test_wrong_current_passwords_on_a_password_change_are_limited_like_log_ins(app, people, editor):
+    new = "an entirely new passphrase 42"
+    change = {"password": new, "confirm": new}
+    for n in range(ratelimit.FAILURE_LIMIT):
+        assert editor.post("/account", data={"current": f"guess {n}", **change}).status_code == 200
+    assert editor.post("/account", data={"current": PASSWORD, **change}).status_code == 429
+    # The guesses counted against the account: a log-in from another address waits too.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert _login(elsewhere, EDITOR, PASSWORD).status_code == 429
 
 
 def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, seed):
@@ -58,6 +70,24 @@ def test_security_log_records_log_ins_failures_and_refusals_without_secrets(app,
     assert any(line.startswith("refused") and "status=404" in line and f"/a/{finished}/results" in line
                for line in lines)
     assert not any(PASSWORD in line or "wrong password" in line for line in lines)
+
+
+def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, people, workshop, portfolio, caplog):
+    """A refusal (here a form whose session cookie was lost: 400) is just when a link is still pending."""
+    caplog.set_level("INFO", logger="sovready.security")
+    invitation = accounts.create_invite(db, people["workspace"], "owner", people["owner"], 72)
+    agency = portfolios.invite_agencies(db, portfolio, [(2, {"name": "Tax office", "type": "ministry",
+                                                             "size": "large", "contact": ""})])[0].token
+    code = workshops.get_workshop(db, workshop).join_code
+    client = app.test_client()
+    paths = [f"/invite/{invitation}", f"/portfolio-invite/{agency}", f"/join/{code}"]
+    for path in paths:
+        assert client.post(path, data={}, csrf=False).status_code == 400
+    lines = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    for path in paths:
+        prefix, secret = path.rsplit("/", 1)
+        assert any(f"path={prefix}/[redacted] " in line for line in lines)
+        assert not any(secret in line for line in lines)
 
 
 def test_security_log_timestamps_are_utc():

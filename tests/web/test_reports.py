@@ -4,12 +4,13 @@ import io
 import logging
 import os
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, pdf, records
+from assessment import backup, jobs, pdf, records
 from assessment.answers import Answer
 
 
@@ -93,3 +94,75 @@ def test_the_worker_logs_weasyprints_warnings_but_not_its_steps(monkeypatch, cap
     jobs.run_worker(str(tmp_path), workers=1)  # warms up with a render: some 80 steps at INFO
     assert not [record for record in caplog.records if record.name.startswith("weasyprint")]
     assert logging.getLogger("weasyprint.progress").isEnabledFor(logging.WARNING)
+
+
+# What a deleted assessment leaves behind: a PDF holds its answers and evidence notes.
+SECRET = b"the evidence notes of a deleted assessment"
+PDF = b"%PDF " + SECRET * 3000  # overflow pages, as a real PDF's 100 KB or so
+
+
+@pytest.fixture
+def quick_render(monkeypatch):
+    """A stand-in for the render: these tests are about what is stored, not what it shows."""
+    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=jobs.RENDER_SECONDS: PDF)
+
+
+def _render(app, client, assessment_id):
+    client.post(f"/a/{assessment_id}/report")
+    assert jobs.run_pending(app.instance_path) == 1
+
+
+def _count(db, table):
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (the tests' own names)
+
+
+def test_deleting_an_assessment_deletes_its_pdfs_and_report_jobs(app, owner, finished, db, quick_render):
+    _render(app, owner, finished)
+    assert owner.post(f"/a/{finished}/delete").status_code == 302
+    assert _count(db, "report_files") == 0 and _count(db, "report_jobs") == 0
+
+
+def test_deleting_an_assessment_keeps_the_pdf_of_another_with_the_same_answers(app, owner, finished, db, people,
+                                                                              default_rubric, quick_render):
+    twin = records.create_assessment(db, people["workspace"], default_rubric, "Twin",
+                                     answers=records.answer_set(db, records.get_assessment(db, finished)))
+    db.execute("UPDATE assessments SET updated_at = (SELECT updated_at FROM assessments WHERE id = ?)", [finished])
+    db.conn.commit()  # the same content and the same date: once the same digest
+    _render(app, owner, finished)
+    _render(app, owner, twin)
+    owner.post(f"/a/{finished}/delete")
+    assert owner.get(f"/a/{twin}/report.pdf").data == PDF
+
+
+def test_a_newer_report_replaces_the_assessments_older_pdf(app, owner, finished, db, default_rubric, quick_render):
+    _render(app, owner, finished)
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric, {"data.residency": Answer(4)})
+    _render(app, owner, finished)
+    assert _count(db, "report_files") == 1 and _count(db, "report_jobs") == 1
+    assert owner.get(f"/a/{finished}/report.pdf").status_code == 200  # the one kept is the newer
+
+
+def test_a_render_finished_after_its_assessment_was_deleted_is_not_stored(app, owner, finished, db, monkeypatch):
+    def render_while_deleted(render, seconds=jobs.RENDER_SECONDS):
+        records.delete_assessment(db, finished)
+        return PDF
+    monkeypatch.setattr(jobs, "render_limited", render_while_deleted)
+    _render(app, owner, finished)
+    assert _count(db, "report_files") == 0
+
+
+def test_deleting_a_workspace_would_delete_its_pdfs(app, owner, finished, db, people, quick_render):
+    """No page deletes a workspace; should one ever, its assessments' jobs cascade, and the PDFs follow."""
+    _render(app, owner, finished)
+    db.execute("DELETE FROM workspaces WHERE id = ?", [people["workspace"]])
+    db.conn.commit()
+    assert _count(db, "report_files") == 0
+
+
+def test_a_backup_after_the_deletion_holds_no_trace_of_the_pdf(app, owner, finished, db, tmp_path, quick_render):
+    """SQLite keeps deleted rows' bytes in free pages, which its backup API copies, unless told
+    to overwrite them (``secure_delete``)."""
+    _render(app, owner, finished)
+    owner.post(f"/a/{finished}/delete")
+    backup.backup(Path(app.config["DATABASE"]), tmp_path / "after.db")
+    assert SECRET not in (tmp_path / "after.db").read_bytes()
