@@ -60,13 +60,23 @@ def steps(rubric: Rubric) -> list[Step]:
             Step("results", "Results", "journey.results", {})]
 
 
+SAVED = "Your answers are saved."
+
+
 def _advance(assessment_id: str, rubric: Rubric, key: str):
-    """Redirect after a save: to the previous step, the next one, or back to this one."""
+    """Redirect after a save: to the previous step, the next one, or back to this one.
+
+    Moving on shows that the save worked; "Save" alone stays, so it says so, in the page's
+    messages at the top of its main content, where it returns (``#main``, past the site header)."""
     journey = steps(rubric)
     index = [s.key for s in journey].index(key)
     offset = {"back": -1, "stay": 0}.get(request.form.get("go"), 1)
     step = journey[min(max(index + offset, 0), len(journey) - 1)]
-    return redirect(url_for(step.endpoint, assessment_id=assessment_id, **step.args))
+    anchor = None
+    if offset == 0:
+        flash(SAVED)
+        anchor = "main"
+    return redirect(url_for(step.endpoint, assessment_id=assessment_id, _anchor=anchor, **step.args))
 
 
 def step_page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):

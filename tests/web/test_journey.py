@@ -109,12 +109,25 @@ def test_a_question_left_without_a_choice_is_unanswered(owner, finished, db, def
 
 
 @pytest.mark.parametrize("go, target", [("next", "dimensions/security"), ("back", "dimensions/strategy"),
-                                        ("stay", "dimensions/data"), (None, "dimensions/security")])
+                                        ("stay", "dimensions/data#main"), (None, "dimensions/security")])
 def test_back_next_and_save_all_save_and_go_where_asked(owner, empty, db, go, target):
     data = {"data.residency-value": "1"} | ({"go": go} if go else {})
     response = owner.post(f"/a/{empty}/dimensions/data", data=data)
     assert response.location == f"/a/{empty}/{target}"
     assert _answers(db, empty)["data.residency"].value == 1
+
+
+@pytest.mark.parametrize("path, data", [("about", {"title": "T"}), ("drivers", {}), ("barriers", {}),
+                                        ("dimensions/data", {"data.residency-value": "1"})])
+def test_save_says_the_answers_are_saved_and_continue_moves_on_silently(owner, empty, default_rubric, path, data):
+    if path == "drivers":
+        data = {d.id: default_rubric.default_importance for d in default_rubric.drivers}
+    stay = owner.post(f"/a/{empty}/{path}", data=data | {"go": "stay"}, follow_redirects=True)
+    assert re.search(r'<div class="messages" role="status">\s*<p class="flash[^"]*">Your answers are saved.</p>',
+                     text(stay))
+    assert "Your answers are saved." not in text(owner.get(f"/a/{empty}/{path}"))  # shown once
+    onward = owner.post(f"/a/{empty}/{path}", data=data | {"go": "next"}, follow_redirects=True)
+    assert onward.status_code == 200 and "Your answers are saved." not in text(onward)
 
 
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
