@@ -130,6 +130,15 @@ def test_save_says_the_answers_are_saved_and_continue_moves_on_silently(owner, e
     assert onward.status_code == 200 and "Your answers are saved." not in text(onward)
 
 
+@pytest.mark.parametrize("path", ["about", "dimensions/data"])
+def test_the_buttons_are_in_the_order_shown_and_enter_continues(owner, empty, path):
+    buttons = re.findall(r'<button type="submit" name="go" value="(\w+)"( hidden)?',
+                         text(owner.get(f"/a/{empty}/{path}")))
+    assert buttons[0] == ("next", " hidden")  # the form's default button: Enter saves and continues
+    shown = [value for value, hidden in buttons[1:]]
+    assert shown == (["stay", "next"] if path == "about" else ["back", "stay", "next"])
+
+
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
     assert owner.post(f"/a/{empty}/about", data={"title": "T", "go": "back"}).location == f"/a/{empty}/about"
     assert owner.post(f"/a/{empty}/barriers", data={}).location == f"/a/{empty}/review"
