@@ -387,9 +387,18 @@ def _scored(assessment, rubric: Rubric):
     return answers, score(rubric, answers)
 
 
-@bp.post("/a/<assessment_id>/delete")
+@bp.route("/a/<assessment_id>/delete", methods=["GET", "POST"])
 def delete(assessment_id: str):
-    assessment, _, _ = assessment_for(assessment_id, write=True)
+    """GET asks (a page, so that it works without JS); POST deletes. Both only for who may write."""
+    assessment, workspace, _ = assessment_for(assessment_id, write=True)
+    if request.method == "GET":
+        return render_template(
+            "confirm.html", question=f"Delete “{assessment.title}”?",
+            consequence="Its answers, notes and scores are deleted for good. Other rounds keep theirs, "
+                        "and the workspace's change history keeps its record.",
+            label="Delete this assessment", cancel=url_for("journey.results", assessment_id=assessment.id),
+            crumbs=[(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
+                    (assessment.title, url_for("journey.results", assessment_id=assessment.id))])
     records.delete_assessment(get_db(), assessment_id, by=g.user["id"])
     flash(f"“{assessment.title}” is deleted.")
     return redirect(url_for("workspaces.dashboard", workspace_id=assessment.workspace_id))

@@ -254,6 +254,26 @@ def test_deleting_an_assessment(owner, people, finished, db):
     assert db.execute("SELECT count(*) FROM scores WHERE assessment_id = ?", [finished]).fetchone()[0] == 0
 
 
+def test_delete_asks_first_on_a_page_that_works_without_js(owner, people, finished, db):
+    results = text(owner.get(f"/a/{finished}/results"))
+    assert f'<a class="button danger" href="/a/{finished}/delete">Delete this assessment</a>' in results
+    assert f'action="/a/{finished}/delete"' not in results  # no form that deletes at once
+    asking = owner.get(f"/a/{finished}/delete")
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Delete “Spring review”?</h1>" in page
+    assert re.search(r'<form method="post" class="actions">\s*<input type="hidden" name="csrf_token"', page)
+    assert f'<a class="button" href="/a/{finished}/results">Cancel</a>' in page
+    assert records.get_assessment(db, finished) is not None  # asking deletes nothing
+    assert owner.post(f"/a/{finished}/delete", csrf=False).status_code == 400
+    assert records.get_assessment(db, finished) is not None
+
+
+def test_only_who_may_delete_is_asked(viewer, outsider, finished):
+    assert viewer.get(f"/a/{finished}/delete").status_code == 403
+    assert outsider.get(f"/a/{finished}/delete").status_code == 404
+    assert "/delete" not in text(viewer.get(f"/a/{finished}/results"))
+
+
 def test_saving_refreshes_the_scores_table(owner, empty, db):
     owner.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "4"})
     rows = {r["dimension"]: r for r in db.query("SELECT * FROM scores WHERE assessment_id = ?", [empty])}
