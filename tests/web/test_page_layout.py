@@ -3,6 +3,7 @@ in boxes of their own, and the long results page says what it holds at its top. 
 really are at 390 px is measured in Chromium: tests/browser.)"""
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -27,3 +28,15 @@ def test_the_portfolio_and_workshop_tables_too(owner, editor, portfolio, two_age
     _tables_in_scroll_boxes(text(owner.get(f"/portfolios/{portfolio}")))
     _tables_in_scroll_boxes(text(owner.get(f"/portfolios/{portfolio}/agencies")))
     _tables_in_scroll_boxes(text(editor.get(f"/workshops/{workshop}")))
+
+
+def test_results_list_their_sections_and_offer_the_exports_first(owner, finished):
+    page = text(owner.get(f"/a/{finished}/results"))
+    contents = re.search(r'<nav aria-labelledby="contents-title".*?</nav>', page, re.S).group(0)
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert len(targets) >= 8 and all(f'id="{target}"' in page for target in targets)
+    first_section = page.index('id="overall-title"')
+    assert page.index("Answers (JSON)") < first_section and page.index("PDF report") < first_section
+    assert page.index('id="contents-title"') < first_section
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", page[page.index("<main"):])]
+    assert levels[0] == 1 and levels.count(1) == 1 and all(b - a <= 1 for a, b in pairwise(levels))
