@@ -80,20 +80,34 @@ def _advance(assessment_id: str, rubric: Rubric, key: str):
 
 
 def step_page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
-    answered, total = records.progress(get_db(), assessment.id)
+    progress = records.progress_by_dimension(get_db(), assessment.id)
+    answered, total = progress.get(records.OVERALL, (0, 0))
     return render_template(template, assessment=assessment, workspace=workspace, rubric=rubric, step=key,
-                           answered=answered, total=total, can_write=workspace["role"] != "viewer", **context)
+                           answered=answered, total=total, finished=finished_steps(assessment, rubric, progress),
+                           can_write=workspace["role"] != "viewer", **context)
+
+
+def finished_steps(assessment, rubric: Rubric, progress: dict[str, tuple[int, int]]) -> frozenset[str]:
+    """The steps whose every question is answered: the organization's profile, every driver's
+    importance, each dimension's questions. (No barrier is a fine answer: that step is never marked.)"""
+    done = {f"dimension:{d}" for d, (answered, total) in progress.items()
+            if d != records.OVERALL and total and answered == total}
+    if assessment.title and all(f.id in assessment.profile for f in rubric.profile):
+        done.add("about")
+    if all(d.id in assessment.drivers for d in rubric.drivers):
+        done.add("drivers")
+    return frozenset(done)
 
 
 @bp.app_template_global()
-def step_nav(assessment_id: str, rubric: Rubric, current: str) -> Markup:
-    """The journey's step navigation, rendered once per assessment, rubric version and step:
-    its fourteen links were a sixth of a results page's time (``journey/_steps.html``)."""
+def step_nav(assessment_id: str, rubric: Rubric, current: str, finished: frozenset[str] = frozenset()) -> Markup:
+    """The journey's step navigation, rendered once per assessment, rubric version, step and the
+    steps finished: its fourteen links were a sixth of a results page's time (``journey/_steps.html``)."""
     def render() -> Markup:
         links = [(s.key, s.label, url_for(s.endpoint, assessment_id=assessment_id, **s.args)) for s in steps(rubric)]
-        return get_template_attribute("journey/_steps.html", "nav")(links, current)
+        return get_template_attribute("journey/_steps.html", "nav")(links, current, finished)
 
-    key = (request.script_root, assessment_id, rubric.id, rubric.version, current)
+    key = (request.script_root, assessment_id, rubric.id, rubric.version, current, finished)
     return cache("steps").get_or_make(key, render)
 
 

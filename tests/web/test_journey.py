@@ -54,6 +54,25 @@ def test_every_journey_page_shows_progress_and_marks_its_step(owner, finished, d
         assert page.count('aria-current="step"') == 1, step
 
 
+def _finished_steps(page: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Assessment steps".*?</nav>', page, re.S).group(0)
+    return re.findall(r'<a href="[^"]*"[^>]*class="done">([^<]+)<span class="tick"></span>'
+                      r'<span class="visually-hidden"> \(finished\)</span></a>', nav)
+
+
+def test_the_steps_say_which_are_finished_and_where_one_stands(owner, empty, default_rubric):
+    page = text(owner.get(f"/a/{empty}/dimensions/data"))
+    assert _finished_steps(page) == [] and "Step 4 of 13 · 0 finished" in page
+    data = [q.id for q in default_rubric.dimensions[1].questions]
+    owner.post(f"/a/{empty}/dimensions/data", data={f"{qid}-value": "2" for qid in data[:-1]} | {"go": "stay"})
+    assert _finished_steps(text(owner.get(f"/a/{empty}/dimensions/data"))) == []  # one question left
+    owner.post(f"/a/{empty}/dimensions/data", data={f"{qid}-value": "2" for qid in data})
+    drivers = {d.id: default_rubric.default_importance for d in default_rubric.drivers}
+    owner.post(f"/a/{empty}/drivers", data=drivers)
+    page = text(owner.get(f"/a/{empty}/review"))
+    assert _finished_steps(page) == ["Drivers", "Data sovereignty"] and "Step 12 of 13 · 2 finished" in page
+
+
 def test_the_organization_page_saves_title_and_profile(owner, empty, db):
     owner.post(f"/a/{empty}/about", data={"title": "Renamed", "organization": "Acme", "region": "europe",
                                           "org_type": "", "opt_in_benchmark": "y"})
