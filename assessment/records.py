@@ -282,6 +282,12 @@ def progress(db: sqlite_utils.Database, assessment_id: str) -> tuple[int, int]:
     return tuple(row) if row else (0, 0)
 
 
+def progress_by_dimension(db: sqlite_utils.Database, assessment_id: str) -> dict[str, tuple[int, int]]:
+    """(answered, total) questions per dimension id, and the whole assessment's under ``OVERALL``."""
+    return {dimension: (answered, total) for dimension, answered, total in db.execute(
+        "SELECT dimension, answered, total FROM scores WHERE assessment_id = ?", [assessment_id]).fetchall()}
+
+
 def delete_assessment(db: sqlite_utils.Database, assessment_id: str, *, by: int | None = None) -> None:
     """Delete an assessment with its answers and scores; later rounds keep theirs, the audit log its history."""
     with write_transaction(db):

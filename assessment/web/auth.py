@@ -51,6 +51,17 @@ def _load_user():
     return None
 
 
+def user_for_error_page():
+    """The signed-in user, for an error page: it may have been raised before ``_load_user`` ran
+    (a refused CSRF token is, checked first), and its header shows the same navigation as every
+    other page. None when there is none or it cannot be looked up (the database may be the error's
+    cause). Looked up anew: error pages are rare, and ``g`` may hold an earlier request's user."""
+    try:
+        return accounts.session_user(get_db(), session.get("sid"))
+    except Exception:  # noqa: BLE001 (an error page must render whatever went wrong)
+        return None
+
+
 COOKIES_CACHED = 1024  # a few hundred bytes each
 
 

@@ -1,7 +1,9 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .auth import user_for_error_page
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
 ADVICE = {
@@ -20,6 +22,7 @@ def _render(error: HTTPException):
     fallback = ("The request could not be accepted." if error.code < 500
                 else "Something went wrong on our side. Try again in a moment.")
     advice = ADVICE.get(error.code, fallback)
+    g.user = user_for_error_page()  # the same header as other pages, even if refused before it was looked up
     return render_template("error.html", error=error, advice=advice), error.code
 
 

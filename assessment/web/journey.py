@@ -60,30 +60,54 @@ def steps(rubric: Rubric) -> list[Step]:
             Step("results", "Results", "journey.results", {})]
 
 
+SAVED = "Your answers are saved."
+
+
 def _advance(assessment_id: str, rubric: Rubric, key: str):
-    """Redirect after a save: to the previous step, the next one, or back to this one."""
+    """Redirect after a save: to the previous step, the next one, or back to this one.
+
+    Moving on shows that the save worked; "Save" alone stays, so it says so, in the page's
+    messages at the top of its main content, where it returns (``#main``, past the site header)."""
     journey = steps(rubric)
     index = [s.key for s in journey].index(key)
     offset = {"back": -1, "stay": 0}.get(request.form.get("go"), 1)
     step = journey[min(max(index + offset, 0), len(journey) - 1)]
-    return redirect(url_for(step.endpoint, assessment_id=assessment_id, **step.args))
+    anchor = None
+    if offset == 0:
+        flash(SAVED)
+        anchor = "main"
+    return redirect(url_for(step.endpoint, assessment_id=assessment_id, _anchor=anchor, **step.args))
 
 
 def step_page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
-    answered, total = records.progress(get_db(), assessment.id)
+    progress = records.progress_by_dimension(get_db(), assessment.id)
+    answered, total = progress.get(records.OVERALL, (0, 0))
     return render_template(template, assessment=assessment, workspace=workspace, rubric=rubric, step=key,
-                           answered=answered, total=total, can_write=workspace["role"] != "viewer", **context)
+                           answered=answered, total=total, finished=finished_steps(assessment, rubric, progress),
+                           can_write=workspace["role"] != "viewer", **context)
+
+
+def finished_steps(assessment, rubric: Rubric, progress: dict[str, tuple[int, int]]) -> frozenset[str]:
+    """The steps whose every question is answered: the organization's profile, every driver's
+    importance, each dimension's questions. (No barrier is a fine answer: that step is never marked.)"""
+    done = {f"dimension:{d}" for d, (answered, total) in progress.items()
+            if d != records.OVERALL and total and answered == total}
+    if assessment.title and all(f.id in assessment.profile for f in rubric.profile):
+        done.add("about")
+    if all(d.id in assessment.drivers for d in rubric.drivers):
+        done.add("drivers")
+    return frozenset(done)
 
 
 @bp.app_template_global()
-def step_nav(assessment_id: str, rubric: Rubric, current: str) -> Markup:
-    """The journey's step navigation, rendered once per assessment, rubric version and step:
-    its fourteen links were a sixth of a results page's time (``journey/_steps.html``)."""
+def step_nav(assessment_id: str, rubric: Rubric, current: str, finished: frozenset[str] = frozenset()) -> Markup:
+    """The journey's step navigation, rendered once per assessment, rubric version, step and the
+    steps finished: its fourteen links were a sixth of a results page's time (``journey/_steps.html``)."""
     def render() -> Markup:
         links = [(s.key, s.label, url_for(s.endpoint, assessment_id=assessment_id, **s.args)) for s in steps(rubric)]
-        return get_template_attribute("journey/_steps.html", "nav")(links, current)
+        return get_template_attribute("journey/_steps.html", "nav")(links, current, finished)
 
-    key = (request.script_root, assessment_id, rubric.id, rubric.version, current)
+    key = (request.script_root, assessment_id, rubric.id, rubric.version, current, finished)
     return cache("steps").get_or_make(key, render)
 
 
@@ -385,9 +409,18 @@ def _scored(assessment, rubric: Rubric):
     return answers, score(rubric, answers)
 
 
-@bp.post("/a/<assessment_id>/delete")
+@bp.route("/a/<assessment_id>/delete", methods=["GET", "POST"])
 def delete(assessment_id: str):
-    assessment, _, _ = assessment_for(assessment_id, write=True)
+    """GET asks (a page, so that it works without JS); POST deletes. Both only for who may write."""
+    assessment, workspace, _ = assessment_for(assessment_id, write=True)
+    if request.method == "GET":
+        return render_template(
+            "confirm.html", question=f"Delete “{assessment.title}”?",
+            consequence="Its answers, notes and scores are deleted for good. Other rounds keep theirs, "
+                        "and the workspace's change history keeps its record.",
+            label="Delete this assessment", cancel=url_for("journey.results", assessment_id=assessment.id),
+            crumbs=[(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
+                    (assessment.title, url_for("journey.results", assessment_id=assessment.id))])
     records.delete_assessment(get_db(), assessment_id, by=g.user["id"])
     flash(f"“{assessment.title}” is deleted.")
     return redirect(url_for("workspaces.dashboard", workspace_id=assessment.workspace_id))

@@ -63,9 +63,22 @@ def change_role(workspace_id: int, user_id: int):
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
 
 
-@bp.post("/w/<int:workspace_id>/members/<int:user_id>/remove")
+@bp.route("/w/<int:workspace_id>/members/<int:user_id>/remove", methods=["GET", "POST"])
 def remove_member(workspace_id: int, user_id: int):
-    workspace_for(workspace_id, manage=True)
+    """GET asks (a page, so that it works without JS); POST removes. Both only for owners."""
+    workspace = workspace_for(workspace_id, manage=True)
+    if request.method == "GET":
+        member = next((m for m in accounts.members(get_db(), workspace_id) if m["id"] == user_id), None)
+        if member is None:
+            abort(404)
+        members = url_for("workspaces.members", workspace_id=workspace_id)
+        return render_template(
+            "confirm.html", question=f"Remove {member['name']} from {workspace['name']}?",
+            consequence="They will no longer see or change this workspace's assessments. "
+                        "An owner can invite them again.",
+            label=f"Remove {member['name']}", cancel=members,
+            crumbs=[(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace_id)),
+                    ("Members", members)])
     _member_change(accounts.remove_member, workspace_id, user_id)
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
 

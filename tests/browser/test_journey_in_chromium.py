@@ -112,3 +112,72 @@ def test_back_keeps_what_was_chosen(page, server):
     page.get_by_role("link", name="Strategy").click()
     assert page.locator('input[name="strategy.mandate-value"][value="3"]').is_checked()
     assert page.locator("#progress").get_attribute("value") == "1"
+
+
+def _log_in(page, server) -> None:
+    page.goto(f"{server}/login")
+    page.get_by_label("Email address").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Ministry of Examples").wait_for()
+
+
+def _fits(page, what: str) -> None:
+    """No sideways scrolling of the whole page (WCAG 1.4.10 reflow)."""
+    wide, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert wide <= viewport, f"{what}: {wide} px wide in a {viewport} px window"
+
+
+def _labels_beside_their_controls(page, form: str) -> None:
+    """Each filter's label on its control's row, just left of it."""
+    for label in page.locator(f"{form} label").all():
+        control = page.locator(f"#{label.get_attribute('for')}")
+        lb, cb = label.bounding_box(), control.bounding_box()
+        assert lb["x"] + lb["width"] <= cb["x"] and cb["y"] <= lb["y"] + lb["height"] / 2 <= cb["y"] + cb["height"]
+
+
+def test_pages_fit_a_phone_screen(page, server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, server)
+    _fits(page, "dashboard")
+    page.get_by_role("link", name="Browser review", exact=True).click()
+    page.get_by_role("heading", name="Results", exact=True).wait_for()
+    _fits(page, "results")
+    _check_accessibility(page, "results at 390 px")  # the tables' scroll boxes are named and focusable
+    _labels_beside_their_controls(page, "form.filters")
+    assessment = page.url.removesuffix("/results")
+    for what in ("delete", "review", "dimensions/talent"):
+        page.goto(f"{assessment}/{what}")
+        _fits(page, what)
+    current = page.locator(".steps [aria-current]").bounding_box()  # the steps are one row: the current in view
+    assert current["x"] >= 0 and current["x"] + current["width"] <= 390 and current["y"] < 300
+    page.get_by_role("link", name="Ministry of Examples").first.click()
+    page.get_by_role("link", name="Audit log").click()
+    _fits(page, "audit log")
+    page.go_back()
+    page.get_by_role("link", name="Members").click()
+    _fits(page, "members")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.go_back()
+    page.get_by_role("link", name="Browser review", exact=True).click()
+    _labels_beside_their_controls(page, "form.filters")
+
+
+def test_enter_continues_and_tab_follows_the_buttons_as_shown(page, server):
+    _log_in(page, server)
+    page.get_by_role("link", name="Continue Browser review").click()
+    page.get_by_label("Title").press("Enter")  # the form's default button
+    page.wait_for_url("**/drivers")
+    page.get_by_role("link", name="Data sovereignty").click()
+    back = page.get_by_role("button", name="Save and go back")
+    back.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Save"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Save and continue"
+    buttons = [page.get_by_role("button", name=name, exact=True).bounding_box()["x"]
+               for name in ("Save and go back", "Save", "Save and continue")]
+    assert buttons == sorted(buttons)  # shown in the order they are reached
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert page.url.endswith("/dimensions/data#main")
+    assert page.get_by_role("status").inner_text() == "Your answers are saved."

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .test_journey_in_chromium import _check_accessibility, _set_up
+from .test_journey_in_chromium import _check_accessibility, _fits, _set_up
 
 pytestmark = pytest.mark.browser
 LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
@@ -51,6 +51,9 @@ def test_a_workshop_to_consensus(page, browser, server):
         page.goto(dashboard)
         question = page.locator("#q-data\\.residency")
         assert "spread 3" in question.inner_text()
+        page.set_viewport_size({"width": 390, "height": 844})
+        _fits(page, "workshop dashboard at 390 px")  # its tables scroll in boxes of their own
+        page.set_viewport_size({"width": 1280, "height": 720})
         assert page.locator("section.question").first.get_attribute("id") == "q-data.residency"
         assert "How the group answered" not in people[0][1].content()
         page.get_by_role("button", name="Reveal the distribution to participants").click()

@@ -51,10 +51,12 @@ GET_CLASSES = {
                "journey.barriers", "journey.compare_rounds", "transfer.export_json", "transfer.export_answers",
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
                "portfolios.mine", "workspaces.members"},  # members see who else is in; changing it needs an owner
-    "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard"},
+    "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard",
+               "journey.delete"},  # asking before deleting
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",
-              "portfolios.report", "audit.log", "audit.export"},
+              "portfolios.report", "audit.log", "audit.export",
+              "workspaces.remove_member"},  # asking before removing
 }
 POST_CLASSES = {
     # Anyone may log in, join a workshop or accept an invitation (a member already in gets a message).

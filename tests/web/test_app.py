@@ -85,6 +85,14 @@ def test_a_post_without_csrf_token_is_refused_with_400(owner):
     assert "reload the page" in text(response)
 
 
+@pytest.mark.parametrize("path", ["/w/new", "/healthz"])  # refused before or after the user is looked up
+def test_an_error_page_keeps_the_signed_in_header(owner, client, people, path):
+    page = owner.post(path, data={}, csrf=path != "/w/new").get_data(as_text=True)
+    assert 'aria-label="Account"' in page and "Olga Owner" in page and "Log out" in page
+    anonymous = client.post("/w/new", data={}, csrf=False)
+    assert anonymous.status_code == 400 and "Log out" not in anonymous.get_data(as_text=True)
+
+
 def test_a_wrong_method_is_explained_not_blamed_on_the_server(owner):
     response = owner.post("/healthz")  # a GET-only route
     assert response.status_code == 405

@@ -56,6 +56,25 @@ def test_every_journey_page_shows_progress_and_marks_its_step(owner, finished, d
         assert page.count('aria-current="step"') == 1, step
 
 
+def _finished_steps(page: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="Assessment steps".*?</nav>', page, re.S).group(0)
+    return re.findall(r'<a href="[^"]*"[^>]*class="done">([^<]+)<span class="tick"></span>'
+                      r'<span class="visually-hidden"> \(finished\)</span></a>', nav)
+
+
+def test_the_steps_say_which_are_finished_and_where_one_stands(owner, empty, default_rubric):
+    page = text(owner.get(f"/a/{empty}/dimensions/data"))
+    assert _finished_steps(page) == [] and "Step 4 of 13 · 0 finished" in page
+    data = [q.id for q in default_rubric.dimensions[1].questions]
+    owner.post(f"/a/{empty}/dimensions/data", data={f"{qid}-value": "2" for qid in data[:-1]} | {"go": "stay"})
+    assert _finished_steps(text(owner.get(f"/a/{empty}/dimensions/data"))) == []  # one question left
+    owner.post(f"/a/{empty}/dimensions/data", data={f"{qid}-value": "2" for qid in data})
+    drivers = {d.id: default_rubric.default_importance for d in default_rubric.drivers}
+    owner.post(f"/a/{empty}/drivers", data=drivers)
+    page = text(owner.get(f"/a/{empty}/review"))
+    assert _finished_steps(page) == ["Drivers", "Data sovereignty"] and "Step 12 of 13 · 2 finished" in page
+
+
 def test_the_organization_page_saves_title_and_profile(owner, empty, db):
     owner.post(f"/a/{empty}/about", data={"title": "Renamed", "organization": "Acme", "region": "europe",
                                           "org_type": "", "opt_in_benchmark": "y"})
@@ -111,12 +130,34 @@ def test_a_question_left_without_a_choice_is_unanswered(owner, finished, db, def
 
 
 @pytest.mark.parametrize("go, target", [("next", "dimensions/security"), ("back", "dimensions/strategy"),
-                                        ("stay", "dimensions/data"), (None, "dimensions/security")])
+                                        ("stay", "dimensions/data#main"), (None, "dimensions/security")])
 def test_back_next_and_save_all_save_and_go_where_asked(owner, empty, db, go, target):
     data = {"data.residency-value": "1"} | ({"go": go} if go else {})
     response = owner.post(f"/a/{empty}/dimensions/data", data=data)
     assert response.location == f"/a/{empty}/{target}"
     assert _answers(db, empty)["data.residency"].value == 1
+
+
+@pytest.mark.parametrize("path, data", [("about", {"title": "T"}), ("drivers", {}), ("barriers", {}),
+                                        ("dimensions/data", {"data.residency-value": "1"})])
+def test_save_says_the_answers_are_saved_and_continue_moves_on_silently(owner, empty, default_rubric, path, data):
+    if path == "drivers":
+        data = {d.id: default_rubric.default_importance for d in default_rubric.drivers}
+    stay = owner.post(f"/a/{empty}/{path}", data=data | {"go": "stay"}, follow_redirects=True)
+    assert re.search(r'<div class="messages" role="status">\s*<p class="flash[^"]*">Your answers are saved.</p>',
+                     text(stay))
+    assert "Your answers are saved." not in text(owner.get(f"/a/{empty}/{path}"))  # shown once
+    onward = owner.post(f"/a/{empty}/{path}", data=data | {"go": "next"}, follow_redirects=True)
+    assert onward.status_code == 200 and "Your answers are saved." not in text(onward)
+
+
+@pytest.mark.parametrize("path", ["about", "dimensions/data"])
+def test_the_buttons_are_in_the_order_shown_and_enter_continues(owner, empty, path):
+    buttons = re.findall(r'<button type="submit" name="go" value="(\w+)"( hidden)?',
+                         text(owner.get(f"/a/{empty}/{path}")))
+    assert buttons[0] == ("next", " hidden")  # the form's default button: Enter saves and continues
+    shown = [value for value, hidden in buttons[1:]]
+    assert shown == (["stay", "next"] if path == "about" else ["back", "stay", "next"])
 
 
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
@@ -264,6 +305,26 @@ def test_deleting_an_assessment(owner, people, finished, db):
     response = owner.post(f"/a/{finished}/delete")
     assert response.location == f"/w/{people['workspace']}" and records.get_assessment(db, finished) is None
     assert db.execute("SELECT count(*) FROM scores WHERE assessment_id = ?", [finished]).fetchone()[0] == 0
+
+
+def test_delete_asks_first_on_a_page_that_works_without_js(owner, people, finished, db):
+    results = text(owner.get(f"/a/{finished}/results"))
+    assert f'<a class="button danger" href="/a/{finished}/delete">Delete this assessment</a>' in results
+    assert f'action="/a/{finished}/delete"' not in results  # no form that deletes at once
+    asking = owner.get(f"/a/{finished}/delete")
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Delete “Spring review”?</h1>" in page
+    assert re.search(r'<form method="post" class="actions">\s*<input type="hidden" name="csrf_token"', page)
+    assert f'<a class="button" href="/a/{finished}/results">Cancel</a>' in page
+    assert records.get_assessment(db, finished) is not None  # asking deletes nothing
+    assert owner.post(f"/a/{finished}/delete", csrf=False).status_code == 400
+    assert records.get_assessment(db, finished) is not None
+
+
+def test_only_who_may_delete_is_asked(viewer, outsider, finished):
+    assert viewer.get(f"/a/{finished}/delete").status_code == 403
+    assert outsider.get(f"/a/{finished}/delete").status_code == 404
+    assert "/delete" not in text(viewer.get(f"/a/{finished}/results"))
 
 
 def test_saving_refreshes_the_scores_table(owner, empty, db):

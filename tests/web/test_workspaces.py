@@ -87,6 +87,17 @@ def test_owners_change_roles_and_remove_members(owner, people, db):
     assert accounts.membership(db, workspace, people["editor"]) is None
 
 
+def test_removing_a_member_asks_first_on_a_page_that_works_without_js(owner, editor, people, db):
+    workspace, member = people["workspace"], people["editor"]
+    assert f'href="/w/{workspace}/members/{member}/remove"' in text(owner.get(f"/w/{workspace}/members"))
+    asking = owner.get(f"/w/{workspace}/members/{member}/remove")
+    assert asking.status_code == 200 and "<h1>Remove Editor from Acme Public Agency?</h1>" in text(asking)
+    assert f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in text(asking)
+    assert accounts.membership(db, workspace, member) is not None
+    assert owner.get(f"/w/{workspace}/members/{people['outsider']}/remove").status_code == 404  # not a member
+    assert editor.get(f"/w/{workspace}/members/{people['owner']}/remove").status_code == 403
+
+
 def test_the_last_owner_stays(owner, people, db):
     response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role", data={"role": "editor"},
                           follow_redirects=True)
