@@ -86,7 +86,8 @@ def test_a_workshop_to_consensus(page, browser, server):
         assert page.locator("textarea").count() > 0
 
         page.goto(dashboard)
-        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("link", name="Close the workshop").click()  # asks first, on a page of its own
+        page.get_by_role("heading", name="Close the workshop?").wait_for()
         page.get_by_role("button", name="Close the workshop").click()
         page.get_by_text("The workshop is closed").wait_for()
         people[1][1].reload()
