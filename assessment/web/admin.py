@@ -11,6 +11,7 @@ from ..rubrics import add_rubric, list_rubrics
 from . import get_db
 from .audit import log_export, log_page
 from .auth import admin_required
+from .confirm import ask_first
 from .forms import ActionForm, RubricUploadForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,13 +44,40 @@ def users():
     return render_template("admin/users.html", users=accounts.list_users(get_db()), action=ActionForm())
 
 
-@bp.post("/users/<int:user_id>/<any(disable, enable):change>")
+def _other_user(user_id: int) -> dict:
+    """The account to disable or enable: 404 if there is none, 403 for the administrator's own."""
+    if user_id == g.user["id"]:
+        abort(403)
+    user = accounts.get_user(get_db(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
 @admin_required
-def change_user(user_id: int, change: str):
-    if user_id == g.user["id"] or accounts.get_user(get_db(), user_id) is None:
-        abort(404 if user_id != g.user["id"] else 403)
-    accounts.set_disabled(get_db(), user_id, change == "disable", by=g.user["id"])
-    flash("The account is disabled; its sessions are ended." if change == "disable" else "The account is enabled.")
+def disable_user(user_id: int):
+    """GET asks (a page, so that it works without JS); POST disables. A disabled one has nothing to ask."""
+    user = _other_user(user_id)
+    if user["disabled"]:
+        return redirect(url_for("admin.users"))
+    if asking := ask_first(
+            f"Disable the account of {user['name']}?",
+            f"{user['name']} ({user['email']}) can no longer log in, and their sessions end at once. "
+            "Their workspaces and answers stay; you can enable the account again.",
+            f"Disable {user['name']}", url_for("admin.users"), [("Accounts", url_for("admin.users"))]):
+        return asking
+    accounts.set_disabled(get_db(), user_id, True, by=g.user["id"])
+    flash("The account is disabled; its sessions are ended.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@admin_required
+def enable_user(user_id: int):
+    _other_user(user_id)
+    accounts.set_disabled(get_db(), user_id, False, by=g.user["id"])
+    flash("The account is enabled.")
     return redirect(url_for("admin.users"))
 
 

@@ -35,6 +35,7 @@ from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
 from .access import assessment_for, workspace_for
+from .confirm import ask_first
 from .contentcache import cache
 from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
 from .pagecache import cached_page
@@ -413,14 +414,14 @@ def _scored(assessment, rubric: Rubric):
 def delete(assessment_id: str):
     """GET asks (a page, so that it works without JS); POST deletes. Both only for who may write."""
     assessment, workspace, _ = assessment_for(assessment_id, write=True)
-    if request.method == "GET":
-        return render_template(
-            "confirm.html", question=f"Delete “{assessment.title}”?",
-            consequence="Its answers, notes and scores are deleted for good. Other rounds keep theirs, "
-                        "and the workspace's change history keeps its record.",
-            label="Delete this assessment", cancel=url_for("journey.results", assessment_id=assessment.id),
-            crumbs=[(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
-                    (assessment.title, url_for("journey.results", assessment_id=assessment.id))])
+    if asking := ask_first(
+            f"Delete “{assessment.title}”?",
+            "Its answers, notes and scores are deleted for good. Other rounds keep theirs, "
+            "and the workspace's change history keeps its record.",
+            "Delete this assessment", url_for("journey.results", assessment_id=assessment.id),
+            [(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
+             (assessment.title, url_for("journey.results", assessment_id=assessment.id))]):
+        return asking
     records.delete_assessment(get_db(), assessment_id, by=g.user["id"])
     flash(f"“{assessment.title}” is deleted.")
     return redirect(url_for("workspaces.dashboard", workspace_id=assessment.workspace_id))

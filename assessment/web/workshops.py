@@ -12,6 +12,7 @@ from markupsafe import Markup
 from .. import workshops
 from . import get_db
 from .access import assessment_for
+from .confirm import ask_first
 from .forms import ConsensusForm, workshop_form
 
 bp = Blueprint("workshops", __name__)
@@ -86,9 +87,28 @@ def reveal(workshop_id: str):
     return _action(workshop_id, workshops.reveal, "Participants now see the distribution of answers.")
 
 
-@bp.post("/workshops/<workshop_id>/close")
+@bp.route("/workshops/<workshop_id>/close", methods=["GET", "POST"])
 def close(workshop_id: str):
-    return _action(workshop_id, workshops.close, "The workshop is closed: late answers are refused.")
+    """GET asks (a page, so that it works without JS); POST closes. A closed one has nothing to ask."""
+    workshop, assessment, workspace, _ = _workshop_for(workshop_id)
+    if workshop.closed:
+        return _back(workshop_id)
+    if asking := ask_first(
+            "Close the workshop?",
+            "Participants can no longer join or answer: late answers are refused. "
+            "The answers given so far stay, and you can still record the consensus.",
+            "Close the workshop", url_for("workshops.dashboard", workshop_id=workshop_id),
+            _crumbs(workshop, assessment, workspace)):
+        return asking
+    workshops.close(get_db(), workshop_id, by=g.user["id"])
+    flash("The workshop is closed: late answers are refused.")
+    return _back(workshop_id)
+
+
+def _crumbs(workshop, assessment, workspace) -> list:
+    return [(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
+            (f"{assessment.title}: workshops", url_for("workshops.index", assessment_id=assessment.id)),
+            ("Workshop", url_for("workshops.dashboard", workshop_id=workshop.id))]
 
 
 @bp.post("/workshops/<workshop_id>/consensus/<question_id>")
@@ -109,10 +129,24 @@ def set_consensus(workshop_id: str, question_id: str):
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 
 
-@bp.post("/workshops/<workshop_id>/participants/<int:participant_id>/forget")
+@bp.route("/workshops/<workshop_id>/participants/<int:participant_id>/forget", methods=["GET", "POST"])
 def forget(workshop_id: str, participant_id: int):
-    """Delete a participant's name and link on request; their answers stay, anonymous."""
-    _workshop_for(workshop_id)
+    """Delete a participant's name and link on request; their answers stay, anonymous.
+
+    GET asks (a page, so that it works without JS); POST deletes. Only for this workshop's participants.
+    """
+    workshop, assessment, workspace, _ = _workshop_for(workshop_id)
+    participant = next((p for p in workshops.participants(get_db(), workshop_id) if p["id"] == participant_id), None)
+    if participant is None:
+        abort(404)
+    if participant["deleted"]:
+        return _back(workshop_id)
+    if asking := ask_first(
+            f"Delete the personal data of {participant['display_name']}?",
+            "Their name and their link to this workshop are deleted for good; their answers stay, anonymous.",
+            "Delete personal data", url_for("workshops.dashboard", workshop_id=workshop_id),
+            _crumbs(workshop, assessment, workspace)):
+        return asking
     workshops.forget_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
     flash("The participant's personal data is deleted; their answers stay, anonymous.")
     return _back(workshop_id)

@@ -8,6 +8,7 @@ from .. import accounts, records
 from . import get_db
 from .access import workspace_for
 from .auth import log_in
+from .confirm import ask_first
 from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
 
 bp = Blueprint("workspaces", __name__)
@@ -65,22 +66,24 @@ def change_role(workspace_id: int, user_id: int):
 
 @bp.route("/w/<int:workspace_id>/members/<int:user_id>/remove", methods=["GET", "POST"])
 def remove_member(workspace_id: int, user_id: int):
-    """GET asks (a page, so that it works without JS); POST removes. Both only for owners."""
+    """GET asks (a page, so that it works without JS); POST removes. Both only for owners, of members."""
     workspace = workspace_for(workspace_id, manage=True)
-    if request.method == "GET":
-        member = next((m for m in accounts.members(get_db(), workspace_id) if m["id"] == user_id), None)
-        if member is None:
-            abort(404)
-        members = url_for("workspaces.members", workspace_id=workspace_id)
-        return render_template(
-            "confirm.html", question=f"Remove {member['name']} from {workspace['name']}?",
-            consequence="They will no longer see or change this workspace's assessments. "
-                        "An owner can invite them again.",
-            label=f"Remove {member['name']}", cancel=members,
-            crumbs=[(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace_id)),
-                    ("Members", members)])
+    member = next((m for m in accounts.members(get_db(), workspace_id) if m["id"] == user_id), None)
+    if member is None:
+        abort(404)
+    if asking := ask_first(
+            f"Remove {member['name']} from {workspace['name']}?",
+            "They will no longer see or change this workspace's assessments. An owner can invite them again.",
+            f"Remove {member['name']}", url_for("workspaces.members", workspace_id=workspace_id),
+            _members_crumbs(workspace)):
+        return asking
     _member_change(accounts.remove_member, workspace_id, user_id)
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+def _members_crumbs(workspace) -> list:
+    return [(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
+            ("Members", url_for("workspaces.members", workspace_id=workspace["id"]))]
 
 
 def _member_change(change, *args) -> None:
@@ -90,9 +93,20 @@ def _member_change(change, *args) -> None:
         flash(str(error), "error")
 
 
-@bp.post("/w/<int:workspace_id>/invites/<int:invite_id>/revoke")
+@bp.route("/w/<int:workspace_id>/invites/<int:invite_id>/revoke", methods=["GET", "POST"])
 def revoke(workspace_id: int, invite_id: int):
-    workspace_for(workspace_id, manage=True)
+    """GET asks (a page, so that it works without JS); POST withdraws. Both only for owners, of open invitations."""
+    workspace = workspace_for(workspace_id, manage=True)
+    invite = next((i for i in accounts.pending_invites(get_db(), workspace_id) if i["id"] == invite_id), None)
+    if invite is None:
+        abort(404)
+    if asking := ask_first(
+            f"Withdraw the invitation to join as {invite['role']}?",
+            f"The link, created {invite['created_at'][:16].replace('T', ' ')}, will no longer let anyone join "
+            f"{workspace['name']}. You can create a new one.",
+            "Withdraw the invitation", url_for("workspaces.members", workspace_id=workspace_id),
+            _members_crumbs(workspace)):
+        return asking
     accounts.revoke_invite(get_db(), workspace_id, invite_id, by=g.user["id"])
     flash("The invitation is withdrawn.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))

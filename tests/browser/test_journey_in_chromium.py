@@ -8,6 +8,7 @@ from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long browser test password"  # noqa: S105 (a test account's)
+PHONE = {"width": 390, "height": 844}
 
 
 def _check_accessibility(page, what: str) -> None:
@@ -22,6 +23,12 @@ def _set_up(page, server) -> None:
     page.goto(server)
     assert page.url == f"{server}/setup"
     _check_accessibility(page, "setup")
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    _fits_a_phone(page, "setup")
+    page.get_by_role("button", name="Create the administrator").click()
+    _fits_a_phone(page, "setup refused")
+    page.set_viewport_size(size)
     page.get_by_label("Your name").fill("Ada Admin")
     page.get_by_label("Email address").fill("ada@example.org")
     page.get_by_label("Password (at least 12 characters)").fill(PASSWORD)
@@ -128,6 +135,13 @@ def _fits(page, what: str) -> None:
     assert wide <= viewport, f"{what}: {wide} px wide in a {viewport} px window"
 
 
+def _fits_a_phone(page, what: str) -> None:
+    """At PHONE's width: no sideways scrolling, and axe finds nothing serious."""
+    assert page.viewport_size == PHONE
+    _fits(page, f"{what} at {PHONE['width']} px")
+    _check_accessibility(page, f"{what} at {PHONE['width']} px")
+
+
 def _labels_beside_their_controls(page, form: str) -> None:
     """Each filter's label on its control's row, just left of it."""
     for label in page.locator(f"{form} label").all():
@@ -136,8 +150,8 @@ def _labels_beside_their_controls(page, form: str) -> None:
         assert lb["x"] + lb["width"] <= cb["x"] and cb["y"] <= lb["y"] + lb["height"] / 2 <= cb["y"] + cb["height"]
 
 
-def test_pages_fit_a_phone_screen(page, server):
-    page.set_viewport_size({"width": 390, "height": 844})
+def test_pages_fit_a_phone_screen(page, browser, server):
+    page.set_viewport_size(PHONE)
     _log_in(page, server)
     _fits(page, "dashboard")
     page.get_by_role("link", name="Browser review", exact=True).click()
@@ -157,10 +171,29 @@ def test_pages_fit_a_phone_screen(page, server):
     page.go_back()
     page.get_by_role("link", name="Members").click()
     _fits(page, "members")
+    page.get_by_role("button", name="Create invitation link").click()
+    _anonymous_pages_fit_a_phone(browser, server, page.locator("#invite-link").input_value())
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.go_back()
+    page.get_by_role("link", name="Ministry of Examples").first.click()
     page.get_by_role("link", name="Browser review", exact=True).click()
     _labels_beside_their_controls(page, "form.filters")
+
+
+def _anonymous_pages_fit_a_phone(browser, server, invitation: str) -> None:
+    """Log in, an invitation and the workshop join code page, as someone not logged in (setup: see _set_up)."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        for url, what, button in ((f"{server}/login", "log in", "Log in"),
+                                  (invitation, "invitation", "Create account and join"),
+                                  (f"{server}/join", "join code", "Continue")):
+            page.goto(url)
+            _fits_a_phone(page, what)
+            page.get_by_role("button", name=button).click()  # empty: refused, with the error summary
+            page.locator(".error-summary").wait_for()
+            _fits_a_phone(page, f"{what} refused")
+    finally:
+        context.close()
 
 
 def test_enter_continues_and_tab_follows_the_buttons_as_shown(page, server):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .test_journey_in_chromium import _check_accessibility, _fits, _set_up
+from .test_journey_in_chromium import PHONE, _check_accessibility, _fits, _fits_a_phone, _set_up
 
 pytestmark = pytest.mark.browser
 LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
@@ -26,27 +26,47 @@ def _open_workshop(page, server) -> tuple[str, str, str]:
     return assessment_id, page.url, page.locator(".join-code").inner_text()
 
 
-def _participant(browser, server, code: str, name: str, level: str):
-    """A participant joins with the code, answers the first question, and keeps their page open."""
-    context = browser.new_context()
+def _participant(browser, server, code: str, name: str, level: str, phone: bool = False):
+    """A participant joins with the code, answers the first question, and keeps their page open.
+
+    With ``phone``, on a phone's screen, where each page must fit (and pass axe)."""
+    context = browser.new_context(**({"viewport": PHONE} if phone else {}))
     page = context.new_page()
     page.set_default_timeout(15_000)
+
+    def fits(what):
+        if phone:
+            _fits_a_phone(page, what)
+
     page.goto(f"{server}/join")
+    fits("join")
     page.get_by_label("Join code").fill(code.lower())
     page.get_by_role("button", name="Continue").click()
+    fits("name")
     page.get_by_label("Your name, as the facilitator will see it").fill(name)
     page.get_by_role("button", name="Join").click()
+    fits("participant's home")
     page.get_by_role("link", name="Data sovereignty").click()
     _check_accessibility(page, "participant's page")
+    fits("participant's question page")
     page.locator(f'input[name="data.residency-value"][value="{level}"]').check()
     page.get_by_role("button", name="Save").click()
     assert "Your answers are saved." in page.content()
+    fits("saved")
     return context, page
+
+
+def _tables_fit(page, what: str) -> None:
+    """No table needs scrolling sideways in its box."""
+    for box in page.locator(".table-scroll").all():
+        wide, shown = box.evaluate("box => [box.scrollWidth, box.clientWidth]")
+        assert wide <= shown, f"{what}: a {wide} px table in a {shown} px box"
 
 
 def test_a_workshop_to_consensus(page, browser, server):
     assessment_id, dashboard, code = _open_workshop(page, server)
-    people = [_participant(browser, server, code, f"Person {n}", level) for n, level in enumerate(LEVELS)]
+    people = [_participant(browser, server, code, f"Person {n}", level, phone=n == 0)
+              for n, level in enumerate(LEVELS)]
     try:
         page.goto(dashboard)
         question = page.locator("#q-data\\.residency")
@@ -59,6 +79,8 @@ def test_a_workshop_to_consensus(page, browser, server):
         page.get_by_role("button", name="Reveal the distribution to participants").click()
         people[0][1].reload()
         assert "How the group answered" in people[0][1].content()
+        _fits_a_phone(people[0][1], "participant's home, revealed")
+        _tables_fit(people[0][1], "participant's home, revealed")  # the distributions, on a phone
 
         assert question.locator("select").input_value() == "3"  # the median, offered as the default
         question.get_by_label("Rationale").fill("Two of three regions are covered")
@@ -86,11 +108,21 @@ def test_a_workshop_to_consensus(page, browser, server):
         assert page.locator("textarea").count() > 0
 
         page.goto(dashboard)
-        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("link", name="Close the workshop").click()  # asks first, on a page of its own
+        page.get_by_role("heading", name="Close the workshop?").wait_for()
         page.get_by_role("button", name="Close the workshop").click()
         page.get_by_text("The workshop is closed").wait_for()
         people[1][1].reload()
         assert "This workshop is closed" in people[1][1].content()
+        phone = people[0][1]
+        phone.reload()
+        _fits_a_phone(phone, "participant's question page, closed")
+        phone.context.clear_cookies()  # a fresh session: someone new with the code of a closed workshop
+        phone.goto(f"{server}/join")
+        phone.get_by_label("Join code").fill(code)
+        phone.get_by_role("button", name="Continue").click()
+        phone.get_by_role("heading", name="Workshop closed").wait_for()
+        _fits_a_phone(phone, "closed workshop")
     finally:
         for context, _ in people:
             context.close()

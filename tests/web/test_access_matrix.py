@@ -46,17 +46,18 @@ GET_CLASSES = {
     "nothing-here": {"auth.setup"},
     "participant": {"participate.home", "participate.dimension"},
     "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric"},
-    "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export"},
+    "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export",
+              "admin.disable_user"},  # asking before disabling
     "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
                "journey.barriers", "journey.compare_rounds", "transfer.export_json", "transfer.export_answers",
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
                "portfolios.mine", "workspaces.members"},  # members see who else is in; changing it needs an owner
     "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard",
-               "journey.delete"},  # asking before deleting
+               "journey.delete", "workshops.close", "workshops.forget"},  # asking before deleting or closing
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",
               "portfolios.report", "audit.log", "audit.export",
-              "workspaces.remove_member"},  # asking before removing
+              "workspaces.remove_member", "workspaces.revoke"},  # asking before removing or withdrawing
 }
 POST_CLASSES = {
     # Anyone may log in, join a workshop or accept an invitation (a member already in gets a message).
@@ -64,7 +65,7 @@ POST_CLASSES = {
     "nothing-here": {"auth.setup"},
     "participant": {"participate.dimension"},
     "user": {"auth.logout", "auth.account", "workspaces.new"},
-    "admin": {"admin.rubrics", "admin.change_user"},
+    "admin": {"admin.rubrics", "admin.disable_user", "admin.enable_user"},
     "member": {"reports.request_report"},  # viewers may ask for the PDF: it changes no answer
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",

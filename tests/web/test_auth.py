@@ -158,3 +158,27 @@ def test_admins_cannot_disable_themselves_and_others_cannot_administer(owner, ed
     assert editor.get("/admin/users").status_code == 403
     assert editor.post(f"/admin/users/{people['owner']}/disable").status_code == 403
     assert "Oscar Outsider" in text(owner.get("/admin/users"))
+
+
+def test_disabling_an_account_asks_first_on_a_page_that_works_without_js(owner, people, db):
+    url = f"/admin/users/{people['editor']}/disable"
+    users = text(owner.get("/admin/users"))
+    assert f'<a class="button" href="{url}">Disable<span class="visually-hidden"> Editor</span></a>' in users
+    assert f'action="{url}"' not in users  # no form that disables at once
+    asking = owner.get(url)
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Disable the account of Editor?</h1>" in page
+    assert '<a class="button" href="/admin/users">Cancel</a>' in page
+    assert not accounts.get_user(db, people["editor"])["disabled"]  # asking disables nothing
+    assert owner.post(url).location == "/admin/users"
+    assert accounts.get_user(db, people["editor"])["disabled"]
+    assert owner.get(url).location == "/admin/users"  # nothing left to ask
+    assert f'action="/admin/users/{people["editor"]}/enable"' in text(owner.get("/admin/users"))  # enabling needs no question
+
+
+def test_only_administrators_are_asked_and_never_about_themselves(owner, editor, people, db):
+    assert owner.get(f"/admin/users/{people['owner']}/disable").status_code == 403
+    assert owner.get("/admin/users/999/disable").status_code == 404
+    assert editor.get(f"/admin/users/{people['viewer']}/disable").status_code == 403
+    assert editor.post(f"/admin/users/{people['viewer']}/disable").status_code == 403
+    assert not accounts.get_user(db, people["viewer"])["disabled"]

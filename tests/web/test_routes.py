@@ -16,9 +16,10 @@ ARGUMENTS = {"workspace_id": 1, "dimension_id": "data", "user_id": 2, "invite_id
              "token": "no-such-invitation", "filename": "app.css", "workshop_id": "no-such-workshop",
              "code": "NOSUCHCD", "participant_id": 1, "question_id": "data.residency", "portfolio_id": 1,
              "agency_id": 1}
-# Pages of things that do not exist in the scenario (no earlier round, no workshop, no portfolio;
+# Pages of things that do not exist in the scenario (no earlier round, no invitation, no workshop, no portfolio;
 # tests/web/test_workshops.py and test_portfolios.py render those).
-MISSING = ("auth.setup", "workspaces.invite", "journey.compare_rounds", "workshops.dashboard",
+MISSING = ("auth.setup", "workspaces.invite", "workspaces.revoke", "journey.compare_rounds", "workshops.dashboard",
+           "workshops.close", "workshops.forget",
            "participate.join_code", "participate.home", "participate.dimension",
            "portfolios.dashboard", "portfolios.agencies", "portfolios.agency", "portfolios.export_csv",
            "portfolios.export_json", "portfolios.export_pdf", "portfolios.report", "portfolios.join")

@@ -223,9 +223,54 @@ def test_a_question_nobody_answered_offers_no_level_until_one_is_chosen(app, db,
     assert unanswered not in workshops.consensus(db, workshop)
 
 
-def test_each_delete_button_names_its_participant(app, db, editor, workshop):
+def test_each_delete_link_names_its_participant(app, db, editor, workshop):
     _join(app, db, workshop, "Ana Example")
     _join(app, db, workshop, "Ben Example")
     page = text(editor.get(f"/workshops/{workshop}"))
     for name in ("Ana Example", "Ben Example"):
-        assert f'Delete personal data<span class="visually-hidden"> of {name}</span></button>' in page
+        assert f'Delete personal data<span class="visually-hidden"> of {name}</span></a>' in page
+
+
+def test_closing_asks_first_on_a_page_that_works_without_js(editor, workshop, db):
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert f'<a class="button" href="/workshops/{workshop}/close">Close the workshop</a>' in dashboard
+    assert f'action="/workshops/{workshop}/close"' not in dashboard  # no form that closes at once
+    asking = editor.get(f"/workshops/{workshop}/close")
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Close the workshop?</h1>" in page and "late answers are refused" in page
+    assert re.search(r'<form method="post" class="actions">\s*<input type="hidden" name="csrf_token"', page)
+    assert f'<a class="button" href="/workshops/{workshop}">Cancel</a>' in page
+    assert not workshops.get_workshop(db, workshop).closed  # asking closes nothing
+    assert editor.post(f"/workshops/{workshop}/close").location == f"/workshops/{workshop}"
+    assert workshops.get_workshop(db, workshop).closed
+    assert editor.get(f"/workshops/{workshop}/close").location == f"/workshops/{workshop}"  # nothing left to ask
+
+
+def test_deleting_personal_data_asks_first_on_a_page_that_works_without_js(app, db, editor, workshop):
+    _join(app, db, workshop, "Zoë Private")
+    (participant,) = workshops.participants(db, workshop)
+    url = f"/workshops/{workshop}/participants/{participant['id']}/forget"
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert f'<a class="button" href="{url}">Delete personal data<span class="visually-hidden"> of Zoë Private' in dashboard
+    assert f'action="{url}"' not in dashboard
+    asking = editor.get(url)
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Delete the personal data of Zoë Private?</h1>" in page
+    assert f'<a class="button" href="/workshops/{workshop}">Cancel</a>' in page
+    assert workshops.participants(db, workshop)[0]["display_name"] == "Zoë Private"  # asking deletes nothing
+    assert editor.get(f"/workshops/{workshop}/participants/99/forget").status_code == 404  # no such participant
+    assert editor.post(url).location == f"/workshops/{workshop}"
+    assert workshops.participants(db, workshop)[0]["deleted"]
+    assert editor.get(url).location == f"/workshops/{workshop}"  # nothing left to ask
+
+
+@pytest.mark.parametrize("who, status", [("viewer", 403), ("outsider", 404)])
+def test_only_facilitators_are_asked_to_close_or_delete_personal_data(request, app, db, workshop, who, status):
+    _join(app, db, workshop, "Pat")
+    (participant,) = workshops.participants(db, workshop)
+    client = request.getfixturevalue(who)
+    for path in ("close", f"participants/{participant['id']}/forget"):
+        assert client.get(f"/workshops/{workshop}/{path}").status_code == status
+        assert client.post(f"/workshops/{workshop}/{path}").status_code == status
+    assert not workshops.get_workshop(db, workshop).closed
+    assert workshops.participants(db, workshop)[0]["display_name"] == "Pat"

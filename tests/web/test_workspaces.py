@@ -131,3 +131,30 @@ def test_workspace_and_portfolio_ids_in_urls_are_random_not_counted(people, port
     """/w/1, /w/2... would be guessable and would say how many organizations use the instance."""
     ids = [people["workspace"], people["other_workspace"], portfolio]
     assert len(set(ids)) == 3 and all(2**20 < i < 2**53 for i in ids)  # below 2**20 by chance: 1 in 8 billion
+
+
+def test_withdrawing_an_invitation_asks_first_on_a_page_that_works_without_js(owner, people, db):
+    workspace = people["workspace"]
+    _invite_link(owner, workspace, "viewer")
+    (invite,) = accounts.pending_invites(db, workspace)
+    url = f"/w/{workspace}/invites/{invite['id']}/revoke"
+    members = text(owner.get(f"/w/{workspace}/members"))
+    assert f'<a class="button" href="{url}">Withdraw' in members and f'action="{url}"' not in members
+    asking = owner.get(url)
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Withdraw the invitation to join as viewer?</h1>" in page
+    assert f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in page
+    assert accounts.pending_invites(db, workspace) == [invite]  # asking withdraws nothing
+    assert owner.post(url).location == f"/w/{workspace}/members"
+    assert accounts.pending_invites(db, workspace) == []
+    assert owner.get(url).status_code == 404  # withdrawn: nothing to ask about
+
+
+@pytest.mark.parametrize("who, status", [("editor", 403), ("viewer", 403), ("outsider", 404)])
+def test_only_owners_are_asked_to_withdraw_an_invitation(request, owner, people, db, who, status):
+    _invite_link(owner, people["workspace"])
+    (invite,) = accounts.pending_invites(db, people["workspace"])
+    client, url = request.getfixturevalue(who), f"/w/{people['workspace']}/invites/{invite['id']}/revoke"
+    assert client.get(url).status_code == status
+    assert client.post(url).status_code == status
+    assert accounts.pending_invites(db, people["workspace"]) == [invite]
