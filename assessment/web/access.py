@@ -27,3 +27,12 @@ def assessment_for(assessment_id: str, write: bool = False):
         abort(404)
     workspace = workspace_for(assessment.workspace_id, write=write)
     return assessment, workspace, stored_rubric(get_db(), assessment.rubric_id, assessment.rubric_version)
+
+
+def listed(rows, row_id: int) -> dict:
+    """The row of ``rows`` (a workspace's members, invitations, a workshop's participants) whose id
+    is ``row_id``; 404 if none is: an id from another workspace or workshop is not in the list."""
+    row = next((row for row in rows if row["id"] == row_id), None)
+    if row is None:
+        abort(404)
+    return row

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from .. import workshops
 from . import get_db
-from .access import assessment_for
+from .access import assessment_for, listed
 from .confirm import ask_first
 from .forms import ConsensusForm, workshop_form
 
@@ -136,9 +136,7 @@ def forget(workshop_id: str, participant_id: int):
     GET asks (a page, so that it works without JS); POST deletes. Only for this workshop's participants.
     """
     workshop, assessment, workspace, _ = _workshop_for(workshop_id)
-    participant = next((p for p in workshops.participants(get_db(), workshop_id) if p["id"] == participant_id), None)
-    if participant is None:
-        abort(404)
+    participant = listed(workshops.participants(get_db(), workshop_id), participant_id)
     if participant["deleted"]:
         return _back(workshop_id)
     if asking := ask_first(

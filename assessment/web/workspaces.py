@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from .. import accounts, records
 from . import get_db
-from .access import workspace_for
+from .access import listed, workspace_for
 from .auth import log_in
 from .confirm import ask_first
 from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
@@ -68,9 +68,7 @@ def change_role(workspace_id: int, user_id: int):
 def remove_member(workspace_id: int, user_id: int):
     """GET asks (a page, so that it works without JS); POST removes. Both only for owners, of members."""
     workspace = workspace_for(workspace_id, manage=True)
-    member = next((m for m in accounts.members(get_db(), workspace_id) if m["id"] == user_id), None)
-    if member is None:
-        abort(404)
+    member = listed(accounts.members(get_db(), workspace_id), user_id)
     if asking := ask_first(
             f"Remove {member['name']} from {workspace['name']}?",
             "They will no longer see or change this workspace's assessments. An owner can invite them again.",
@@ -97,9 +95,7 @@ def _member_change(change, *args) -> None:
 def revoke(workspace_id: int, invite_id: int):
     """GET asks (a page, so that it works without JS); POST withdraws. Both only for owners, of open invitations."""
     workspace = workspace_for(workspace_id, manage=True)
-    invite = next((i for i in accounts.pending_invites(get_db(), workspace_id) if i["id"] == invite_id), None)
-    if invite is None:
-        abort(404)
+    invite = listed(accounts.pending_invites(get_db(), workspace_id), invite_id)
     if asking := ask_first(
             f"Withdraw the invitation to join as {invite['role']}?",
             f"The link, created {invite['created_at'][:16].replace('T', ' ')}, will no longer let anyone join "
