@@ -335,6 +335,7 @@ class ResultParts(NamedTuple):
     plan: Markup  # gaps, roadmap, evidence gaps, barriers
     overall: float | None
     dimensions: dict[str, float | None]
+    peers: bool  # whether the summary compares with survey peers (the page lists its sections)
 
 
 def _result_parts(assessment, rubric: Rubric) -> ResultParts:
@@ -355,7 +356,7 @@ def _result_parts(assessment, rubric: Rubric) -> ResultParts:
                    "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
         return ResultParts(_rendered("journey/_results_summary.html", context),
                            _rendered("journey/_results_plan.html", context),
-                           result.overall, {d.id: d.score for d in result.dimensions})
+                           result.overall, {d.id: d.score for d in result.dimensions}, result.peers is not None)
 
     return cache("results").get_or_make(key, make)
 
