@@ -6,6 +6,7 @@ Charts are rendered on the server from Jinja macros; no chart library, no script
 
 import math
 import textwrap
+from dataclasses import dataclass
 
 from jinja2 import Environment
 
@@ -55,9 +56,49 @@ def text_width(text: str, font_size: float) -> float:
     return len(text) * font_size * CHAR_WIDTH
 
 
+HEATMAP_CELL, HEATMAP_ROW = 44, 18  # a cell's width and a row's height
+HEATMAP_BANDS = ("0 to 19", "20 to 39", "40 to 59", "60 to 79", "80 to 100")  # 20 points each
+HEATMAP_KEY_X, HEATMAP_KEY_STEP = 50, 80  # where the colour key's entries start, and their spacing
+
+
+@dataclass(frozen=True)
+class HeatmapLayout:
+    """Where the agency heatmap puts things: its dimension heads (slanted 45°) and agency names,
+    cut with an ellipsis past 40 and 34 characters, the room they take, and the colour key's row."""
+
+    heads: list[str]
+    names: list[str]
+    left: int  # where the cells start: the agency names' room
+    top: int  # where the rows start: the slanted heads' room
+    key_y: int
+    width: int
+    height: int
+
+
+def heatmap_layout(names: list[str], heads: list[str]) -> HeatmapLayout:
+    """The heatmap's geometry for these agency names and dimension titles, measured from the
+    names (``text_width``) so that none runs out of the drawing."""
+    names, heads = [_cut(name, 34) for name in names], [_cut(head, 40) for head in heads]
+    left = math.ceil(max(text_width(max(names, key=len, default=""), 11) + 14, 60))
+    top = math.ceil(text_width(max(heads, key=len, default=""), 10) * COS_45 + 20)
+    key_y = top + len(names) * HEATMAP_ROW + 14
+    # A slanted head reaches right of its column by its own length.
+    reach = [left + i * HEATMAP_CELL + HEATMAP_CELL / 2 + text_width(head, 10) * COS_45 + 10
+             for i, head in enumerate(heads)]
+    right = max([left + len(heads) * HEATMAP_CELL + 10, *reach])
+    width = math.ceil(max(right, HEATMAP_KEY_X + len(HEATMAP_BANDS) * HEATMAP_KEY_STEP + 90))
+    return HeatmapLayout(heads, names, left, top, key_y, width, key_y + 22)
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
 def register(env: Environment) -> None:
     """Make the chart helpers available to templates rendered by ``env``."""
     env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                       label_lines=label_lines, text_width=text_width, char_width=CHAR_WIDTH, cos_45=COS_45,
+                       label_lines=label_lines, text_width=text_width, heatmap_layout=heatmap_layout,
+                       heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
+                       heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
                        ordinal=ordinal)  # percentiles are written the same on charts, pages and the PDF
