@@ -131,8 +131,16 @@ def _log_in(page, server) -> None:
 
 def _fits(page, what: str) -> None:
     """No sideways scrolling of the whole page (WCAG 1.4.10 reflow)."""
+    _styled(page)
     wide, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert wide <= viewport, f"{what}: {wide} px wide in a {viewport} px window"
+
+
+def _styled(page) -> None:
+    """Wait for the stylesheet: a click returns once the next page starts loading, and measured before
+    app.css arrives the page is laid out unstyled (the audit log's table then made it 665 px wide in CI)."""
+    page.wait_for_load_state("load")
+    assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px", "app.css is not applied"
 
 
 def _fits_a_phone(page, what: str) -> None:
@@ -144,6 +152,7 @@ def _fits_a_phone(page, what: str) -> None:
 
 def _labels_beside_their_controls(page, form: str) -> None:
     """Each filter's label on its control's row, just left of it."""
+    _styled(page)
     for label in page.locator(f"{form} label").all():
         control = page.locator(f"#{label.get_attribute('for')}")
         lb, cb = label.bounding_box(), control.bounding_box()
@@ -208,6 +217,7 @@ def test_enter_continues_and_tab_follows_the_buttons_as_shown(page, server):
     assert page.evaluate("document.activeElement.textContent") == "Save"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Save and continue"
+    _styled(page)
     buttons = [page.get_by_role("button", name=name, exact=True).bounding_box()["x"]
                for name in ("Save and go back", "Save", "Save and continue")]
     assert buttons == sorted(buttons)  # shown in the order they are reached

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .test_journey_in_chromium import PHONE, _check_accessibility, _fits, _fits_a_phone, _set_up
+from .test_journey_in_chromium import PHONE, _check_accessibility, _fits, _fits_a_phone, _set_up, _styled
 
 pytestmark = pytest.mark.browser
 LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
@@ -58,6 +58,7 @@ def _participant(browser, server, code: str, name: str, level: str, phone: bool 
 
 def _tables_fit(page, what: str) -> None:
     """No table needs scrolling sideways in its box."""
+    _styled(page)
     for box in page.locator(".table-scroll").all():
         wide, shown = box.evaluate("box => [box.scrollWidth, box.clientWidth]")
         assert wide <= shown, f"{what}: a {wide} px table in a {shown} px box"
