@@ -87,12 +87,16 @@ def test_first_run_to_results_and_export(page, server, tmp_path):
 
 
 def _download_the_pdf_report(page, tmp_path) -> None:
-    """The worker started by `sovready serve` renders the report; the page refreshes until it is ready."""
+    """The worker started by `sovready serve` renders the report; the page updates in place until it is ready."""
     page.get_by_role("link", name="PDF report").click()
     _check_accessibility(page, "report status")
     page.get_by_role("button", name="Prepare the PDF report").click()
+    page.get_by_text("Rendering the report").or_(page.get_by_text("The report is queued")).wait_for()
+    page.evaluate("window.sameDocument = true")
+    _check_accessibility(page, "report rendering")  # no timed reload: app.js updates the status
     link = page.get_by_role("link", name="Download the PDF report")
     link.wait_for(timeout=60_000)
+    assert page.evaluate("window.sameDocument") is True
     with page.expect_download() as download:
         link.click()
     path = tmp_path / download.value.suggested_filename

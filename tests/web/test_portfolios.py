@@ -229,7 +229,8 @@ def test_portfolio_pdf_is_rendered_by_the_worker_and_names_agencies_and_dimensio
     assert "Prepare the PDF report" in text(owner.get(status))
     assert owner.post(status).status_code == 302
     page = text(owner.get(status))
-    assert "The report is queued" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert "The report is queued" in page and '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert 'data-live-every="2" data-live-auto' in page  # app.js updates the status in place instead
     assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0  # nothing rendered in the request
     assert jobs.run_pending(app.instance_path) == 1
     assert "The report of this round's figures is ready." in text(owner.get(status))

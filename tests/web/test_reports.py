@@ -23,10 +23,12 @@ def test_a_report_is_queued_by_the_page_and_rendered_only_by_the_worker(app, own
     assert owner.get(f"/a/{finished}/report.pdf").status_code == 302  # not ready: back to the status page
     assert owner.post(f"/a/{finished}/report").status_code == 302
     page = _status(owner, finished)
-    assert "The report is queued" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert "The report is queued" in page and '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert 'data-live-every="2" data-live-auto' in page  # app.js updates the status in place instead
     assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0  # nothing rendered in the request
     assert jobs.run_pending(app.instance_path) == 1
-    assert "The report of these answers is ready." in _status(owner, finished)
+    page = _status(owner, finished)
+    assert "The report of these answers is ready." in page and "data-live-from" not in page  # app.js stops
     response = owner.get(f"/a/{finished}/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].endswith('-report.pdf"')

@@ -191,14 +191,19 @@ def test_the_cached_report_follows_the_participants_answers(app, db, workshop, f
 
 def test_while_refreshing_the_dashboard_offers_no_consensus_form_to_type_into(app, db, editor, workshop,
                                                                               default_rubric):
-    """A meta refresh every five seconds would erase a rationale being typed: the forms wait for it to stop."""
+    """Without scripts a meta refresh every five seconds would erase a rationale being typed: the forms wait for
+    it to stop. With scripts (app.js), the marked parts update in place instead and nothing reloads."""
     _answer(_join(app, db, workshop), workshop, "data", {_question_ids(default_rubric, "data")[0]: "2"})
     page = text(editor.get(f"/workshops/{workshop}?auto=1"))
-    assert '<meta http-equiv="refresh" content="5">' in page
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
     assert 'class="consensus"' not in page and "<textarea" not in page
     assert "Stop refreshing to record a consensus" in page
     page = text(editor.get(f"/workshops/{workshop}"))
     assert 'http-equiv="refresh"' not in page and 'class="consensus"' in page
+    assert '<button type="button" data-live-toggle aria-pressed="false" hidden>' in page  # shown by app.js
+    parts = re.findall(r'data-live="([^"]+)"', page)
+    assert parts == ["participants"] + re.findall(r'<section class="question[^"]*" id="(q-[^"]+)"', page)
+    assert len(parts) > len(_question_ids(default_rubric, "data"))  # every question, each with its distribution
 
 
 def test_a_question_nobody_answered_offers_no_level_until_one_is_chosen(app, db, editor, workshop,

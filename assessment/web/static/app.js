@@ -14,4 +14,79 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   // Select the whole invitation link on focus, ready to copy.
   document.querySelectorAll("input.copy").forEach((input) => input.addEventListener("focus", () => input.select()));
+  // Pages that change while open (a workshop dashboard, a report being rendered) update in place.
+  const source = document.querySelector("[data-live-from]");
+  if (source) updateInPlace(source);
 });
+
+// Every few seconds, fetch the page again (from ``data-live-from``) and swap in the parts marked data-live:
+// who joined and each question's distribution, or a report's progress. Nothing reloads, so what is being
+// typed stays, and so does the focus: a part holding it waits for the next round. Updates run from the
+// start (``data-live-auto``) or while the page's toggle button is pressed, and end when the fetched page
+// no longer has a source (the report is ready). ``data-live-changed`` is what the source's status says
+// when a part changed; a part that is a status region itself is announced anyway.
+function updateInPlace(source) {
+  const from = source.dataset.liveFrom;
+  const toggle = document.querySelector("[data-live-toggle]");
+  const remembered = "live:" + from;  // the button's choice outlasts recording a consensus
+  let timer = null;
+
+  async function update() {
+    if (document.hidden) return;
+    let fresh;
+    try {
+      const response = await fetch(from, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok || response.redirected) throw new Error(`HTTP ${response.status}`);
+      fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch {
+      stop("Updates stopped: the page could not be fetched. Reload it to try again.");
+      return;
+    }
+    let changed = false;
+    let waiting = false;
+    document.querySelectorAll("[data-live]").forEach((part) => {
+      const now = fresh.querySelector(`[data-live="${CSS.escape(part.dataset.live)}"]`);
+      if (!now || now.innerHTML === part.innerHTML) return;
+      if (part.contains(document.activeElement)) {
+        waiting = true;
+        return;
+      }
+      part.innerHTML = now.innerHTML;
+      changed = true;
+    });
+    if (!fresh.querySelector("[data-live-from]") && !waiting) stop("");
+    else if (changed && source.dataset.liveChanged) {
+      source.textContent = `${source.dataset.liveChanged} ${new Date().toLocaleTimeString()}.`;
+    }
+  }
+
+  function start() {
+    timer = setInterval(update, Number(source.dataset.liveEvery) * 1000);
+    if (!toggle) return;
+    toggle.setAttribute("aria-pressed", "true");
+    source.textContent = `Updating every ${source.dataset.liveEvery} seconds.`;
+  }
+
+  function stop(message) {
+    clearInterval(timer);
+    timer = null;
+    if (toggle) toggle.setAttribute("aria-pressed", "false");
+    sessionStorage.removeItem(remembered);
+    source.textContent = message;
+  }
+
+  document.addEventListener("visibilitychange", () => { if (timer) update(); });
+  if (toggle) {
+    document.querySelector("[data-live-fallback]").hidden = true;  // its ?auto=1 reloads the page
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      if (timer) {
+        stop("Updates stopped.");
+        return;
+      }
+      start();
+      sessionStorage.setItem(remembered, "on");
+    });
+  }
+  if ("liveAuto" in source.dataset || sessionStorage.getItem(remembered)) start();
+}
