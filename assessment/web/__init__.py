@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     _init_storage(app)
     from . import (
         admin,
+        assets,
         audit,
         auth,
         errors,
@@ -90,7 +91,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
         workspaces,
     )
 
-    for module in (security, errors, auth, security_log, urls):
+    for module in (security, errors, auth, security_log, urls, assets):
         module.init_app(app)
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.
