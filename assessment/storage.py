@@ -242,6 +242,16 @@ def _delete_report_files_with_their_jobs(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM report_files")
 
 
+@migrations(name="014_portfolio_reports_follow_their_agencies")
+def _delete_round_reports_with_an_agency(db: sqlite_utils.Database) -> None:
+    # A portfolio report prints every agency's scores. An agency's assessment deleted (or the
+    # agency removed, or its workspace) took its row out of round_assessments, yet the round's PDF
+    # kept its figures until the round's next report was stored. The round's jobs go now, and
+    # their PDFs with them (013); the report renders again, without that agency, when asked.
+    db.execute("CREATE TRIGGER round_assessments_delete_reports AFTER DELETE ON round_assessments "
+               "BEGIN DELETE FROM report_jobs WHERE round_id = OLD.round_id; END")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -284,3 +284,18 @@ def test_until_an_agency_finishes_the_dashboard_shows_progress_and_the_next_step
     assert "These appear once an agency has answered every question." in page
     assert f'href="/portfolios/{portfolio}/agencies">invite more agencies</a>' in page
     assert page.count("<table") == 1 and "<svg" not in page and "Gaps most common" not in page
+
+
+def test_an_agency_deleting_its_assessment_deletes_the_rounds_pdf(app, db, owner, portfolio, two_agencies,
+                                                                  monkeypatch):
+    """The round's PDF printed that agency's scores: it goes, and renders again without them."""
+    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=jobs.RENDER_SECONDS: b"%PDF stand-in")
+    status = f"/portfolios/{portfolio}/report"
+    owner.post(status)
+    assert jobs.run_pending(app.instance_path) == 1
+    assert owner.get(f"{status}.pdf").status_code == 200
+    records.delete_assessment(db, two_agencies[0][1])
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
+    assert owner.get(f"{status}.pdf").status_code == 302  # not ready: to the status page
+    assert "Prepare the PDF report" in text(owner.get(status))
