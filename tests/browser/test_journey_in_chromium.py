@@ -171,6 +171,7 @@ def test_pages_fit_a_phone_screen(page, browser, server):
     page.get_by_role("heading", name="Results", exact=True).wait_for()
     _fits(page, "results")
     _check_accessibility(page, "results at 390 px")  # the tables' scroll boxes are named and focusable
+    assert 0 in _tab_stops_only_where_tables_scroll(page)
     _labels_beside_their_controls(page, "form.filters")
     assessment = page.url.removesuffix("/results")
     for what in ("delete", "review", "dimensions/talent"):
@@ -190,6 +191,16 @@ def test_pages_fit_a_phone_screen(page, browser, server):
     page.get_by_role("link", name="Ministry of Examples").first.click()
     page.get_by_role("link", name="Browser review", exact=True).click()
     _labels_beside_their_controls(page, "form.filters")
+    assert -1 in _tab_stops_only_where_tables_scroll(page)  # at 1280 px tables fit: no Tab stop for their boxes
+
+
+def _tab_stops_only_where_tables_scroll(page) -> set[int]:
+    """A table's scroll box is in the Tab order only when it scrolls; the tab indexes seen."""
+    _styled(page)
+    boxes = page.evaluate("[...document.querySelectorAll('.table-scroll')]"
+                          ".map(box => [box.scrollWidth > box.clientWidth, box.tabIndex])")
+    assert boxes and all(index == (0 if scrolls else -1) for scrolls, index in boxes), boxes
+    return {index for _, index in boxes}
 
 
 def _anonymous_pages_fit_a_phone(browser, server, invitation: str) -> None:

@@ -12,12 +12,22 @@ document.addEventListener("DOMContentLoaded", () => {
     const item = current.parentElement;
     row.scrollLeft = item.offsetLeft - (row.clientWidth - item.offsetWidth) / 2;
   }
+  // A wide table's scroll box is a Tab stop, so that the keyboard can scroll it; where the table
+  // fits, nothing scrolls and the stop is only in the way.
+  tabStopsWhereTablesScroll();
+  window.addEventListener("resize", tabStopsWhereTablesScroll);
   // Select the whole invitation link on focus, ready to copy.
   document.querySelectorAll("input.copy").forEach((input) => input.addEventListener("focus", () => input.select()));
   // Pages that change while open (a workshop dashboard, a report being rendered) update in place.
   const source = document.querySelector("[data-live-from]");
   if (source) updateInPlace(source);
 });
+
+function tabStopsWhereTablesScroll() {
+  document.querySelectorAll(".table-scroll[tabindex]").forEach((box) => {
+    box.tabIndex = box.scrollWidth > box.clientWidth ? 0 : -1;
+  });
+}
 
 // Every few seconds, fetch the page again (from ``data-live-from``) and swap in the parts marked data-live:
 // who joined and each question's distribution, or a report's progress. Nothing reloads, so what is being
@@ -54,6 +64,7 @@ function updateInPlace(source) {
       part.innerHTML = now.innerHTML;
       changed = true;
     });
+    if (changed) tabStopsWhereTablesScroll();
     if (!fresh.querySelector("[data-live-from]") && !waiting) stop("");
     else if (changed && source.dataset.liveChanged) {
       source.textContent = `${source.dataset.liveChanged} ${new Date().toLocaleTimeString()}.`;
