@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from .textreport import ordinal
+from .textreport import in_words, ordinal
 
 RADAR_CENTER = 260
 RADAR_RADIUS = 150
@@ -101,4 +101,5 @@ def register(env: Environment) -> None:
                        heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
-                       ordinal=ordinal)  # percentiles are written the same on charts, pages and the PDF
+                       ordinal=ordinal,  # percentiles are written the same on charts, pages and the PDF
+                       in_words=in_words)

@@ -118,6 +118,15 @@ class PeerDataset(_Model):
         return {finding.id for finding in self.findings}
 
     @property
+    def sampling_error(self) -> tuple[float, float] | None:
+        """A share near one half's standard error and 95% margin, in percentage points, or None
+        without a sample size: the error the modelled percentile leaves out."""
+        if self.respondents is None:
+            return None
+        standard = 100 * (0.25 / self.respondents) ** 0.5
+        return standard, 1.96 * standard
+
+    @property
     def label(self) -> str:
         """How percentiles against this dataset must always be labelled."""
         if self.kind == "respondents":

@@ -178,6 +178,11 @@ class Rubric(_Model):
         return tuple(q for q in self.questions.values() if q.peer_link)
 
     @cached_property
+    def unlinked_dimensions(self) -> tuple[Dimension, ...]:
+        """Dimensions with no question linked to a survey figure: no percentile can be modelled for them."""
+        return tuple(d for d in self.dimensions if not any(q.peer_link for q in d.questions))
+
+    @cached_property
     def dimension_id(self) -> dict[str, str]:
         return {q.id: d.id for d in self.dimensions for q in d.questions}
 

@@ -76,6 +76,11 @@ def ordinal(value: float | None) -> str:
     return f"{n}{suffix}"
 
 
+def in_words(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C": names as a sentence lists them."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), *names[-1:])))
+
+
 def _percentile(p: Percentile) -> str:
     if p.value is None:
         return p.note

@@ -73,6 +73,13 @@ def test_pdf_names_organization_index_dimensions_and_top_gaps(mid_pdf, weasyprin
     assert 15 <= len(reader.pages) <= 40
 
 
+def test_methodology_states_the_sampling_error_and_the_dimensions_without_a_percentile(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "a survey of 233 (a share near one half has a standard error of about 3.3 points" in flat
+    assert "and a 95% margin of about ±6.4 points" in flat
+    assert "Security and resilience and Talent and capability have no linked figure and so no percentile." in flat
+
+
 @pytest.mark.parametrize("name", ["early-public-agency", "mid-enterprise", "advanced-research-lab"])
 def test_pdf_states_only_published_figures_each_with_its_sources(rubric, peers, name, published_only):
     answers = load_answers(EXAMPLES / f"{name}.yaml", rubric)

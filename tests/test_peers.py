@@ -43,6 +43,12 @@ def test_dataset_carries_citation_licence_and_sample_size(peers):
     assert peers.label == "modelled from published aggregates (n = 233)"
 
 
+def test_the_sampling_error_is_that_of_a_share_near_one_half(peers):
+    standard, margin = peers.sampling_error
+    assert round(standard, 2) == 3.28 and round(margin, 2) == 6.42  # 100·√(0.25/233), and 1.96 times that
+    assert peers.model_copy(update={"respondents": None}).sampling_error is None
+
+
 def test_a_blank_region_stays_unknown_not_zero(peers):
     figure = peers.figure("approaches", "Open source software")
     assert figure.region_pct == {}

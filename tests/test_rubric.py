@@ -46,6 +46,12 @@ def test_drivers_and_report_barriers_link_to_their_figures(rubric, peers):
             assert "No published survey figure" in barrier.description, barrier.id
 
 
+def test_dimensions_without_a_linked_question_have_no_percentile(rubric):
+    assert [d.id for d in rubric.unlinked_dimensions] == [
+        d.id for d in rubric.dimensions if all(q.peer_link is None for q in d.questions)]
+    assert 0 < len(rubric.unlinked_dimensions) < len(rubric.dimensions)
+
+
 def test_profile_covers_the_cohort_fields(rubric):
     fields = {f.id: {o.id for o in f.options} for f in rubric.profile}
     assert set(fields) == {"org_type", "region", "size", "sector", "role"}
