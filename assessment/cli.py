@@ -180,9 +180,13 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
 def serve(host: str, port: int, instance: Path, workers: int | None, report_workers: int):
     """Serve the web app with a production WSGI server (Granian) and its PDF worker."""
+    from .web import SettingError
     from .web.server import run
 
-    run(host, port, instance.resolve(), workers, report_workers)
+    try:
+        run(host, port, instance.resolve(), workers, report_workers)
+    except SettingError as error:
+        raise UserError(str(error)) from None
 
 
 @cli.command("worker")
@@ -201,11 +205,12 @@ def worker(instance: Path, workers: int):
 def backup_command(path: Path, instance: Path):
     """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
     from .backup import BackupError, backup, check
+    from .web import SettingError, database_path
 
     try:
-        backup(instance / "sovready.db", path)
+        backup(database_path(instance), path)
         click.echo(f"Backed up to {path}: {check(path)}")
-    except BackupError as error:
+    except (BackupError, SettingError) as error:
         raise UserError(str(error)) from None
 
 
@@ -215,10 +220,11 @@ def backup_command(path: Path, instance: Path):
 def restore_command(path: Path, instance: Path):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
     from .backup import BackupError, restore
+    from .web import SettingError, database_path
 
     try:
-        click.echo(f"Restored {path}: {restore(path, instance / 'sovready.db')}")
-    except BackupError as error:
+        click.echo(f"Restored {path}: {restore(path, database_path(instance))}")
+    except (BackupError, SettingError) as error:
         raise UserError(str(error)) from None
 
 

@@ -9,7 +9,8 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Config, Flask, current_app, g
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .. import charts, storage
@@ -41,22 +42,57 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def _configure(app: Flask, test_config: dict | None) -> None:
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names it as its environment variable."""
+
+
+# An environment variable is taken as JSON when it parses, else as text: SOVREADY_HTTPS=False
+# arrived as the string "False", which is true, and turned HTTPS on.
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+_COUNTS = {"SESSION_HOURS": 1, "INVITE_HOURS": 1, "MAX_CONTENT_LENGTH": 1, "PROXIES": 0}  # and the least allowed
+
+
+def _check_settings(config: Config) -> None:
+    """Each setting as its type, or a SettingError that names it."""
+    value = config["HTTPS"]
+    if not isinstance(value, bool):
+        if str(value).strip().lower() not in _BOOLEANS:
+            raise SettingError(f"SOVREADY_HTTPS={value!r}: expected true or false")
+        config["HTTPS"] = _BOOLEANS[str(value).strip().lower()]
+    for name, least in _COUNTS.items():
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise SettingError(f"SOVREADY_{name}={value!r}: expected a whole number of at least {least}")
+
+
+def _load_settings(config: Config, test_config: dict | None = None) -> None:
     """Defaults, then ``instance/config.py``, then ``SOVREADY_*`` variables, then tests' overrides."""
-    instance = Path(app.instance_path)
-    app.config.from_mapping(DATABASE=str(instance / "sovready.db"), RUBRIC=str(DEFAULT_RUBRIC),
-                            MAX_CONTENT_LENGTH=1024 * 1024, SESSION_HOURS=8, INVITE_HOURS=72, HTTPS=False)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("SOVREADY")  # e.g. SOVREADY_HTTPS=true, SOVREADY_SESSION_HOURS=4
-    app.config.update(test_config or {})
+    config.from_mapping(DATABASE=str(Path(config.root_path) / "sovready.db"), RUBRIC=str(DEFAULT_RUBRIC),
+                        MAX_CONTENT_LENGTH=1024 * 1024, SESSION_HOURS=8, INVITE_HOURS=72, HTTPS=False, PROXIES=0)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("SOVREADY")  # e.g. SOVREADY_HTTPS=true, SOVREADY_SESSION_HOURS=4
+    config.update(test_config or {})
+    _check_settings(config)
+
+
+def database_path(instance: Path) -> Path:
+    """The database of the app at ``instance``, which its settings may place elsewhere: what the
+    command line's backup and restore work on, without making the app (which would migrate it)."""
+    config = Config(str(instance))
+    _load_settings(config)
+    return Path(config["DATABASE"])
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    _load_settings(app.config, test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(instance)
+        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     hours = app.config["SESSION_HOURS"]
     # The CSRF token lives as long as the session: a long dimension page never expires mid-form.
     app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(hours * 3600),
                       # The server-side session has a fixed end, so the cookie need not be re-sent each time.
                       SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=bool(app.config["HTTPS"]))
+                      SESSION_COOKIE_SECURE=app.config["HTTPS"])
     if app.config["HTTPS"]:
         # __Host-: the browser accepts it only if Secure, for this host alone and the whole path.
         app.config.update(SESSION_COOKIE_NAME="__Host-session", SESSION_COOKIE_PATH="/")
@@ -101,6 +137,12 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
         app.register_blueprint(module.bp)
     if app.config["HTTPS"]:
         app.wsgi_app = _over_https(app.wsgi_app)
+    if app.config["PROXIES"]:
+        # The client's address from X-Forwarded-For, as set by that many proxies in front: the
+        # log-in and join-code limits then count clients, not the proxy. Never by default, or any
+        # client could name an address of its choosing and escape them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"], x_proto=0, x_host=0, x_port=0,
+                                x_prefix=0)
     return app
 
 

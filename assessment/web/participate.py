@@ -20,7 +20,7 @@ CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for
 
 
 def _address() -> str:
-    # Behind a reverse proxy this is the proxy's address unless ProxyFix is configured (docs/workshop.md).
+    # Behind a reverse proxy this is the proxy's address unless SOVREADY_PROXIES is set (docs/operations.md).
     return request.remote_addr or "unknown"
 
 

@@ -3,8 +3,11 @@
 import stat
 
 import pytest
+from click.testing import CliRunner
 
-from assessment.web import create_app, security
+from assessment.cli import cli
+from assessment.web import SettingError, create_app, security
+from bench.web import free_port
 
 from .conftest import OWNER, PASSWORD, text
 
@@ -47,6 +50,35 @@ def test_https_and_session_hours_come_from_the_environment(tmp_path, monkeypatch
     app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["WTF_CSRF_TIME_LIMIT"] == 4 * 3600
+
+
+@pytest.mark.parametrize(("value", "https"), [("False", False), ("off", False), ("no", False), ("0", False),
+                                              ("True", True), ("on", True), ("yes", True)])
+def test_https_reads_every_usual_way_of_saying_yes_or_no(tmp_path, monkeypatch, value, https):
+    """Not JSON, "False" arrived as text, which is true: HTTPS turned on and plain-HTTP log-ins failed."""
+    monkeypatch.setenv("SOVREADY_HTTPS", value)
+    app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    assert app.config["HTTPS"] is https and app.config["SESSION_COOKIE_SECURE"] is https
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("HTTPS", "maybe", "SOVREADY_HTTPS='maybe': expected true or false"),
+    ("SESSION_HOURS", "eight", "SOVREADY_SESSION_HOURS='eight': expected a whole number of at least 1"),
+    ("SESSION_HOURS", "0", "SOVREADY_SESSION_HOURS=0: expected a whole number of at least 1"),
+    ("PROXIES", "-1", "SOVREADY_PROXIES=-1: expected a whole number of at least 0"),
+    ("MAX_CONTENT_LENGTH", "1.5", "SOVREADY_MAX_CONTENT_LENGTH=1.5: expected a whole number of at least 1"),
+])
+def test_a_setting_that_cannot_be_used_stops_the_start_with_its_name(tmp_path, monkeypatch, name, value, message):
+    monkeypatch.setenv(f"SOVREADY_{name}", value)
+    with pytest.raises(SettingError) as refused:
+        create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    assert str(refused.value) == message
+
+
+def test_serve_refuses_a_bad_setting_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOVREADY_HTTPS", "maybe")
+    result = CliRunner().invoke(cli, ["serve", "--port", str(free_port()), "--instance", str(tmp_path)])
+    assert result.exit_code == 2 and result.output == "Error: SOVREADY_HTTPS='maybe': expected true or false\n"
 
 
 def test_session_cookie_is_httponly_lax_and_expires_in_hours(client, people):

@@ -10,6 +10,7 @@ from assessment import records, storage
 from assessment.answers import Answer
 from assessment.backup import backup, check
 from assessment.cli import cli
+from assessment.web import create_app
 
 
 def _keep_writing(database: str, stop) -> None:
@@ -60,3 +61,18 @@ def test_restore_refuses_what_is_not_an_intact_sovready_database(app, tmp_path):
         result = CliRunner().invoke(cli, ["restore", str(path), "--instance", app.instance_path])
         assert result.exit_code == 2 and message in result.output
     assert check(Path(app.config["DATABASE"])).endswith("assessments")
+
+
+def test_backup_and_restore_use_the_database_the_settings_name(tmp_path, monkeypatch):
+    """SOVREADY_DATABASE (or instance/config.py) may put the database outside the instance folder."""
+    elsewhere = tmp_path / "data" / "live.db"
+    elsewhere.parent.mkdir()
+    monkeypatch.setenv("SOVREADY_DATABASE", str(elsewhere))
+    instance = tmp_path / "instance"
+    create_app({"TESTING": True}, instance_path=instance)
+    copy = tmp_path / "copy.db"
+    result = CliRunner().invoke(cli, ["backup", str(copy), "--instance", str(instance)])
+    assert result.exit_code == 0, result.output
+    assert not (instance / "sovready.db").exists() and check(copy).endswith("assessments")
+    result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
+    assert result.exit_code == 0 and not (instance / "sovready.db").exists(), result.output

@@ -44,6 +44,33 @@ def test_wrong_current_passwords_on_a_password_change_are_limited_like_log_ins(a
     assert _login(elsewhere, EDITOR, PASSWORD).status_code == 429
 
 
+def _behind_a_proxy(app, client_address: str):
+    """A client of the app as a reverse proxy on this machine passes it on."""
+    client = app.test_client()
+    client.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=client_address)
+    return client
+
+
+def test_behind_a_declared_proxy_the_limits_count_each_client_not_the_proxy(tmp_path, seed):
+    app = create_app({"TESTING": True, "PROXIES": 1}, instance_path=tmp_path / "proxied")
+    app.test_client_class = CSRFClient
+    source, target = sqlite3.connect(seed[0]), sqlite3.connect(app.config["DATABASE"])
+    source.backup(target)  # the web tests' people
+    source.close(), target.close()
+    guesser = _behind_a_proxy(app, "203.0.113.9")
+    for n in range(ratelimit.FAILURE_LIMIT):
+        _login(guesser, f"nobody{n}@example.org", "wrong password, long enough")
+    assert _login(guesser, OWNER, PASSWORD).status_code == 429
+    assert _login(_behind_a_proxy(app, "198.51.100.7"), OWNER, PASSWORD).status_code == 302  # not locked out
+
+
+def test_without_a_declared_proxy_a_forwarded_address_is_ignored(app, people):
+    """Else a guesser would name a new address with each guess and never be limited."""
+    for n in range(ratelimit.FAILURE_LIMIT):
+        _login(_behind_a_proxy(app, f"203.0.113.{n}"), f"nobody{n}@example.org", "wrong password, long enough")
+    assert _login(_behind_a_proxy(app, "198.51.100.7"), OWNER, PASSWORD).status_code == 429
+
+
 def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, seed):
     app = create_app({"TESTING": True, "HTTPS": True}, instance_path=tmp_path / "https")
     app.test_client_class = CSRFClient
