@@ -6,11 +6,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class DataModel(BaseModel):
+    """The base of every data file's models: unknown keys refused, no coercion (YAML's ``yes`` is no
+    level, ``3.0`` no count), and no infinity or NaN, which would pass ``gt``/``le`` bounds or break
+    every sum and comparison they enter."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class DataFileError(ValueError):
@@ -100,12 +108,12 @@ def _message(error: dict) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "unknown key"
-    if kind == "greater_than":
-        return f"must be > {ctx['gt']}"
+    if kind == "greater_than":  # bounds as written in the model: "> 0", not pydantic's "> 0.0"
+        return f"must be > {ctx['gt']:g}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']}"
+        return f"must be >= {ctx['ge']:g}"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']}"
+        return f"must be <= {ctx['le']:g}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     message = error["msg"]

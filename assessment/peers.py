@@ -11,24 +11,20 @@ import csv
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, duplicates, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, duplicates, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
 KNOWN = {"1": True, "0": False, "": None}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Source(_Model):
+class Source(DataModel):
     title: str = Field(min_length=1)
     url: str | None = None
 
 
-class Figure(_Model):
+class Figure(DataModel):
     option: str = Field(min_length=1)
     statement: str = Field(min_length=1)
     overall_pct: float | None = Field(default=None, ge=0, le=100)
@@ -62,7 +58,7 @@ class Figure(_Model):
         return self.overall_pct, False
 
 
-class Finding(_Model):
+class Finding(DataModel):
     id: str = Field(min_length=1)
     question: str = Field(min_length=1)
     options: list[Figure] = Field(min_length=1)
@@ -76,7 +72,7 @@ class RespondentSample:
         self.rows = rows
 
 
-class PeerDataset(_Model):
+class PeerDataset(DataModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(pattern=SEMVER)
     kind: Literal["aggregates", "respondents"]

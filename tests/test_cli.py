@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from assessment.cli import cli
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.rubric import MAX_WEIGHT
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -32,9 +33,27 @@ def test_rubric_validate_prints_every_problem_and_exits_2(write_rubric):
         data["version"] = "one"
     result = run("rubric", "validate", write_rubric(edit))
     assert result.exit_code == 2
-    assert "rubric.yaml: dimensions[2].questions[4].weight: must be > 0" in result.output
+    # As docs/cli.md shows it: the bound as the rubric format states it, not pydantic's "> 0.0".
+    assert "rubric.yaml: dimensions[2].questions[4].weight: must be > 0\n" in result.output
     assert "rubric.yaml: version:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_weights_and_factors_at_their_bound_score_to_finite_json(write_rubric):
+    """The bound keeps every sum finite: 1e308 printed "overall": Infinity, which is not JSON."""
+    def edit(data):
+        for dimension in data["dimensions"]:
+            dimension["weight"] = MAX_WEIGHT
+            for question in dimension["questions"]:
+                question["weight"] = MAX_WEIGHT
+        for importance in data["importance"]:
+            importance["factor"] = MAX_WEIGHT
+        data["table_stakes"]["factor"] = MAX_WEIGHT
+    rubric_path = write_rubric(edit)
+    result = run("score", EXAMPLES / "mid-enterprise.yaml", "--rubric", rubric_path, "--peers", "--format", "json")
+    data = json.loads(result.output, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert 0 <= data["overall"] <= 100 and all(g["priority"] < 1e12 for g in data["gaps"])
+    assert run("score", EXAMPLES / "mid-enterprise.yaml", "--rubric", rubric_path, "--peers").exit_code == 0
 
 
 def test_three_examples_ship_and_rank_early_mid_advanced():

@@ -74,6 +74,11 @@ def _option(data, finding=0, option=0):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda d: _option(d).update(overall_pct=120), "peers.yaml: findings[0].options[0].overall_pct: must be <= 100"),
+    # NaN was refused as "must be <= 100"; infinity must not pass either.
+    (lambda d: _option(d).update(overall_pct=float("nan")),
+     "peers.yaml: findings[0].options[0].overall_pct: input should be a finite number"),
+    (lambda d: _option(d)["region_pct"].update(us=float("-inf")),
+     "peers.yaml: findings[0].options[0].region_pct.us: input should be a finite number"),
     (lambda d: _option(d)["region_pct"].update(mars=10),
      "peers.yaml: findings[0].options[0].region_pct.mars: unknown region 'mars'"),
     (lambda d: _option(d).update(sources=[]), "peers.yaml: findings[0].options[0].sources: list should have at least 1"),

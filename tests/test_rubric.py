@@ -112,6 +112,13 @@ BROKEN = [
     (_set(["dimensions", 0, "questions", 0, "next_steps", 1, "horizon"], "soon"),
      "rubric.yaml: dimensions[0].questions[0].next_steps[1].horizon: input should be 'now', 'next' or 'later'"),
     (_delete(["dimensions", 0, "title"]), "rubric.yaml: dimensions[0].title: is required"),
+    # Infinity passed "> 0" and then broke scoring (no stage reached); 1e308 overflowed the index.
+    (_set(["dimensions", 1, "weight"], float("inf")), "rubric.yaml: dimensions[1].weight: input should be a finite number"),
+    (_set(["dimensions", 1, "questions", 0, "weight"], 1e308),
+     "rubric.yaml: dimensions[1].questions[0].weight: must be <= 1000"),
+    (_set(["importance", 0, "factor"], 1001), "rubric.yaml: importance[0].factor: must be <= 1000"),
+    (_set(["table_stakes", "factor"], float("nan")), "rubric.yaml: table_stakes.factor: input should be a finite number"),
+    (_set(["stages", 1, "min_score"], float("nan")), "rubric.yaml: stages[1].min_score: input should be a finite number"),
 ]
 
 
