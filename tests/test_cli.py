@@ -105,12 +105,22 @@ def _broken(tmp_path, text):
      "answers.yaml: profile.region: unknown option 'mars'"),
     ("rubric: other-framework\n", "answers.yaml: rubric: answers are for rubric 'other-framework'"),
     ("answers: {}\n", "answers.yaml: rubric: is required"),
+    # YAML's booleans and floats were coerced: yes and true scored as level 1, 3.0 as 3.
+    *[(f"rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {value}\n",
+       f"answers.yaml: answers.strategy.objectives: invalid answer {shown}: use a level 0 to 4, 'n/a' or 'dont_know'")
+      for value, shown in [("yes", "True"), ("{level: true}", "True"), ("{level: 3.0}", "3.0"),
+                           ("3.0", "3.0"), ("", "None"), ("2.5", "2.5"), ("[2]", "[2]")]],
+    ("rubric: sovereign-ai-readiness\ntargets: {data.residency: true}\n",
+     "answers.yaml: targets.data.residency: input should be a valid integer"),
+    ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
+     "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)
     result = run("score", path)
     assert result.exit_code == 2
     assert message in result.output
+    assert len(result.output.splitlines()) == 1, "one problem, one line (not a union's three)"
     assert "Traceback" not in result.output
 
 
