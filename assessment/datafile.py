@@ -120,6 +120,15 @@ def _message(error: dict) -> str:
     return message[0].lower() + message[1:]
 
 
+def _problem(error: dict) -> tuple[str, str]:
+    """A pydantic error as (path, message). Pydantic locates a mapping key of the wrong type at
+    ``<key>.[key]``, a path the file does not have: the key is named in the message instead."""
+    loc, message = error["loc"], _message(error)
+    if loc[-1:] == ("[key]",):
+        return format_path(loc[:-2]), f"key {loc[-2]!r}: {message}"
+    return format_path(loc), message
+
+
 def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
     """Validate parsed data against a pydantic model, reporting every problem by path."""
     if not isinstance(data, dict):
@@ -127,7 +136,7 @@ def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = [(format_path(e["loc"]), _message(e)) for e in error.errors()]
+        problems = [_problem(e) for e in error.errors()]
         raise DataFileError(filename, problems) from None
 
 

@@ -114,6 +114,8 @@ def _broken(tmp_path, text):
      "answers.yaml: targets.data.residency: input should be a valid integer"),
     ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
      "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
+    # A mapping key of the wrong type was reported as "answers[5].[key]".
+    ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)

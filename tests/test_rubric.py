@@ -119,6 +119,8 @@ BROKEN = [
     (_set(["importance", 0, "factor"], 1001), "rubric.yaml: importance[0].factor: must be <= 1000"),
     (_set(["table_stakes", "factor"], float("nan")), "rubric.yaml: table_stakes.factor: input should be a finite number"),
     (_set(["stages", 1, "min_score"], float("nan")), "rubric.yaml: stages[1].min_score: input should be a finite number"),
+    (_set(["dimensions", 0, "questions", 0, "levels"], {"0": "a", 1: "b", 2: "c", 3: "d", 4: "e"}),
+     "rubric.yaml: dimensions[0].questions[0].levels: key '0': input should be a valid integer"),
 ]
 
 
