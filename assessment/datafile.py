@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,22 +74,31 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise DataFileError(filename, [("", "invalid YAML: nested too deeply")]) from None
 
 
+@contextmanager
+def os_errors(name: str) -> Iterator[None]:
+    """Report any refusal of the system to read a file (missing, a directory, no permission) as a
+    DataFileError naming it: bad input never ends in a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataFileError(name, [("", "no such file")]) from None
+    except IsADirectoryError:
+        raise DataFileError(name, [("", "is a directory, not a file")]) from None
+    except OSError as error:
+        raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
+
+
 def read_yaml(path: str | Path) -> Any:
     """Read a YAML file; a missing, oversized or undecodable file is a DataFileError."""
     path = Path(path)
     name = path.name
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(name, [("", "no such file")]) from None
-    except IsADirectoryError:
-        raise DataFileError(name, [("", "is a directory, not a file")]) from None
+        with os_errors(name):
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+            text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DataFileError(name, [("", "is not UTF-8 text")]) from None
-    except OSError as error:
-        raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
     return parse_yaml(text, name)
 
 

@@ -8,12 +8,12 @@ computed and against which percentiles are empirical rather than modelled.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, duplicates, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, duplicates, os_errors, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
 KNOWN = {"1": True, "0": False, "": None}
@@ -92,6 +92,16 @@ class PeerDataset(DataModel):
     findings: list[Finding] = Field(min_length=1)
     _sample: RespondentSample | None = PrivateAttr(default=None)
 
+    @field_validator("respondent_file")
+    @classmethod
+    def _inside_folder(cls, value: str | None) -> str | None:
+        # Otherwise a dataset could read any file the process can (its first line would be echoed as
+        # unknown columns): the file is the dataset's, so it lives in the dataset's folder.
+        path = PurePath(value or "")
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a relative path inside the dataset's folder, such as respondents.csv")
+        return value
+
     @property
     def sample(self) -> RespondentSample | None:
         """Respondent-level data, when the dataset has it."""
@@ -169,13 +179,12 @@ def load_peers(path: str | Path) -> PeerDataset:
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The header's columns and the rows; a row's missing cells are None, its extra cells under None."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES * 8:
-            raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
-        with path.open(encoding="utf-8", newline="") as file:
-            reader = csv.DictReader(file)
-            return list(reader.fieldnames or []), list(reader)
-    except FileNotFoundError:
-        raise DataFileError(path.name, [("", "no such file")]) from None
+        with os_errors(path.name):
+            if path.stat().st_size > MAX_FILE_BYTES * 8:
+                raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
+            with path.open(encoding="utf-8", newline="") as file:
+                reader = csv.DictReader(file)
+                return list(reader.fieldnames or []), list(reader)
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataFileError(path.name, [("", f"is not a readable UTF-8 CSV file ({error})")]) from None
 
