@@ -16,6 +16,8 @@ from pydantic import Field, PrivateAttr, field_validator
 from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, duplicates, os_errors, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
+# The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
+FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 KNOWN = {"1": True, "0": False, "": None}
 
 
@@ -73,7 +75,7 @@ class RespondentSample:
 
 
 class PeerDataset(DataModel):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str = Field(pattern=FILE_ID)
     version: str = Field(pattern=SEMVER)
     kind: Literal["aggregates", "respondents"]
     title: str

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .datafile import DataFileError, DataModel, duplicates, parse_yaml, read_yaml, validate
-from .peers import SEMVER, PeerDataset, load_peers
+from .peers import FILE_ID, SEMVER, PeerDataset, load_peers
 
 LEVELS = range(5)
 STEP_LEVELS = range(4)
@@ -151,12 +151,12 @@ class Citation(DataModel):
 
 
 class Rubric(DataModel):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str = Field(pattern=FILE_ID)
     version: str = Field(pattern=SEMVER)
     title: str = Field(min_length=1)
     description: str = ""
     source: Citation
-    peers: str | None = None
+    peers: str | None = Field(default=None, pattern=FILE_ID)
     default_target: int = Field(default=3, ge=1, le=4)
     default_importance: str
     importance: list[Importance] = Field(min_length=1)
@@ -266,10 +266,18 @@ def peers_path(rubric_path: Path, dataset_id: str) -> Path:
     return rubric_path.parent / "peers" / f"{dataset_id}.yaml"
 
 
+def _named_peers(rubric: Rubric, filename: str, peers_dir: Path) -> PeerDataset:
+    """The dataset the rubric names; a missing one is the rubric's problem, reported at its key."""
+    path = peers_dir / f"{rubric.peers}.yaml"
+    if not path.is_file():
+        raise DataFileError(filename, [("peers", f"unknown peer dataset {rubric.peers!r} (no file peers/{path.name})")])
+    return load_peers(path)
+
+
 def _build(data, filename: str, peers: PeerDataset | None, peers_dir: Path) -> Rubric:
     rubric = validate(Rubric, data, filename)
     if peers is None and rubric.peers:
-        peers = load_peers(peers_dir / f"{rubric.peers}.yaml")
+        peers = _named_peers(rubric, filename, peers_dir)
     problems = check_rubric(rubric, peers)
     if problems:
         raise DataFileError(filename, problems)

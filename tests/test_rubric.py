@@ -121,6 +121,10 @@ BROKEN = [
     (_set(["stages", 1, "min_score"], float("nan")), "rubric.yaml: stages[1].min_score: input should be a finite number"),
     (_set(["dimensions", 0, "questions", 0, "levels"], {"0": "a", 1: "b", 2: "c", 3: "d", 4: "e"}),
      "rubric.yaml: dimensions[0].questions[0].levels: key '0': input should be a valid integer"),
+    # A missing dataset was "nope.yaml: no such file", naming neither the rubric nor its key; a path was followed.
+    (_set(["peers"], "nope"), "rubric.yaml: peers: unknown peer dataset 'nope' (no file peers/nope.yaml)"),
+    (_set(["peers"], "../../etc/passwd"), "rubric.yaml: peers: string should match pattern"),
+    (_set(["peers"], "sub/lf-sovereign-ai-2025"), "rubric.yaml: peers: string should match pattern"),
 ]
 
 
