@@ -142,19 +142,25 @@ class PeerDataset(DataModel):
         return f"modelled from published aggregates (n = {self.respondents})"
 
 
-def _figure_problems(data: PeerDataset) -> list[tuple[str, str]]:
+def _figure_problems(data: PeerDataset, figure: Figure, where: str) -> list[tuple[str, str]]:
+    """A figure's references to the regions, sources and confidence levels the dataset declares."""
+    problems = [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
+                for r in figure.region_pct if r not in data.regions]
+    problems += [(f"{where}.sources", f"unknown source {s!r}") for s in figure.sources if s not in data.sources]
+    if figure.confidence not in data.confidence_levels:  # its mark would be shown, never explained
+        problems.append((f"{where}.confidence", f"unknown confidence {figure.confidence!r}"))
+    if data.kind == "aggregates" and figure.overall_pct is None:
+        problems.append((f"{where}.overall_pct", "is required for published aggregates"))
+    return problems
+
+
+def _finding_problems(data: PeerDataset) -> list[tuple[str, str]]:
     problems = duplicates(data.findings, "id", "findings")
     for i, finding in enumerate(data.findings):
         path = f"findings[{i}]"
         problems += duplicates(finding.options, "option", f"{path}.options")
         for j, figure in enumerate(finding.options):
-            where = f"{path}.options[{j}]"
-            problems += [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
-                         for r in figure.region_pct if r not in data.regions]
-            problems += [(f"{where}.sources", f"unknown source {s!r}")
-                         for s in figure.sources if s not in data.sources]
-            if data.kind == "aggregates" and figure.overall_pct is None:
-                problems.append((f"{where}.overall_pct", "is required for published aggregates"))
+            problems += _figure_problems(data, figure, f"{path}.options[{j}]")
     return problems
 
 
@@ -170,7 +176,7 @@ def load_peers(path: str | Path) -> PeerDataset:
     """Load and validate a peer dataset; raises DataFileError naming file, path and problem."""
     path = Path(path)
     data = validate(PeerDataset, read_yaml(path), path.name)
-    problems = _figure_problems(data) + _kind_problems(data)
+    problems = _finding_problems(data) + _kind_problems(data)
     if problems:
         raise DataFileError(path.name, problems)
     if data.kind == "respondents":

@@ -85,6 +85,7 @@ def _option(data, finding=0, option=0):
     (lambda d: _option(d).update(sources=["S99"]), "peers.yaml: findings[0].options[0].sources: unknown source 'S99'"),
     (lambda d: _option(d).pop("confidence"), "peers.yaml: findings[0].options[0].confidence: is required"),
     (lambda d: _option(d).update(confidence="D"), "peers.yaml: findings[0].options[0].confidence: input should be"),
+    (lambda d: d["confidence_levels"].pop("A"), "peers.yaml: findings[0].options[0].confidence: unknown confidence 'A'"),
     (lambda d: d.pop("respondents"), "peers.yaml: respondents: is required for published aggregates"),
     (lambda d: d["findings"].append(d["findings"][0]), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
 ])
