@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -21,6 +22,17 @@ class DataModel(BaseModel):
     every sum and comparison they enter."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+def _web_address(value: str) -> str:
+    # Addresses become links (templates/_sources.html, the PDF): a javascript:, data: or file: one
+    # would run or open on a click, so only the web's own schemes pass, with a host after them.
+    if not re.match(r"https?://[^\s/?#]", value, re.IGNORECASE):
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 
 class DataFileError(ValueError):

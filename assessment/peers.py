@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, duplicates, os_errors, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, WebAddress, duplicates, os_errors, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
 # The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
@@ -23,7 +23,7 @@ KNOWN = {"1": True, "0": False, "": None}
 
 class Source(DataModel):
     title: str = Field(min_length=1)
-    url: str | None = None
+    url: WebAddress | None = None
 
 
 class Figure(DataModel):
@@ -83,7 +83,7 @@ class PeerDataset(DataModel):
     publisher: str
     date: str
     licence: str
-    url: str | None = None
+    url: WebAddress | None = None
     respondents: int | None = Field(default=None, gt=0)
     respondent_file: str | None = None
     citation: str

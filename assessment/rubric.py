@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .datafile import DataFileError, DataModel, duplicates, parse_yaml, read_yaml, validate
+from .datafile import DataFileError, DataModel, WebAddress, duplicates, parse_yaml, read_yaml, validate
 from .peers import FILE_ID, SEMVER, PeerDataset, load_peers
 
 LEVELS = range(5)
@@ -146,8 +146,8 @@ class TableStakes(DataModel):
 class Citation(DataModel):
     citation: str = Field(min_length=1)
     licence: str = Field(min_length=1)
-    url: str | None = None
-    licence_url: str | None = None
+    url: WebAddress | None = None
+    licence_url: WebAddress | None = None
 
 
 class Rubric(DataModel):

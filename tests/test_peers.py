@@ -86,6 +86,10 @@ def _option(data, finding=0, option=0):
     (lambda d: _option(d).pop("confidence"), "peers.yaml: findings[0].options[0].confidence: is required"),
     (lambda d: _option(d).update(confidence="D"), "peers.yaml: findings[0].options[0].confidence: input should be"),
     (lambda d: d["confidence_levels"].pop("A"), "peers.yaml: findings[0].options[0].confidence: unknown confidence 'A'"),
+    # Addresses are links in pages and the PDF: a javascript: or file: address would run or open on click.
+    (lambda d: d["sources"]["S1"].update(url="javascript:alert(1)"),
+     "peers.yaml: sources.S1.url: must be an http:// or https:// address"),
+    (lambda d: d.update(url="file:///etc/passwd"), "peers.yaml: url: must be an http:// or https:// address"),
     (lambda d: d.pop("respondents"), "peers.yaml: respondents: is required for published aggregates"),
     (lambda d: d["findings"].append(d["findings"][0]), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
 ])

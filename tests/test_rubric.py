@@ -125,6 +125,9 @@ BROKEN = [
     (_set(["peers"], "nope"), "rubric.yaml: peers: unknown peer dataset 'nope' (no file peers/nope.yaml)"),
     (_set(["peers"], "../../etc/passwd"), "rubric.yaml: peers: string should match pattern"),
     (_set(["peers"], "sub/lf-sovereign-ai-2025"), "rubric.yaml: peers: string should match pattern"),
+    (_set(["source", "url"], "javascript:alert(1)"), "rubric.yaml: source.url: must be an http:// or https:// address"),
+    (_set(["source", "licence_url"], " https://x.org"),
+     "rubric.yaml: source.licence_url: must be an http:// or https:// address"),
 ]
 
 
