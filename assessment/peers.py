@@ -209,7 +209,8 @@ def _column_problems(data: PeerDataset, columns: list[str]) -> list[tuple[str, s
 
 
 def _row_problems(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """Rows with fewer or more cells than the header (a file cut short, a stray quote), and repeated respondents."""
+    """Rows with fewer or more cells than the header (a file cut short, a stray quote), and blank or
+    repeated respondents."""
     problems, first = [], {}
     for line, row in enumerate(rows, start=2):
         if None in row.values():
@@ -217,7 +218,9 @@ def _row_problems(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
         if None in row:
             problems.append((f"line {line}", "has more cells than the header"))
         respondent = (row.get("respondent") or "").strip()
-        if respondent and respondent in first:  # counted twice, every share would be skewed
+        if "respondent" in row and not respondent:  # without an id, a row counted twice could not be found
+            problems.append((f"line {line}.respondent", "is blank: every row needs a respondent id"))
+        elif respondent and respondent in first:  # counted twice, every share would be skewed
             problems.append((f"line {line}.respondent",
                              f"duplicate respondent {respondent!r} (first on line {first[respondent]})"))
         first.setdefault(respondent, line)

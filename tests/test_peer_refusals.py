@@ -52,6 +52,8 @@ RESPONDENTS = {
                              "line 3.respondent: duplicate respondent 'r1' (first on line 2)"),
     "duplicate column": (b"respondent,region,region\nr1,europe,us\n", "header: duplicate column 'region'"),
     "header only": (HEADER.encode(), "has no respondents"),
+    # A blank id was accepted, so respondents without one could not be told apart or checked for repeats.
+    "blank respondent": ((HEADER + "r1,europe,1,0\n ,us,0,1\n").encode(), "line 3.respondent: is blank"),
 }
 
 
