@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
-from .datafile import DataFileError, read_yaml, validate
+from .datafile import DataFileError, DataModel, read_yaml, validate
 from .rubric import LEVELS, Rubric
 
 NOT_APPLICABLE = "not_applicable"
@@ -78,17 +78,20 @@ def normalize_value(raw: Any) -> int | str:
     return raw
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _LongAnswer(_Model):
-    level: int | str
+class _LongAnswer(DataModel):
+    # Any value: answer_problem checks it, for both forms, at the answer's own path and in the words
+    # a level out of range gets; typed as a union, pydantic reported one line per member instead.
+    level: Any
     note: str = ""
     basis: Literal["self_assessed", "evidenced"] = "self_assessed"
 
 
-class AnswersFile(_Model):
+def _long_form(raw: Any) -> Any:
+    """A short answer (``2``, ``n/a``) as the long form's level: one model reads both forms."""
+    return raw if isinstance(raw, dict) else {"level": raw}
+
+
+class AnswersFile(DataModel):
     rubric: str = Field(min_length=1)
     rubric_version: str | None = None
     organization: str = ""
@@ -96,13 +99,11 @@ class AnswersFile(_Model):
     drivers: dict[str, str] = {}
     barriers: list[str] = []
     targets: dict[str, int] = {}
-    answers: dict[str, int | str | _LongAnswer] = {}
+    answers: dict[str, Annotated[_LongAnswer, BeforeValidator(_long_form)]] = {}
 
 
-def _to_answer(raw: int | str | _LongAnswer) -> Answer:
-    if isinstance(raw, _LongAnswer):
-        return Answer(normalize_value(raw.level), raw.note, raw.basis)
-    return Answer(normalize_value(raw))
+def _to_answer(raw: _LongAnswer) -> Answer:
+    return Answer(normalize_value(raw.level), raw.note, raw.basis)
 
 
 def _profile_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]:

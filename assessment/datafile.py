@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class DataModel(BaseModel):
+    """The base of every data file's models: unknown keys refused, no coercion (YAML's ``yes`` is no
+    level, ``3.0`` no count), and no infinity or NaN, which would pass ``gt``/``le`` bounds or break
+    every sum and comparison they enter."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+def _web_address(value: str) -> str:
+    # Addresses become links (templates/_sources.html, the PDF): a javascript:, data: or file: one
+    # would run or open on a click, so only the web's own schemes pass, with a host after them.
+    if not re.match(r"https?://[^\s/?#]", value, re.IGNORECASE):
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+WebAddress = Annotated[str, AfterValidator(_web_address)]
 
 
 class DataFileError(ValueError):
@@ -64,22 +86,31 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise DataFileError(filename, [("", "invalid YAML: nested too deeply")]) from None
 
 
+@contextmanager
+def os_errors(name: str) -> Iterator[None]:
+    """Report any refusal of the system to read a file (missing, a directory, no permission) as a
+    DataFileError naming it: bad input never ends in a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataFileError(name, [("", "no such file")]) from None
+    except IsADirectoryError:
+        raise DataFileError(name, [("", "is a directory, not a file")]) from None
+    except OSError as error:
+        raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
+
+
 def read_yaml(path: str | Path) -> Any:
     """Read a YAML file; a missing, oversized or undecodable file is a DataFileError."""
     path = Path(path)
     name = path.name
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(name, [("", "no such file")]) from None
-    except IsADirectoryError:
-        raise DataFileError(name, [("", "is a directory, not a file")]) from None
+        with os_errors(name):
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+            text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DataFileError(name, [("", "is not UTF-8 text")]) from None
-    except OSError as error:
-        raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
     return parse_yaml(text, name)
 
 
@@ -100,16 +131,25 @@ def _message(error: dict) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "unknown key"
-    if kind == "greater_than":
-        return f"must be > {ctx['gt']}"
+    if kind == "greater_than":  # bounds as written in the model: "> 0", not pydantic's "> 0.0"
+        return f"must be > {ctx['gt']:g}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']}"
+        return f"must be >= {ctx['ge']:g}"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']}"
+        return f"must be <= {ctx['le']:g}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     message = error["msg"]
     return message[0].lower() + message[1:]
+
+
+def _problem(error: dict) -> tuple[str, str]:
+    """A pydantic error as (path, message). Pydantic locates a mapping key of the wrong type at
+    ``<key>.[key]``, a path the file does not have: the key is named in the message instead."""
+    loc, message = error["loc"], _message(error)
+    if loc[-1:] == ("[key]",):
+        return format_path(loc[:-2]), f"key {loc[-2]!r}: {message}"
+    return format_path(loc), message
 
 
 def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
@@ -119,7 +159,7 @@ def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = [(format_path(e["loc"]), _message(e)) for e in error.errors()]
+        problems = [_problem(e) for e in error.errors()]
         raise DataFileError(filename, problems) from None
 
 

@@ -8,27 +8,25 @@ computed and against which percentiles are empirical rather than modelled.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, duplicates, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, WebAddress, duplicates, os_errors, read_yaml, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
+# The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
+FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 KNOWN = {"1": True, "0": False, "": None}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Source(_Model):
+class Source(DataModel):
     title: str = Field(min_length=1)
-    url: str | None = None
+    url: WebAddress | None = None
 
 
-class Figure(_Model):
+class Figure(DataModel):
     option: str = Field(min_length=1)
     statement: str = Field(min_length=1)
     overall_pct: float | None = Field(default=None, ge=0, le=100)
@@ -62,7 +60,7 @@ class Figure(_Model):
         return self.overall_pct, False
 
 
-class Finding(_Model):
+class Finding(DataModel):
     id: str = Field(min_length=1)
     question: str = Field(min_length=1)
     options: list[Figure] = Field(min_length=1)
@@ -76,8 +74,8 @@ class RespondentSample:
         self.rows = rows
 
 
-class PeerDataset(_Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+class PeerDataset(DataModel):
+    id: str = Field(pattern=FILE_ID)
     version: str = Field(pattern=SEMVER)
     kind: Literal["aggregates", "respondents"]
     title: str
@@ -85,7 +83,7 @@ class PeerDataset(_Model):
     publisher: str
     date: str
     licence: str
-    url: str | None = None
+    url: WebAddress | None = None
     respondents: int | None = Field(default=None, gt=0)
     respondent_file: str | None = None
     citation: str
@@ -95,6 +93,16 @@ class PeerDataset(_Model):
     sources: dict[str, Source]
     findings: list[Finding] = Field(min_length=1)
     _sample: RespondentSample | None = PrivateAttr(default=None)
+
+    @field_validator("respondent_file")
+    @classmethod
+    def _inside_folder(cls, value: str | None) -> str | None:
+        # Otherwise a dataset could read any file the process can (its first line would be echoed as
+        # unknown columns): the file is the dataset's, so it lives in the dataset's folder.
+        path = PurePath(value or "")
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a relative path inside the dataset's folder, such as respondents.csv")
+        return value
 
     @property
     def sample(self) -> RespondentSample | None:
@@ -134,19 +142,25 @@ class PeerDataset(_Model):
         return f"modelled from published aggregates (n = {self.respondents})"
 
 
-def _figure_problems(data: PeerDataset) -> list[tuple[str, str]]:
+def _figure_problems(data: PeerDataset, figure: Figure, where: str) -> list[tuple[str, str]]:
+    """A figure's references to the regions, sources and confidence levels the dataset declares."""
+    problems = [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
+                for r in figure.region_pct if r not in data.regions]
+    problems += [(f"{where}.sources", f"unknown source {s!r}") for s in figure.sources if s not in data.sources]
+    if figure.confidence not in data.confidence_levels:  # its mark would be shown, never explained
+        problems.append((f"{where}.confidence", f"unknown confidence {figure.confidence!r}"))
+    if data.kind == "aggregates" and figure.overall_pct is None:
+        problems.append((f"{where}.overall_pct", "is required for published aggregates"))
+    return problems
+
+
+def _finding_problems(data: PeerDataset) -> list[tuple[str, str]]:
     problems = duplicates(data.findings, "id", "findings")
     for i, finding in enumerate(data.findings):
         path = f"findings[{i}]"
         problems += duplicates(finding.options, "option", f"{path}.options")
         for j, figure in enumerate(finding.options):
-            where = f"{path}.options[{j}]"
-            problems += [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
-                         for r in figure.region_pct if r not in data.regions]
-            problems += [(f"{where}.sources", f"unknown source {s!r}")
-                         for s in figure.sources if s not in data.sources]
-            if data.kind == "aggregates" and figure.overall_pct is None:
-                problems.append((f"{where}.overall_pct", "is required for published aggregates"))
+            problems += _figure_problems(data, figure, f"{path}.options[{j}]")
     return problems
 
 
@@ -162,7 +176,7 @@ def load_peers(path: str | Path) -> PeerDataset:
     """Load and validate a peer dataset; raises DataFileError naming file, path and problem."""
     path = Path(path)
     data = validate(PeerDataset, read_yaml(path), path.name)
-    problems = _figure_problems(data) + _kind_problems(data)
+    problems = _finding_problems(data) + _kind_problems(data)
     if problems:
         raise DataFileError(path.name, problems)
     if data.kind == "respondents":
@@ -173,13 +187,12 @@ def load_peers(path: str | Path) -> PeerDataset:
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The header's columns and the rows; a row's missing cells are None, its extra cells under None."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES * 8:
-            raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
-        with path.open(encoding="utf-8", newline="") as file:
-            reader = csv.DictReader(file)
-            return list(reader.fieldnames or []), list(reader)
-    except FileNotFoundError:
-        raise DataFileError(path.name, [("", "no such file")]) from None
+        with os_errors(path.name):
+            if path.stat().st_size > MAX_FILE_BYTES * 8:
+                raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
+            with path.open(encoding="utf-8", newline="") as file:
+                reader = csv.DictReader(file)
+                return list(reader.fieldnames or []), list(reader)
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataFileError(path.name, [("", f"is not a readable UTF-8 CSV file ({error})")]) from None
 
@@ -196,7 +209,8 @@ def _column_problems(data: PeerDataset, columns: list[str]) -> list[tuple[str, s
 
 
 def _row_problems(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """Rows with fewer or more cells than the header (a file cut short, a stray quote), and repeated respondents."""
+    """Rows with fewer or more cells than the header (a file cut short, a stray quote), and blank or
+    repeated respondents."""
     problems, first = [], {}
     for line, row in enumerate(rows, start=2):
         if None in row.values():
@@ -204,7 +218,9 @@ def _row_problems(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
         if None in row:
             problems.append((f"line {line}", "has more cells than the header"))
         respondent = (row.get("respondent") or "").strip()
-        if respondent and respondent in first:  # counted twice, every share would be skewed
+        if "respondent" in row and not respondent:  # without an id, a row counted twice could not be found
+            problems.append((f"line {line}.respondent", "is blank: every row needs a respondent id"))
+        elif respondent and respondent in first:  # counted twice, every share would be skewed
             problems.append((f"line {line}.respondent",
                              f"duplicate respondent {respondent!r} (first on line {first[respondent]})"))
         first.setdefault(respondent, line)

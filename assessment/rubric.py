@@ -6,28 +6,27 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from .datafile import DataFileError, duplicates, parse_yaml, read_yaml, validate
-from .peers import SEMVER, PeerDataset, load_peers
+from .datafile import DataFileError, DataModel, WebAddress, duplicates, parse_yaml, read_yaml, validate
+from .peers import FILE_ID, SEMVER, PeerDataset, load_peers
 
 LEVELS = range(5)
 STEP_LEVELS = range(4)
 Horizon = Literal["now", "next", "later"]
 HORIZONS: tuple[Horizon, ...] = ("now", "next", "later")
 ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+# Weights and factors multiply and add up in scores and priorities; bounded, no sum can overflow a
+# float (the shipped rubric uses 1 to 3 and 0.5 to 2).
+MAX_WEIGHT = 1000
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class NextStep(_Model):
+class NextStep(DataModel):
     action: str = Field(min_length=1)
     horizon: Horizon
 
 
-class PeerLink(_Model):
+class PeerLink(DataModel):
     """The survey figure a rubric item corresponds to, and the level from which it counts."""
 
     finding: str
@@ -46,12 +45,12 @@ def _exact_keys(value: dict, expected: range, what: str) -> dict:
     return value
 
 
-class Question(_Model):
+class Question(DataModel):
     id: str = Field(pattern=ID)
     title: str = Field(min_length=1)
     text: str = Field(min_length=1)
     help: str = ""
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, le=MAX_WEIGHT)
     critical: bool = False
     target: int | None = Field(default=None, ge=1, le=4)
     drivers: list[str] = []
@@ -73,34 +72,34 @@ class Question(_Model):
         return _exact_keys(value, STEP_LEVELS, "next steps for levels")
 
 
-class Dimension(_Model):
+class Dimension(DataModel):
     id: str = Field(pattern=ID)
     title: str = Field(min_length=1)
     description: str = ""
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0, le=MAX_WEIGHT)
     questions: list[Question] = Field(min_length=1)
 
 
-class Option(_Model):
+class Option(DataModel):
     id: str = Field(pattern=ID)
     label: str = Field(min_length=1)
 
 
-class ProfileField(_Model):
+class ProfileField(DataModel):
     id: str = Field(pattern=ID)
     label: str = Field(min_length=1)
     help: str = ""
     options: list[Option] = Field(min_length=1)
 
 
-class Driver(_Model):
+class Driver(DataModel):
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1)
     description: str = ""
     peer_link: PeerLink | None = None
 
 
-class Barrier(_Model):
+class Barrier(DataModel):
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1)
     description: str = ""
@@ -109,32 +108,32 @@ class Barrier(_Model):
     peer_link: PeerLink | None = None
 
 
-class Importance(_Model):
+class Importance(DataModel):
     id: str = Field(pattern=ID)
     label: str = Field(min_length=1)
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_WEIGHT)
 
 
-class Stage(_Model):
+class Stage(DataModel):
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1)
     min_score: float = Field(ge=0, le=100)
     description: str = ""
 
 
-class WeakestLink(_Model):
+class WeakestLink(DataModel):
     """A critical question at or below ``max_level`` caps the stage at ``cap_stage``."""
 
     max_level: int = Field(default=1, ge=0, le=3)
     cap_stage: str
 
 
-class TableStakes(_Model):
+class TableStakes(DataModel):
     """A gap on a question whose linked survey figure is at least ``min_share`` % has its priority
     multiplied by ``factor``. The figure may be a practice respondents report or a view they hold."""
 
     min_share: float = Field(default=60, ge=0, le=100)
-    factor: float = Field(default=1.5, ge=1)
+    factor: float = Field(default=1.5, ge=1, le=MAX_WEIGHT)
 
     @property
     def note(self) -> str:
@@ -144,20 +143,20 @@ class TableStakes(_Model):
                 f"question is shown beside it). The gap's priority is multiplied by {self.factor:g}.")
 
 
-class Citation(_Model):
+class Citation(DataModel):
     citation: str = Field(min_length=1)
     licence: str = Field(min_length=1)
-    url: str | None = None
-    licence_url: str | None = None
+    url: WebAddress | None = None
+    licence_url: WebAddress | None = None
 
 
-class Rubric(_Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+class Rubric(DataModel):
+    id: str = Field(pattern=FILE_ID)
     version: str = Field(pattern=SEMVER)
     title: str = Field(min_length=1)
     description: str = ""
     source: Citation
-    peers: str | None = None
+    peers: str | None = Field(default=None, pattern=FILE_ID)
     default_target: int = Field(default=3, ge=1, le=4)
     default_importance: str
     importance: list[Importance] = Field(min_length=1)
@@ -267,10 +266,18 @@ def peers_path(rubric_path: Path, dataset_id: str) -> Path:
     return rubric_path.parent / "peers" / f"{dataset_id}.yaml"
 
 
+def _named_peers(rubric: Rubric, filename: str, peers_dir: Path) -> PeerDataset:
+    """The dataset the rubric names; a missing one is the rubric's problem, reported at its key."""
+    path = peers_dir / f"{rubric.peers}.yaml"
+    if not path.is_file():
+        raise DataFileError(filename, [("peers", f"unknown peer dataset {rubric.peers!r} (no file peers/{path.name})")])
+    return load_peers(path)
+
+
 def _build(data, filename: str, peers: PeerDataset | None, peers_dir: Path) -> Rubric:
     rubric = validate(Rubric, data, filename)
     if peers is None and rubric.peers:
-        peers = load_peers(peers_dir / f"{rubric.peers}.yaml")
+        peers = _named_peers(rubric, filename, peers_dir)
     problems = check_rubric(rubric, peers)
     if problems:
         raise DataFileError(filename, problems)

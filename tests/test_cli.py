@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from assessment.cli import cli
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.rubric import MAX_WEIGHT
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -32,9 +33,27 @@ def test_rubric_validate_prints_every_problem_and_exits_2(write_rubric):
         data["version"] = "one"
     result = run("rubric", "validate", write_rubric(edit))
     assert result.exit_code == 2
-    assert "rubric.yaml: dimensions[2].questions[4].weight: must be > 0" in result.output
+    # As docs/cli.md shows it: the bound as the rubric format states it, not pydantic's "> 0.0".
+    assert "rubric.yaml: dimensions[2].questions[4].weight: must be > 0\n" in result.output
     assert "rubric.yaml: version:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_weights_and_factors_at_their_bound_score_to_finite_json(write_rubric):
+    """The bound keeps every sum finite: 1e308 printed "overall": Infinity, which is not JSON."""
+    def edit(data):
+        for dimension in data["dimensions"]:
+            dimension["weight"] = MAX_WEIGHT
+            for question in dimension["questions"]:
+                question["weight"] = MAX_WEIGHT
+        for importance in data["importance"]:
+            importance["factor"] = MAX_WEIGHT
+        data["table_stakes"]["factor"] = MAX_WEIGHT
+    rubric_path = write_rubric(edit)
+    result = run("score", EXAMPLES / "mid-enterprise.yaml", "--rubric", rubric_path, "--peers", "--format", "json")
+    data = json.loads(result.output, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert 0 <= data["overall"] <= 100 and all(g["priority"] < 1e12 for g in data["gaps"])
+    assert run("score", EXAMPLES / "mid-enterprise.yaml", "--rubric", rubric_path, "--peers").exit_code == 0
 
 
 def test_three_examples_ship_and_rank_early_mid_advanced():
@@ -86,12 +105,24 @@ def _broken(tmp_path, text):
      "answers.yaml: profile.region: unknown option 'mars'"),
     ("rubric: other-framework\n", "answers.yaml: rubric: answers are for rubric 'other-framework'"),
     ("answers: {}\n", "answers.yaml: rubric: is required"),
+    # YAML's booleans and floats were coerced: yes and true scored as level 1, 3.0 as 3.
+    *[(f"rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {value}\n",
+       f"answers.yaml: answers.strategy.objectives: invalid answer {shown}: use a level 0 to 4, 'n/a' or 'dont_know'")
+      for value, shown in [("yes", "True"), ("{level: true}", "True"), ("{level: 3.0}", "3.0"),
+                           ("3.0", "3.0"), ("", "None"), ("2.5", "2.5"), ("[2]", "[2]")]],
+    ("rubric: sovereign-ai-readiness\ntargets: {data.residency: true}\n",
+     "answers.yaml: targets.data.residency: input should be a valid integer"),
+    ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
+     "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
+    # A mapping key of the wrong type was reported as "answers[5].[key]".
+    ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)
     result = run("score", path)
     assert result.exit_code == 2
     assert message in result.output
+    assert len(result.output.splitlines()) == 1, "one problem, one line (not a union's three)"
     assert "Traceback" not in result.output
 
 

@@ -3,6 +3,7 @@ Each is refused, by the loader and by `sovready peers validate`, with a message 
 the problem; nothing is half-loaded (the loader returns a dataset or raises, never a partial one)."""
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from assessment.cli import cli
@@ -51,6 +52,8 @@ RESPONDENTS = {
                              "line 3.respondent: duplicate respondent 'r1' (first on line 2)"),
     "duplicate column": (b"respondent,region,region\nr1,europe,us\n", "header: duplicate column 'region'"),
     "header only": (HEADER.encode(), "has no respondents"),
+    # A blank id was accepted, so respondents without one could not be told apart or checked for repeats.
+    "blank respondent": ((HEADER + "r1,europe,1,0\n ,us,0,1\n").encode(), "line 3.respondent: is blank"),
 }
 
 
@@ -63,3 +66,24 @@ def test_a_hostile_respondent_file_is_refused(respondent_dataset, content, messa
     assert message in str(error.value)
     result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+RESPONDENT_FILES = {
+    # A directory was an IsADirectoryError traceback.
+    "a directory": ("folder", "Error: folder: is a directory, not a file"),
+    # Any file the process could read was read, and its first line echoed as unknown columns.
+    "an absolute path": ("/etc/passwd", "micro.yaml: respondent_file: must be a relative path inside"),
+    "a path leaving the folder": ("../respondents.csv", "micro.yaml: respondent_file: must be a relative path inside"),
+    "a path through the parent": ("folder/../../respondents.csv", "micro.yaml: respondent_file: must be a relative"),
+}
+
+
+@pytest.mark.parametrize("name, message", RESPONDENT_FILES.values(), ids=RESPONDENT_FILES.keys())
+def test_a_respondent_file_outside_the_folder_or_unreadable_is_refused(respondent_dataset, name, message):
+    path = respondent_dataset([["r1", "europe", "1", "0"]])
+    (path.parent / "folder").mkdir()
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**data, "respondent_file": name}, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert message in result.output and "root:" not in result.output

@@ -74,12 +74,22 @@ def _option(data, finding=0, option=0):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda d: _option(d).update(overall_pct=120), "peers.yaml: findings[0].options[0].overall_pct: must be <= 100"),
+    # NaN was refused as "must be <= 100"; infinity must not pass either.
+    (lambda d: _option(d).update(overall_pct=float("nan")),
+     "peers.yaml: findings[0].options[0].overall_pct: input should be a finite number"),
+    (lambda d: _option(d)["region_pct"].update(us=float("-inf")),
+     "peers.yaml: findings[0].options[0].region_pct.us: input should be a finite number"),
     (lambda d: _option(d)["region_pct"].update(mars=10),
      "peers.yaml: findings[0].options[0].region_pct.mars: unknown region 'mars'"),
     (lambda d: _option(d).update(sources=[]), "peers.yaml: findings[0].options[0].sources: list should have at least 1"),
     (lambda d: _option(d).update(sources=["S99"]), "peers.yaml: findings[0].options[0].sources: unknown source 'S99'"),
     (lambda d: _option(d).pop("confidence"), "peers.yaml: findings[0].options[0].confidence: is required"),
     (lambda d: _option(d).update(confidence="D"), "peers.yaml: findings[0].options[0].confidence: input should be"),
+    (lambda d: d["confidence_levels"].pop("A"), "peers.yaml: findings[0].options[0].confidence: unknown confidence 'A'"),
+    # Addresses are links in pages and the PDF: a javascript: or file: address would run or open on click.
+    (lambda d: d["sources"]["S1"].update(url="javascript:alert(1)"),
+     "peers.yaml: sources.S1.url: must be an http:// or https:// address"),
+    (lambda d: d.update(url="file:///etc/passwd"), "peers.yaml: url: must be an http:// or https:// address"),
     (lambda d: d.pop("respondents"), "peers.yaml: respondents: is required for published aggregates"),
     (lambda d: d["findings"].append(d["findings"][0]), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
 ])

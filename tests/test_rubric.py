@@ -112,6 +112,22 @@ BROKEN = [
     (_set(["dimensions", 0, "questions", 0, "next_steps", 1, "horizon"], "soon"),
      "rubric.yaml: dimensions[0].questions[0].next_steps[1].horizon: input should be 'now', 'next' or 'later'"),
     (_delete(["dimensions", 0, "title"]), "rubric.yaml: dimensions[0].title: is required"),
+    # Infinity passed "> 0" and then broke scoring (no stage reached); 1e308 overflowed the index.
+    (_set(["dimensions", 1, "weight"], float("inf")), "rubric.yaml: dimensions[1].weight: input should be a finite number"),
+    (_set(["dimensions", 1, "questions", 0, "weight"], 1e308),
+     "rubric.yaml: dimensions[1].questions[0].weight: must be <= 1000"),
+    (_set(["importance", 0, "factor"], 1001), "rubric.yaml: importance[0].factor: must be <= 1000"),
+    (_set(["table_stakes", "factor"], float("nan")), "rubric.yaml: table_stakes.factor: input should be a finite number"),
+    (_set(["stages", 1, "min_score"], float("nan")), "rubric.yaml: stages[1].min_score: input should be a finite number"),
+    (_set(["dimensions", 0, "questions", 0, "levels"], {"0": "a", 1: "b", 2: "c", 3: "d", 4: "e"}),
+     "rubric.yaml: dimensions[0].questions[0].levels: key '0': input should be a valid integer"),
+    # A missing dataset was "nope.yaml: no such file", naming neither the rubric nor its key; a path was followed.
+    (_set(["peers"], "nope"), "rubric.yaml: peers: unknown peer dataset 'nope' (no file peers/nope.yaml)"),
+    (_set(["peers"], "../../etc/passwd"), "rubric.yaml: peers: string should match pattern"),
+    (_set(["peers"], "sub/lf-sovereign-ai-2025"), "rubric.yaml: peers: string should match pattern"),
+    (_set(["source", "url"], "javascript:alert(1)"), "rubric.yaml: source.url: must be an http:// or https:// address"),
+    (_set(["source", "licence_url"], " https://x.org"),
+     "rubric.yaml: source.licence_url: must be an http:// or https:// address"),
 ]
 
 
