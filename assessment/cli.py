@@ -10,6 +10,7 @@ import click
 
 from .answers import load_answers
 from .datafile import DataFileError
+from .files import WriteError, replacing
 from .paths import DEFAULT_RUBRIC
 from .peers import PeerDataset, load_peers
 from .rubric import Rubric, load_rubric, peers_path
@@ -148,6 +149,15 @@ def peers_validate(path: Path):
                f"{len(dataset.findings)} findings, n = {dataset.respondents} ({dataset.kind})")
 
 
+def _write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` whole, or say plainly why it cannot be written."""
+    try:
+        with replacing(path) as partial:
+            partial.write_bytes(content)
+    except WriteError as error:
+        raise UserError(str(error)) from None
+
+
 @cli.command("report")
 @click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -167,8 +177,9 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
     answers = _load(load_answers, answers_path, rubric)
     report = Report(rubric, answers, score(rubric, answers, dataset), dataset,
                     report_date(os.environ.get("SOURCE_DATE_EPOCH")))
-    output.write_bytes(render_pdf(report))
-    click.echo(f"Wrote {output} ({output.stat().st_size // 1024} KiB)")
+    pdf = render_pdf(report)
+    _write(output, pdf)
+    click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB)")
 
 
 @cli.command("serve")

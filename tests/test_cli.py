@@ -1,7 +1,10 @@
 """The command line: validate, score, and plain errors with exit status 2."""
 
+import errno
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +123,63 @@ def test_every_command_has_help_and_is_documented():
         result = run(*words, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
         assert f"sovready {' '.join(words)}" in docs, words
+
+
+MID = EXAMPLES / "mid-enterprise.yaml"
+OLD_PDF = b"%PDF-1.7 the report written before\n" * 100
+
+
+@pytest.fixture
+def fast_pdf(monkeypatch):
+    """The report command renders these bytes instead of the real PDF (seconds each)."""
+    pdf = b"%PDF-1.7 new\n" * 1000
+    monkeypatch.setattr("assessment.pdf.render_pdf", lambda report: pdf)
+    return pdf
+
+
+def _error(result, message):
+    """The command failed with exit status 2 and this one line (no traceback)."""
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), result.output
+
+
+@pytest.mark.parametrize("where, reason", [
+    ("missing/folder/r.pdf", "No such file or directory"),
+    ("a-file/r.pdf", "Not a directory"),
+])
+def test_report_to_a_place_that_cannot_hold_it_says_why_in_one_line(tmp_path, fast_pdf, where, reason):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / where
+    _error(run("report", MID, "-o", out), f"{out}: cannot write: {reason}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_report_that_fails_midway_leaves_the_previous_one_whole(tmp_path, fast_pdf, monkeypatch):
+    """Writing in place truncated the previous report before the disk filled up."""
+    out = tmp_path / "r.pdf"
+    out.write_bytes(OLD_PDF)
+
+    def half_then_disk_full(path, data):
+        with open(path, "wb") as file:
+            file.write(data[:len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_disk_full)
+    _error(run("report", MID, "-o", out), f"{out}: cannot write: No space left on device")
+    assert out.read_bytes() == OLD_PDF
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]  # no partial file left
+
+
+def test_report_replaces_the_previous_one_whole(tmp_path, fast_pdf):
+    out = tmp_path / "r.pdf"
+    out.write_bytes(OLD_PDF)
+    result = run("report", MID, "-o", out)
+    assert result.exit_code == 0 and result.output == f"Wrote {out} (12 KiB)\n", result.output
+    assert out.read_bytes() == fast_pdf
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_report_refuses_to_replace_what_is_not_a_regular_file(tmp_path, fast_pdf):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    _error(run("report", MID, "-o", fifo), f"{fifo}: not a regular file: refusing to replace it")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in tmp_path.iterdir()] == ["fifo"]
