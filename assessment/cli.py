@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -158,14 +159,23 @@ def _write(path: Path, content: bytes) -> None:
         raise UserError(str(error)) from None
 
 
+def _write_stdout(content: bytes) -> None:
+    stdout = sys.stdout.buffer
+    try:
+        stdout.write(content)
+        stdout.flush()
+    except OSError as error:  # a closed pipe, a full disk behind a redirection
+        raise UserError(f"standard output: cannot write: {error.strerror or error}") from None
+
+
 @cli.command("report")
 @click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the PDF.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="Where to write the PDF ('-': standard output).")
 @rubric_option
 @peer_data_option
 @click.option("--no-peers", is_flag=True, help="Leave out the survey-peer comparison.")
-def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_path: Path | None, no_peers: bool):
+def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path: Path | None, no_peers: bool):
     """Write the PDF report for an answers file, without a server or database.
 
     The report's date is SOURCE_DATE_EPOCH when set, so that the same answers give the same PDF.
@@ -178,7 +188,10 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
     report = Report(rubric, answers, score(rubric, answers, dataset), dataset,
                     report_date(os.environ.get("SOURCE_DATE_EPOCH")))
     pdf = render_pdf(report)
-    _write(output, pdf)
+    if output == "-":  # compared as given: pathlib reads "./-", a file named "-", as "-" too
+        _write_stdout(pdf)
+        return
+    _write(Path(output), pdf)
     click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB)")
 
 

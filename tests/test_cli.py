@@ -183,3 +183,14 @@ def test_report_refuses_to_replace_what_is_not_a_regular_file(tmp_path, fast_pdf
     os.mkfifo(fifo)
     _error(run("report", MID, "-o", fifo), f"{fifo}: not a regular file: refusing to replace it")
     assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in tmp_path.iterdir()] == ["fifo"]
+
+
+def test_report_to_dash_writes_the_pdf_to_standard_output(tmp_path, fast_pdf, monkeypatch):
+    """`-o -` wrote a file named "-"; it is standard output, and ./- still names that file."""
+    monkeypatch.chdir(tmp_path)
+    result = run("report", MID, "-o", "-")
+    assert result.exit_code == 0 and result.stdout_bytes == fast_pdf
+    assert list(tmp_path.iterdir()) == []
+    result = run("report", MID, "-o", "./-")
+    assert result.exit_code == 0 and result.output == "Wrote ./- (12 KiB)\n"
+    assert (tmp_path / "-").read_bytes() == fast_pdf
