@@ -185,8 +185,11 @@ def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path
 
     rubric, dataset = _rubric_and_peers(rubric_path, peer_path, not no_peers)
     answers = _load(load_answers, answers_path, rubric)
-    report = Report(rubric, answers, score(rubric, answers, dataset), dataset,
-                    report_date(os.environ.get("SOURCE_DATE_EPOCH")))
+    try:
+        date = report_date(os.environ.get("SOURCE_DATE_EPOCH"))
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    report = Report(rubric, answers, score(rubric, answers, dataset), dataset, date)
     pdf = render_pdf(report)
     if output == "-":  # compared as given: pathlib reads "./-", a file named "-", as "-" too
         _write_stdout(pdf)

@@ -194,3 +194,12 @@ def test_report_to_dash_writes_the_pdf_to_standard_output(tmp_path, fast_pdf, mo
     result = run("report", MID, "-o", "./-")
     assert result.exit_code == 0 and result.output == "Wrote ./- (12 KiB)\n"
     assert (tmp_path / "-").read_bytes() == fast_pdf
+
+
+@pytest.mark.parametrize("epoch", ["abc", "1.5", "99999999999999", "-99999999999999", "9" * 30])
+def test_a_source_date_epoch_that_is_no_date_is_named_in_one_line(tmp_path, fast_pdf, monkeypatch, epoch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    out = tmp_path / "r.pdf"
+    _error(run("report", MID, "-o", out), f"SOURCE_DATE_EPOCH={epoch!r}: expected a whole number of seconds "
+                                            "since 1970-01-01 UTC, before the year 10000")
+    assert not out.exists()
