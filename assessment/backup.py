@@ -29,7 +29,8 @@ def backup(database: Path, target: Path) -> None:
 def check(path: Path) -> str:
     """Refuse anything but an intact sovready database; return a one-line description."""
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             # quick_check: every page and row, without cross-checking index contents (linear time).
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":

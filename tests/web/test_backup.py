@@ -1,9 +1,11 @@
 """Online backup of a live database and restoring it after checks."""
 
 import multiprocessing
+import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from assessment import records, storage
@@ -76,3 +78,15 @@ def test_backup_and_restore_use_the_database_the_settings_name(tmp_path, monkeyp
     assert not (instance / "sovready.db").exists() and check(copy).endswith("assessments")
     result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
     assert result.exit_code == 0 and not (instance / "sovready.db").exists(), result.output
+
+
+@pytest.mark.parametrize("name", ["b#1.db", "b?mode=rw.db", "b%231.db", "b é.db"])
+def test_a_backup_named_with_uri_characters_is_checked_as_itself(app, tmp_path, name):
+    """check() opened "file:.../b#1.db?mode=ro": SQLite read the path as .../b, created it empty
+    and called the good backup "not a sovready database"."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    result = CliRunner().invoke(cli, ["backup", str(folder / name), "--instance", app.instance_path])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(rf"Backed up to {re.escape(str(folder / name))}: \d+ migrations, 0 assessments\n", result.output)
+    assert [p.name for p in folder.iterdir()] == [name]
