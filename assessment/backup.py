@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
+
+from .files import replacing
 
 
 class BackupError(ValueError):
@@ -15,15 +17,21 @@ def backup(database: Path, target: Path) -> None:
     """A consistent copy of a live database (SQLite's backup API), written beside then renamed."""
     if not database.exists():
         raise BackupError(f"{database}: no database to back up")
-    partial = target.with_name(target.name + ".partial")
-    source, copy = sqlite3.connect(database), sqlite3.connect(partial)
+    if target.exists() and target.samefile(database):  # through a symbolic or hard link too
+        # Renaming the copy over the live database would pull its file from under the server.
+        raise BackupError(f"{target}: this is the database itself: back up to another file")
+    with replacing(target) as partial:
+        _copy(database, partial, target)
+
+
+def _copy(source: Path, partial: Path, target: Path) -> None:
+    """Copy ``source`` into ``partial``, the new file that will replace ``target``."""
     try:
-        source.backup(copy)  # pages are copied under a read lock: writers may go on
-        copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
-    finally:
-        copy.close()
-        source.close()
-    os.replace(partial, target)
+        with closing(sqlite3.connect(source)) as db, closing(sqlite3.connect(partial)) as copy:
+            db.backup(copy)  # pages are copied under a read lock: writers may go on
+            copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
+    except sqlite3.Error as error:  # a full disk is "database or disk is full"
+        raise BackupError(f"cannot copy {source} to {target}: {error}") from None
 
 
 def check(path: Path) -> str:
@@ -47,9 +55,8 @@ def check(path: Path) -> str:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup (stop the server first); returns the check's summary."""
     summary = check(source)
-    staged = database.with_name(database.name + ".restoring")
-    backup(source, staged)
-    for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-    os.replace(staged, database)
+    with replacing(database) as staged:
+        _copy(source, staged, database)
+        for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
     return summary

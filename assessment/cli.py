@@ -237,12 +237,12 @@ def backup_command(path: Path, instance: Path):
     try:
         backup(database_path(instance), path)
         click.echo(f"Backed up to {path}: {check(path)}")
-    except (BackupError, SettingError) as error:
+    except (BackupError, SettingError, WriteError) as error:
         raise UserError(str(error)) from None
 
 
 @cli.command("restore")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @instance_option
 def restore_command(path: Path, instance: Path):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
@@ -251,7 +251,7 @@ def restore_command(path: Path, instance: Path):
 
     try:
         click.echo(f"Restored {path}: {restore(path, database_path(instance))}")
-    except (BackupError, SettingError) as error:
+    except (BackupError, SettingError, WriteError) as error:
         raise UserError(str(error)) from None
 
 
