@@ -200,10 +200,10 @@ def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @instance_option
 @click.option("--workers", type=click.IntRange(min=1), help="Web server worker processes.  [default: 2]")
-@click.option("--report-workers", default=2, show_default=True, type=int,
+@click.option("--report-workers", default=2, show_default=True, type=click.IntRange(min=0),
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
 def serve(host: str, port: int, instance: Path, workers: int | None, report_workers: int):
     """Serve the web app with a production WSGI server (Granian) and its PDF worker."""

@@ -4,6 +4,7 @@ import errno
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from assessment.cli import cli
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from bench.web import free_port
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -203,3 +205,54 @@ def test_a_source_date_epoch_that_is_no_date_is_named_in_one_line(tmp_path, fast
     _error(run("report", MID, "-o", out), f"SOURCE_DATE_EPOCH={epoch!r}: expected a whole number of seconds "
                                             "since 1970-01-01 UTC, before the year 10000")
     assert not out.exists()
+
+
+@pytest.fixture
+def no_serving(monkeypatch):
+    """serve and worker fail the test rather than start serving or rendering (and run forever)."""
+    def started(*args, **kwargs):
+        raise AssertionError("started")
+
+    for name in ("assessment.web.server.Granian", "assessment.web.server.start_report_worker",
+                 "assessment.jobs.run_worker"):
+        monkeypatch.setattr(name, started)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serve", "--port", "99999"], "Invalid value for '--port': 99999 is not in the range 1<=x<=65535."),
+    (["serve", "--port", "-1"], "Invalid value for '--port': -1 is not in the range 1<=x<=65535."),
+    (["serve", "--report-workers", "-1"], "Invalid value for '--report-workers': -1 is not in the range x>=0."),
+])
+def test_ports_and_process_counts_out_of_range_are_refused(tmp_path, no_serving, args, message):
+    """A port past 65535 was an OverflowError; -1 PDF workers started a queue consumer that never
+    rendered anything."""
+    result = run(*args, "--instance", tmp_path)
+    assert result.exit_code == 2 and f"Error: {message}\n" in result.stderr, result.output
+
+
+def test_serve_on_an_address_it_cannot_resolve_says_so_in_one_line(tmp_path, no_serving):
+    result = run("serve", "--host", "999.1.1.1", "--instance", tmp_path, "--report-workers", 0)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: cannot listen on 999.1.1.1:8000: ")
+    assert result.stderr.count("\n") == 1, result.output
+
+
+def test_serve_on_an_address_not_of_this_machine_says_so_in_one_line(tmp_path, no_serving):
+    _error(run("serve", "--host", "192.0.2.1", "--instance", tmp_path, "--report-workers", 0),
+           "cannot listen on 192.0.2.1:8000: Cannot assign requested address")
+
+
+def test_serve_on_a_taken_port_exits_1_in_one_line(tmp_path, no_serving):
+    """Not a mistake in the command: another server holds the port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", port, "--instance", tmp_path, "--report-workers", 0)
+    assert (result.exit_code, result.stderr) == (1, f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+
+
+def test_serve_with_an_instance_folder_it_cannot_make_says_so_in_one_line(tmp_path, no_serving):
+    (tmp_path / "a-file").write_text("not a folder")
+    instance = tmp_path / "a-file" / "instance"
+    _error(run("serve", "--port", free_port(), "--instance", instance, "--report-workers", 0),
+           f"{instance}: cannot set up the instance folder: Not a directory")

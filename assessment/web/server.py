@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import signal
@@ -14,9 +15,11 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
+import click
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
+from ..cli import UserError
 from . import create_app
 from .security_log import redacted
 
@@ -105,19 +108,26 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
 
 
 def refuse_taken_port(host: str, port: int) -> None:
-    """Exit with a clear message if something already listens on ``host:port``.
+    """Exit with a clear message if something already listens on ``host:port`` (status 1), or if
+    the address cannot be resolved or bound otherwise (status 2: a mistake in the command).
 
     Each worker listens on a socket of its own (SO_REUSEPORT, see ``run``), which would let a
     second server started by the same user on the same port bind too and silently take some of
     the connections.
     """
-    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise UserError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     with socket.socket(family, kind, protocol) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
         try:
             probe.bind(address)
         except OSError as error:
-            raise SystemExit(f"sovready: cannot listen on {host}:{port}: {error.strerror}") from None
+            message = f"cannot listen on {host}:{port}: {error.strerror}"
+            if error.errno == errno.EADDRINUSE:  # another server's port: nothing wrong in the command
+                raise click.ClickException(message) from None
+            raise UserError(message) from None  # not this machine's address, a privileged port
 
 
 def run(host: str, port: int, instance: Path, workers: int | None = None, report_workers: int = 2) -> None:
@@ -132,7 +142,10 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     keep-alive connections and kept them while the other worker's core idled.
     """
     refuse_taken_port(host, port)
-    app = create_app(instance_path=instance)
+    try:
+        app = create_app(instance_path=instance)
+    except OSError as error:  # the instance folder or its secret key cannot be made
+        raise UserError(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the
