@@ -38,8 +38,10 @@ rubric_option = click.option(
     help="Rubric YAML file to score against.")
 
 
-instance_option = click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
-                               default=Path("instance"), show_default=True, help="The server's instance folder.")
+def instance_option(exists: bool = False):
+    """--instance; ``exists`` for a command that works on an instance rather than making one."""
+    return click.option("--instance", "instance", type=click.Path(file_okay=False, exists=exists, path_type=Path),
+                        default=Path("instance"), show_default=True, help="The server's instance folder.")
 
 
 @click.group()
@@ -201,7 +203,7 @@ def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@instance_option
+@instance_option()
 @click.option("--workers", type=click.IntRange(min=1), help="Web server worker processes.  [default: 2]")
 @click.option("--report-workers", default=2, show_default=True, type=click.IntRange(min=0),
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
@@ -217,8 +219,9 @@ def serve(host: str, port: int, instance: Path, workers: int | None, report_work
 
 
 @cli.command("worker")
-@instance_option
-@click.option("--workers", default=2, show_default=True, type=int, help="Processes rendering reports.")
+@instance_option(exists=True)  # made by the server, whose queue it serves: a missing one is a typo
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Processes rendering reports.")
 def worker(instance: Path, workers: int):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
     from .jobs import run_worker
@@ -228,7 +231,7 @@ def worker(instance: Path, workers: int):
 
 @cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@instance_option
+@instance_option()
 def backup_command(path: Path, instance: Path):
     """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
     from .backup import BackupError, backup, check
@@ -243,7 +246,7 @@ def backup_command(path: Path, instance: Path):
 
 @cli.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@instance_option
+@instance_option()
 def restore_command(path: Path, instance: Path):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
     from .backup import BackupError, restore

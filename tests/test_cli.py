@@ -222,10 +222,12 @@ def no_serving(monkeypatch):
     (["serve", "--port", "99999"], "Invalid value for '--port': 99999 is not in the range 1<=x<=65535."),
     (["serve", "--port", "-1"], "Invalid value for '--port': -1 is not in the range 1<=x<=65535."),
     (["serve", "--report-workers", "-1"], "Invalid value for '--report-workers': -1 is not in the range x>=0."),
+    (["worker", "--workers", "0"], "Invalid value for '--workers': 0 is not in the range x>=1."),
+    (["worker", "--workers", "-3"], "Invalid value for '--workers': -3 is not in the range x>=1."),
 ])
 def test_ports_and_process_counts_out_of_range_are_refused(tmp_path, no_serving, args, message):
-    """A port past 65535 was an OverflowError; -1 PDF workers started a queue consumer that never
-    rendered anything."""
+    """A port past 65535 was an OverflowError; 0 or fewer (PDF) workers started a queue consumer
+    that never rendered anything."""
     result = run(*args, "--instance", tmp_path)
     assert result.exit_code == 2 and f"Error: {message}\n" in result.stderr, result.output
 
@@ -256,3 +258,10 @@ def test_serve_with_an_instance_folder_it_cannot_make_says_so_in_one_line(tmp_pa
     instance = tmp_path / "a-file" / "instance"
     _error(run("serve", "--port", free_port(), "--instance", instance, "--report-workers", 0),
            f"{instance}: cannot set up the instance folder: Not a directory")
+
+
+def test_worker_with_a_missing_instance_folder_says_so(tmp_path, no_serving):
+    """It was sqlite3's "unable to open database file" traceback."""
+    result = run("worker", "--instance", tmp_path / "missing")
+    assert result.exit_code == 2, result.output
+    assert f"Error: Invalid value for '--instance': Directory '{tmp_path / 'missing'}' does not exist.\n" in result.stderr
