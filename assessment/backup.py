@@ -17,11 +17,18 @@ def backup(database: Path, target: Path) -> None:
     """A consistent copy of a live database (SQLite's backup API), written beside then renamed."""
     if not database.exists():
         raise BackupError(f"{database}: no database to back up")
-    if target.exists() and target.samefile(database):  # through a symbolic or hard link too
-        # Renaming the copy over the live database would pull its file from under the server.
-        raise BackupError(f"{target}: this is the database itself: back up to another file")
+    if _in_use(target, database):
+        # Renaming the copy over them would pull a file from under the running server.
+        raise BackupError(f"{target}: this is the database (or its journal or lock): back up to another file")
     with replacing(target) as partial:
         _copy(database, partial, target)
+
+
+def _in_use(target: Path, database: Path) -> bool:
+    """Whether ``target`` is the database or a file SQLite or storage keeps beside it, through a
+    symbolic or hard link too."""
+    in_use = (database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"))
+    return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
 
 
 def _copy(source: Path, partial: Path, target: Path) -> None:

@@ -110,15 +110,17 @@ def _backup(path, instance):
     return CliRunner().invoke(cli, ["backup", str(path), "--instance", str(instance)])
 
 
-def test_backup_refuses_to_write_over_the_database_itself(app, tmp_path):
+def test_backup_refuses_to_write_over_the_database_or_its_files(app, tmp_path):
     """The copy renamed over the live database's path took its file from under the server."""
     database = Path(app.config["DATABASE"])
+    lock = database.with_name(database.name + "-writer.lock")
     link = tmp_path / "link.db"
     link.symlink_to(database)
-    before = database.stat().st_ino
-    for target in (database, link):
-        _error(_backup(target, app.instance_path), f"{target}: this is the database itself: back up to another file")
-    assert database.stat().st_ino == before and link.is_symlink()
+    before = {path: path.stat().st_ino for path in (database, lock)}
+    for target in (database, link, lock):
+        _error(_backup(target, app.instance_path),
+               f"{target}: this is the database (or its journal or lock): back up to another file")
+    assert {path: path.stat().st_ino for path in (database, lock)} == before and link.is_symlink()
     assert not list(database.parent.glob("*.partial"))
 
 
