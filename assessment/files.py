@@ -38,13 +38,15 @@ def replacing(target: Path) -> Iterator[Path]:
     truncated file where the previous one had been. An OSError becomes a WriteError naming
     ``target``.
     """
+    # Renaming over a symbolic link would replace the link; writing in place wrote the file it names.
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target  # realpath: no error on a loop
     try:
-        partial = _new_file_beside(target)
+        partial = _new_file_beside(real)
     except OSError as error:
         raise _cannot_write(target, error) from None
     try:
         yield partial
-        os.replace(partial, target)
+        os.replace(partial, real)
     except OSError as error:
         raise _cannot_write(target, error) from None
     finally:

@@ -265,3 +265,14 @@ def test_worker_with_a_missing_instance_folder_says_so(tmp_path, no_serving):
     result = run("worker", "--instance", tmp_path / "missing")
     assert result.exit_code == 2, result.output
     assert f"Error: Invalid value for '--instance': Directory '{tmp_path / 'missing'}' does not exist.\n" in result.stderr
+
+
+def test_report_through_a_symbolic_link_replaces_the_file_it_names(tmp_path, fast_pdf):
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "r.pdf"
+    real.write_bytes(OLD_PDF)
+    link = tmp_path / "latest.pdf"
+    link.symlink_to(real)
+    assert run("report", MID, "-o", link).exit_code == 0
+    assert link.is_symlink() and real.read_bytes() == fast_pdf
+    assert [p.name for p in real.parent.iterdir()] == ["r.pdf"]
