@@ -210,12 +210,14 @@ def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path
 def serve(host: str, port: int, instance: Path, workers: int | None, report_workers: int):
     """Serve the web app with a production WSGI server (Granian) and its PDF worker."""
     from .web import SettingError
-    from .web.server import run
+    from .web.server import CannotServe, run
 
     try:
         run(host, port, instance.resolve(), workers, report_workers)
     except SettingError as error:
         raise UserError(str(error)) from None
+    except CannotServe as error:  # a port another server holds is no mistake in the command: status 1
+        raise (click.ClickException if error.busy else UserError)(str(error)) from None
 
 
 @cli.command("worker")

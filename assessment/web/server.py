@@ -15,11 +15,9 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
-import click
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
-from ..cli import UserError
 from . import create_app
 from .security_log import redacted
 
@@ -107,9 +105,18 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     return process
 
 
+class CannotServe(Exception):
+    """The server cannot start; ``busy`` when another server holds the port, which is no mistake in
+    the command (the command line exits 1 then, and 2 otherwise)."""
+
+    def __init__(self, message: str, busy: bool = False):
+        super().__init__(message)
+        self.busy = busy
+
+
 def refuse_taken_port(host: str, port: int) -> None:
-    """Exit with a clear message if something already listens on ``host:port`` (status 1), or if
-    the address cannot be resolved or bound otherwise (status 2: a mistake in the command).
+    """CannotServe if something already listens on ``host:port`` (``busy``), or if the address
+    cannot be resolved or bound otherwise.
 
     Each worker listens on a socket of its own (SO_REUSEPORT, see ``run``), which would let a
     second server started by the same user on the same port bind too and silently take some of
@@ -118,16 +125,15 @@ def refuse_taken_port(host: str, port: int) -> None:
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as error:
-        raise UserError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}") from None
     with socket.socket(family, kind, protocol) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
         try:
             probe.bind(address)
         except OSError as error:
-            message = f"cannot listen on {host}:{port}: {error.strerror}"
-            if error.errno == errno.EADDRINUSE:  # another server's port: nothing wrong in the command
-                raise click.ClickException(message) from None
-            raise UserError(message) from None  # not this machine's address, a privileged port
+            # Busy: another server's port. Otherwise not this machine's address, or a privileged port.
+            raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}",
+                              busy=error.errno == errno.EADDRINUSE) from None
 
 
 def run(host: str, port: int, instance: Path, workers: int | None = None, report_workers: int = 2) -> None:
@@ -145,7 +151,7 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     try:
         app = create_app(instance_path=instance)
     except OSError as error:  # the instance folder or its secret key cannot be made
-        raise UserError(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
+        raise CannotServe(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the
