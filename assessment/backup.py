@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
+
+from .files import replacing
 
 
 class BackupError(ValueError):
@@ -15,21 +17,35 @@ def backup(database: Path, target: Path) -> None:
     """A consistent copy of a live database (SQLite's backup API), written beside then renamed."""
     if not database.exists():
         raise BackupError(f"{database}: no database to back up")
-    partial = target.with_name(target.name + ".partial")
-    source, copy = sqlite3.connect(database), sqlite3.connect(partial)
+    if _in_use(target, database):
+        # Renaming the copy over them would pull a file from under the running server.
+        raise BackupError(f"{target}: this is the database (or its journal or lock): back up to another file")
+    with replacing(target) as partial:
+        _copy(database, partial, target)
+
+
+def _in_use(target: Path, database: Path) -> bool:
+    """Whether ``target`` is the database or a file SQLite or storage keeps beside it, through a
+    symbolic or hard link too."""
+    in_use = (database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"))
+    return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
+
+
+def _copy(source: Path, partial: Path, target: Path) -> None:
+    """Copy ``source`` into ``partial``, the new file that will replace ``target``."""
     try:
-        source.backup(copy)  # pages are copied under a read lock: writers may go on
-        copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
-    finally:
-        copy.close()
-        source.close()
-    os.replace(partial, target)
+        with closing(sqlite3.connect(source)) as db, closing(sqlite3.connect(partial)) as copy:
+            db.backup(copy)  # pages are copied under a read lock: writers may go on
+            copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
+    except sqlite3.Error as error:  # a full disk is "database or disk is full"
+        raise BackupError(f"cannot copy {source} to {target}: {error}") from None
 
 
 def check(path: Path) -> str:
     """Refuse anything but an intact sovready database; return a one-line description."""
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             # quick_check: every page and row, without cross-checking index contents (linear time).
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
@@ -46,9 +62,8 @@ def check(path: Path) -> str:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup (stop the server first); returns the check's summary."""
     summary = check(source)
-    staged = database.with_name(database.name + ".restoring")
-    backup(source, staged)
-    for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-    os.replace(staged, database)
+    with replacing(database) as staged:
+        _copy(source, staged, database)
+        for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
     return summary

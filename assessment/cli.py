@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from .answers import load_answers
 from .datafile import DataFileError
+from .files import WriteError, replacing
 from .paths import DEFAULT_RUBRIC
 from .peers import PeerDataset, load_peers
 from .rubric import Rubric, load_rubric, peers_path
@@ -36,8 +38,10 @@ rubric_option = click.option(
     help="Rubric YAML file to score against.")
 
 
-instance_option = click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
-                               default=Path("instance"), show_default=True, help="The server's instance folder.")
+def instance_option(exists: bool = False):
+    """--instance; ``exists`` for a command that works on an instance rather than making one."""
+    return click.option("--instance", "instance", type=click.Path(file_okay=False, exists=exists, path_type=Path),
+                        default=Path("instance"), show_default=True, help="The server's instance folder.")
 
 
 @click.group()
@@ -148,14 +152,32 @@ def peers_validate(path: Path):
                f"{len(dataset.findings)} findings, n = {dataset.respondents} ({dataset.kind})")
 
 
+def _write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` whole, or say plainly why it cannot be written."""
+    try:
+        with replacing(path) as partial:
+            partial.write_bytes(content)
+    except WriteError as error:
+        raise UserError(str(error)) from None
+
+
+def _write_stdout(content: bytes) -> None:
+    stdout = sys.stdout.buffer
+    try:
+        stdout.write(content)
+        stdout.flush()
+    except OSError as error:  # a closed pipe, a full disk behind a redirection
+        raise UserError(f"standard output: cannot write: {error.strerror or error}") from None
+
+
 @cli.command("report")
 @click.argument("answers_path", metavar="ANSWERS.yaml", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the PDF.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="Where to write the PDF ('-': standard output).")
 @rubric_option
 @peer_data_option
 @click.option("--no-peers", is_flag=True, help="Leave out the survey-peer comparison.")
-def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_path: Path | None, no_peers: bool):
+def report_command(answers_path: Path, output: str, rubric_path: Path, peer_path: Path | None, no_peers: bool):
     """Write the PDF report for an answers file, without a server or database.
 
     The report's date is SOURCE_DATE_EPOCH when set, so that the same answers give the same PDF.
@@ -165,33 +187,43 @@ def report_command(answers_path: Path, output: Path, rubric_path: Path, peer_pat
 
     rubric, dataset = _rubric_and_peers(rubric_path, peer_path, not no_peers)
     answers = _load(load_answers, answers_path, rubric)
-    report = Report(rubric, answers, score(rubric, answers, dataset), dataset,
-                    report_date(os.environ.get("SOURCE_DATE_EPOCH")))
-    output.write_bytes(render_pdf(report))
-    click.echo(f"Wrote {output} ({output.stat().st_size // 1024} KiB)")
+    try:
+        date = report_date(os.environ.get("SOURCE_DATE_EPOCH"))
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    report = Report(rubric, answers, score(rubric, answers, dataset), dataset, date)
+    pdf = render_pdf(report)
+    if output == "-":  # compared as given: pathlib reads "./-", a file named "-", as "-" too
+        _write_stdout(pdf)
+        return
+    _write(Path(output), pdf)
+    click.echo(f"Wrote {output} ({len(pdf) // 1024} KiB)")
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@instance_option
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@instance_option()
 @click.option("--workers", type=click.IntRange(min=1), help="Web server worker processes.  [default: 2]")
-@click.option("--report-workers", default=2, show_default=True, type=int,
+@click.option("--report-workers", default=2, show_default=True, type=click.IntRange(min=0),
               help="PDF worker processes started beside the server (0: run `sovready worker` yourself).")
 def serve(host: str, port: int, instance: Path, workers: int | None, report_workers: int):
     """Serve the web app with a production WSGI server (Granian) and its PDF worker."""
     from .web import SettingError
-    from .web.server import run
+    from .web.server import CannotServe, run
 
     try:
         run(host, port, instance.resolve(), workers, report_workers)
     except SettingError as error:
         raise UserError(str(error)) from None
+    except CannotServe as error:  # a port another server holds is no mistake in the command: status 1
+        raise (click.ClickException if error.busy else UserError)(str(error)) from None
 
 
 @cli.command("worker")
-@instance_option
-@click.option("--workers", default=2, show_default=True, type=int, help="Processes rendering reports.")
+@instance_option(exists=True)  # made by the server, whose queue it serves: a missing one is a typo
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Processes rendering reports.")
 def worker(instance: Path, workers: int):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
     from .jobs import run_worker
@@ -201,7 +233,7 @@ def worker(instance: Path, workers: int):
 
 @cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@instance_option
+@instance_option()
 def backup_command(path: Path, instance: Path):
     """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
     from .backup import BackupError, backup, check
@@ -210,13 +242,13 @@ def backup_command(path: Path, instance: Path):
     try:
         backup(database_path(instance), path)
         click.echo(f"Backed up to {path}: {check(path)}")
-    except (BackupError, SettingError) as error:
+    except (BackupError, SettingError, WriteError) as error:
         raise UserError(str(error)) from None
 
 
 @cli.command("restore")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@instance_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@instance_option()
 def restore_command(path: Path, instance: Path):
     """Replace the database with the backup at PATH after checking it. Stop the server first."""
     from .backup import BackupError, restore
@@ -224,7 +256,7 @@ def restore_command(path: Path, instance: Path):
 
     try:
         click.echo(f"Restored {path}: {restore(path, database_path(instance))}")
-    except (BackupError, SettingError) as error:
+    except (BackupError, SettingError, WriteError) as error:
         raise UserError(str(error)) from None
 
 

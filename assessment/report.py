@@ -53,7 +53,12 @@ class Report:
 
 
 def report_date(epoch: str | None) -> datetime:
-    """The report's date: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    if epoch:
+    """The report's date: SOURCE_DATE_EPOCH when set (reproducible builds), else now. A value
+    that is no date is a ValueError naming the variable."""
+    if not epoch:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
         return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime.now(UTC).replace(microsecond=0)
+    except (ValueError, OverflowError, OSError):  # not a number; past the year 9999 or time_t
+        raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r}: expected a whole number of seconds since "
+                         "1970-01-01 UTC, before the year 10000") from None

@@ -1,7 +1,11 @@
 """The command line: validate, score, and plain errors with exit status 2."""
 
+import errno
 import json
+import os
 import shutil
+import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +17,7 @@ from click.testing import CliRunner
 from assessment.cli import cli
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.rubric import MAX_WEIGHT
+from bench.web import free_port
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -151,3 +156,154 @@ def test_every_command_has_help_and_is_documented():
         result = run(*words, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
         assert f"sovready {' '.join(words)}" in docs, words
+
+
+MID = EXAMPLES / "mid-enterprise.yaml"
+OLD_PDF = b"%PDF-1.7 the report written before\n" * 100
+
+
+@pytest.fixture
+def fast_pdf(monkeypatch):
+    """The report command renders these bytes instead of the real PDF (seconds each)."""
+    pdf = b"%PDF-1.7 new\n" * 1000
+    monkeypatch.setattr("assessment.pdf.render_pdf", lambda report: pdf)
+    return pdf
+
+
+def _error(result, message):
+    """The command failed with exit status 2 and this one line (no traceback)."""
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), result.output
+
+
+@pytest.mark.parametrize("where, reason", [
+    ("missing/folder/r.pdf", "No such file or directory"),
+    ("a-file/r.pdf", "Not a directory"),
+])
+def test_report_to_a_place_that_cannot_hold_it_says_why_in_one_line(tmp_path, fast_pdf, where, reason):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / where
+    _error(run("report", MID, "-o", out), f"{out}: cannot write: {reason}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_report_that_fails_midway_leaves_the_previous_one_whole(tmp_path, fast_pdf, monkeypatch):
+    """Writing in place truncated the previous report before the disk filled up."""
+    out = tmp_path / "r.pdf"
+    out.write_bytes(OLD_PDF)
+
+    def half_then_disk_full(path, data):
+        with open(path, "wb") as file:
+            file.write(data[:len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_disk_full)
+    _error(run("report", MID, "-o", out), f"{out}: cannot write: No space left on device")
+    assert out.read_bytes() == OLD_PDF
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]  # no partial file left
+
+
+def test_report_replaces_the_previous_one_whole(tmp_path, fast_pdf):
+    out = tmp_path / "r.pdf"
+    out.write_bytes(OLD_PDF)
+    result = run("report", MID, "-o", out)
+    assert result.exit_code == 0 and result.output == f"Wrote {out} (12 KiB)\n", result.output
+    assert out.read_bytes() == fast_pdf
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_report_refuses_to_replace_what_is_not_a_regular_file(tmp_path, fast_pdf):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    _error(run("report", MID, "-o", fifo), f"{fifo}: not a regular file: refusing to replace it")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in tmp_path.iterdir()] == ["fifo"]
+
+
+def test_report_to_dash_writes_the_pdf_to_standard_output(tmp_path, fast_pdf, monkeypatch):
+    """`-o -` wrote a file named "-"; it is standard output, and ./- still names that file."""
+    monkeypatch.chdir(tmp_path)
+    result = run("report", MID, "-o", "-")
+    assert result.exit_code == 0 and result.stdout_bytes == fast_pdf
+    assert list(tmp_path.iterdir()) == []
+    result = run("report", MID, "-o", "./-")
+    assert result.exit_code == 0 and result.output == "Wrote ./- (12 KiB)\n"
+    assert (tmp_path / "-").read_bytes() == fast_pdf
+
+
+@pytest.mark.parametrize("epoch", ["abc", "1.5", "99999999999999", "-99999999999999", "9" * 30])
+def test_a_source_date_epoch_that_is_no_date_is_named_in_one_line(tmp_path, fast_pdf, monkeypatch, epoch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    out = tmp_path / "r.pdf"
+    _error(run("report", MID, "-o", out), f"SOURCE_DATE_EPOCH={epoch!r}: expected a whole number of seconds "
+                                            "since 1970-01-01 UTC, before the year 10000")
+    assert not out.exists()
+
+
+@pytest.fixture
+def no_serving(monkeypatch):
+    """serve and worker fail the test rather than start serving or rendering (and run forever)."""
+    def started(*args, **kwargs):
+        raise AssertionError("started")
+
+    for name in ("assessment.web.server.Granian", "assessment.web.server.start_report_worker",
+                 "assessment.jobs.run_worker"):
+        monkeypatch.setattr(name, started)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serve", "--port", "99999"], "Invalid value for '--port': 99999 is not in the range 1<=x<=65535."),
+    (["serve", "--port", "-1"], "Invalid value for '--port': -1 is not in the range 1<=x<=65535."),
+    (["serve", "--report-workers", "-1"], "Invalid value for '--report-workers': -1 is not in the range x>=0."),
+    (["worker", "--workers", "0"], "Invalid value for '--workers': 0 is not in the range x>=1."),
+    (["worker", "--workers", "-3"], "Invalid value for '--workers': -3 is not in the range x>=1."),
+])
+def test_ports_and_process_counts_out_of_range_are_refused(tmp_path, no_serving, args, message):
+    """A port past 65535 was an OverflowError; 0 or fewer (PDF) workers started a queue consumer
+    that never rendered anything."""
+    result = run(*args, "--instance", tmp_path)
+    assert result.exit_code == 2 and f"Error: {message}\n" in result.stderr, result.output
+
+
+def test_serve_on_an_address_it_cannot_resolve_says_so_in_one_line(tmp_path, no_serving):
+    result = run("serve", "--host", "999.1.1.1", "--instance", tmp_path, "--report-workers", 0)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: cannot listen on 999.1.1.1:8000: ")
+    assert result.stderr.count("\n") == 1, result.output
+
+
+def test_serve_on_an_address_not_of_this_machine_says_so_in_one_line(tmp_path, no_serving):
+    _error(run("serve", "--host", "192.0.2.1", "--instance", tmp_path, "--report-workers", 0),
+           "cannot listen on 192.0.2.1:8000: Cannot assign requested address")
+
+
+def test_serve_on_a_taken_port_exits_1_in_one_line(tmp_path, no_serving):
+    """Not a mistake in the command: another server holds the port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", port, "--instance", tmp_path, "--report-workers", 0)
+    assert (result.exit_code, result.stderr) == (1, f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+
+
+def test_serve_with_an_instance_folder_it_cannot_make_says_so_in_one_line(tmp_path, no_serving):
+    (tmp_path / "a-file").write_text("not a folder")
+    instance = tmp_path / "a-file" / "instance"
+    _error(run("serve", "--port", free_port(), "--instance", instance, "--report-workers", 0),
+           f"{instance}: cannot set up the instance folder: Not a directory")
+
+
+def test_worker_with_a_missing_instance_folder_says_so(tmp_path, no_serving):
+    """It was sqlite3's "unable to open database file" traceback."""
+    result = run("worker", "--instance", tmp_path / "missing")
+    assert result.exit_code == 2, result.output
+    assert f"Error: Invalid value for '--instance': Directory '{tmp_path / 'missing'}' does not exist.\n" in result.stderr
+
+
+def test_report_through_a_symbolic_link_replaces_the_file_it_names(tmp_path, fast_pdf):
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "r.pdf"
+    real.write_bytes(OLD_PDF)
+    link = tmp_path / "latest.pdf"
+    link.symlink_to(real)
+    assert run("report", MID, "-o", link).exit_code == 0
+    assert link.is_symlink() and real.read_bytes() == fast_pdf
+    assert [p.name for p in real.parent.iterdir()] == ["r.pdf"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import signal
@@ -104,20 +105,35 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     return process
 
 
+class CannotServe(Exception):
+    """The server cannot start; ``busy`` when another server holds the port, which is no mistake in
+    the command (the command line exits 1 then, and 2 otherwise)."""
+
+    def __init__(self, message: str, busy: bool = False):
+        super().__init__(message)
+        self.busy = busy
+
+
 def refuse_taken_port(host: str, port: int) -> None:
-    """Exit with a clear message if something already listens on ``host:port``.
+    """CannotServe if something already listens on ``host:port`` (``busy``), or if the address
+    cannot be resolved or bound otherwise.
 
     Each worker listens on a socket of its own (SO_REUSEPORT, see ``run``), which would let a
     second server started by the same user on the same port bind too and silently take some of
     the connections.
     """
-    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}") from None
     with socket.socket(family, kind, protocol) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
         try:
             probe.bind(address)
         except OSError as error:
-            raise SystemExit(f"sovready: cannot listen on {host}:{port}: {error.strerror}") from None
+            # Busy: another server's port. Otherwise not this machine's address, or a privileged port.
+            raise CannotServe(f"cannot listen on {host}:{port}: {error.strerror}",
+                              busy=error.errno == errno.EADDRINUSE) from None
 
 
 def run(host: str, port: int, instance: Path, workers: int | None = None, report_workers: int = 2) -> None:
@@ -132,7 +148,10 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     keep-alive connections and kept them while the other worker's core idled.
     """
     refuse_taken_port(host, port)
-    app = create_app(instance_path=instance)
+    try:
+        app = create_app(instance_path=instance)
+    except OSError as error:  # the instance folder or its secret key cannot be made
+        raise CannotServe(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the

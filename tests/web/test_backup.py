@@ -1,11 +1,16 @@
 """Online backup of a live database and restoring it after checks."""
 
 import multiprocessing
+import os
+import re
 import sqlite3
+import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from assessment import backup as backup_module
 from assessment import records, storage
 from assessment.answers import Answer
 from assessment.backup import backup, check
@@ -76,3 +81,94 @@ def test_backup_and_restore_use_the_database_the_settings_name(tmp_path, monkeyp
     assert not (instance / "sovready.db").exists() and check(copy).endswith("assessments")
     result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
     assert result.exit_code == 0 and not (instance / "sovready.db").exists(), result.output
+
+
+@pytest.fixture
+def backups(tmp_path):
+    """A folder for backups, apart from the app's instance folder."""
+    (tmp_path / "backups").mkdir()
+    return tmp_path / "backups"
+
+
+@pytest.mark.parametrize("name", ["b#1.db", "b?mode=rw.db", "b%231.db", "b é.db"])
+def test_a_backup_named_with_uri_characters_is_checked_as_itself(app, backups, name):
+    """check() opened "file:.../b#1.db?mode=ro": SQLite read the path as .../b, created it empty
+    and called the good backup "not a sovready database"."""
+    folder = backups
+    result = CliRunner().invoke(cli, ["backup", str(folder / name), "--instance", app.instance_path])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(rf"Backed up to {re.escape(str(folder / name))}: \d+ migrations, 0 assessments\n", result.output)
+    assert [p.name for p in folder.iterdir()] == [name]
+
+
+def _error(result, message):
+    """The command failed with exit status 2 and this one line (no traceback)."""
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), result.output
+
+
+def _backup(path, instance):
+    return CliRunner().invoke(cli, ["backup", str(path), "--instance", str(instance)])
+
+
+def test_backup_refuses_to_write_over_the_database_or_its_files(app, tmp_path):
+    """The copy renamed over the live database's path took its file from under the server."""
+    database = Path(app.config["DATABASE"])
+    lock = database.with_name(database.name + "-writer.lock")
+    link = tmp_path / "link.db"
+    link.symlink_to(database)
+    before = {path: path.stat().st_ino for path in (database, lock)}
+    for target in (database, link, lock):
+        _error(_backup(target, app.instance_path),
+               f"{target}: this is the database (or its journal or lock): back up to another file")
+    assert {path: path.stat().st_ino for path in (database, lock)} == before and link.is_symlink()
+    assert not list(database.parent.glob("*.partial"))
+
+
+def test_backup_refuses_to_replace_what_is_not_a_regular_file(app, backups):
+    """`backup /dev/full` replaced the device with a regular file; a FIFO stands in for it here."""
+    fifo = backups / "fifo"
+    os.mkfifo(fifo)
+    _error(_backup(fifo, app.instance_path), f"{fifo}: not a regular file: refusing to replace it")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in backups.iterdir()] == ["fifo"]
+
+
+def test_backup_to_a_missing_folder_says_so_in_one_line(app, tmp_path):
+    target = tmp_path / "missing" / "copy.db"
+    _error(_backup(target, app.instance_path), f"{target}: cannot write: No such file or directory")
+
+
+def test_a_failed_backup_leaves_no_partial_file_and_the_previous_backup_whole(app, backups, monkeypatch):
+    target = backups / "copy.db"
+    target.write_bytes(b"the previous backup")
+
+    def disk_full(self, copy, **kwargs):
+        copy.execute("CREATE TABLE half (x)")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_module.sqlite3, "connect", _connecting_with(disk_full))
+    _error(_backup(target, app.instance_path),
+           f"cannot copy {app.config['DATABASE']} to {target}: database or disk is full")
+    assert target.read_bytes() == b"the previous backup" and [p.name for p in backups.iterdir()] == ["copy.db"]
+
+
+def _connecting_with(backup_method):
+    """sqlite3.connect, whose connections' backup() is ``backup_method``."""
+    class Connection(sqlite3.Connection):
+        backup = backup_method
+
+    connect = sqlite3.connect
+    return lambda *args, **kwargs: connect(*args, **kwargs, factory=Connection)
+
+
+def test_restore_into_a_missing_instance_folder_says_so_in_one_line(app, backups):
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    instance = backups / "missing"
+    result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
+    _error(result, f"{instance / 'sovready.db'}: cannot write: No such file or directory")
+    assert [p.name for p in backups.iterdir()] == ["copy.db"]
+
+
+def test_restore_of_a_missing_file_says_so(app, tmp_path):
+    result = CliRunner().invoke(cli, ["restore", str(tmp_path / "none.db"), "--instance", app.instance_path])
+    assert result.exit_code == 2 and "does not exist" in result.stderr and "Traceback" not in result.output
