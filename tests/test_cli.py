@@ -291,6 +291,17 @@ def test_serve_with_an_instance_folder_it_cannot_make_says_so_in_one_line(tmp_pa
            f"{instance}: cannot set up the instance folder: Not a directory")
 
 
+@pytest.mark.parametrize(("make", "reason"), [
+    (lambda path: path.mkdir(), "unable to open database file"),
+    (lambda path: path.write_bytes(b"not a database" * 100), "file is not a database"),
+])
+def test_serve_with_a_database_it_cannot_open_says_so_in_one_line(tmp_path, no_serving, make, reason):
+    """It was sqlite3's traceback."""
+    make(tmp_path / "sovready.db")
+    _error(run("serve", "--port", free_port(), "--instance", tmp_path, "--report-workers", 0),
+           f"{tmp_path / 'sovready.db'}: cannot open the database: {reason}")
+
+
 def test_worker_with_a_missing_instance_folder_says_so(tmp_path, no_serving):
     """It was sqlite3's "unable to open database file" traceback."""
     result = run("worker", "--instance", tmp_path / "missing")

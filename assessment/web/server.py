@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from urllib.parse import quote
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
-from . import create_app
+from . import create_app, database_path
 from .security_log import redacted
 
 # 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 2 x 2,
@@ -152,6 +153,8 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
         app = create_app(instance_path=instance)
     except OSError as error:  # the instance folder or its secret key cannot be made
         raise CannotServe(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
+    except sqlite3.Error as error:  # not a database, a folder in its place, a folder it cannot write
+        raise CannotServe(f"{database_path(instance)}: cannot open the database: {error}") from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the
