@@ -4,7 +4,9 @@ Starts ``sovready serve`` (Granian and its PDF worker with two processes) on a s
 and measures, in one run:
 - the cached download of a rendered report (target: under 50 ms);
 - the results page's p95 with 8 clients, idle and while the worker renders two PDFs at a time
-  (target: within 1.5 times the idle p95), and the ratio of the two.
+  (target: within 1.5 times the idle p95), and the ratio of the two. The two alternate over
+  ROUNDS rounds, each busy one rendering reports of its own, and the median ratio is the figure:
+  one round's ratio ranged from 0.99 to 1.92 on the same machine and code.
 
     .venv/bin/python -m bench.report_web [SECONDS]
 """
@@ -25,6 +27,7 @@ from bench.web import free_port, log_in, request, run, seed, start_server, stop
 
 CLIENTS = 8
 RENDERING = 12  # assessments whose reports keep both worker processes busy during the measurement
+ROUNDS = 3
 
 
 def seed_more(instance: Path, count: int) -> list[str]:
@@ -67,12 +70,26 @@ def cached_download(port, assessment_id, cookie, runs=50) -> tuple[float, float]
     return statistics.median(times) * 1000, times[int(len(times) * 0.95)] * 1000
 
 
+def _round(port, results, batch, cookie, token, seconds) -> float:
+    """The results page idle, then while the worker renders ``batch``; the ratio of the p95s."""
+    idle = run(port, CLIENTS, seconds, *results)
+    for other in batch:
+        ask_for_report(port, other, cookie, token)
+    time.sleep(0.5)  # the worker has picked up its first two jobs
+    busy = run(port, CLIENTS, seconds, *results)
+    for other in batch:  # the next round starts idle
+        wait_for_report(port, other, cookie)
+    print(f"results page, {CLIENTS} clients: idle p95 {idle['p95']:.1f} ms ({idle['rps']:.0f} req/s); "
+          f"while two PDFs render p95 {busy['p95']:.1f} ms ({busy['rps']:.0f} req/s)")
+    return busy["p95"] / idle["p95"]
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         assessment_id = seed(instance)
-        others = seed_more(instance, RENDERING)
+        others = seed_more(instance, RENDERING * ROUNDS)
         port = free_port()
         server = start_server(instance, port, 2)
         try:
@@ -82,14 +99,10 @@ def main():
             median, p95 = cached_download(port, assessment_id, cookie)
             print(f"cached PDF download: median {median:.1f} ms, p95 {p95:.1f} ms (target < 50 ms)")
             results = ("GET", f"/a/{assessment_id}/results", None, {"Cookie": cookie}, 200)
-            idle = run(port, CLIENTS, seconds, *results)
-            for other in others:
-                ask_for_report(port, other, cookie, token)
-            time.sleep(0.5)  # the worker has picked up its first two jobs
-            busy = run(port, CLIENTS, seconds, *results)
-            print(f"results page, {CLIENTS} clients: idle p95 {idle['p95']:.1f} ms ({idle['rps']:.0f} req/s); "
-                  f"while two PDFs render p95 {busy['p95']:.1f} ms ({busy['rps']:.0f} req/s)")
-            print(f"ratio busy/idle p95: {busy['p95'] / idle['p95']:.2f} (target <= 1.5)")
+            run(port, CLIENTS, 1, *results)  # warm: the first round's idle p95 was the slowest
+            ratios = [_round(port, results, batch, cookie, token, seconds)
+                      for batch in (others[i::ROUNDS] for i in range(ROUNDS))]
+            print(f"ratio busy/idle p95: median {statistics.median(ratios):.2f} of {ROUNDS} rounds (target <= 1.5)")
         finally:
             stop(server)
 
