@@ -163,13 +163,19 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def client_address() -> str:
+    """Whom the failure limits count: behind a reverse proxy, the proxy, unless SOVREADY_PROXIES
+    says how many are in front (docs/operations.md)."""
+    return request.remote_addr or "unknown"
+
+
 def _authenticate_limited(email: str, password: str, event: str) -> dict | None:
     """``accounts.authenticate`` within the failure limits: 429 once the client's address or the
     account has used them up, and a wrong password counts against both. Every check of a password
     goes through here (log-in, and the current password on a change), or a guesser would use the
     one without a limit. ``event`` names the security-log events ("login-failed", ...)."""
     # Per address and per account: a guesser is slowed whichever of the two they vary.
-    keys = (f"login:{request.remote_addr or 'unknown'}", f"account:{email.strip().lower()}")
+    keys = (f"login:{client_address()}", f"account:{email.strip().lower()}")
     if ratelimit.too_many_failures(get_db(), *keys):
         security_log.event(f"{event}-limited", email=email)
         abort(429)

@@ -13,24 +13,20 @@ from .. import ratelimit, records, workshops
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
 from . import get_db
+from .auth import client_address
 from .forms import JoinCodeForm, JoinForm, dimension_form
 
 bp = Blueprint("participate", __name__)
 CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
 
 
-def _address() -> str:
-    # Behind a reverse proxy this is the proxy's address unless SOVREADY_PROXIES is set (docs/operations.md).
-    return request.remote_addr or "unknown"
-
-
 def _find(code: str):
     """The workshop with this code; 429 once the client has had too many wrong codes, counting this one."""
-    if ratelimit.too_many_failures(get_db(), f"join:{_address()}"):
+    if ratelimit.too_many_failures(get_db(), f"join:{client_address()}"):
         abort(429)
     workshop = workshops.by_code(get_db(), code)
     if workshop is None:
-        ratelimit.record_failure(get_db(), f"join:{_address()}")
+        ratelimit.record_failure(get_db(), f"join:{client_address()}")
     return workshop
 
 
