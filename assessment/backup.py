@@ -7,6 +7,9 @@ from contextlib import closing
 from pathlib import Path
 
 from .files import replacing
+from .storage import WRITER_LOCK
+
+JOURNALS = ("-wal", "-shm")  # the WAL and its index, beside the database
 
 
 class BackupError(ValueError):
@@ -27,7 +30,8 @@ def backup(database: Path, target: Path) -> None:
 def _in_use(target: Path, database: Path) -> bool:
     """Whether ``target`` is the database or a file SQLite or storage keeps beside it, through a
     symbolic or hard link too."""
-    in_use = (database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"))
+    suffixes = ("", *JOURNALS, "-journal", WRITER_LOCK)
+    in_use = (database.with_name(database.name + suffix) for suffix in suffixes)
     return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
 
 
@@ -64,6 +68,6 @@ def restore(source: Path, database: Path) -> str:
     summary = check(source)
     with replacing(database) as staged:
         _copy(source, staged, database)
-        for suffix in ("-wal", "-shm"):  # the old database's journal must not be replayed onto the new one
+        for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
     return summary

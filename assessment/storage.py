@@ -17,6 +17,8 @@ from sqlite_utils.migrations import Migrations
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("sovready")
+# Beside the database, the file whose flock() writer processes queue on (write_transaction).
+WRITER_LOCK = "-writer.lock"
 _writers: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
 _writers_lock = threading.Lock()
 
@@ -68,7 +70,7 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
     key = (os.getpid(), path)  # a forked worker opens its own file, or flock would not exclude
     with _writers_lock:
         if key not in _writers:
-            _writers[key] = (threading.Lock(), os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600))
+            _writers[key] = (threading.Lock(), os.open(f"{path}{WRITER_LOCK}", os.O_RDWR | os.O_CREAT, 0o600))
     lock, fd = _writers[key]
     with lock:
         fcntl.flock(fd, fcntl.LOCK_EX)
