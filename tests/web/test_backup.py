@@ -68,6 +68,10 @@ def test_restore_refuses_what_is_not_an_intact_sovready_database(app, tmp_path):
     assert check(Path(app.config["DATABASE"])).endswith("assessments")
 
 
+def _backup(path, instance):
+    return CliRunner().invoke(cli, ["backup", str(path), "--instance", str(instance)])
+
+
 def test_backup_and_restore_use_the_database_the_settings_name(tmp_path, monkeypatch):
     """SOVREADY_DATABASE (or instance/config.py) may put the database outside the instance folder."""
     elsewhere = tmp_path / "data" / "live.db"
@@ -76,7 +80,7 @@ def test_backup_and_restore_use_the_database_the_settings_name(tmp_path, monkeyp
     instance = tmp_path / "instance"
     create_app({"TESTING": True}, instance_path=instance)
     copy = tmp_path / "copy.db"
-    result = CliRunner().invoke(cli, ["backup", str(copy), "--instance", str(instance)])
+    result = _backup(copy, instance)
     assert result.exit_code == 0, result.output
     assert not (instance / "sovready.db").exists() and check(copy).endswith("assessments")
     result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
@@ -94,20 +98,15 @@ def backups(tmp_path):
 def test_a_backup_named_with_uri_characters_is_checked_as_itself(app, backups, name):
     """check() opened "file:.../b#1.db?mode=ro": SQLite read the path as .../b, created it empty
     and called the good backup "not a sovready database"."""
-    folder = backups
-    result = CliRunner().invoke(cli, ["backup", str(folder / name), "--instance", app.instance_path])
+    result = _backup(backups / name, app.instance_path)
     assert result.exit_code == 0, result.output
-    assert re.fullmatch(rf"Backed up to {re.escape(str(folder / name))}: \d+ migrations, 0 assessments\n", result.output)
-    assert [p.name for p in folder.iterdir()] == [name]
+    assert re.fullmatch(rf"Backed up to {re.escape(str(backups / name))}: \d+ migrations, 0 assessments\n", result.output)
+    assert [p.name for p in backups.iterdir()] == [name]
 
 
 def _error(result, message):
     """The command failed with exit status 2 and this one line (no traceback)."""
     assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n"), result.output
-
-
-def _backup(path, instance):
-    return CliRunner().invoke(cli, ["backup", str(path), "--instance", str(instance)])
 
 
 def test_backup_refuses_to_write_over_the_database_or_its_files(app, tmp_path):
