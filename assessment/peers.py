@@ -180,8 +180,18 @@ def load_peers(path: str | Path) -> PeerDataset:
     if problems:
         raise DataFileError(path.name, problems)
     if data.kind == "respondents":
-        return _with_sample(data, path.parent / data.respondent_file)
+        return _with_sample(data, _respondent_path(path, data.respondent_file))
     return data
+
+
+def _respondent_path(path: Path, name: str) -> Path:
+    """The respondent file, refused if a symbolic link leads it out of the dataset's folder (the
+    field's own check sees only the path's text)."""
+    csv_path = path.parent / name
+    if not csv_path.resolve().is_relative_to(path.parent.resolve()):
+        raise DataFileError(path.name, [("respondent_file", "leads outside the dataset's folder "
+                                         "through a symbolic link")])
+    return csv_path
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:

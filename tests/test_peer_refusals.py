@@ -87,3 +87,13 @@ def test_a_respondent_file_outside_the_folder_or_unreadable_is_refused(responden
     result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert message in result.output and "root:" not in result.output
+
+
+def test_a_respondent_file_linked_from_outside_the_folder_is_refused(respondent_dataset, tmp_path):
+    # The field's check reads only the path's text: a link inside the folder was followed to /etc/passwd.
+    path = respondent_dataset([["r1", "europe", "1", "0"]])
+    (path.parent / "respondents.csv").unlink()
+    (path.parent / "respondents.csv").symlink_to("/etc/passwd")
+    result = CliRunner().invoke(cli, ["peers", "validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "root:" not in result.output
+    assert "micro.yaml: respondent_file: leads outside the dataset's folder through a symbolic link" in result.output
