@@ -98,7 +98,8 @@ class AnswersFile(DataModel):
     profile: dict[str, str] = {}
     drivers: dict[str, str] = {}
     barriers: list[str] = []
-    targets: dict[str, int] = {}
+    # Any value, normalized like a level ("3" is 3) and checked by _target_problems at its own path.
+    targets: dict[str, Any] = {}
     answers: dict[str, Annotated[_LongAnswer, BeforeValidator(_long_form)]] = {}
 
 
@@ -132,17 +133,23 @@ def _driver_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]
     return problems
 
 
-def _answer_problems(answers: dict[str, Answer], targets: dict[str, int], rubric: Rubric) -> list[tuple[str, str]]:
+def _answer_problems(answers: dict[str, Answer], rubric: Rubric) -> list[tuple[str, str]]:
     problems = []
     for qid, answer in answers.items():
         problem = "unknown question" if qid not in rubric.questions else answer_problem(answer)
         if problem:
             problems.append((f"answers.{qid}", problem))
-    for qid, level in targets.items():
+    return problems
+
+
+def _target_problems(targets: dict[str, Any], rubric: Rubric) -> list[tuple[str, str]]:
+    problems = []
+    for qid, raw in targets.items():
+        level = normalize_value(raw)
         if qid not in rubric.questions:
             problems.append((f"targets.{qid}", "unknown question"))
-        elif level not in range(1, 5):
-            problems.append((f"targets.{qid}", "must be a level 1 to 4"))
+        elif type(level) is not int or level not in range(1, 5):
+            problems.append((f"targets.{qid}", f"invalid target {raw!r}: use a level 1 to 4"))
     return problems
 
 
@@ -153,12 +160,13 @@ def answers_from_data(data: Any, rubric: Rubric, filename: str) -> AnswerSet:
         raise DataFileError(filename, [("rubric", f"answers are for rubric {parsed.rubric!r}, not {rubric.id!r}")])
     answers = {qid: _to_answer(raw) for qid, raw in parsed.answers.items()}
     problems = (_profile_problems(parsed, rubric) + _driver_problems(parsed, rubric)
-                + _answer_problems(answers, parsed.targets, rubric))
+                + _answer_problems(answers, rubric) + _target_problems(parsed.targets, rubric))
     if problems:
         raise DataFileError(filename, problems)
     return AnswerSet(answers=answers, rubric=parsed.rubric, rubric_version=parsed.rubric_version,
                      organization=parsed.organization, profile=parsed.profile, drivers=parsed.drivers,
-                     barriers=tuple(parsed.barriers), targets=parsed.targets)
+                     barriers=tuple(parsed.barriers),
+                     targets={qid: normalize_value(level) for qid, level in parsed.targets.items()})
 
 
 def load_answers(path: str | Path, rubric: Rubric) -> AnswerSet:

@@ -115,8 +115,9 @@ def _broken(tmp_path, text):
        f"answers.yaml: answers.strategy.objectives: invalid answer {shown}: use a level 0 to 4, 'n/a' or 'dont_know'")
       for value, shown in [("yes", "True"), ("{level: true}", "True"), ("{level: 3.0}", "3.0"),
                            ("3.0", "3.0"), ("", "None"), ("2.5", "2.5"), ("[2]", "[2]")]],
-    ("rubric: sovereign-ai-readiness\ntargets: {data.residency: true}\n",
-     "answers.yaml: targets.data.residency: input should be a valid integer"),
+    *[(f"rubric: sovereign-ai-readiness\ntargets: {{data.residency: {value}}}\n",
+       f"answers.yaml: targets.data.residency: invalid target {shown}: use a level 1 to 4")
+      for value, shown in [("true", "True"), ("3.0", "3.0"), ("0", "0"), ("'n/a'", "'n/a'"), ("high", "'high'")]],
     ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
      "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
     # A mapping key of the wrong type was reported as "answers[5].[key]".
@@ -129,6 +130,16 @@ def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message
     assert message in result.output
     assert len(result.output.splitlines()) == 1, "one problem, one line (not a union's three)"
     assert "Traceback" not in result.output
+
+
+def test_a_quoted_target_is_read_as_its_level_like_a_quoted_answer(tmp_path):
+    def scored(targets):
+        text = f"rubric: sovereign-ai-readiness\nanswers: {{data.residency: '2'}}\n{targets}"
+        result = run("score", _broken(tmp_path, text), "--format", "json")
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert scored("targets: {data.residency: '4'}\n") == scored("targets: {data.residency: 4}\n") != scored("")
 
 
 def test_installed_console_script_scores_an_example():
