@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,12 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .datafile import DataFileError, DataModel, read_yaml, validate
+from .datafile import DataFileError, DataModel, read_data, validate
 from .rubric import LEVELS, Rubric
 
 NOT_APPLICABLE = "not_applicable"
 DONT_KNOW = "dont_know"
 BASES = ("self_assessed", "evidenced")
+NOTE_MAX = 2000  # characters of an evidence note: what the answer pages accept, so imports too
+NAME_MAX = 200  # characters of a title or an organization's name, likewise
 # The level each valid answer value is scored at: don't know counts as 0, not applicable as nothing.
 SCORING_LEVEL: dict[int | str, int | None] = {**{level: level for level in LEVELS},
                                               NOT_APPLICABLE: None, DONT_KNOW: 0}
@@ -61,7 +65,8 @@ def answer_problem(answer: Any) -> str | None:
     if not isinstance(answer, Answer):
         return "must be an Answer"
     if not valid_value(answer.value):
-        return f"invalid answer {answer.value!r}: use a level 0 to 4, 'n/a' or 'dont_know'"
+        # reprlib: a value may be a list of a million items, which must not become a page of them.
+        return f"invalid answer {reprlib.repr(answer.value)}: use a level 0 to 4, 'n/a' or 'dont_know'"
     if answer.basis not in BASES:
         return f"invalid basis {answer.basis!r}: use one of {', '.join(BASES)}"
     return None
@@ -73,7 +78,7 @@ def normalize_value(raw: Any) -> int | str:
         key = raw.strip().lower()
         if key in _ALIASES:
             return _ALIASES[key]
-        if key.isdigit():
+        if re.fullmatch("[0-9]", key):  # not isdigit(): "²", "٣" and "３" are digits too
             return int(key)
     return raw
 
@@ -82,7 +87,7 @@ class _LongAnswer(DataModel):
     # Any value: answer_problem checks it, for both forms, at the answer's own path and in the words
     # a level out of range gets; typed as a union, pydantic reported one line per member instead.
     level: Any
-    note: str = ""
+    note: str = Field("", max_length=NOTE_MAX)
     basis: Literal["self_assessed", "evidenced"] = "self_assessed"
 
 
@@ -94,7 +99,7 @@ def _long_form(raw: Any) -> Any:
 class AnswersFile(DataModel):
     rubric: str = Field(min_length=1)
     rubric_version: str | None = None
-    organization: str = ""
+    organization: str = Field("", max_length=NAME_MAX)
     profile: dict[str, str] = {}
     drivers: dict[str, str] = {}
     barriers: list[str] = []
@@ -149,7 +154,7 @@ def _target_problems(targets: dict[str, Any], rubric: Rubric) -> list[tuple[str,
         if qid not in rubric.questions:
             problems.append((f"targets.{qid}", "unknown question"))
         elif type(level) is not int or level not in range(1, 5):
-            problems.append((f"targets.{qid}", f"invalid target {raw!r}: use a level 1 to 4"))
+            problems.append((f"targets.{qid}", f"invalid target {reprlib.repr(raw)}: use a level 1 to 4"))
     return problems
 
 
@@ -171,4 +176,4 @@ def answers_from_data(data: Any, rubric: Rubric, filename: str) -> AnswerSet:
 
 def load_answers(path: str | Path, rubric: Rubric) -> AnswerSet:
     """Read and validate an answers file for ``rubric``."""
-    return answers_from_data(read_yaml(path), rubric, Path(path).name)
+    return answers_from_data(read_data(path), rubric, Path(path).name)

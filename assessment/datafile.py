@@ -1,7 +1,9 @@
-"""Reading and validating the project's YAML data files with messages that name file and path."""
+"""Reading and validating the project's data files (YAML, or JSON for a .json file) with messages
+that name file and path."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +53,17 @@ class DataFileError(ValueError):
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The safe loader (libyaml's when available) refusing duplicate keys instead of keeping the last."""
+    """The safe loader (libyaml's when available) refusing duplicate keys instead of keeping the last,
+    and aliases of lists and mappings."""
+
+    def construct_object(self, node, deep=False):
+        # An alias is the node built once more. Nested aliases of lists ("billion laughs") make a
+        # file of a few hundred bytes a structure of billions of items for anything that walks or
+        # prints it; no data file needs them. Aliases of scalars cost nothing and stay.
+        if node in self.constructed_objects and not isinstance(node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(None, None, "this list or mapping is repeated through an "
+                                                    "alias (*name), which is not allowed", node.start_mark)
+        return super().construct_object(node, deep=deep)
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -100,8 +112,44 @@ def os_errors(name: str) -> Iterator[None]:
         raise DataFileError(name, [("", f"cannot be read ({error.strerror})")]) from None
 
 
-def read_yaml(path: str | Path) -> Any:
-    """Read a YAML file; a missing, oversized or undecodable file is a DataFileError."""
+class _Refused(Exception):
+    """What a JSON hook refuses, reported by parse_json with the file's name."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        raise _Refused(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> None:
+    raise _Refused(f"{name} is not a number JSON allows")
+
+
+def parse_json(text: str, filename: str) -> Any:
+    """Parse JSON text strictly (no repeated key, NaN or Infinity); errors name line and column.
+
+    YAML would read an exported JSON file too, but not every string of it as JSON wrote it: it
+    refuses some characters (U+007F, U+FFFE) and folds others (U+0085, U+2028) into spaces."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise DataFileError(filename, [(f"line {error.lineno}, column {error.colno}",
+                                        f"invalid JSON: {error.msg}")]) from None
+    except _Refused as refused:
+        raise DataFileError(filename, [("", f"invalid JSON: {refused}")]) from None
+    except RecursionError:
+        raise DataFileError(filename, [("", "invalid JSON: nested too deeply")]) from None
+
+
+def parse_data(text: str, filename: str) -> Any:
+    """A .json file's text as JSON, any other's as YAML."""
+    return parse_json(text, filename) if filename.lower().endswith(".json") else parse_yaml(text, filename)
+
+
+def read_data(path: str | Path) -> Any:
+    """Read a YAML (or .json) file; a missing, oversized or undecodable file is a DataFileError."""
     path = Path(path)
     name = path.name
     try:
@@ -111,7 +159,7 @@ def read_yaml(path: str | Path) -> Any:
             text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DataFileError(name, [("", "is not UTF-8 text")]) from None
-    return parse_yaml(text, name)
+    return parse_data(text, name)
 
 
 def format_path(loc: tuple[Any, ...]) -> str:

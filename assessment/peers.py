@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, WebAddress, duplicates, os_errors, read_yaml, validate
+from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, WebAddress, duplicates, os_errors, read_data, validate
 
 SEMVER = r"^\d+\.\d+\.\d+$"
 # The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
@@ -175,7 +175,7 @@ def _kind_problems(data: PeerDataset) -> list[tuple[str, str]]:
 def load_peers(path: str | Path) -> PeerDataset:
     """Load and validate a peer dataset; raises DataFileError naming file, path and problem."""
     path = Path(path)
-    data = validate(PeerDataset, read_yaml(path), path.name)
+    data = validate(PeerDataset, read_data(path), path.name)
     problems = _finding_problems(data) + _kind_problems(data)
     if problems:
         raise DataFileError(path.name, problems)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .datafile import DataFileError, DataModel, WebAddress, duplicates, parse_yaml, read_yaml, validate
+from .datafile import DataFileError, DataModel, WebAddress, duplicates, parse_yaml, read_data, validate
 from .peers import FILE_ID, SEMVER, PeerDataset, load_peers
 
 LEVELS = range(5)
@@ -291,7 +291,7 @@ def load_rubric(path: str | Path, peers: PeerDataset | None = None) -> Rubric:
     dataset the rubric names (``peers/<id>.yaml`` beside it).
     """
     path = Path(path)
-    return _build(read_yaml(path), path.name, peers, path.parent / "peers")
+    return _build(read_data(path), path.name, peers, path.parent / "peers")
 
 
 def rubric_from_text(text: str, filename: str, peers_dir: Path) -> Rubric:

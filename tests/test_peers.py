@@ -1,5 +1,6 @@
 """The peer dataset: faithful to the report's figures, validated, and pluggable."""
 
+import copy
 import csv
 import json
 from pathlib import Path
@@ -91,7 +92,8 @@ def _option(data, finding=0, option=0):
      "peers.yaml: sources.S1.url: must be an http:// or https:// address"),
     (lambda d: d.update(url="file:///etc/passwd"), "peers.yaml: url: must be an http:// or https:// address"),
     (lambda d: d.pop("respondents"), "peers.yaml: respondents: is required for published aggregates"),
-    (lambda d: d["findings"].append(d["findings"][0]), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
+    # A copy: the same object twice would be written as a YAML alias, which the loader refuses first.
+    (lambda d: d["findings"].append(copy.deepcopy(d["findings"][0])), "peers.yaml: findings[16].id: duplicate id 'priority.valuable'"),
 ])
 def test_broken_peer_file_gets_file_path_and_problem(tmp_path, edit, message):
     with pytest.raises(DataFileError) as error:

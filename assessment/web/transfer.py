@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import date
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
 from werkzeug.utils import secure_filename
 
 from .. import records
-from ..answers import answers_from_data
-from ..datafile import DataFileError, parse_yaml
+from ..answers import NAME_MAX, answers_from_data
+from ..datafile import DataFileError, parse_data
 from ..exports import answers_csv, answers_document, gaps_csv
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
@@ -24,11 +26,28 @@ bp = Blueprint("transfer", __name__)
 
 
 def download(content: str | bytes, title: str, suffix: str, mimetype: str) -> Response:
-    """A file download named after the assessment and today's date."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "assessment"
+    """A file download named after its title and today's date.
+
+    A CSV starts with a byte order mark: without it Excel, and LibreOffice by default, read the
+    file in the machine's legacy code page, and every accented or non-Latin letter is garbled."""
+    if mimetype == "text/csv":
+        content = "\ufeff" + content
     response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{date.today().isoformat()}{suffix}"'
+    ending = f"-{date.today().isoformat()}{suffix}"
+    name, plain = _slug(title) + ending, _slug(_ascii(title)) + ending
+    # filename* (RFC 6266) keeps a title's own letters; filename is for clients that lack it.
+    own = f"; filename*=UTF-8''{quote(name)}" if name != plain else ""
+    response.headers["Content-Disposition"] = f'attachment; filename="{plain}"{own}'
     return response
+
+
+def _ascii(title: str) -> str:
+    """The title's letters without their accents ("Évaluation" as "Evaluation"); others dropped."""
+    return unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[\W_]+", "-", title.lower()).strip("-")[:60] or "assessment"
 
 
 @bp.get("/a/<assessment_id>/export.json")
@@ -81,10 +100,10 @@ def _import(file, title: str, workspace_id: int) -> str:
         text = file.read().decode("utf-8")
     except UnicodeDecodeError:
         raise DataFileError(filename, [("", "is not UTF-8 text")]) from None
-    data = parse_yaml(text, filename)  # JSON is YAML, and the CLI's answers files are YAML
+    data = parse_data(text, filename)
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
-    title = title or f"Imported: {answers.organization or filename}"
+    title = title or f"Imported: {answers.organization or filename}"[:NAME_MAX]
     return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"],
                                      action="assessment.imported", detail=f"from {filename}")
 

@@ -169,5 +169,12 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def csv_text(response) -> str:
+    """A CSV download's text after its byte order mark, which spreadsheets need to read it as UTF-8."""
+    body = text(response)
+    assert body.startswith("\ufeff"), "without a byte order mark, spreadsheets garble non-ASCII text"
+    return body[1:]
+
+
 def flashes(response) -> list[str]:
     return re.findall(r'<p class="flash[^"]*">(.*?)</p>', text(response))

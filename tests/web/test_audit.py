@@ -9,7 +9,7 @@ import pytest
 from assessment import accounts, audit, storage, workshops
 from assessment.paths import EXAMPLES
 
-from .conftest import EDITOR, PASSWORD, stored_form, text
+from .conftest import EDITOR, PASSWORD, csv_text, stored_form, text
 
 UTC_TIME = re.compile(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00">')
 
@@ -166,7 +166,7 @@ def test_the_csv_export_parses_back_and_neutralizes_formulas(editor, owner, peop
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "no-store"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(text(response))))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     created = next(r for r in rows if r["action"] == "assessment.created")
     assert created["actor"] == "'=HYPERLINK(\"http://evil\") <editor@example.org>"
     assert created["subject"] == created["assessment"] == "'=SUM(A1:A9)"

@@ -47,26 +47,46 @@ def _refused(client, db, url, content, filename, status, message):
     assert snapshot(db) == before  # nothing half-written
 
 
+BILLION_LAUGHS = ("rubric: sovereign-ai-readiness\nanswers: {strategy.mandate: {level: {a0: &a0 [lol, lol, lol], "
+                  + ", ".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)) + "}}}\n").encode()
 ANSWERS = {
-    "oversized": (OVERSIZED, 413, "The upload is larger than this server accepts (1 MiB)"),
-    "truncated": (EXPORT[: len(EXPORT) // 2], 200, "invalid YAML"),
-    "utf-16": (EXPORT.decode().encode("utf-16"), 200, "is not UTF-8 text"),
-    "latin-1": (EXPORT.replace(b"Acme", "Agência".encode("latin-1")), 200, "is not UTF-8 text"),
-    "binary junk": (bytes(range(256)) * 4, 200, "is not UTF-8 text"),
-    "10,000-deep list": (DEEP_LIST, 200, "invalid YAML: exceeded maximum nesting depth"),
+    "oversized": (OVERSIZED, "answers.json", 413, "The upload is larger than this server accepts (1 MiB)"),
+    "truncated": (EXPORT[: len(EXPORT) // 2], "answers.json", 200, "invalid JSON: Expecting"),
+    "truncated YAML": (b"rubric: [sovereign", "answers.yaml", 200, "invalid YAML"),
+    "utf-16": (EXPORT.decode().encode("utf-16"), "answers.json", 200, "is not UTF-8 text"),
+    "latin-1": (EXPORT.replace(b"Acme", "Agência".encode("latin-1")), "answers.json", 200, "is not UTF-8 text"),
+    "binary junk": (bytes(range(256)) * 4, "answers.json", 200, "is not UTF-8 text"),
+    "10,000-deep list": (DEEP_LIST, "answers.json", 200, "invalid JSON: nested too deeply"),
+    "10,000-deep list in YAML": (DEEP_LIST, "answers.yaml", 200, "invalid YAML: exceeded maximum nesting depth"),
     "10,000-deep answers": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
-                            + DEEP_LIST + b"}}", 200, "invalid YAML: exceeded maximum nesting depth"),
-    "900-deep key": (DEEP_KEY, 200, "invalid YAML: nested too deeply"),
+                            + DEEP_LIST + b"}}", "answers.json", 200, "invalid JSON: nested too deeply"),
+    "900-deep key": (DEEP_KEY, "answers.yaml", 200, "invalid YAML: nested too deeply"),
+    # 3**12 items through aliases of aliases; at 9**8 a 466-byte file took 2 GB of memory and 33 s.
+    "billion laughs": (BILLION_LAUGHS, "answers.yaml", 200, "repeated through an alias (*name), which is not allowed"),
+    "a recursive alias": (b"&a {rubric: *a}", "answers.yaml", 200, "repeated through an alias"),
     "duplicate question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 1, '
-                              b'"data.residency": 4}}', 200, "duplicate key &#39;data.residency&#39;"),
-    "unknown question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.nothing": 1}}', 200,
-                            "unknown question"),
+                              b'"data.residency": 4}}', "answers.json", 200, "duplicate key &#39;data.residency&#39;"),
+    "NaN": (b'{"rubric": "sovereign-ai-readiness", "targets": {"data.residency": NaN}}', "answers.json", 200,
+            "invalid JSON: NaN is not a number JSON allows"),
+    "unknown question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.nothing": 1}}',
+                            "answers.json", 200, "unknown question"),
+    # Only 0 to 9 are digits of a level: "²" was a 500 (int() refused it), "٣" and "３" were level 3.
+    **{f"the digit {digit}": (f'{{"rubric": "sovereign-ai-readiness", "answers": {{"data.residency": "{digit}"}}}}'
+                              .encode(), "answers.json", 200, f"invalid answer &#39;{digit}&#39;")
+       for digit in ("²", "٣", "３", "02")},
+    # What the answer pages refuse, an import refused too: the page could not be saved afterwards.
+    "a note over 2000 characters": (('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
+                                     '{"level": 2, "note": "' + "n" * 2001 + '"}}}').encode(), "answers.json", 200,
+                                    "answers.data.residency.note</code>: string should have at most 2000 characters"),
+    "an organization over 200 characters": (('{"rubric": "sovereign-ai-readiness", "organization": "'
+                                             + "O" * 201 + '"}').encode(), "answers.json", 200,
+                                            "organization</code>: string should have at most 200 characters"),
 }
 
 
-@pytest.mark.parametrize("content, status, message", ANSWERS.values(), ids=ANSWERS.keys())
-def test_a_hostile_answers_file_is_refused(owner, people, db, content, status, message):
-    _refused(owner, db, f"/w/{people['workspace']}/import", content, "answers.json", status, message)
+@pytest.mark.parametrize("content, filename, status, message", ANSWERS.values(), ids=ANSWERS.keys())
+def test_a_hostile_answers_file_is_refused(owner, people, db, content, filename, status, message):
+    _refused(owner, db, f"/w/{people['workspace']}/import", content, filename, status, message)
 
 
 CSV_HEADER = b"name,type,size,contact\n"

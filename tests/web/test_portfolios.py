@@ -15,7 +15,7 @@ from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
 
-from .conftest import PASSWORD, text
+from .conftest import PASSWORD, csv_text, text
 
 AGENCY_B = "agency-b@example.org"
 
@@ -209,7 +209,7 @@ def test_owner_creates_a_portfolio_and_invites_one_agency(owner, db, people, app
 def test_csv_export_is_formula_safe(owner, db, people, portfolio, default_rubric):
     add_agency(db, portfolio, default_rubric, "=HYPERLINK(\"http://evil.example\")", people["outsider"],
                type_="+ministry")
-    rows = list(csv.reader(io.StringIO(text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    rows = list(csv.reader(io.StringIO(csv_text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
     assert rows[0][:5] == ["agency", "type", "size", "round", "dimension"]
     assert len(rows) == 1 + len(default_rubric.dimensions) + 1
     assert all(r[0].startswith("'=") and r[1] == "'+ministry" for r in rows[1:])
