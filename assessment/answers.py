@@ -48,6 +48,7 @@ class AnswerSet:
     answers: Mapping[str, Answer]
     rubric: str = ""
     rubric_version: str | None = None
+    title: str = ""  # the assessment's, so that an export brings it back on import
     organization: str = ""
     profile: Mapping[str, str] = field(default_factory=dict)
     drivers: Mapping[str, str] = field(default_factory=dict)
@@ -99,6 +100,7 @@ def _long_form(raw: Any) -> Any:
 class AnswersFile(DataModel):
     rubric: str = Field(min_length=1)
     rubric_version: str | None = None
+    title: str = Field("", max_length=NAME_MAX)
     organization: str = Field("", max_length=NAME_MAX)
     profile: dict[str, str] = {}
     drivers: dict[str, str] = {}
@@ -168,7 +170,7 @@ def answers_from_data(data: Any, rubric: Rubric, filename: str) -> AnswerSet:
                 + _answer_problems(answers, rubric) + _target_problems(parsed.targets, rubric))
     if problems:
         raise DataFileError(filename, problems)
-    return AnswerSet(answers=answers, rubric=parsed.rubric, rubric_version=parsed.rubric_version,
+    return AnswerSet(answers=answers, rubric=parsed.rubric, rubric_version=parsed.rubric_version, title=parsed.title,
                      organization=parsed.organization, profile=parsed.profile, drivers=parsed.drivers,
                      barriers=tuple(parsed.barriers),
                      targets={qid: normalize_value(level) for qid, level in parsed.targets.items()})

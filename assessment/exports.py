@@ -23,7 +23,7 @@ def answers_document(answers: AnswerSet) -> dict:
     ``sovready score`` and the web import both read it back unchanged.
     """
     return {
-        "rubric": answers.rubric, "rubric_version": answers.rubric_version,
+        "rubric": answers.rubric, "rubric_version": answers.rubric_version, "title": answers.title,
         "organization": answers.organization, "profile": dict(answers.profile),
         "drivers": dict(answers.drivers), "barriers": list(answers.barriers), "targets": dict(answers.targets),
         "answers": {qid: {"level": a.value, "basis": a.basis, "note": a.note}

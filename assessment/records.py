@@ -83,7 +83,7 @@ def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
     answers = _answers(db, "SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?",
                        [assessment.id])
     return AnswerSet(answers=answers, rubric=assessment.rubric_id, rubric_version=assessment.rubric_version,
-                     organization=assessment.organization, profile=assessment.profile,
+                     title=assessment.title, organization=assessment.organization, profile=assessment.profile,
                      drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
 
 

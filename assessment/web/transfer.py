@@ -103,7 +103,7 @@ def _import(file, title: str, workspace_id: int) -> str:
     data = parse_data(text, filename)
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
-    title = title or f"Imported: {answers.organization or filename}"[:NAME_MAX]
+    title = title or answers.title or f"Imported: {answers.organization or filename}"[:NAME_MAX]
     return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"],
                                      action="assessment.imported", detail=f"from {filename}")
 

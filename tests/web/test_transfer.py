@@ -39,13 +39,15 @@ def test_export_then_import_gives_the_same_assessment(owner, finished, people, d
     records.save_answers(db, records.get_assessment(db, finished), default_rubric,
                          {"data.residency": Answer(3, note, "evidenced")})
     exported = owner.get(f"/a/{finished}/export.json").get_data()
-    response = _upload(owner, people["workspace"], exported, title="Copy")
+    response = _upload(owner, people["workspace"], exported)
     copy_id = response.location.split("/")[2]
     assert response.location == f"/a/{copy_id}/review"
     assert owner.get(f"/a/{copy_id}/export.json").get_data() == exported
     original, copy = records.get_assessment(db, finished), records.get_assessment(db, copy_id)
     assert records.answer_set(db, copy) == records.answer_set(db, original)
-    assert copy.title == "Copy"
+    assert copy.title == original.title  # the export's own: it was "Imported: <organization>"
+    renamed = _upload(owner, people["workspace"], exported, title="Copy").location.split("/")[2]
+    assert records.get_assessment(db, renamed).title == "Copy"
 
 
 def test_the_command_line_scores_an_export(owner, finished, tmp_path):
