@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from assessment import peermodel
 from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet, load_answers
-from assessment.benchmark import compare
+from assessment.benchmark import compare, linked_scores
 from assessment.cli import cli
 from assessment.paths import EXAMPLES
 from assessment.peers import load_peers
@@ -122,6 +122,27 @@ def test_dimensions_without_survey_figures_have_no_percentile(rubric, peers):
     assert comparison.dimensions["security"].value is None
     assert "gives no figure" in comparison.dimensions["security"].note
     assert comparison.reference["security"] is None and comparison.reference["open_stack"] is not None
+
+
+def test_the_peer_reference_has_the_organizations_score_on_the_same_questions_beside_it(rubric, peers):
+    mid = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    comparison = compare(rubric, peers, mid)
+    data = next(d for d in score(rubric, mid).dimensions if d.id == "data")
+    # On all six questions it scores 55, above the median peer's 51.1 on the one linked question;
+    # on that question it scores 50, below it.
+    assert (round(data.score), comparison.reference["data"], comparison.linked_score["data"]) == (55, 51.1, 50.0)
+    assert comparison.linked_score["security"] is None  # no linked question
+    assert linked_scores(rubric, peers, mid) == comparison.linked_score
+    assert comparison.as_dict()["linked_score"] == comparison.linked_score
+
+
+def test_the_score_on_the_linked_questions_counts_only_those_answered(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 3, data__open_data=NOT_APPLICABLE,
+                                                 open_stack__open_source=DONT_KNOW))
+    assert comparison.linked_score["data"] is None and comparison.reference["data"] is not None
+    # Don't know counts as level 0, as in the dimension's score: 0 and 75 on open_stack's linked questions.
+    assert 0 < comparison.linked_score["open_stack"] < 75
+    assert set(compare(rubric, peers, AnswerSet(answers={})).linked_score.values()) == {None}
 
 
 # The percentile ----------------------------------------------------------------------------------
