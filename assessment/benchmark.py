@@ -221,7 +221,7 @@ def _scored(items) -> list[ItemComparison]:
 # Percentiles --------------------------------------------------------------------------------
 
 NO_ITEMS = "No answered question of this scope is linked to a survey figure."
-NO_FIGURES = "The survey gives no figure for this dimension's practices: no percentile."
+NO_FIGURES = "The survey gives no figure linked to this dimension's questions: no percentile."
 
 
 def _modelled(items: list[ItemComparison], shares: dict[str, float], note: str) -> Percentile:
@@ -261,16 +261,16 @@ def _regional(peers: PeerDataset, items: list[ItemComparison], region: str | Non
     if peers.sample is None and not regional:
         return None
     note = (f"Respondents in {peers.regions[region]}: regional figures for {regional} of {len(items)} linked "
-            "practices, the overall figure for the rest." if peers.sample is None
+            "survey figures, the overall figure for the rest." if peers.sample is None
             else f"Respondents in {peers.regions[region]}.")
     return _percentile(peers, items, region, note)
 
 
 def _percentiles(rubric: Rubric, peers: PeerDataset, items: list[ItemComparison], region: str | None):
-    overall = _percentile(peers, items, None, f"All respondents; {len(items)} linked practices.")
+    overall = _percentile(peers, items, None, f"All respondents; {len(items)} linked survey figures.")
     linked = {rubric.dimension_id[q.id] for q in rubric.linked_questions}
     dimensions = {d.id: _percentile(peers, [i for i in items if i.dimension == d.id], None,
-                                    "All respondents; linked practices of this dimension.")
+                                    "All respondents; linked survey figures of this dimension.")
                   if d.id in linked else Percentile(None, None, None, 0, NO_FIGURES)
                   for d in rubric.dimensions}
     return overall, dimensions, _regional(peers, items, region)

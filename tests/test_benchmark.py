@@ -209,7 +209,8 @@ def test_score_with_peers_json_has_the_documented_keys():
 def test_score_text_with_peers_labels_the_percentile():
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "early-public-agency.yaml"), "--peers"]).output
     assert "percentiles modelled from published aggregates (n = 233)" in output
-    assert "Overall: 4th percentile (band 1st to 11th; 14 linked practices)" in output
+    assert "Overall: 4th percentile (band 1st to 11th; 14 linked survey figures)" in output
+    assert "linked practice" not in output  # most linked figures are views, not practices
     assert "Table stakes." in output
     # Several linked figures are views, not practices: the rule says so, and each item its question.
     assert "whether that figure is a practice respondents report or a view they hold" in output

@@ -228,7 +228,8 @@ def test_results_compare_with_the_survey_peers(owner, finished):
     page = text(owner.get(f"/a/{finished}/results"))
     assert "Among the survey peers" in page
     assert "modelled from published aggregates (n = 233)" in page
-    assert "Practice by practice" in page and "Open source as the primary approach" in page
+    assert "Linked survey figures, one by one" in page and "Open source as the primary approach" in page
+    assert "linked practice" not in page and "Practice by practice" not in page  # most are views, not practices
     assert "Respondents citing it" in page
 
 
