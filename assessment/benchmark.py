@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from . import peermodel
 from .answers import SCORING_LEVEL, AnswerSet
 from .peers import Figure, PeerDataset
-from .rubric import Question, Rubric
+from .rubric import Question, Rubric, weighted_mean
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,11 @@ class PeerComparison:
     overall: Percentile
     dimensions: dict[str, Percentile]
     regional: Percentile | None
+    # Per dimension, on its linked questions only (those with a survey figure): the modelled median
+    # peer's score, and this organization's on the same questions. Only the two compare like with
+    # like; the dimension's score covers all its questions.
     reference: dict[str, float | None]
+    linked_score: dict[str, float | None]
 
     @property
     def table_stakes(self) -> frozenset[str]:
@@ -103,7 +107,7 @@ class PeerComparison:
             "percentile": {"label": self.label, "overall": asdict(self.overall),
                            "dimensions": {k: asdict(v) for k, v in self.dimensions.items()},
                            "regional": asdict(self.regional) if self.regional else None},
-            "reference": self.reference,
+            "reference": self.reference, "linked_score": self.linked_score,
         }
 
 
@@ -193,18 +197,31 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
     """Compare validated answers with the survey peers."""
     region = answers.profile.get("region")
     items = tuple(_item(rubric, peers, q, answers, region) for q in rubric.linked_questions)
-    scored = [i for i in items if i.level is not None and i.overall_share is not None]
+    scored = _scored(items)
     percentiles = _percentiles(rubric, peers, scored, region)
     return PeerComparison(peers.id, peers.version, peers.label, region, peers.regions.get(region),
                           _region_note(peers, region), items,
                           _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
-                          _reference(rubric, scored, items))
+                          _reference(rubric, items), _linked_score(rubric, scored))
+
+
+def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dict[str, float | None]:
+    """Per dimension, the organization's score on the questions the peer reference covers, as
+    ``compare(...).linked_score`` gives it, without modelling a percentile (a portfolio needs one
+    per agency)."""
+    items = [_item(rubric, peers, q, answers, None) for q in rubric.linked_questions]
+    return _linked_score(rubric, _scored(items))
+
+
+def _scored(items) -> list[ItemComparison]:
+    """The answered (not "not applicable") linked questions whose figure has an overall share."""
+    return [i for i in items if i.level is not None and i.overall_share is not None]
 
 
 # Percentiles --------------------------------------------------------------------------------
 
 NO_ITEMS = "No answered question of this scope is linked to a survey figure."
-NO_FIGURES = "The survey gives no figure for this dimension's practices: no percentile."
+NO_FIGURES = "The survey gives no figure linked to this dimension's questions: no percentile."
 
 
 def _modelled(items: list[ItemComparison], shares: dict[str, float], note: str) -> Percentile:
@@ -244,32 +261,41 @@ def _regional(peers: PeerDataset, items: list[ItemComparison], region: str | Non
     if peers.sample is None and not regional:
         return None
     note = (f"Respondents in {peers.regions[region]}: regional figures for {regional} of {len(items)} linked "
-            "practices, the overall figure for the rest." if peers.sample is None
+            "survey figures, the overall figure for the rest." if peers.sample is None
             else f"Respondents in {peers.regions[region]}.")
     return _percentile(peers, items, region, note)
 
 
 def _percentiles(rubric: Rubric, peers: PeerDataset, items: list[ItemComparison], region: str | None):
-    overall = _percentile(peers, items, None, f"All respondents; {len(items)} linked practices.")
+    overall = _percentile(peers, items, None, f"All respondents; {len(items)} linked survey figures.")
     linked = {rubric.dimension_id[q.id] for q in rubric.linked_questions}
     dimensions = {d.id: _percentile(peers, [i for i in items if i.dimension == d.id], None,
-                                    "All respondents; linked practices of this dimension.")
+                                    "All respondents; linked survey figures of this dimension.")
                   if d.id in linked else Percentile(None, None, None, 0, NO_FIGURES)
                   for d in rubric.dimensions}
     return overall, dimensions, _regional(peers, items, region)
 
 
-def _reference(rubric: Rubric, items: list[ItemComparison], all_items) -> dict[str, float | None]:
-    """Per dimension, the modelled median peer's score on the dimension's linked questions."""
-    shares = {i.question: i.overall_share for i in all_items if i.overall_share is not None}
-    if not shares:
-        return {d.id: None for d in rubric.dimensions}
-    model = peermodel.model(tuple(peermodel.Item(i.question, i.overall_share, i.from_level)
-                                  for i in all_items if i.overall_share is not None), peermodel.CENTRAL)
-    reference = {}
+def _dimension_means(rubric: Rubric, values: dict[str, float]) -> dict[str, float | None]:
+    """Per dimension, the weighted mean of these question values (level × 25, as the scores are),
+    rounded to one decimal; None where the dimension has none."""
+    means = {}
     for dimension in rubric.dimensions:
-        linked = [q for q in dimension.questions if q.id in shares]
-        total = sum(q.weight for q in linked)
-        reference[dimension.id] = (round(sum(model.expected_level(q.id) * 25 * q.weight for q in linked) / total, 1)
-                                   if linked else None)
-    return reference
+        mean = weighted_mean([(values[q.id], q.weight) for q in dimension.questions if q.id in values])
+        means[dimension.id] = None if mean is None else round(mean, 1)
+    return means
+
+
+def _reference(rubric: Rubric, items) -> dict[str, float | None]:
+    """Per dimension, the modelled median peer's score on the dimension's linked questions."""
+    shared = [i for i in items if i.overall_share is not None]
+    if not shared:
+        return {d.id: None for d in rubric.dimensions}
+    model = peermodel.model(tuple(peermodel.Item(i.question, i.overall_share, i.from_level) for i in shared),
+                            peermodel.CENTRAL)
+    return _dimension_means(rubric, {i.question: model.expected_level(i.question) * 25 for i in shared})
+
+
+def _linked_score(rubric: Rubric, scored: list[ItemComparison]) -> dict[str, float | None]:
+    """Per dimension, the organization's score on the reference's questions that it answered."""
+    return _dimension_means(rubric, {i.question: i.level * 25 for i in scored})

@@ -39,6 +39,9 @@ class Summary:
     deltas: Mapping[int, float | None]
     median_delta: float | None
     dimension_deltas: Mapping[str, float | None]
+    # Per dimension, the finished agencies' median score on the linked questions only: what the
+    # survey peer reference (scored on those questions) compares with.
+    linked_medians: Mapping[str, float | None]
 
 
 def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
@@ -72,8 +75,9 @@ def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGa
 
 
 def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
-              results: Iterable[Result]) -> Summary:
-    """The round's figures over its finished agencies, compared with the same agencies' previous round."""
+              results: Iterable[Result], linked: list[Mapping[str, float | None]]) -> Summary:
+    """The round's figures over its finished agencies, compared with the same agencies' previous round.
+    ``linked`` holds each finished agency's scores on the linked questions (none without survey peers)."""
     done = [r for r in rows if r["finished"]]
     before = {r["id"]: r for r in previous if r["finished"]}
     deltas = {r["id"]: _delta(r["overall"], before[r["id"]]["overall"]) for r in done if r["id"] in before}
@@ -84,4 +88,4 @@ def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
     return Summary(rows, len(done), distribution(r["overall"] for r in done if r["overall"] is not None), dimensions,
                    sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(results),
                    deltas, _delta(_median(r["overall"] for r in done), _median(r["overall"] for r in before.values())),
-                   dimension_deltas)
+                   dimension_deltas, {d: _median(scores[d] for scores in linked) for d in dimension_ids})

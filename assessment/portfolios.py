@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from . import accounts, audit, records
+from .benchmark import linked_scores
 from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
+from .rubrics import peers_for
 from .scoring import score
 from .storage import hash_token, now, random_id, write_transaction
 
@@ -297,6 +299,9 @@ def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_
     earlier = [r for r in all_rounds if r < round_id]
     rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
     previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
-    results = (score(rubric, records.answer_set(db, records.get_assessment(db, r["assessment_id"])))
-               for r in rows if r["finished"])
-    return summarize(rows, previous, [d.id for d in rubric.dimensions], results)
+    answer_sets = [records.answer_set(db, records.get_assessment(db, r["assessment_id"]))
+                   for r in rows if r["finished"]]
+    peers = peers_for(rubric)
+    linked = [linked_scores(rubric, peers, answers) for answers in answer_sets] if peers else []
+    return summarize(rows, previous, [d.id for d in rubric.dimensions],
+                     (score(rubric, answers) for answers in answer_sets), linked)

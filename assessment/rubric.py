@@ -21,6 +21,13 @@ ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 MAX_WEIGHT = 1000
 
 
+def weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
+    """Mean of (value, weight) pairs, or None when there is nothing to average: how question
+    weights combine into dimension scores, and dimension weights into the index."""
+    total = sum(weight for _, weight in pairs)
+    return sum(value * weight for value, weight in pairs) / total if total else None
+
+
 class NextStep(DataModel):
     action: str = Field(min_length=1)
     horizon: Horizon

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from .answers import DONT_KNOW, SCORING_LEVEL, AnswerSet, answer_problem, valid_value
 from .benchmark import PeerComparison, compare
 from .peers import PeerDataset
-from .rubric import HORIZONS, Question, Rubric
+from .rubric import HORIZONS, Question, Rubric, weighted_mean
 
 
 # Per-item records are NamedTuples: immutable like the frozen Result, and five times cheaper to
@@ -77,12 +77,6 @@ def _level(rubric: Rubric, qid: str, answer) -> int | None:
     if not valid_value(value):
         raise ValueError(f"question {qid!r}: {answer_problem(answer)}")
     return SCORING_LEVEL[value]
-
-
-def weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
-    """Mean of (value, weight) pairs, or None when there is nothing to average."""
-    total = sum(weight for _, weight in pairs)
-    return sum(value * weight for value, weight in pairs) / total if total else None
 
 
 class _Item(NamedTuple):

@@ -84,9 +84,9 @@ def in_words(names: list[str]) -> str:
 def _percentile(p: Percentile) -> str:
     if p.value is None:
         return p.note
-    practices = "practice" if p.items == 1 else "practices"
+    figures = "figure" if p.items == 1 else "figures"
     return (f"{ordinal(p.value)} percentile (band {ordinal(p.low)} to {ordinal(p.high)}; "
-            f"{p.items} linked {practices})")
+            f"{p.items} linked survey {figures})")
 
 
 def _peer_lines(rubric: Rubric, peers: PeerComparison) -> list[str]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from assessment import peermodel
 from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet, load_answers
-from assessment.benchmark import compare
+from assessment.benchmark import compare, linked_scores
 from assessment.cli import cli
 from assessment.paths import EXAMPLES
 from assessment.peers import load_peers
@@ -124,6 +124,27 @@ def test_dimensions_without_survey_figures_have_no_percentile(rubric, peers):
     assert comparison.reference["security"] is None and comparison.reference["open_stack"] is not None
 
 
+def test_the_peer_reference_has_the_organizations_score_on_the_same_questions_beside_it(rubric, peers):
+    mid = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    comparison = compare(rubric, peers, mid)
+    data = next(d for d in score(rubric, mid).dimensions if d.id == "data")
+    # On all six questions it scores 55, above the median peer's 51.1 on the one linked question;
+    # on that question it scores 50, below it.
+    assert (round(data.score), comparison.reference["data"], comparison.linked_score["data"]) == (55, 51.1, 50.0)
+    assert comparison.linked_score["security"] is None  # no linked question
+    assert linked_scores(rubric, peers, mid) == comparison.linked_score
+    assert comparison.as_dict()["linked_score"] == comparison.linked_score
+
+
+def test_the_score_on_the_linked_questions_counts_only_those_answered(rubric, peers):
+    comparison = compare(rubric, peers, _answers(rubric, 3, data__open_data=NOT_APPLICABLE,
+                                                 open_stack__open_source=DONT_KNOW))
+    assert comparison.linked_score["data"] is None and comparison.reference["data"] is not None
+    # Don't know counts as level 0, as in the dimension's score: 0 and 75 on open_stack's linked questions.
+    assert 0 < comparison.linked_score["open_stack"] < 75
+    assert set(compare(rubric, peers, AnswerSet(answers={})).linked_score.values()) == {None}
+
+
 # The percentile ----------------------------------------------------------------------------------
 
 def test_percentile_is_labelled_and_banded(rubric, peers):
@@ -188,7 +209,8 @@ def test_score_with_peers_json_has_the_documented_keys():
 def test_score_text_with_peers_labels_the_percentile():
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "early-public-agency.yaml"), "--peers"]).output
     assert "percentiles modelled from published aggregates (n = 233)" in output
-    assert "Overall: 4th percentile (band 1st to 11th; 14 linked practices)" in output
+    assert "Overall: 4th percentile (band 1st to 11th; 14 linked survey figures)" in output
+    assert "linked practice" not in output  # most linked figures are views, not practices
     assert "Table stakes." in output
     # Several linked figures are views, not practices: the rule says so, and each item its question.
     assert "whether that figure is a practice respondents report or a view they hold" in output

@@ -73,6 +73,22 @@ def test_pdf_names_organization_index_dimensions_and_top_gaps(mid_pdf, weasyprin
     assert 15 <= len(reader.pages) <= 40
 
 
+def test_scorecard_sets_the_median_peer_beside_the_score_on_the_same_questions(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "“same questions”: its linked questions only" in flat and "You, same questions" in flat
+    # Data sovereignty: 55 on all six questions, 50 against the median peer's 51.1 on the linked one.
+    assert "Data sovereignty 55 6/6 50 51.1" in flat
+    assert "while the blue scores cover all its questions" in flat
+
+
+def test_methodology_says_the_linked_figures_include_views_and_names_the_confidence_c_one(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "the percentile partly measures agreement with those views" in flat
+    assert ("1 of the 15 linked figures is of confidence C, a third-party summary not checked against the report "
+            "(Open source technologies used for custom AI: Kubernetes, 58% (C; S9))") in flat
+    assert "linked practice" not in flat
+
+
 def test_methodology_states_the_sampling_error_and_the_dimensions_without_a_percentile(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert "a survey of 233 (a share near one half has a standard error of about 3.3 points" in flat

@@ -29,7 +29,8 @@ def test_radar_has_a_title_an_axis_per_dimension_and_no_peer_series_by_default(c
 def test_radar_draws_the_peer_reference_as_a_second_series(charts):
     peer = {"d0": 40, "d1": None, "d2": 60, "d3": 80, "d4": 20}
     svg = str(charts[0].radar(DIMENSIONS, peer))
-    assert svg.count('class="peer"') == 4 and "with the peer reference" in svg  # d1 has no reference
+    assert svg.count('class="peer"') == 4  # d1 has no reference
+    assert "median survey peer on each dimension’s linked questions only" in svg
     x, y = polar(2, 5, 60)
     assert f'd="M{x},{y - 6} ' in svg
 
@@ -42,6 +43,7 @@ def test_radar_points_start_at_the_top_and_scale_with_the_score():
 def test_bars_mark_the_peer_reference_where_there_is_one(charts):
     svg = str(charts[1].bars(DIMENSIONS, {"d0": 50, "d1": None}))
     assert svg.count('class="peer"') == 1
+    assert "median survey peer on each dimension’s linked questions only" in svg
 
 
 def test_bars_write_each_value_and_mark_unscored_dimensions(charts):

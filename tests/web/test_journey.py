@@ -215,11 +215,21 @@ def test_results_show_index_stage_cap_charts_gaps_roadmap_and_exports(owner, fin
     assert 'class="peer"' in page  # the modelled median survey peer on the radar and bars
 
 
+def test_results_set_the_peer_reference_beside_the_score_on_the_same_questions(owner, finished):
+    page = _page_text(text(owner.get(f"/a/{finished}/results")))
+    assert "linked questions only (none without a survey figure), while the blue scores cover all its questions" in " ".join(page.split())
+    summary = " ".join(page.split("Score and completeness per dimension")[1].split("Among the survey peers")[0].split())
+    assert "You, same questions Median peer, same questions" in summary
+    # Data sovereignty: 55 on its six questions; 50 against the median peer's 51 on the linked one.
+    assert "Data sovereignty 55 6 of 6 50 51" in summary and "Security and resilience 40 6 of 6 no survey figure" in summary
+
+
 def test_results_compare_with_the_survey_peers(owner, finished):
     page = text(owner.get(f"/a/{finished}/results"))
     assert "Among the survey peers" in page
     assert "modelled from published aggregates (n = 233)" in page
-    assert "Practice by practice" in page and "Open source as the primary approach" in page
+    assert "Linked survey figures, one by one" in page and "Open source as the primary approach" in page
+    assert "linked practice" not in page and "Practice by practice" not in page  # most are views, not practices
     assert "Respondents citing it" in page
 
 

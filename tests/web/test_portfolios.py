@@ -53,6 +53,16 @@ def test_owner_sees_the_dashboard_with_every_section(owner, portfolio, two_agenc
     assert "Gaps most common across agencies" in page
 
 
+def test_the_survey_peer_is_beside_the_agencies_median_on_the_same_questions(owner, db, portfolio, two_agencies,
+                                                                           default_rubric):
+    summary = portfolios.summary(db, portfolio, default_rubric, portfolios.rounds(db, portfolio)[0]["id"])
+    # Both agencies answered as the mid-enterprise example: 55 on all of Data sovereignty, 50 on its linked question.
+    assert summary.dimensions["data"].median == 55 and summary.linked_medians["data"] == 50
+    assert summary.linked_medians["security"] is None
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "Agencies' median, same questions" in page and "Median peer, same questions" in page
+
+
 def test_owner_filters_by_type_and_size(owner, portfolio, two_agencies):
     page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
     assert "1 of 1 agencies have finished" in page
