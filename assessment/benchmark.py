@@ -36,6 +36,7 @@ class ItemComparison:
     survey_question: str  # the figure's question, in paraphrase: a practice reported or a view held
     sources: tuple[str, ...]
     cited: str  # the share with its confidence and sources, "93% (A; S1, S2)"; "" without a share
+    base: str | None = None  # whom the share is of when the report does not say all respondents
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,17 @@ def _cited(figure: Figure | None, share: float | None) -> str:
     return figure.cite(share) if figure is not None and share is not None else ""
 
 
+def _whom(figure: Figure, region_name: str = "") -> str:
+    """Whom a share is of: respondents, unless the report does not say (then "those asked")."""
+    who = "those asked" if figure.base else "respondents"
+    return f"{who} in {region_name}" if region_name else who
+
+
 def _sentence(status: str, share: float | None, figure: Figure, regional: bool, region_name: str) -> str:
     # Only the published share is stated. Its complement is no figure: the questions were most
     # likely multiple choice, so not picking an option is not the opposite view, and the
     # complement would also count those who did not answer.
-    who = f"respondents in {region_name}" if regional else "respondents"
+    who = _whom(figure, region_name if regional else "")
     if share is None:
         return f"The survey gives no figure for {who} who {figure.statement}."
     if status == "does":
@@ -165,7 +172,8 @@ def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: Answe
     return ItemComparison(question.id, rubric.dimension_id[question.id], question.title, link.finding,
                           link.option, share, figure.overall_pct, region if regional else None, regional,
                           figure.confidence, link.from_level, level, status, sentence, note, stakes,
-                          peers.finding(link.finding).question, tuple(figure.sources), _cited(figure, share))
+                          peers.finding(link.finding).question, tuple(figure.sources), _cited(figure, share),
+                          figure.base)
 
 
 def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[DriverComparison, ...]:
@@ -189,7 +197,7 @@ def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[B
         cited = _cited(figure, share)
         rows.append(BarrierComparison(barrier.id, barrier.name, share, figure.confidence if figure else None,
                                       barrier.mitigation, tuple(figure.sources) if figure else (), cited,
-                                      f"{cited} of respondents {figure.statement}." if cited else NO_FIGURE))
+                                      f"{cited} of {_whom(figure)} {figure.statement}." if cited else NO_FIGURE))
     return tuple(rows)
 
 

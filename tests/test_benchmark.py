@@ -61,6 +61,14 @@ def test_item_comparison_says_where_the_organization_stands(rubric, peers):
     assert standards.status == "does" and standards.sentence.startswith("With the 65% (A; S2, S3) of respondents who use")
 
 
+def test_a_share_whose_base_is_not_published_is_not_said_to_be_of_all_respondents(rubric, peers):
+    # 57% may be of those who build customized AI: "of respondents" claimed a base the report does not give.
+    for level, start in ((3, "With the 57% (A; S1, S2; base not published) of those asked who focus"),
+                         (1, "57% (A; S1, S2; base not published) of those asked focus")):
+        comparison = compare(rubric, peers, _answers(rubric, 3, open_stack__capability_ip=level))
+        assert _item(comparison, "open_stack.capability_ip").sentence.startswith(start)
+
+
 def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 2, region="europe"))
     mandate = _item(comparison, "strategy.mandate")

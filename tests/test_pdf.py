@@ -87,6 +87,9 @@ def test_methodology_says_the_linked_figures_include_views_and_names_the_confide
     assert ("1 of the 15 linked figures is of confidence C, a third-party summary not checked against the report "
             "(Open source technologies used for custom AI: Kubernetes, 58% (C; S9))") in flat
     assert "linked practice" not in flat
+    assert ("the model takes Focus of customized AI work: Controlling AI capabilities and intellectual property, "
+            "57% (A; S1, S2; base not published) as a share of all respondents, though the report does not publish "
+            "its base") in flat
 
 
 def test_methodology_states_the_sampling_error_and_the_dimensions_without_a_percentile(mid_pdf):
