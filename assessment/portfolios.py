@@ -264,9 +264,10 @@ def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> l
 
 
 def members(rows: list[dict]) -> list[Member]:
-    """The finished agencies of a round as cohort members; type and size are the cohort filters."""
-    return [Member(str(r["id"]), r["overall"], r["dimensions"], {"org_type": r["type"], "size": r["size"]})
-            for r in rows if r["finished"]]
+    """The finished agencies of a round as cohort members; type and size are the cohort filters, and
+    each agency's own workspace is the member's, so that a viewer's agencies can be left out."""
+    return [Member(str(r["id"]), r["overall"], r["dimensions"], {"org_type": r["type"], "size": r["size"]},
+                   r["workspace_id"]) for r in rows if r["finished"]]
 
 
 def cohort_members(db: sqlite_utils.Database, portfolio_id: int) -> list[Member]:

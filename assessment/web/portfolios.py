@@ -11,8 +11,8 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import jobs, portfolios, records
-from ..cohorts import cohort_stats
+from .. import accounts, jobs, portfolios, records
+from ..cohorts import Member, cohort_stats
 from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
 from ..portfolio_stats import choices
 from ..rubrics import list_rubrics, peers_for, stored_rubric
@@ -252,13 +252,19 @@ def _join(token: str, form, found: dict) -> str:
 
 @bp.get("/w/<int:workspace_id>/portfolio")
 def mine(workspace_id: int):
-    """An agency's view: its own assessment per portfolio, and the portfolio's anonymised distribution."""
+    """An agency's view: its own assessment per portfolio, and the other agencies' anonymised distribution.
+
+    Left out are the agency itself and every agency whose workspace the viewer belongs to: with
+    them in, changing one's own answers moved the quartiles and gave away the others' exact scores."""
     workspace = workspace_for(workspace_id)
+    viewer = accounts.workspace_ids(get_db(), g.user["id"]) | {workspace_id}
     views = []
     for agency in portfolios.agencies_of_workspace(get_db(), workspace_id):
         current = portfolios.rounds(get_db(), agency["portfolio_id"])[0]
         rubric = stored_rubric(get_db(), agency["rubric_id"], agency["rubric_version"])
+        others = cohort_stats(portfolios.cohort_members(get_db(), agency["portfolio_id"]),
+                              Member(str(agency["id"]), None, {}), viewer_workspaces=viewer)
         views.append((agency, current, rubric,
                       portfolios.agency_assessment(get_db(), agency["portfolio_id"], agency["id"], current["id"]),
-                      cohort_stats(portfolios.cohort_members(get_db(), agency["portfolio_id"]))))
+                      others))
     return render_template("portfolios/mine.html", workspace=workspace, views=views)

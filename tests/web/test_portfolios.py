@@ -90,18 +90,59 @@ def _agency_view(client, workspace_id) -> str:
     return text(client.get(f"/w/{workspace_id}/portfolio"))
 
 
-def test_distribution_is_withheld_below_five_finished_agencies(app, db, people, portfolio, default_rubric):
+def _own_agency(db, portfolio, rubric, number, **kwargs):
+    """An agency joined by a user of its own (agency<number>@example.org)."""
+    user = accounts.create_user(db, f"agency{number}@example.org", f"Agent {number}", PASSWORD)
+    return add_agency(db, portfolio, rubric, f"Agency {number}", user, **kwargs)
+
+
+def test_distribution_is_withheld_below_five_other_finished_agencies(app, db, portfolio, default_rubric):
     assert MIN_COHORT == 5
-    agency, _ = add_agency(db, portfolio, default_rubric, "Agency 1", people["outsider"])
-    for i in range(2, 5):
-        add_agency(db, portfolio, default_rubric, f"Agency {i}", people["outsider"])
-    add_agency(db, portfolio, default_rubric, "Agency unfinished", people["outsider"], finished=False)
-    client = app.test_client().login("outsider@example.org")
+    agency, _ = _own_agency(db, portfolio, default_rubric, 0)
+    for i in range(1, 5):
+        _own_agency(db, portfolio, default_rubric, i)
+    _own_agency(db, portfolio, default_rubric, 9, finished=False)
+    client = app.test_client().login("agency0@example.org")
     page = _agency_view(client, agency["workspace_id"])
-    assert "This cohort has 4 organizations" in page and "anonymised" not in page
-    add_agency(db, portfolio, default_rubric, "Agency 5", people["outsider"])
+    assert "This cohort has 4 organizations" in page and "anonymised" not in page  # 5 finished, 4 of them others
+    _own_agency(db, portfolio, default_rubric, 5)
     page = _agency_view(client, agency["workspace_id"])
-    assert "5 finished agencies, anonymised" in page and "This cohort has" not in page
+    assert "5 other finished agencies, anonymised" in page and "This cohort has" not in page
+
+
+def _answer_all(db, assessment_id, rubric, level):
+    records.save_answers(db, records.get_assessment(db, assessment_id), rubric,
+                         {q: Answer(level) for q in rubric.questions})
+
+
+def _shown_figures(page: str) -> list[str]:
+    return re.findall(r"<td>(\d+|–)</td>", page.split("anonymised")[1])
+
+
+def test_an_agency_cannot_read_the_others_scores_by_changing_its_own(app, db, portfolio, default_rubric):
+    """Found by an audit: the agency was in its own cohort, so all-0 then all-4 answers moved the
+    quartiles onto the other agencies' exact scores."""
+    agencies = [_own_agency(db, portfolio, default_rubric, i, finished=False) for i in range(6)]
+    for i, (_, assessment_id) in enumerate(agencies):  # each of the others at a level of its own
+        _answer_all(db, assessment_id, default_rubric, i % 5)
+    (agency, assessment_id) = agencies[0]
+    client = app.test_client().login("agency0@example.org")
+    shown = []
+    for level in (0, 4):
+        _answer_all(db, assessment_id, default_rubric, level)
+        shown.append(_shown_figures(_agency_view(client, agency["workspace_id"])))
+    assert shown[0] == shown[1] and "–" not in shown[0]
+
+
+def test_agencies_the_viewer_also_belongs_to_neither_count_nor_show(app, db, people, portfolio, default_rubric):
+    """One person in two agencies' workspaces could otherwise move the figures with the other one."""
+    agency, _ = _own_agency(db, portfolio, default_rubric, 0)
+    for i in range(1, 5):
+        _own_agency(db, portfolio, default_rubric, i)
+    add_agency(db, portfolio, default_rubric, "Agency joined by agency 0's user too",
+               accounts.get_user_by_email(db, "agency0@example.org")["id"])
+    page = _agency_view(app.test_client().login("agency0@example.org"), agency["workspace_id"])
+    assert "This cohort has 4 organizations" in page
 
 
 def test_a_new_round_continues_each_agency_and_shows_the_changes(db, people, portfolio, two_agencies, default_rubric):
