@@ -240,6 +240,15 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
     return round_id
 
 
+def closed_round(db: sqlite_utils.Database, assessment_id: str) -> dict | None:
+    """The closed round (its name, closed_at and portfolio's name) this assessment answered, or None.
+    Such an assessment is that round's record: its results and the changes since stay as they were."""
+    return next(db.query(
+        "SELECT r.name, r.closed_at, p.name AS portfolio FROM round_assessments ra "
+        "JOIN portfolio_rounds r ON r.id = ra.round_id JOIN portfolios p ON p.id = r.portfolio_id "
+        "WHERE ra.assessment_id = ? AND r.closed_at IS NOT NULL", [assessment_id]), None)
+
+
 # Reading a round ---------------------------------------------------------------------------
 
 _ROUND_SQL = """

@@ -10,12 +10,12 @@ import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records
+from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records, workshops
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
 
-from .conftest import PASSWORD, text
+from .conftest import PASSWORD, stored_form, text
 
 AGENCY_B = "agency-b@example.org"
 
@@ -340,3 +340,38 @@ def test_an_agency_deleting_its_assessment_deletes_the_rounds_pdf(app, db, owner
     assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
     assert owner.get(f"{status}.pdf").status_code == 302  # not ready: to the status page
     assert "Prepare the PDF report" in text(owner.get(status))
+
+
+def test_a_closed_rounds_assessment_is_read_only_for_the_agency(app, db, people, portfolio, two_agencies,
+                                                               default_rubric):
+    """Found by an audit: after the next round opened, the agency could still change its answers of the
+    closed round, and with them that round's results and the changes since."""
+    (agency_a, assessment_a), _ = two_agencies
+    before = portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    client = app.test_client().login("outsider@example.org")
+    page = text(client.get(f"/a/{assessment_a}/dimensions/data"))
+    assert "Round 2026 of the portfolio National AI office was closed on" in page
+    assert "Save and continue" not in page and "You are a viewer" not in page
+    form = {key: "0" if key.endswith("-value") else value for key, value in stored_form(db, assessment_a, "data").items()}
+    response = client.post(f"/a/{assessment_a}/dimensions/data", data=form, follow_redirects=True)
+    assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
+    assert client.post(f"/a/{assessment_a}/delete").status_code == 302
+    assert records.get_assessment(db, assessment_a) is not None
+    assert portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[1]["id"]) == before
+    current = portfolios.agency_assessment(db, portfolio, agency_a["id"], portfolios.rounds(db, portfolio)[0]["id"])
+    assert "Save and continue" in text(client.get(f"/a/{current}/dimensions/data"))  # this round's stays open
+
+
+def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people, portfolio, two_agencies,
+                                                                 default_rubric):
+    (_, assessment_a), _ = two_agencies
+    workshop_id = workshops.create_workshop(db, assessment_a, ["data"], people["outsider"])
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    client = app.test_client().login("outsider@example.org")
+    before = records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"]
+    response = client.post(f"/workshops/{workshop_id}/consensus/data.residency", data={"level": "0"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/workshops/{workshop_id}")
+    assert records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"] == before
+    assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
+    assert len(workshops.workshops_of(db, assessment_a)) == 1
