@@ -262,10 +262,14 @@ WHERE ag.portfolio_id = ? ORDER BY ag.name COLLATE NOCASE
 
 
 def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> list[dict]:
-    """Every agency with its assessment of the round: progress (the '_overall' row ``records.progress`` reads),
-    overall index, stage and dimension scores."""
+    """The agencies of the round with their assessment of it: progress (the '_overall' row ``records.progress``
+    reads), overall index, stage and dimension scores. The current round lists every agency invited;
+    a past one only those that had an assessment in it (an agency that joined later was not in it)."""
+    current = rounds(db, portfolio_id)[0]["id"] == round_id
     rows = []
     for row in db.query(_ROUND_SQL, [round_id, portfolio_id]):
+        if not (current or row["assessment_id"]):
+            continue
         row["dimensions"] = json.loads(row["dimensions"]) if row["dimensions"] else {}
         row["finished"] = bool(row["total"]) and row["answered"] == row["total"]
         rows.append(row)

@@ -375,3 +375,20 @@ def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people
     assert records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"] == before
     assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
     assert len(workshops.workshops_of(db, assessment_a)) == 1
+
+
+def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people, portfolio, two_agencies,
+                                                              default_rubric):
+    """Found by an audit: an agency that joined in 2027 showed in 2026 as "not started", and in the
+    change of the median since 2026."""
+    first = portfolios.rounds(db, portfolio)[0]["id"]
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    late = accounts.create_user(db, "late@example.org", "Late Agency", PASSWORD)
+    agency_c, assessment_c = add_agency(db, portfolio, default_rubric, "Agency C", late)
+    _answer_all(db, assessment_c, default_rubric, 4)
+    assert [r["name"] for r in portfolios.round_rows(db, portfolio, first)] == ["Agency A", "Agency B"]
+    page = text(owner.get(f"/portfolios/{portfolio}?round={first}"))
+    assert "2 of 2 agencies have finished" in page and "Agency C" not in page
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "3 of 3 agencies have finished" in page
+    assert "+0.0 since the previous round over the 2 agencies finished in both" in page
