@@ -276,6 +276,17 @@ def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> l
     return rows
 
 
+def dimension_progress(db: sqlite_utils.Database, round_id: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """(answered, total) questions per dimension of each assessment of the round, by assessment id."""
+    progress = {}
+    for assessment_id, dimension, answered, total in db.execute(
+            "SELECT s.assessment_id, s.dimension, s.answered, s.total FROM scores s "
+            "JOIN round_assessments ra ON ra.assessment_id = s.assessment_id "
+            "WHERE ra.round_id = ? AND s.dimension != ?", [round_id, records.OVERALL]):
+        progress.setdefault(assessment_id, {})[dimension] = (answered, total)
+    return progress
+
+
 def members(rows: list[dict]) -> list[Member]:
     """The finished agencies of a round as cohort members; type and size are the cohort filters, and
     each agency's own workspace is the member's, so that a viewer's agencies can be left out."""

@@ -165,7 +165,8 @@ def _export_rows(portfolio_id: int):
 def export_csv(portfolio_id: int):
     portfolio, _, rubric = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
-    return download(portfolio_csv(rows, chosen["name"], rubric), portfolio["name"], ".csv", "text/csv")
+    progress = portfolios.dimension_progress(get_db(), chosen["id"])
+    return download(portfolio_csv(rows, chosen["name"], rubric, progress), portfolio["name"], ".csv", "text/csv")
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.json")

@@ -392,3 +392,27 @@ def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people,
     page = text(owner.get(f"/portfolios/{portfolio}"))
     assert "3 of 3 agencies have finished" in page
     assert "+0.0 since the previous round over the 2 agencies finished in both" in page
+
+
+def test_the_csv_gives_no_score_or_stage_until_an_agency_has_finished(owner, db, people, portfolio, default_rubric):
+    """Found by an audit: the CSV gave an unfinished agency the index and stage of its few answers,
+    where the dashboard shows "–", and each dimension line repeated the overall answered/total."""
+    _, assessment_id = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"], finished=False)
+    data = next(d for d in default_rubric.dimensions if d.id == "data")
+    records.save_answers(db, records.get_assessment(db, assessment_id), default_rubric,
+                         {q.id: Answer(4) for q in data.questions})
+    rows = list(csv.DictReader(io.StringIO(text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    by_dimension = {r["dimension"]: r for r in rows}
+    assert all(r["finished"] == "no" and r["score"] == "" and r["stage"] == "" for r in rows)
+    assert (by_dimension["data"]["answered"], by_dimension["data"]["total"]) == (str(len(data.questions)),) * 2
+    other = next(d for d in default_rubric.dimensions if d.id != "data")
+    assert (by_dimension[other.id]["answered"], by_dimension[other.id]["total"]) == ("0", str(len(other.questions)))
+    assert by_dimension["overall"]["answered"] == str(len(data.questions))
+
+
+def test_the_csv_gives_a_finished_agency_its_scores_and_stage(owner, db, people, portfolio, default_rubric):
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    rows = list(csv.DictReader(io.StringIO(text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    assert all(r["finished"] == "yes" and r["score"] for r in rows)
+    overall = rows[-1]
+    assert overall["dimension"] == "overall" and overall["stage"] and overall["answered"] == overall["total"]
