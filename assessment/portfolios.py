@@ -302,7 +302,7 @@ def cohort_members(db: sqlite_utils.Database, portfolio_id: int) -> list[Member]
 def agencies_of_workspace(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     """The portfolios a workspace answers in as an agency, with the agency and portfolio names."""
     return list(db.query(
-        "SELECT ag.id, ag.name, ag.portfolio_id, p.name AS portfolio, p.rubric_id, p.rubric_version "
+        "SELECT ag.id, ag.name, ag.portfolio_id, ag.workspace_id, p.name AS portfolio, p.rubric_id, p.rubric_version "
         "FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id WHERE ag.workspace_id = ? "
         "ORDER BY p.name", [workspace_id]))
 

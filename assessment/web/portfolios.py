@@ -19,7 +19,7 @@ from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
-from .access import workspace_for
+from .access import listed, workspace_for
 from .auth import log_in
 from .forms import AccountForm, ActionForm
 from .portfolio_forms import AgencyForm, AgencyUploadForm, PortfolioForm, RoundForm
@@ -269,3 +269,15 @@ def mine(workspace_id: int):
                       portfolios.agency_assessment(get_db(), agency["portfolio_id"], agency["id"], current["id"]),
                       others))
     return render_template("portfolios/mine.html", workspace=workspace, views=views)
+
+
+@bp.post("/w/<int:workspace_id>/portfolio/<int:agency_id>/assessment")
+def start_again(workspace_id: int, agency_id: int):
+    """Start this round's assessment again for an agency that deleted it (else it was out of the
+    portfolio for good: a new round continues only the assessments of the previous one)."""
+    workspace_for(workspace_id, write=True)
+    agency = listed(portfolios.agencies_of_workspace(get_db(), workspace_id), agency_id)
+    rubric = stored_rubric(get_db(), agency["rubric_id"], agency["rubric_version"])
+    assessment_id = portfolios.ensure_assessment(get_db(), agency, rubric, g.user["id"])
+    flash(f"{agency['name']} takes part in this round of {agency['portfolio']} again.")
+    return redirect(url_for("journey.about", assessment_id=assessment_id))

@@ -416,3 +416,28 @@ def test_the_csv_gives_a_finished_agency_its_scores_and_stage(owner, db, people,
     assert all(r["finished"] == "yes" and r["score"] for r in rows)
     overall = rows[-1]
     assert overall["dimension"] == "overall" and overall["stage"] and overall["answered"] == overall["total"]
+
+
+def test_an_agency_that_deleted_its_assessment_can_start_the_round_again(app, db, owner, portfolio, two_agencies):
+    """Found by an audit: an agency that deleted its assessment was out of the portfolio for good,
+    and the owner saw it as "not started"."""
+    (agency_a, assessment_a), _ = two_agencies
+    client = app.test_client().login("outsider@example.org")
+    client.post(f"/a/{assessment_a}/delete")
+    assert "left the round" in text(owner.get(f"/portfolios/{portfolio}"))
+    start = f"/w/{agency_a['workspace_id']}/portfolio/{agency_a['id']}/assessment"
+    assert f'action="{start}"' in _agency_view(client, agency_a["workspace_id"])
+    response = client.post(start)
+    assert response.status_code == 302 and "/about" in response.headers["Location"]
+    current = portfolios.rounds(db, portfolio)[0]["id"]
+    again = portfolios.agency_assessment(db, portfolio, agency_a["id"], current)
+    assert again and again != assessment_a and again in response.headers["Location"]
+    assert "left the round" not in text(owner.get(f"/portfolios/{portfolio}"))
+    assert client.post(start).headers["Location"].endswith(f"/a/{again}/about")  # twice: still one
+
+
+def test_only_the_agencys_writers_start_its_round_again(app, db, people, portfolio, two_agencies):
+    (agency_a, _), (agency_b, _) = two_agencies
+    client = app.test_client().login("outsider@example.org")
+    assert client.post(f"/w/{agency_a['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
+    assert client.post(f"/w/{agency_b['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
