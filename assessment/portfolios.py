@@ -226,9 +226,13 @@ def _link(db: sqlite_utils.Database, round_id: int, agency_id: int, assessment_i
 
 
 def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, name: str, user_id: int | None) -> int:
-    """Close the current round and open a new one: each joined agency's assessment continues as a new round."""
-    previous = rounds(db, portfolio_id)[0]
-    with write_transaction(db):
+    """Close the current round and open a new one: each joined agency's assessment continues as a new round.
+    ValueError for a name the portfolio's rounds already have (a form sent twice opened two rounds)."""
+    with write_transaction(db):  # read under the write lock: a second request sees the first's round
+        all_rounds = rounds(db, portfolio_id)
+        if name.strip().lower() in {r["name"].lower() for r in all_rounds}:
+            raise ValueError(f"This portfolio already has a round named {name.strip()}.")
+        previous = all_rounds[0]
         db.execute("UPDATE portfolio_rounds SET closed_at = ? WHERE id = ?", [now(), previous["id"]])
         round_id = _insert_round(db, portfolio_id, name)
         _log(db, portfolio_id, user_id, "portfolio.round_opened", f"{previous['name']} → {name.strip()}")

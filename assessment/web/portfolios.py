@@ -136,8 +136,12 @@ def open_round(portfolio_id: int):
     if not form.validate():
         flash("Name the new round.", "error")
     else:
-        portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
-        flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
+        try:
+            portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
+        except ValueError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
     return redirect(url_for("portfolios.dashboard", portfolio_id=portfolio_id))
 
 

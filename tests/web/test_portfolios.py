@@ -441,3 +441,14 @@ def test_only_the_agencys_writers_start_its_round_again(app, db, people, portfol
     client = app.test_client().login("outsider@example.org")
     assert client.post(f"/w/{agency_a['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
     assert client.post(f"/w/{agency_b['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
+
+
+def test_a_round_name_the_portfolio_has_is_refused(db, owner, people, portfolio, two_agencies, default_rubric):
+    """Found by an audit: "Open the round" sent twice opened two rounds of the same name."""
+    for _ in range(2):
+        owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    assert [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2027", "2026"]
+    assert "This portfolio already has a round named 2027." in text(owner.get(f"/portfolios/{portfolio}"))
+    with pytest.raises(ValueError, match="already has a round named 2026"):
+        portfolios.open_round(db, portfolio, default_rubric, " 2026 ", people["owner"])
+    assert db.execute("SELECT count(*) FROM assessments WHERE title LIKE '% (2027)'").fetchone()[0] == 2
