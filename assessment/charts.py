@@ -6,6 +6,7 @@ Charts are rendered on the server from Jinja macros; no chart library, no script
 
 import math
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 from jinja2 import Environment
@@ -41,8 +42,15 @@ def anchor(index: int, count: int) -> str:
 
 # How wide a character is, in ems, at most on average: the widest common fonts (DejaVu Sans,
 # monospace) run about 0.6 em a letter; the charts size label room with this, not with a font.
+# Chinese, Japanese and Korean characters (East Asian "wide" and "fullwidth") take a whole em.
 CHAR_WIDTH = 0.62
+WIDE_CHAR_WIDTH = 1.0
 COS_45 = math.sqrt(0.5)
+
+
+def char_width(char: str) -> float:
+    """How wide ``char`` is drawn, in ems, at most."""
+    return WIDE_CHAR_WIDTH if unicodedata.east_asian_width(char) in ("W", "F") else CHAR_WIDTH
 
 
 def label_lines(text: str, width: int = 18, most: int | None = None) -> list[str]:
@@ -53,7 +61,7 @@ def label_lines(text: str, width: int = 18, most: int | None = None) -> list[str
 
 def text_width(text: str, font_size: float) -> float:
     """A generous estimate of how wide ``text`` is drawn, in the chart's units."""
-    return len(text) * font_size * CHAR_WIDTH
+    return sum(map(char_width, text)) * font_size
 
 
 HEATMAP_CELL, HEATMAP_ROW = 44, 18  # a cell's width and a row's height
@@ -61,13 +69,18 @@ HEATMAP_BANDS = ("0 to 19", "20 to 39", "40 to 59", "60 to 79", "80 to 100")  # 
 HEATMAP_KEY_X, HEATMAP_KEY_STEP = 50, 80  # where the colour key's entries start, and their spacing
 
 
+HEAD_EMS, NAME_EMS = 40 * CHAR_WIDTH, 34 * CHAR_WIDTH  # the longest head and agency label: 40 and 34 letters
+
+
 @dataclass(frozen=True)
 class HeatmapLayout:
-    """Where the agency heatmap puts things: its dimension heads (slanted 45°) and agency names,
-    cut with an ellipsis past 40 and 34 characters, the room they take, and the colour key's row."""
+    """Where the agency heatmap puts things: its dimension heads (slanted 45°) and agency labels
+    (the agency's rank, as in the ranking and the scorecards, and its name), cut with an ellipsis
+    past HEAD_EMS and NAME_EMS, the room they take, and the colour key's row."""
 
     heads: list[str]
     names: list[str]
+    cut: list[bool]  # whether each agency's name is cut (its row then carries the name in full)
     left: int  # where the cells start: the agency names' room
     top: int  # where the rows start: the slanted heads' room
     key_y: int
@@ -75,23 +88,37 @@ class HeatmapLayout:
     height: int
 
 
-def heatmap_layout(names: list[str], heads: list[str]) -> HeatmapLayout:
-    """The heatmap's geometry for these agency names and dimension titles, measured from the
-    names (``text_width``) so that none runs out of the drawing."""
-    names, heads = [_cut(name, 34) for name in names], [_cut(head, 40) for head in heads]
-    left = math.ceil(max(text_width(max(names, key=len, default=""), 11) + 14, 60))
-    top = math.ceil(text_width(max(heads, key=len, default=""), 10) * COS_45 + 20)
+def heatmap_layout(names: list[str], heads: list[str], first: int = 1) -> HeatmapLayout:
+    """The heatmap's geometry for these agency names (ranked ``first`` onwards) and dimension titles,
+    measured from the labels (``text_width``) so that none runs out of the drawing.
+
+    Each label starts with the agency's rank: names sharing a long beginning were cut to the same
+    label, and the rank tells their rows apart and leads to the agency's scorecard line."""
+    labels = [f"{rank}. {name}" for rank, name in enumerate(names, first)]
+    cut_labels, heads = [_cut(label, NAME_EMS) for label in labels], [_cut(head, HEAD_EMS) for head in heads]
+    left = math.ceil(max(max((text_width(label, 11) for label in cut_labels), default=0) + 14, 60))
+    top = math.ceil(max((text_width(head, 10) for head in heads), default=0) * COS_45 + 20)
     key_y = top + len(names) * HEATMAP_ROW + 14
     # A slanted head reaches right of its column by its own length.
     reach = [left + i * HEATMAP_CELL + HEATMAP_CELL / 2 + text_width(head, 10) * COS_45 + 10
              for i, head in enumerate(heads)]
     right = max([left + len(heads) * HEATMAP_CELL + 10, *reach])
     width = math.ceil(max(right, HEATMAP_KEY_X + len(HEATMAP_BANDS) * HEATMAP_KEY_STEP + 90))
-    return HeatmapLayout(heads, names, left, top, key_y, width, key_y + 22)
+    return HeatmapLayout(heads, cut_labels, [c != label for c, label in zip(cut_labels, labels, strict=True)],
+                         left, top, key_y, width, key_y + 22)
 
 
-def _cut(text: str, most: int) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
+def _cut(text: str, ems: float) -> str:
+    """``text``, or as much of it as fits in ``ems`` (estimated) with an ellipsis."""
+    if sum(map(char_width, text)) <= ems:
+        return text
+    width, kept = char_width("…"), []
+    for char in text:
+        width += char_width(char)
+        if width > ems:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
 
 
 def register(env: Environment) -> None:

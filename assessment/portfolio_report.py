@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 from . import pdf
 from .answers import AnswerSet
@@ -13,23 +14,32 @@ from .portfolio_stats import Summary
 from .rubric import Rubric
 from .rubrics import peers_for
 
-CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage"]
+CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage", "finished"]
 
 
-def _cells(row: dict, round_name: str, rubric: Rubric):
+def _cells(row: dict, round_name: str, rubric: Rubric, progress: Mapping[str, tuple[int, int]]):
+    """An agency's lines. As on the dashboard, score and stage stay empty until every question is
+    answered: a partial index is not the agency's result."""
     common = [row["name"], row["type"], row["size"], round_name]
+    finished = "yes" if row["finished"] else "no"
     for dimension in rubric.dimensions:
-        yield [*common, dimension.id, row["dimensions"].get(dimension.id), row["answered"], row["total"], ""]
-    yield [*common, "overall", row["overall"], row["answered"], row["total"], row["stage"] or ""]
+        answered, total = progress.get(dimension.id, (None, None))
+        score = row["dimensions"].get(dimension.id) if row["finished"] else None
+        yield [*common, dimension.id, score, answered, total, "", finished]
+    yield [*common, "overall", row["overall"] if row["finished"] else None, row["answered"], row["total"],
+           (row["stage"] or "") if row["finished"] else "", finished]
 
 
-def portfolio_csv(rows: list[dict], round_name: str, rubric: Rubric) -> str:
-    """One row per agency and dimension, and one for its overall index; every cell formula-safe."""
+def portfolio_csv(rows: list[dict], round_name: str, rubric: Rubric,
+                  progress: Mapping[str, Mapping[str, tuple[int, int]]]) -> str:
+    """One row per agency and dimension, and one for its overall index; every cell formula-safe.
+    ``progress``: (answered, total) per dimension of each assessment (``portfolios.dimension_progress``)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerows([safe_cell(cell) for cell in cells] for cells in _cells(row, round_name, rubric))
+        lines = _cells(row, round_name, rubric, progress.get(row["assessment_id"], {}))
+        writer.writerows([safe_cell(cell) for cell in cells] for cells in lines)
     return out.getvalue()
 
 

@@ -42,6 +42,7 @@ class Summary:
     # Per dimension, the finished agencies' median score on the linked questions only: what the
     # survey peer reference (scored on those questions) compares with.
     linked_medians: Mapping[str, float | None]
+    compared: int  # the agencies finished in this round and the previous one, which the changes are over
 
 
 def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
@@ -63,6 +64,13 @@ def _delta(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
 
 
+def _median_change(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
+    """The change of the median over (now, before) pairs of the same agencies, where both are scored:
+    a median over different sets of agencies would show who joined or left, not a change."""
+    scored = [(now, before) for now, before in pairs if now is not None and before is not None]
+    return _delta(_median(now for now, _ in scored), _median(before for _, before in scored))
+
+
 def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGap]:
     """The questions on which most agencies have a gap, most agencies first (ties in rubric order of first sight)."""
     counts, first = Counter(), {}
@@ -76,16 +84,18 @@ def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGa
 
 def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
               results: Iterable[Result], linked: list[Mapping[str, float | None]]) -> Summary:
-    """The round's figures over its finished agencies, compared with the same agencies' previous round.
-    ``linked`` holds each finished agency's scores on the linked questions (none without survey peers)."""
+    """The round's figures over its finished agencies; the changes over those also finished in the
+    previous round. ``linked`` holds each finished agency's scores on the linked questions (none
+    without survey peers)."""
     done = [r for r in rows if r["finished"]]
     before = {r["id"]: r for r in previous if r["finished"]}
-    deltas = {r["id"]: _delta(r["overall"], before[r["id"]]["overall"]) for r in done if r["id"] in before}
+    both = [(r, before[r["id"]]) for r in done if r["id"] in before]
+    deltas = {now["id"]: _delta(now["overall"], then["overall"]) for now, then in both}
     dimensions = {d: distribution(r["dimensions"][d] for r in done if r["dimensions"].get(d) is not None)
                   for d in dimension_ids}
-    dimension_deltas = {d: _delta(_median(r["dimensions"].get(d) for r in done),
-                                  _median(r["dimensions"].get(d) for r in before.values())) for d in dimension_ids}
+    dimension_deltas = {d: _median_change((now["dimensions"].get(d), then["dimensions"].get(d)) for now, then in both)
+                        for d in dimension_ids}
     return Summary(rows, len(done), distribution(r["overall"] for r in done if r["overall"] is not None), dimensions,
                    sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(results),
-                   deltas, _delta(_median(r["overall"] for r in done), _median(r["overall"] for r in before.values())),
-                   dimension_deltas, {d: _median(scores[d] for scores in linked) for d in dimension_ids})
+                   deltas, _median_change((now["overall"], then["overall"]) for now, then in both), dimension_deltas,
+                   {d: _median(scores[d] for scores in linked) for d in dimension_ids}, len(both))

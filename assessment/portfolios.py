@@ -228,9 +228,13 @@ def _link(db: sqlite_utils.Database, round_id: int, agency_id: int, assessment_i
 
 
 def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, name: str, user_id: int | None) -> int:
-    """Close the current round and open a new one: each joined agency's assessment continues as a new round."""
-    previous = rounds(db, portfolio_id)[0]
-    with write_transaction(db):
+    """Close the current round and open a new one: each joined agency's assessment continues as a new round.
+    ValueError for a name the portfolio's rounds already have (a form sent twice opened two rounds)."""
+    with write_transaction(db):  # read under the write lock: a second request sees the first's round
+        all_rounds = rounds(db, portfolio_id)
+        if name.strip().lower() in {r["name"].lower() for r in all_rounds}:
+            raise ValueError(f"This portfolio already has a round named {name.strip()}.")
+        previous = all_rounds[0]
         db.execute("UPDATE portfolio_rounds SET closed_at = ? WHERE id = ?", [now(), previous["id"]])
         round_id = _insert_round(db, portfolio_id, name)
         _log(db, portfolio_id, user_id, "portfolio.round_opened", f"{previous['name']} → {name.strip()}")
@@ -240,6 +244,15 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
         title = re.sub(r"\s*\([^)]*\)$", "", parent.title) + f" ({name.strip()})"
         _link(db, round_id, agency_id, records.start_round(db, parent, rubric, title, user_id))
     return round_id
+
+
+def closed_round(db: sqlite_utils.Database, assessment_id: str) -> dict | None:
+    """The closed round (its name, closed_at and portfolio's name) this assessment answered, or None.
+    Such an assessment is that round's record: its results and the changes since stay as they were."""
+    return next(db.query(
+        "SELECT r.name, r.closed_at, p.name AS portfolio FROM round_assessments ra "
+        "JOIN portfolio_rounds r ON r.id = ra.round_id JOIN portfolios p ON p.id = r.portfolio_id "
+        "WHERE ra.assessment_id = ? AND r.closed_at IS NOT NULL", [assessment_id]), None)
 
 
 # Reading a round ---------------------------------------------------------------------------
@@ -255,20 +268,36 @@ WHERE ag.portfolio_id = ? ORDER BY ag.name COLLATE NOCASE
 
 
 def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> list[dict]:
-    """Every agency with its assessment of the round: progress (the '_overall' row ``records.progress`` reads),
-    overall index, stage and dimension scores."""
+    """The agencies of the round with their assessment of it: progress (the '_overall' row ``records.progress``
+    reads), overall index, stage and dimension scores. The current round lists every agency invited;
+    a past one only those that had an assessment in it (an agency that joined later was not in it)."""
+    current = rounds(db, portfolio_id)[0]["id"] == round_id
     rows = []
     for row in db.query(_ROUND_SQL, [round_id, portfolio_id]):
+        if not (current or row["assessment_id"]):
+            continue
         row["dimensions"] = json.loads(row["dimensions"]) if row["dimensions"] else {}
         row["finished"] = bool(row["total"]) and row["answered"] == row["total"]
         rows.append(row)
     return rows
 
 
+def dimension_progress(db: sqlite_utils.Database, round_id: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """(answered, total) questions per dimension of each assessment of the round, by assessment id."""
+    progress = {}
+    for assessment_id, dimension, answered, total in db.execute(
+            "SELECT s.assessment_id, s.dimension, s.answered, s.total FROM scores s "
+            "JOIN round_assessments ra ON ra.assessment_id = s.assessment_id "
+            "WHERE ra.round_id = ? AND s.dimension != ?", [round_id, records.OVERALL]):
+        progress.setdefault(assessment_id, {})[dimension] = (answered, total)
+    return progress
+
+
 def members(rows: list[dict]) -> list[Member]:
-    """The finished agencies of a round as cohort members; type and size are the cohort filters."""
-    return [Member(str(r["id"]), r["overall"], r["dimensions"], {"org_type": r["type"], "size": r["size"]})
-            for r in rows if r["finished"]]
+    """The finished agencies of a round as cohort members; type and size are the cohort filters, and
+    each agency's own workspace is the member's, so that a viewer's agencies can be left out."""
+    return [Member(str(r["id"]), r["overall"], r["dimensions"], {"org_type": r["type"], "size": r["size"]},
+                   r["workspace_id"]) for r in rows if r["finished"]]
 
 
 def cohort_members(db: sqlite_utils.Database, portfolio_id: int) -> list[Member]:
@@ -279,7 +308,7 @@ def cohort_members(db: sqlite_utils.Database, portfolio_id: int) -> list[Member]
 def agencies_of_workspace(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     """The portfolios a workspace answers in as an agency, with the agency and portfolio names."""
     return list(db.query(
-        "SELECT ag.id, ag.name, ag.portfolio_id, p.name AS portfolio, p.rubric_id, p.rubric_version "
+        "SELECT ag.id, ag.name, ag.portfolio_id, ag.workspace_id, p.name AS portfolio, p.rubric_id, p.rubric_version "
         "FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id WHERE ag.workspace_id = ? "
         "ORDER BY p.name", [workspace_id]))
 

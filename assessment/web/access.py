@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, flash, g, redirect
 
-from .. import accounts, records
+from .. import accounts, portfolios, records
 from ..rubrics import stored_rubric
 from . import get_db
 
@@ -27,6 +27,20 @@ def assessment_for(assessment_id: str, write: bool = False):
         abort(404)
     workspace = workspace_for(assessment.workspace_id, write=write)
     return assessment, workspace, stored_rubric(get_db(), assessment.rubric_id, assessment.rubric_version)
+
+
+def closed_message(closed: dict) -> str:
+    return (f"Round {closed['name']} of the portfolio {closed['portfolio']} was closed on {closed['closed_at'][:10]}: "
+            f"this assessment is kept as that round's result and can be read, not changed.")
+
+
+def refuse_if_closed(assessment, back: str) -> None:
+    """Stop a change to an assessment of a closed portfolio round, saying why, on the page ``back`` names.
+    Not a 403: the person may write in the workspace, just not in a past round."""
+    closed = portfolios.closed_round(get_db(), assessment.id)
+    if closed:
+        flash(f"No change was made. {closed_message(closed)}", "error")
+        abort(redirect(back))
 
 
 def listed(rows, row_id: int) -> dict:

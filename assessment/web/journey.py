@@ -24,7 +24,7 @@ from flask import (
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from .. import accounts, records
+from .. import accounts, portfolios, records
 from ..answers import Answer, normalize_value
 from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
@@ -34,7 +34,7 @@ from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
-from .access import assessment_for, workspace_for
+from .access import assessment_for, closed_message, refuse_if_closed, workspace_for
 from .confirm import ask_first
 from .contentcache import cache
 from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
@@ -83,9 +83,11 @@ def _advance(assessment_id: str, rubric: Rubric, key: str):
 def step_page(template: str, assessment, workspace, rubric: Rubric, key: str, **context):
     progress = records.progress_by_dimension(get_db(), assessment.id)
     answered, total = progress.get(records.OVERALL, (0, 0))
+    closed = portfolios.closed_round(get_db(), assessment.id)
     return render_template(template, assessment=assessment, workspace=workspace, rubric=rubric, step=key,
                            answered=answered, total=total, finished=finished_steps(assessment, rubric, progress),
-                           can_write=workspace["role"] != "viewer", **context)
+                           can_write=workspace["role"] != "viewer" and closed is None,
+                           closed=closed_message(closed) if closed else None, **context)
 
 
 def finished_steps(assessment, rubric: Rubric, progress: dict[str, tuple[int, int]]) -> frozenset[str]:
@@ -146,6 +148,7 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
                              loaded=_stamp(now), saved_meanwhile=False, **context)
 
         return cached_page(_page_key(assessment, workspace, rubric), render)
+    refuse_if_closed(assessment, request.path)
     now, saved_meanwhile = stored(), False
     form = form_class()
     if form.validate():
@@ -159,10 +162,11 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
 
 def _page_key(assessment, workspace, rubric: Rubric, *more) -> tuple:
     """What a journey page shows besides its URL and viewer (``cached_page``): the assessment's
-    content (its token, replaced by every write), its workspace's name, the viewer's role there
-    and the rubric version (a stored one never changes)."""
+    content (its token, replaced by every write), its workspace's name, the viewer's role there,
+    the rubric version (a stored one never changes) and whether its portfolio round is closed
+    (closing it does not touch the assessment)."""
     return (assessment.id, assessment.content_token, workspace["id"], workspace["name"], workspace["role"],
-            rubric.id, rubric.version, *more)
+            rubric.id, rubric.version, portfolios.closed_round(get_db(), assessment.id) is not None, *more)
 
 
 class _FormOnDemand:
@@ -415,6 +419,7 @@ def _scored(assessment, rubric: Rubric):
 def delete(assessment_id: str):
     """GET asks (a page, so that it works without JS); POST deletes. Both only for who may write."""
     assessment, workspace, _ = assessment_for(assessment_id, write=True)
+    refuse_if_closed(assessment, url_for("journey.results", assessment_id=assessment.id))
     if asking := ask_first(
             f"Delete “{assessment.title}”?",
             "Its answers, notes and scores are deleted for good. Other rounds keep theirs, "

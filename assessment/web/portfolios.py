@@ -11,15 +11,15 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import jobs, portfolios, records
-from ..cohorts import cohort_stats
+from .. import accounts, jobs, portfolios, records
+from ..cohorts import Member, cohort_stats
 from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
 from ..portfolio_stats import choices
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
-from .access import workspace_for
+from .access import listed, workspace_for
 from .auth import log_in
 from .forms import AccountForm, ActionForm
 from .portfolio_forms import AgencyForm, AgencyUploadForm, PortfolioForm, RoundForm
@@ -136,8 +136,12 @@ def open_round(portfolio_id: int):
     if not form.validate():
         flash("Name the new round.", "error")
     else:
-        portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
-        flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
+        try:
+            portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
+        except ValueError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
     return redirect(url_for("portfolios.dashboard", portfolio_id=portfolio_id))
 
 
@@ -165,7 +169,8 @@ def _export_rows(portfolio_id: int):
 def export_csv(portfolio_id: int):
     portfolio, _, rubric = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
-    return download(portfolio_csv(rows, chosen["name"], rubric), portfolio["name"], ".csv", "text/csv")
+    progress = portfolios.dimension_progress(get_db(), chosen["id"])
+    return download(portfolio_csv(rows, chosen["name"], rubric, progress), portfolio["name"], ".csv", "text/csv")
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.json")
@@ -252,13 +257,31 @@ def _join(token: str, form, found: dict) -> str:
 
 @bp.get("/w/<int:workspace_id>/portfolio")
 def mine(workspace_id: int):
-    """An agency's view: its own assessment per portfolio, and the portfolio's anonymised distribution."""
+    """An agency's view: its own assessment per portfolio, and the other agencies' anonymised distribution.
+
+    Left out are the agency itself and every agency whose workspace the viewer belongs to: with
+    them in, changing one's own answers moved the quartiles and gave away the others' exact scores."""
     workspace = workspace_for(workspace_id)
+    viewer = accounts.workspace_ids(get_db(), g.user["id"]) | {workspace_id}
     views = []
     for agency in portfolios.agencies_of_workspace(get_db(), workspace_id):
         current = portfolios.rounds(get_db(), agency["portfolio_id"])[0]
         rubric = stored_rubric(get_db(), agency["rubric_id"], agency["rubric_version"])
+        others = cohort_stats(portfolios.cohort_members(get_db(), agency["portfolio_id"]),
+                              Member(str(agency["id"]), None, {}), viewer_workspaces=viewer)
         views.append((agency, current, rubric,
                       portfolios.agency_assessment(get_db(), agency["portfolio_id"], agency["id"], current["id"]),
-                      cohort_stats(portfolios.cohort_members(get_db(), agency["portfolio_id"]))))
+                      others))
     return render_template("portfolios/mine.html", workspace=workspace, views=views)
+
+
+@bp.post("/w/<int:workspace_id>/portfolio/<int:agency_id>/assessment")
+def start_again(workspace_id: int, agency_id: int):
+    """Start this round's assessment again for an agency that deleted it (else it was out of the
+    portfolio for good: a new round continues only the assessments of the previous one)."""
+    workspace_for(workspace_id, write=True)
+    agency = listed(portfolios.agencies_of_workspace(get_db(), workspace_id), agency_id)
+    rubric = stored_rubric(get_db(), agency["rubric_id"], agency["rubric_version"])
+    assessment_id = portfolios.ensure_assessment(get_db(), agency, rubric, g.user["id"])
+    flash(f"{agency['name']} takes part in this round of {agency['portfolio']} again.")
+    return redirect(url_for("journey.about", assessment_id=assessment_id))

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from .. import workshops
 from . import get_db
-from .access import assessment_for, listed
+from .access import assessment_for, listed, refuse_if_closed
 from .confirm import ask_first
 from .forms import ConsensusForm, workshop_form
 
@@ -40,6 +40,8 @@ def qr_svg(link: str) -> Markup:
 def index(assessment_id: str):
     """The assessment's workshops, and the form that opens a new one."""
     assessment, workspace, rubric = assessment_for(assessment_id, write=True)
+    if request.method == "POST":
+        refuse_if_closed(assessment, url_for("journey.results", assessment_id=assessment.id))
     form = workshop_form(rubric)(formdata=None if request.method == "GET" else request.form)
     if request.method == "POST" and form.validate():
         workshop_id = workshops.create_workshop(get_db(), assessment.id, form.dimensions.data, g.user["id"])
@@ -115,6 +117,7 @@ def _crumbs(workshop, assessment, workspace) -> list:
 def set_consensus(workshop_id: str, question_id: str):
     """Record the agreed level of one question; it becomes the assessment's answer."""
     workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
+    refuse_if_closed(assessment, url_for("workshops.dashboard", workshop_id=workshop_id))
     form = ConsensusForm()
     if not form.validate():
         if question_id not in {q.id for q in workshops.questions_of(rubric, workshop.dimensions)}:

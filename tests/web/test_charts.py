@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assessment.charts import CHAR_WIDTH, RADAR_CENTER, polar
+from assessment.charts import CHAR_WIDTH, RADAR_CENTER, heatmap_layout, polar, text_width
 
 DIMENSIONS = [SimpleNamespace(id=f"d{i}", title=f"Dimension {i}", score=score)
               for i, score in enumerate([100, 50, None, 0, 75])]
@@ -114,12 +114,32 @@ def test_the_agency_heatmap_has_room_for_every_name_and_a_colour_key(app):
         reach = len(head) * 10 * CHAR_WIDTH * math.sqrt(0.5)
         assert float(x) + reach <= width and float(y) - reach >= 0
     names = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" font-size="11"[^>]*>(.*?)</text>', svg)
-    assert names[0][1] == "Data Protection Regulator" and names[1][1].endswith("…")
+    assert names[0][1] == "1. Data Protection Regulator" and names[1][1].endswith("…")
     assert "<title>Ministry of Digital Affairs and of the Modernisation of the State</title>" in svg
-    assert all(len(name) * 11 * CHAR_WIDTH <= float(x) for x, name in names)
+    assert "<title>Data Protection Regulator</title>" not in svg  # whole: no title needed
+    assert all(text_width(name, 11) <= float(x) for x, name in names)
     key = re.findall(r'<g class="key">(.*?)</g>', svg, re.S)[0]
     assert re.findall(r">([^<>]+)</text>", key) == ["Score", "0 to 19", "20 to 39", "40 to 59", "60 to 79",
                                                      "80 to 100", "not scored"]
+
+
+def test_wide_characters_count_a_whole_em():
+    """Found by an audit: Chinese and Japanese names were measured at 0.62 em a character, so their
+    labels ran out of the drawing."""
+    assert text_width("国家互联网", 10) == 50 and text_width("Agency", 10) == pytest.approx(6 * 10 * CHAR_WIDTH)
+
+
+def test_agency_labels_are_cut_by_width_and_numbered_by_rank():
+    """Found by an audit: long names sharing their beginning were cut to the same label, identical rows."""
+    names = ["国家互联网信息办公室数据安全与个人信息保护司人工智能治理处 000",
+             "Ministry of Digital Development, Communications and Mass Media 001",
+             "Ministry of Digital Development, Communications and Mass Media 002", "Tax office"]
+    layout = heatmap_layout(names, ["Strategy"], first=37)
+    assert [label.split(". ")[0] for label in layout.names] == ["37", "38", "39", "40"]
+    assert len(set(layout.names)) == len(names)
+    assert layout.cut == [True, True, True, False] and layout.names[3] == "40. Tax office"
+    assert all(text_width(label, 11) <= 34 * CHAR_WIDTH * 11 for label in layout.names)
+    assert all(text_width(label, 11) + 14 <= layout.left for label in layout.names)
 
 
 @pytest.mark.parametrize("peer", [None, 0, 5, 30, 39, 40, 70, 100])

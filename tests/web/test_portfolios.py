@@ -10,12 +10,12 @@ import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records
+from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records, workshops
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
 
-from .conftest import PASSWORD, csv_text, text
+from .conftest import PASSWORD, csv_text, stored_form, text
 
 AGENCY_B = "agency-b@example.org"
 
@@ -100,18 +100,59 @@ def _agency_view(client, workspace_id) -> str:
     return text(client.get(f"/w/{workspace_id}/portfolio"))
 
 
-def test_distribution_is_withheld_below_five_finished_agencies(app, db, people, portfolio, default_rubric):
+def _own_agency(db, portfolio, rubric, number, **kwargs):
+    """An agency joined by a user of its own (agency<number>@example.org)."""
+    user = accounts.create_user(db, f"agency{number}@example.org", f"Agent {number}", PASSWORD)
+    return add_agency(db, portfolio, rubric, f"Agency {number}", user, **kwargs)
+
+
+def test_distribution_is_withheld_below_five_other_finished_agencies(app, db, portfolio, default_rubric):
     assert MIN_COHORT == 5
-    agency, _ = add_agency(db, portfolio, default_rubric, "Agency 1", people["outsider"])
-    for i in range(2, 5):
-        add_agency(db, portfolio, default_rubric, f"Agency {i}", people["outsider"])
-    add_agency(db, portfolio, default_rubric, "Agency unfinished", people["outsider"], finished=False)
-    client = app.test_client().login("outsider@example.org")
+    agency, _ = _own_agency(db, portfolio, default_rubric, 0)
+    for i in range(1, 5):
+        _own_agency(db, portfolio, default_rubric, i)
+    _own_agency(db, portfolio, default_rubric, 9, finished=False)
+    client = app.test_client().login("agency0@example.org")
     page = _agency_view(client, agency["workspace_id"])
-    assert "This cohort has 4 organizations" in page and "anonymised" not in page
-    add_agency(db, portfolio, default_rubric, "Agency 5", people["outsider"])
+    assert "This cohort has 4 organizations" in page and "anonymised" not in page  # 5 finished, 4 of them others
+    _own_agency(db, portfolio, default_rubric, 5)
     page = _agency_view(client, agency["workspace_id"])
-    assert "5 finished agencies, anonymised" in page and "This cohort has" not in page
+    assert "5 other finished agencies, anonymised" in page and "This cohort has" not in page
+
+
+def _answer_all(db, assessment_id, rubric, level):
+    records.save_answers(db, records.get_assessment(db, assessment_id), rubric,
+                         {q: Answer(level) for q in rubric.questions})
+
+
+def _shown_figures(page: str) -> list[str]:
+    return re.findall(r"<td>(\d+|–)</td>", page.split("anonymised")[1])
+
+
+def test_an_agency_cannot_read_the_others_scores_by_changing_its_own(app, db, portfolio, default_rubric):
+    """Found by an audit: the agency was in its own cohort, so all-0 then all-4 answers moved the
+    quartiles onto the other agencies' exact scores."""
+    agencies = [_own_agency(db, portfolio, default_rubric, i, finished=False) for i in range(6)]
+    for i, (_, assessment_id) in enumerate(agencies):  # each of the others at a level of its own
+        _answer_all(db, assessment_id, default_rubric, i % 5)
+    (agency, assessment_id) = agencies[0]
+    client = app.test_client().login("agency0@example.org")
+    shown = []
+    for level in (0, 4):
+        _answer_all(db, assessment_id, default_rubric, level)
+        shown.append(_shown_figures(_agency_view(client, agency["workspace_id"])))
+    assert shown[0] == shown[1] and "–" not in shown[0]
+
+
+def test_agencies_the_viewer_also_belongs_to_neither_count_nor_show(app, db, people, portfolio, default_rubric):
+    """One person in two agencies' workspaces could otherwise move the figures with the other one."""
+    agency, _ = _own_agency(db, portfolio, default_rubric, 0)
+    for i in range(1, 5):
+        _own_agency(db, portfolio, default_rubric, i)
+    add_agency(db, portfolio, default_rubric, "Agency joined by agency 0's user too",
+               accounts.get_user_by_email(db, "agency0@example.org")["id"])
+    page = _agency_view(app.test_client().login("agency0@example.org"), agency["workspace_id"])
+    assert "This cohort has 4 organizations" in page
 
 
 def test_a_new_round_continues_each_agency_and_shows_the_changes(db, people, portfolio, two_agencies, default_rubric):
@@ -309,3 +350,115 @@ def test_an_agency_deleting_its_assessment_deletes_the_rounds_pdf(app, db, owner
     assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
     assert owner.get(f"{status}.pdf").status_code == 302  # not ready: to the status page
     assert "Prepare the PDF report" in text(owner.get(status))
+
+
+def test_a_closed_rounds_assessment_is_read_only_for_the_agency(app, db, people, portfolio, two_agencies,
+                                                               default_rubric):
+    """Found by an audit: after the next round opened, the agency could still change its answers of the
+    closed round, and with them that round's results and the changes since."""
+    (agency_a, assessment_a), _ = two_agencies
+    before = portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    client = app.test_client().login("outsider@example.org")
+    page = text(client.get(f"/a/{assessment_a}/dimensions/data"))
+    assert "Round 2026 of the portfolio National AI office was closed on" in page
+    assert "Save and continue" not in page and "You are a viewer" not in page
+    form = {key: "0" if key.endswith("-value") else value for key, value in stored_form(db, assessment_a, "data").items()}
+    response = client.post(f"/a/{assessment_a}/dimensions/data", data=form, follow_redirects=True)
+    assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
+    assert client.post(f"/a/{assessment_a}/delete").status_code == 302
+    assert records.get_assessment(db, assessment_a) is not None
+    assert portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[1]["id"]) == before
+    current = portfolios.agency_assessment(db, portfolio, agency_a["id"], portfolios.rounds(db, portfolio)[0]["id"])
+    assert "Save and continue" in text(client.get(f"/a/{current}/dimensions/data"))  # this round's stays open
+
+
+def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people, portfolio, two_agencies,
+                                                                 default_rubric):
+    (_, assessment_a), _ = two_agencies
+    workshop_id = workshops.create_workshop(db, assessment_a, ["data"], people["outsider"])
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    client = app.test_client().login("outsider@example.org")
+    before = records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"]
+    response = client.post(f"/workshops/{workshop_id}/consensus/data.residency", data={"level": "0"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/workshops/{workshop_id}")
+    assert records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"] == before
+    assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
+    assert len(workshops.workshops_of(db, assessment_a)) == 1
+
+
+def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people, portfolio, two_agencies,
+                                                              default_rubric):
+    """Found by an audit: an agency that joined in 2027 showed in 2026 as "not started", and in the
+    change of the median since 2026."""
+    first = portfolios.rounds(db, portfolio)[0]["id"]
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    late = accounts.create_user(db, "late@example.org", "Late Agency", PASSWORD)
+    agency_c, assessment_c = add_agency(db, portfolio, default_rubric, "Agency C", late)
+    _answer_all(db, assessment_c, default_rubric, 4)
+    assert [r["name"] for r in portfolios.round_rows(db, portfolio, first)] == ["Agency A", "Agency B"]
+    page = text(owner.get(f"/portfolios/{portfolio}?round={first}"))
+    assert "2 of 2 agencies have finished" in page and "Agency C" not in page
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "3 of 3 agencies have finished" in page
+    assert "+0.0 since the previous round over the 2 agencies finished in both" in page
+
+
+def test_the_csv_gives_no_score_or_stage_until_an_agency_has_finished(owner, db, people, portfolio, default_rubric):
+    """Found by an audit: the CSV gave an unfinished agency the index and stage of its few answers,
+    where the dashboard shows "–", and each dimension line repeated the overall answered/total."""
+    _, assessment_id = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"], finished=False)
+    data = next(d for d in default_rubric.dimensions if d.id == "data")
+    records.save_answers(db, records.get_assessment(db, assessment_id), default_rubric,
+                         {q.id: Answer(4) for q in data.questions})
+    rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    by_dimension = {r["dimension"]: r for r in rows}
+    assert all(r["finished"] == "no" and r["score"] == "" and r["stage"] == "" for r in rows)
+    assert (by_dimension["data"]["answered"], by_dimension["data"]["total"]) == (str(len(data.questions)),) * 2
+    other = next(d for d in default_rubric.dimensions if d.id != "data")
+    assert (by_dimension[other.id]["answered"], by_dimension[other.id]["total"]) == ("0", str(len(other.questions)))
+    assert by_dimension["overall"]["answered"] == str(len(data.questions))
+
+
+def test_the_csv_gives_a_finished_agency_its_scores_and_stage(owner, db, people, portfolio, default_rubric):
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    assert all(r["finished"] == "yes" and r["score"] for r in rows)
+    overall = rows[-1]
+    assert overall["dimension"] == "overall" and overall["stage"] and overall["answered"] == overall["total"]
+
+
+def test_an_agency_that_deleted_its_assessment_can_start_the_round_again(app, db, owner, portfolio, two_agencies):
+    """Found by an audit: an agency that deleted its assessment was out of the portfolio for good,
+    and the owner saw it as "not started"."""
+    (agency_a, assessment_a), _ = two_agencies
+    client = app.test_client().login("outsider@example.org")
+    client.post(f"/a/{assessment_a}/delete")
+    assert "left the round" in text(owner.get(f"/portfolios/{portfolio}"))
+    start = f"/w/{agency_a['workspace_id']}/portfolio/{agency_a['id']}/assessment"
+    assert f'action="{start}"' in _agency_view(client, agency_a["workspace_id"])
+    response = client.post(start)
+    assert response.status_code == 302 and "/about" in response.headers["Location"]
+    current = portfolios.rounds(db, portfolio)[0]["id"]
+    again = portfolios.agency_assessment(db, portfolio, agency_a["id"], current)
+    assert again and again != assessment_a and again in response.headers["Location"]
+    assert "left the round" not in text(owner.get(f"/portfolios/{portfolio}"))
+    assert client.post(start).headers["Location"].endswith(f"/a/{again}/about")  # twice: still one
+
+
+def test_only_the_agencys_writers_start_its_round_again(app, db, people, portfolio, two_agencies):
+    (agency_a, _), (agency_b, _) = two_agencies
+    client = app.test_client().login("outsider@example.org")
+    assert client.post(f"/w/{agency_a['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
+    assert client.post(f"/w/{agency_b['workspace_id']}/portfolio/{agency_b['id']}/assessment").status_code == 404
+
+
+def test_a_round_name_the_portfolio_has_is_refused(db, owner, people, portfolio, two_agencies, default_rubric):
+    """Found by an audit: "Open the round" sent twice opened two rounds of the same name."""
+    for _ in range(2):
+        owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    assert [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2027", "2026"]
+    assert "This portfolio already has a round named 2027." in text(owner.get(f"/portfolios/{portfolio}"))
+    with pytest.raises(ValueError, match="already has a round named 2026"):
+        portfolios.open_round(db, portfolio, default_rubric, " 2026 ", people["owner"])
+    assert db.execute("SELECT count(*) FROM assessments WHERE title LIKE '% (2027)'").fetchone()[0] == 2
