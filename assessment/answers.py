@@ -15,6 +15,7 @@ from .rubric import LEVELS, Rubric
 NOT_APPLICABLE = "not_applicable"
 DONT_KNOW = "dont_know"
 BASES = ("self_assessed", "evidenced")
+NOTE_MAX = 2000  # characters of an answer's evidence note
 # The level each valid answer value is scored at: don't know counts as 0, not applicable as nothing.
 SCORING_LEVEL: dict[int | str, int | None] = {**{level: level for level in LEVELS},
                                               NOT_APPLICABLE: None, DONT_KNOW: 0}

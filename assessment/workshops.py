@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from . import audit, records
-from .answers import Answer
+from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
 from .storage import hash_token, now, write_transaction
@@ -28,6 +28,14 @@ DELETED_NAME = "Deleted participant"
 
 class WorkshopClosed(Exception):
     """An answer arrived after the facilitator closed the workshop."""
+
+
+class RationaleTooLong(Exception):
+    """The consensus line would not fit in the answer's note beside its evidence; ``room`` is what would."""
+
+    def __init__(self, room: int):
+        super().__init__(f"a rationale of at most {room} characters fits")
+        self.room = room
 
 
 @dataclass(frozen=True)
@@ -208,22 +216,51 @@ def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_
 
 def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric, question_id: str, level: int,
                   rationale: str, decided_by: int | None) -> None:
-    """Record the agreed level and make it the assessment's answer (which rescores it)."""
+    """Record the agreed level and make it the assessment's answer (which rescores it).
+
+    The answer keeps its basis and evidence note; the consensus line is added to the note, in place of
+    this workshop's previous one. RationaleTooLong when the note would outgrow NOTE_MAX.
+    """
     if level not in LEVELS or question_id not in {q.id for q in questions_of(rubric, workshop.dimensions)}:
         raise ValueError(f"no consensus on {question_id!r} at level {level!r} in this workshop")
     assessment = records.get_assessment(db, workshop.assessment_id)
-    note = f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
     # One transaction: the answer, the consensus and their audit entries stand or fall together.
     with write_transaction(db):
         before = db.execute("SELECT level, rationale FROM consensus WHERE workshop_id = ? AND question_id = ?",
                             [workshop.id, question_id]).fetchone()
-        records.write_answers(db, assessment, rubric, {question_id: Answer(level, note[:2000])}, decided_by)
+        stored = records.answers_to(db, assessment.id, [question_id]).get(question_id)
+        evidence = _without_line(stored.note if stored else "", before[1] if before else None)
+        note = _with_line(evidence, rationale)
+        answer = Answer(level, note, stored.basis) if stored else Answer(level, note)
+        records.write_answers(db, assessment, rubric, {question_id: answer}, decided_by)
         db.execute("INSERT INTO consensus VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET level = excluded.level, "
                    "rationale = excluded.rationale, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
                    [workshop.id, question_id, level, rationale, decided_by, now()])
         detail = _consensus_change(before, level, rationale)
         if detail:
             _log(db, workshop.id, decided_by, "consensus.recorded", f"{question_id}: {detail}")
+
+
+def consensus_line(rationale: str) -> str:
+    """What a consensus adds to the answer's note."""
+    return f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
+
+
+def _without_line(note: str, previous: str | None) -> str:
+    """The note without this workshop's previous consensus line, if it still ends with it unchanged."""
+    line = consensus_line(previous) if previous is not None else None
+    if line is None or not note.endswith(line):
+        return note
+    return note.removesuffix(line).rstrip("\n")
+
+
+def _with_line(evidence: str, rationale: str) -> str:
+    """The evidence note with the consensus line below it; RationaleTooLong when they do not fit."""
+    separator = "\n\n" if evidence else ""
+    note = f"{evidence}{separator}{consensus_line(rationale)}"
+    if len(note) > NOTE_MAX:
+        raise RationaleTooLong(max(0, len(rationale) - (len(note) - NOTE_MAX)))
+    return note
 
 
 def _consensus_change(before: tuple[int, str] | None, level: int, rationale: str) -> str:

@@ -22,11 +22,10 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts import ROLES, password_problem
-from ..answers import BASES, DONT_KNOW, NOT_APPLICABLE
+from ..answers import BASES, DONT_KNOW, NOT_APPLICABLE, NOTE_MAX
 from ..rubric import LEVELS, Question, Rubric
 from .contentcache import cache
 
-NOTE_MAX = 2000
 NAME_MAX = 200
 BASIS_LABELS = {"self_assessed": "Self-assessed", "evidenced": "Backed by evidence"}
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]

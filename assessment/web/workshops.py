@@ -125,6 +125,10 @@ def set_consensus(workshop_id: str, question_id: str):
                                 (form.rationale.data or "").strip(), g.user["id"])
     except ValueError:
         abort(404)
+    except workshops.RationaleTooLong as error:
+        form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
+                                     f"{error.room} characters. Shorten it, or the evidence note.")
+        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form)), 400
     flash(f"Consensus recorded for “{rubric.questions[question_id].title}”: level {form.level.data}.")
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 

@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from assessment import jobs, ratelimit, records, workshops
+from assessment.answers import Answer
 from assessment.pdf import render_pdf
 from assessment.web.participate import CLOSED
 
@@ -279,3 +280,29 @@ def test_only_facilitators_are_asked_to_close_or_delete_personal_data(request, a
         assert client.post(f"/workshops/{workshop}/{path}").status_code == status
     assert not workshops.get_workshop(db, workshop).closed
     assert workshops.participants(db, workshop)[0]["display_name"] == "Pat"
+
+
+def test_a_consensus_keeps_the_answers_evidence_note_and_basis(db, editor, workshop, finished, default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1, "Contract §4, DPA annex", "evidenced")})
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Pilot only"})
+    answer = records.answer_set(db, assessment).answers[qid]
+    assert answer == Answer(2, "Contract §4, DPA annex\n\nWorkshop consensus: Pilot only", "evidenced")
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "3", "rationale": "After the audit"})
+    answer = records.answer_set(db, assessment).answers[qid]  # the line is replaced, not added again
+    assert answer == Answer(3, "Contract §4, DPA annex\n\nWorkshop consensus: After the audit", "evidenced")
+
+
+def test_a_rationale_that_does_not_fit_beside_the_evidence_note_is_refused(db, editor, workshop, finished,
+                                                                           default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    evidence = "e" * 1900
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1, evidence)})
+    response = editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * 100})
+    assert response.status_code == 400
+    section = re.search(rf'id="q-{re.escape(qid)}".*?</section>', text(response), re.S).group(0)
+    assert "the rationale can be at most 78 characters" in section and "r" * 100 in section
+    assert records.answer_set(db, assessment).answers[qid] == Answer(1, evidence)
+    assert qid not in workshops.consensus(db, workshop)
