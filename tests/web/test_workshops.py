@@ -104,15 +104,24 @@ def test_participants_reach_nothing_else(app, db, workshop, finished, people, de
     assert app.test_client().get(f"/p/{workshop}").status_code == 404  # a browser that never joined
 
 
-def test_wrong_codes_are_rate_limited_per_address(app, db, workshop):
+def test_wrong_codes_are_rate_limited_per_address_but_a_right_code_is_not(app, db, workshop):
+    joined = _join(app, db, workshop)  # already in, from the room's one address
     client = app.test_client()
     for _ in range(ratelimit.FAILURE_LIMIT - 1):
         assert client.get("/join/ZZZZZZZZ").status_code == 404
     assert "No workshop has this code" in text(client.post("/join", data={"code": "ZZZZZZZY"}))
-    assert client.get(f"/join/{_code(db, workshop)}").status_code == 429  # even the right code, now
-    assert client.post("/join", data={"code": _code(db, workshop)}).status_code == 429
+    refused = client.post("/join", data={"code": "ZZZZZZZX"})
+    assert refused.status_code == 429 and client.get("/join/ZZZZZZZX").status_code == 429
+    assert "Too many wrong join codes from this network" in text(refused)
+    main = re.search(r"<main.*</main>", text(refused), re.S).group(0)
+    assert 'href="/join">Enter a join code</a>' in main and "/login" not in main
+    code = _code(db, workshop)
+    assert client.get(f"/join/{code}").status_code == 200  # the right code, from the same address
+    assert client.post("/join", data={"code": code.lower()}).headers["Location"] == f"/join/{code}"
+    assert joined.get(f"/join/{code}").headers["Location"] == f"/p/{workshop}"
+    assert joined.get(f"/p/{workshop}").status_code == 200
     elsewhere = app.test_client()
-    assert elsewhere.get(f"/join/{_code(db, workshop)}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    assert elsewhere.get("/join/ZZZZZZZX", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 404
 
 
 def test_consensus_becomes_the_answer_and_participants_answers_stay(app, db, editor, workshop, finished,
