@@ -120,12 +120,17 @@ def workshops_of(db: sqlite_utils.Database, assessment_id: str) -> list[Workshop
     return [_from_row(row) for row in rows]
 
 
-def reveal(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
-    """Let participants see the distribution of answers."""
+def reveal(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> bool:
+    """Let participants see the distribution of answers, also once closed (it stays closed).
+
+    False when it was revealed already: nothing changed."""
     with write_transaction(db):
-        if db.execute("UPDATE workshops SET status = 'revealed', revealed_at = ? WHERE id = ? AND status = 'open'",
-                      [now(), workshop_id]).rowcount:
+        changed = db.execute("UPDATE workshops SET revealed_at = ?, status = CASE status WHEN 'open' "
+                             "THEN 'revealed' ELSE status END WHERE id = ? AND revealed_at IS NULL",
+                             [now(), workshop_id]).rowcount > 0
+        if changed:
             _log(db, workshop_id, by, "workshop.revealed")
+    return changed
 
 
 def close(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:

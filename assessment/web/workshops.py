@@ -75,16 +75,14 @@ def dashboard(workshop_id: str):
     return _dashboard(workshop, assessment, workspace, rubric, auto=request.args.get("auto") == "1")
 
 
-def _action(workshop_id: str, change, message: str):
-    _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
-    change(get_db(), workshop_id, by=g.user["id"])
-    flash(message)
-    return _back(workshop_id)
-
-
 @bp.post("/workshops/<workshop_id>/reveal")
 def reveal(workshop_id: str):
-    return _action(workshop_id, workshops.reveal, "Participants now see the distribution of answers.")
+    _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
+    if workshops.reveal(get_db(), workshop_id, by=g.user["id"]):
+        flash("Participants now see the distribution of answers.")
+    else:
+        flash("The distribution was already revealed to participants: nothing changed.")
+    return _back(workshop_id)
 
 
 @bp.route("/workshops/<workshop_id>/close", methods=["GET", "POST"])

@@ -315,3 +315,21 @@ def test_a_rationale_that_does_not_fit_beside_the_evidence_note_is_refused(db, e
     assert "the rationale can be at most 78 characters" in section and "r" * 100 in section
     assert records.answer_set(db, assessment).answers[qid] == Answer(1, evidence)
     assert qid not in workshops.consensus(db, workshop)
+
+
+def test_a_closed_workshop_can_still_be_revealed_and_a_second_reveal_says_so(app, db, editor, workshop,
+                                                                             default_rubric):
+    client = _join(app, db, workshop)
+    _answer(client, workshop, "data", {_question_ids(default_rubric, "data")[0]: "3"})
+    editor.post(f"/workshops/{workshop}/close")
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert "Reveal the distribution to participants" in dashboard
+    response = editor.post(f"/workshops/{workshop}/reveal")
+    assert flashes(editor.get(response.headers["Location"])) == ["Participants now see the distribution of answers."]
+    found = workshops.get_workshop(db, workshop)
+    assert found.closed and found.revealed
+    assert "How the group answered" in text(client.get(f"/p/{workshop}"))
+    assert "Reveal the distribution to participants" not in text(editor.get(f"/workshops/{workshop}"))
+    response = editor.post(f"/workshops/{workshop}/reveal")
+    assert flashes(editor.get(response.headers["Location"])) == [
+        "The distribution was already revealed to participants: nothing changed."]
