@@ -217,6 +217,18 @@ def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_
             _log(db, workshop_id, by, "participant.forgotten", f"participant {participant_id}")
 
 
+def remove_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int, *,
+                       by: int | None = None) -> None:
+    """Remove a participant and their answers (a test entry, someone counted twice); a recorded consensus stays."""
+    with write_transaction(db):
+        answers = db.execute("SELECT count(*) FROM participant_answers WHERE participant_id = ?",
+                             [participant_id]).fetchone()[0]
+        # Their answers go with them (ON DELETE CASCADE).
+        if db.execute("DELETE FROM participants WHERE id = ? AND workshop_id = ?",
+                      [participant_id, workshop_id]).rowcount:
+            _log(db, workshop_id, by, "participant.removed", f"participant {participant_id}, {answers} answers")
+
+
 # Consensus -----------------------------------------------------------------------------------
 
 def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric, question_id: str, level: int,

@@ -150,3 +150,24 @@ def forget(workshop_id: str, participant_id: int):
     workshops.forget_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
     flash("The participant's personal data is deleted; their answers stay, anonymous.")
     return _back(workshop_id)
+
+
+@bp.route("/workshops/<workshop_id>/participants/<int:participant_id>/remove", methods=["GET", "POST"])
+def remove(workshop_id: str, participant_id: int):
+    """Remove a participant with their answers: they no longer count in the distribution.
+
+    GET asks (a page, so that it works without JS); POST removes. Only for this workshop's participants.
+    """
+    workshop, assessment, workspace, _ = _workshop_for(workshop_id)
+    participant = listed(workshops.participants(get_db(), workshop_id), participant_id)
+    if asking := ask_first(
+            f"Remove {participant['display_name']} and their answers?",
+            f"Their {participant['answered']} answers are deleted for good and leave the distribution; "
+            "consensus already recorded stays. To delete only their name and keep the answers, "
+            "use Delete personal data instead.",
+            "Remove participant and answers", url_for("workshops.dashboard", workshop_id=workshop_id),
+            _crumbs(workshop, assessment, workspace)):
+        return asking
+    workshops.remove_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
+    flash("The participant and their answers are removed.")
+    return _back(workshop_id)

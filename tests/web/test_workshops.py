@@ -168,7 +168,8 @@ def test_deleting_personal_data_keeps_answers_and_consensus(app, db, editor, wor
 
 @pytest.mark.parametrize("path", ["/join", "/join/{code}", "/p/{workshop}/data", "/workshops/{workshop}/reveal",
                                   "/workshops/{workshop}/close", "/workshops/{workshop}/consensus/data.residency",
-                                  "/workshops/{workshop}/participants/1/forget", "/a/{finished}/workshops"])
+                                  "/workshops/{workshop}/participants/1/forget", "/workshops/{workshop}/participants/1/remove",
+                                  "/a/{finished}/workshops"])
 def test_every_new_post_needs_a_csrf_token(app, db, editor, workshop, finished, path):
     client = _join(app, db, workshop) if path.startswith("/p/") else editor
     url = path.format(code=_code(db, workshop), workshop=workshop, finished=finished)
@@ -284,7 +285,7 @@ def test_only_facilitators_are_asked_to_close_or_delete_personal_data(request, a
     _join(app, db, workshop, "Pat")
     (participant,) = workshops.participants(db, workshop)
     client = request.getfixturevalue(who)
-    for path in ("close", f"participants/{participant['id']}/forget"):
+    for path in ("close", f"participants/{participant['id']}/forget", f"participants/{participant['id']}/remove"):
         assert client.get(f"/workshops/{workshop}/{path}").status_code == status
         assert client.post(f"/workshops/{workshop}/{path}").status_code == status
     assert not workshops.get_workshop(db, workshop).closed
@@ -333,3 +334,38 @@ def test_a_closed_workshop_can_still_be_revealed_and_a_second_reveal_says_so(app
     response = editor.post(f"/workshops/{workshop}/reveal")
     assert flashes(editor.get(response.headers["Location"])) == [
         "The distribution was already revealed to participants: nothing changed."]
+
+
+def test_a_participant_counted_twice_is_removed_with_their_answers(app, db, editor, owner, workshop, people,
+                                                                    default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(_join(app, db, workshop, "Ana"), workshop, "data", {qid: "4"})
+    _answer(_join(app, db, workshop, "Ana"), workshop, "data", {qid: "4"})  # her phone lost the cookie
+    _answer(_join(app, db, workshop, "Ben"), workshop, "data", {qid: "0"})
+    first = workshops.participants(db, workshop)[0]["id"]
+    url = f"/workshops/{workshop}/participants/{first}/remove"
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert f'<a class="button" href="{url}">Remove participant and answers<span class="visually-hidden"> of Ana' in dashboard
+    asking = text(editor.get(url))
+    assert "<h1>Remove Ana and their answers?</h1>" in asking and "Their 1 answers are deleted" in asking
+    assert len(workshops.participants(db, workshop)) == 3  # asking removes nothing
+    response = editor.post(url)
+    assert flashes(editor.get(response.headers["Location"])) == ["The participant and their answers are removed."]
+    assert [p["display_name"] for p in workshops.participants(db, workshop)] == ["Ana", "Ben"]
+    assert sorted(workshops.all_answers(db, workshop)[qid]) == ["0", "4"]
+    assert editor.get(url).status_code == 404  # gone
+    log = text(owner.get(f"/w/{people['workspace']}/audit"))
+    assert "Workshop participant and answers removed" in log and f"participant {first}, 1 answers" in log
+
+
+def test_a_forgotten_participant_can_still_be_removed_with_their_answers(app, db, editor, workshop,
+                                                                         default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(_join(app, db, workshop, "Demo"), workshop, "data", {qid: "0"})
+    (participant,) = workshops.participants(db, workshop)
+    editor.post(f"/workshops/{workshop}/participants/{participant['id']}/forget")
+    assert workshops.all_answers(db, workshop)[qid] == ["0"]  # deleting personal data keeps the answers
+    page = text(editor.get(f"/workshops/{workshop}"))
+    assert "Remove participant and answers<span class=\"visually-hidden\"> of Deleted participant 1</span>" in page
+    editor.post(f"/workshops/{workshop}/participants/{participant['id']}/remove")
+    assert workshops.all_answers(db, workshop) == {} and workshops.participants(db, workshop) == []
