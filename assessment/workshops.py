@@ -297,12 +297,20 @@ def consensus(db: sqlite_utils.Database, workshop_id: str) -> dict[str, dict]:
 # The report's section ------------------------------------------------------------------------
 
 def summary(db: sqlite_utils.Database, assessment_id: str, rubric: Rubric) -> Summary | None:
-    """What the report says of the assessment's latest workshop; None when it has none."""
-    found = workshops_of(db, assessment_id)
-    if not found:
+    """What the report says of the assessment's latest workshop with answers; None when none has any.
+
+    A workshop opened but not yet answered must not hide the one the group worked through."""
+    workshop = next((w for w in workshops_of(db, assessment_id) if _answered_by(db, w.id)), None)
+    if workshop is None:
         return None
-    workshop = found[0]
     question_ids = [q.id for q in questions_of(rubric, workshop.dimensions)]
-    joined = db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop.id]).fetchone()[0]
     agreed = {q: (row["level"], row["rationale"]) for q, row in consensus(db, workshop.id).items()}
-    return Summary(joined, tuple(divergence(question_ids, all_answers(db, workshop.id))), agreed)
+    return Summary(_answered_by(db, workshop.id), tuple(divergence(question_ids, all_answers(db, workshop.id))),
+                   agreed)
+
+
+def _answered_by(db: sqlite_utils.Database, workshop_id: str) -> int:
+    """How many of the workshop's participants answered at least one question."""
+    return db.execute("SELECT count(DISTINCT a.participant_id) FROM participant_answers a "
+                      "JOIN participants p ON p.id = a.participant_id WHERE p.workshop_id = ?",
+                      [workshop_id]).fetchone()[0]

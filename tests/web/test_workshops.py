@@ -369,3 +369,28 @@ def test_a_forgotten_participant_can_still_be_removed_with_their_answers(app, db
     assert "Remove participant and answers<span class=\"visually-hidden\"> of Deleted participant 1</span>" in page
     editor.post(f"/workshops/{workshop}/participants/{participant['id']}/remove")
     assert workshops.all_answers(db, workshop) == {} and workshops.participants(db, workshop) == []
+
+
+def _workshop_chapter(db, assessment_id) -> str:
+    pdf = render_pdf(jobs.build_report(db, records.get_assessment(db, assessment_id)))
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    return " ".join(page for page in pages if "participants answered" in page or "participant answered" in page)
+
+
+def test_a_new_empty_workshop_does_not_replace_the_answered_one_in_the_pdf(app, db, editor, workshop, finished,
+                                                                            people, default_rubric):
+    qid = _question_ids(default_rubric, "data")[1]
+    for number, value in enumerate(("0", "4")):
+        _answer(_join(app, db, workshop, f"P{number}"), workshop, "data", {qid: value})
+    _join(app, db, workshop, "Joined, never answered")
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Two sites of three"})
+    empty = workshops.create_workshop(db, finished, ["security"], people["editor"])
+    _join(app, db, empty, "Early bird")  # joined the new one, answered nothing yet
+    chapter = _workshop_chapter(db, finished)
+    assert "2 participants answered 12 questions on their own before the group agreed on levels" in chapter
+    assert "Level 2: Two sites of three" in chapter and "0 participants" not in chapter
+
+
+def test_a_pdf_of_workshops_nobody_answered_has_no_workshop_chapter(app, db, workshop, finished):
+    _join(app, db, workshop)
+    assert jobs.build_report(db, records.get_assessment(db, finished)).workshop is None
