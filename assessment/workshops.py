@@ -24,6 +24,8 @@ from .storage import hash_token, now, write_transaction
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 DELETED_NAME = "Deleted participant"
+CONSENSUS_PREFIX = "Workshop consensus: "  # before the rationale, in the answer's note
+RATIONALE_MAX = NOTE_MAX - len(CONSENSUS_PREFIX)  # what fits in a note with no evidence beside it
 
 
 class WorkshopClosed(Exception):
@@ -260,7 +262,7 @@ def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric,
 
 def consensus_line(rationale: str) -> str:
     """What a consensus adds to the answer's note."""
-    return f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
+    return f"{CONSENSUS_PREFIX}{rationale}" if rationale else CONSENSUS_PREFIX.removesuffix(": ")
 
 
 def _without_line(note: str, previous: str | None) -> str:

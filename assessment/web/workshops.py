@@ -55,7 +55,8 @@ def _dashboard_context(workshop, rubric) -> dict:
     return {"questions": {q.id: q for q in questions}, "link": link, "qr": qr_svg(link),
             "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
             "participants": workshops.participants(db, workshop.id),
-            "consensus": workshops.consensus(db, workshop.id)}
+            "consensus": workshops.consensus(db, workshop.id),
+            "rationale_help": ConsensusForm.rationale.kwargs["description"]}
 
 
 def _dashboard(workshop, assessment, workspace, rubric, auto=False, refused=None):

@@ -394,3 +394,19 @@ def test_a_new_empty_workshop_does_not_replace_the_answered_one_in_the_pdf(app, 
 def test_a_pdf_of_workshops_nobody_answered_has_no_workshop_chapter(app, db, workshop, finished):
     _join(app, db, workshop)
     assert jobs.build_report(db, records.get_assessment(db, finished)).workshop is None
+
+
+def test_the_rationale_limit_is_what_fits_in_the_note_and_is_stated(db, editor, workshop, finished,
+                                                                    default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1)})
+    limit = workshops.RATIONALE_MAX
+    section = re.search(rf'id="q-{re.escape(qid)}".*?</section>', text(editor.get(f"/workshops/{workshop}")), re.S)
+    assert f"Why the group settled on this level (up to {limit} characters)." in section.group(0)
+    assert f'aria-describedby="rationale-{qid}-help"' in section.group(0)
+    response = editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * (limit + 1)})
+    assert response.status_code == 400 and f"The rationale can be at most {limit} characters." in text(response)
+    assert records.answer_set(db, assessment).answers[qid] == Answer(1)
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * limit})
+    assert records.answer_set(db, assessment).answers[qid].note == f"Workshop consensus: {'r' * limit}"  # whole
