@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from . import audit, records
-from .answers import Answer
+from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
 from .storage import hash_token, now, write_transaction
@@ -24,10 +24,20 @@ from .storage import hash_token, now, write_transaction
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 DELETED_NAME = "Deleted participant"
+CONSENSUS_PREFIX = "Workshop consensus: "  # before the rationale, in the answer's note
+RATIONALE_MAX = NOTE_MAX - len(CONSENSUS_PREFIX)  # what fits in a note with no evidence beside it
 
 
 class WorkshopClosed(Exception):
     """An answer arrived after the facilitator closed the workshop."""
+
+
+class RationaleTooLong(Exception):
+    """The consensus line would not fit in the answer's note beside its evidence; ``room`` is what would."""
+
+    def __init__(self, room: int):
+        super().__init__(f"a rationale of at most {room} characters fits")
+        self.room = room
 
 
 @dataclass(frozen=True)
@@ -112,12 +122,17 @@ def workshops_of(db: sqlite_utils.Database, assessment_id: str) -> list[Workshop
     return [_from_row(row) for row in rows]
 
 
-def reveal(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
-    """Let participants see the distribution of answers."""
+def reveal(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> bool:
+    """Let participants see the distribution of answers, also once closed (it stays closed).
+
+    False when it was revealed already: nothing changed."""
     with write_transaction(db):
-        if db.execute("UPDATE workshops SET status = 'revealed', revealed_at = ? WHERE id = ? AND status = 'open'",
-                      [now(), workshop_id]).rowcount:
+        changed = db.execute("UPDATE workshops SET revealed_at = ?, status = CASE status WHEN 'open' "
+                             "THEN 'revealed' ELSE status END WHERE id = ? AND revealed_at IS NULL",
+                             [now(), workshop_id]).rowcount > 0
+        if changed:
             _log(db, workshop_id, by, "workshop.revealed")
+    return changed
 
 
 def close(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
@@ -204,26 +219,67 @@ def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_
             _log(db, workshop_id, by, "participant.forgotten", f"participant {participant_id}")
 
 
+def remove_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int, *,
+                       by: int | None = None) -> None:
+    """Remove a participant and their answers (a test entry, someone counted twice); a recorded consensus stays."""
+    with write_transaction(db):
+        answers = db.execute("SELECT count(*) FROM participant_answers WHERE participant_id = ?",
+                             [participant_id]).fetchone()[0]
+        # Their answers go with them (ON DELETE CASCADE).
+        if db.execute("DELETE FROM participants WHERE id = ? AND workshop_id = ?",
+                      [participant_id, workshop_id]).rowcount:
+            _log(db, workshop_id, by, "participant.removed", f"participant {participant_id}, {answers} answers")
+
+
 # Consensus -----------------------------------------------------------------------------------
 
 def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric, question_id: str, level: int,
                   rationale: str, decided_by: int | None) -> None:
-    """Record the agreed level and make it the assessment's answer (which rescores it)."""
+    """Record the agreed level and make it the assessment's answer (which rescores it).
+
+    The answer keeps its basis and evidence note; the consensus line is added to the note, in place of
+    this workshop's previous one. RationaleTooLong when the note would outgrow NOTE_MAX.
+    """
     if level not in LEVELS or question_id not in {q.id for q in questions_of(rubric, workshop.dimensions)}:
         raise ValueError(f"no consensus on {question_id!r} at level {level!r} in this workshop")
     assessment = records.get_assessment(db, workshop.assessment_id)
-    note = f"Workshop consensus: {rationale}" if rationale else "Workshop consensus"
     # One transaction: the answer, the consensus and their audit entries stand or fall together.
     with write_transaction(db):
         before = db.execute("SELECT level, rationale FROM consensus WHERE workshop_id = ? AND question_id = ?",
                             [workshop.id, question_id]).fetchone()
-        records.write_answers(db, assessment, rubric, {question_id: Answer(level, note[:2000])}, decided_by)
+        stored = records.answers_to(db, assessment.id, [question_id]).get(question_id)
+        evidence = _without_line(stored.note if stored else "", before[1] if before else None)
+        note = _with_line(evidence, rationale)
+        answer = Answer(level, note, stored.basis) if stored else Answer(level, note)
+        records.write_answers(db, assessment, rubric, {question_id: answer}, decided_by)
         db.execute("INSERT INTO consensus VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET level = excluded.level, "
                    "rationale = excluded.rationale, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
                    [workshop.id, question_id, level, rationale, decided_by, now()])
         detail = _consensus_change(before, level, rationale)
         if detail:
             _log(db, workshop.id, decided_by, "consensus.recorded", f"{question_id}: {detail}")
+
+
+def consensus_line(rationale: str) -> str:
+    """What a consensus adds to the answer's note."""
+    return f"{CONSENSUS_PREFIX}{rationale}" if rationale else CONSENSUS_PREFIX.removesuffix(": ")
+
+
+def _without_line(note: str, previous: str | None) -> str:
+    """The note without this workshop's previous consensus line, if it still ends with it unchanged."""
+    line = consensus_line(previous) if previous is not None else None
+    if line is None or not note.endswith(line):
+        return note
+    return note.removesuffix(line).rstrip("\n")
+
+
+def _with_line(evidence: str, rationale: str) -> str:
+    """The evidence note with the consensus line below it; RationaleTooLong when they do not fit."""
+    separator = "\n\n" if evidence else ""
+    note = f"{evidence}{separator}{consensus_line(rationale)}"
+    if len(note) > NOTE_MAX:
+        raise RationaleTooLong(max(0, len(rationale) - (len(note) - NOTE_MAX)))
+    return note
 
 
 def _consensus_change(before: tuple[int, str] | None, level: int, rationale: str) -> str:
@@ -243,12 +299,20 @@ def consensus(db: sqlite_utils.Database, workshop_id: str) -> dict[str, dict]:
 # The report's section ------------------------------------------------------------------------
 
 def summary(db: sqlite_utils.Database, assessment_id: str, rubric: Rubric) -> Summary | None:
-    """What the report says of the assessment's latest workshop; None when it has none."""
-    found = workshops_of(db, assessment_id)
-    if not found:
+    """What the report says of the assessment's latest workshop with answers; None when none has any.
+
+    A workshop opened but not yet answered must not hide the one the group worked through."""
+    workshop = next((w for w in workshops_of(db, assessment_id) if _answered_by(db, w.id)), None)
+    if workshop is None:
         return None
-    workshop = found[0]
     question_ids = [q.id for q in questions_of(rubric, workshop.dimensions)]
-    joined = db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop.id]).fetchone()[0]
     agreed = {q: (row["level"], row["rationale"]) for q, row in consensus(db, workshop.id).items()}
-    return Summary(joined, tuple(divergence(question_ids, all_answers(db, workshop.id))), agreed)
+    return Summary(_answered_by(db, workshop.id), tuple(divergence(question_ids, all_answers(db, workshop.id))),
+                   agreed)
+
+
+def _answered_by(db: sqlite_utils.Database, workshop_id: str) -> int:
+    """How many of the workshop's participants answered at least one question."""
+    return db.execute("SELECT count(DISTINCT a.participant_id) FROM participant_answers a "
+                      "JOIN participants p ON p.id = a.participant_id WHERE p.workshop_id = ?",
+                      [workshop_id]).fetchone()[0]

@@ -1,6 +1,6 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .auth import user_for_error_page
@@ -15,15 +15,24 @@ ADVICE = {
     429: "Too many failed attempts (wrong join codes or passwords). Wait ten minutes, then try again.",
     413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
 }
+# Workshop participants have no account: their way on is the join page, not the log-in.
+PARTICIPANT_ADVICE = {
+    429: "Too many wrong join codes from this network. Check the code with the facilitator, "
+         "wait ten minutes, then enter it again.",
+}
 
 
 def _render(error: HTTPException):
     # Other 4xx are the request's doing, not the server's: say so rather than blame ourselves.
     fallback = ("The request could not be accepted." if error.code < 500
                 else "Something went wrong on our side. Try again in a moment.")
-    advice = ADVICE.get(error.code, fallback)
     g.user = user_for_error_page()  # the same header as other pages, even if refused before it was looked up
-    return render_template("error.html", error=error, advice=advice), error.code
+    advice = ADVICE.get(error.code, fallback)
+    way_on = (url_for("workspaces.index") if g.user else url_for("auth.login"), "Back to the start")
+    if request.blueprint == "participate" and not g.user:
+        advice = PARTICIPANT_ADVICE.get(error.code, advice)
+        way_on = (url_for("participate.join"), "Enter a join code")
+    return render_template("error.html", error=error, advice=advice, way_on=way_on), error.code
 
 
 def _unexpected(error: Exception):

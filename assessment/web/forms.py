@@ -24,6 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..accounts import ROLES, password_problem
 from ..answers import BASES, DONT_KNOW, NAME_MAX, NOT_APPLICABLE, NOTE_MAX
 from ..rubric import LEVELS, Question, Rubric
+from ..workshops import RATIONALE_MAX
 from .contentcache import cache
 
 BASIS_LABELS = {"self_assessed": "Self-assessed", "evidenced": "Backed by evidence"}
@@ -264,5 +265,7 @@ class ConsensusForm(FlaskForm):
                         choices=[SelectChoice("", "Choose a level")]
                         + [SelectChoice(str(level), str(level)) for level in LEVELS],
                         validators=[InputRequired(message="Choose the level the group agreed on.")])
-    rationale = TextAreaField("Rationale", validators=[Length(max=NOTE_MAX)],
-                              description="Why the group settled on this level.")
+    rationale = TextAreaField(
+        "Rationale",
+        validators=[Length(max=RATIONALE_MAX, message=f"The rationale can be at most {RATIONALE_MAX} characters.")],
+        description=f"Why the group settled on this level (up to {RATIONALE_MAX} characters).")

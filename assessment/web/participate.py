@@ -21,12 +21,15 @@ CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for
 
 
 def _find(code: str):
-    """The workshop with this code; 429 once the client has had too many wrong codes, counting this one."""
-    if ratelimit.too_many_failures(get_db(), f"join:{client_address()}"):
-        abort(429)
+    """The workshop with this code, or None for a wrong code, which counts against the client's address:
+    429 once it has had too many. A right code is never refused: a room shares one address, and a few
+    people's typos must not lock everyone out."""
     workshop = workshops.by_code(get_db(), code)
     if workshop is None:
-        ratelimit.record_failure(get_db(), f"join:{client_address()}")
+        key = f"join:{client_address()}"
+        if ratelimit.too_many_failures(get_db(), key):
+            abort(429)
+        ratelimit.record_failure(get_db(), key)
     return workshop
 
 

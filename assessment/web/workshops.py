@@ -57,7 +57,8 @@ def _dashboard_context(workshop, rubric) -> dict:
     return {"questions": {q.id: q for q in questions}, "link": link, "qr": qr_svg(link),
             "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
             "participants": workshops.participants(db, workshop.id),
-            "consensus": workshops.consensus(db, workshop.id)}
+            "consensus": workshops.consensus(db, workshop.id),
+            "rationale_help": ConsensusForm.rationale.kwargs["description"]}
 
 
 def _dashboard(workshop, assessment, workspace, rubric, auto=False, refused=None):
@@ -77,16 +78,14 @@ def dashboard(workshop_id: str):
     return _dashboard(workshop, assessment, workspace, rubric, auto=request.args.get("auto") == "1")
 
 
-def _action(workshop_id: str, change, message: str):
-    _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
-    change(get_db(), workshop_id, by=g.user["id"])
-    flash(message)
-    return _back(workshop_id)
-
-
 @bp.post("/workshops/<workshop_id>/reveal")
 def reveal(workshop_id: str):
-    return _action(workshop_id, workshops.reveal, "Participants now see the distribution of answers.")
+    _workshop_for(workshop_id)  # CSRF is checked for every POST by security.csrf
+    if workshops.reveal(get_db(), workshop_id, by=g.user["id"]):
+        flash("Participants now see the distribution of answers.")
+    else:
+        flash("The distribution was already revealed to participants: nothing changed.")
+    return _back(workshop_id)
 
 
 @bp.route("/workshops/<workshop_id>/close", methods=["GET", "POST"])
@@ -128,6 +127,10 @@ def set_consensus(workshop_id: str, question_id: str):
                                 (form.rationale.data or "").strip(), g.user["id"])
     except ValueError:
         abort(404)
+    except workshops.RationaleTooLong as error:
+        form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
+                                     f"{error.room} characters. Shorten it, or the evidence note.")
+        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form)), 400
     flash(f"Consensus recorded for “{rubric.questions[question_id].title}”: level {form.level.data}.")
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 
@@ -150,4 +153,25 @@ def forget(workshop_id: str, participant_id: int):
         return asking
     workshops.forget_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
     flash("The participant's personal data is deleted; their answers stay, anonymous.")
+    return _back(workshop_id)
+
+
+@bp.route("/workshops/<workshop_id>/participants/<int:participant_id>/remove", methods=["GET", "POST"])
+def remove(workshop_id: str, participant_id: int):
+    """Remove a participant with their answers: they no longer count in the distribution.
+
+    GET asks (a page, so that it works without JS); POST removes. Only for this workshop's participants.
+    """
+    workshop, assessment, workspace, _ = _workshop_for(workshop_id)
+    participant = listed(workshops.participants(get_db(), workshop_id), participant_id)
+    if asking := ask_first(
+            f"Remove {participant['display_name']} and their answers?",
+            f"Their {participant['answered']} answers are deleted for good and leave the distribution; "
+            "consensus already recorded stays. To delete only their name and keep the answers, "
+            "use Delete personal data instead.",
+            "Remove participant and answers", url_for("workshops.dashboard", workshop_id=workshop_id),
+            _crumbs(workshop, assessment, workspace)):
+        return asking
+    workshops.remove_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
+    flash("The participant and their answers are removed.")
     return _back(workshop_id)

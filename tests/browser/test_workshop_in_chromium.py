@@ -88,6 +88,27 @@ def _updates_in_place(page, participant) -> None:
     assert button.get_attribute("aria-pressed") == "false" and page.get_by_role("status").inner_text() == "Updates stopped."
 
 
+def _offered_level_follows_the_median(page, dashboard: str, participant) -> None:
+    """While updating, each question's offered level follows its new median, unless the facilitator changed
+    the select (it stays) or is typing in that question's form (it waits until they leave it)."""
+    page.goto(dashboard)
+    page.get_by_role("button", name="Update every 5 seconds").click()
+    unanswered = [s for s in page.locator("section.question").all() if s.locator("select").input_value() == ""]
+    follows, changed, typing = (s.locator("select") for s in unanswered[:3])
+    changed.select_option("1")
+    unanswered[2].locator("textarea").click()
+    participant.get_by_role("link", name="Data sovereignty").click()
+    for select, level in ((follows, "3"), (changed, "4"), (typing, "2")):
+        question = select.get_attribute("id").removeprefix("level-")
+        participant.locator(f'input[name="{question}-value"][value="{level}"]').check()
+    participant.get_by_role("button", name="Save").click()
+    expect(follows).to_have_value("3", timeout=15_000)
+    assert changed.input_value() == "1" and typing.input_value() == ""
+    page.locator("h1").click()  # leaves the form being typed in
+    expect(typing).to_have_value("2", timeout=15_000)
+    page.get_by_role("button", name="Update every 5 seconds").click()
+
+
 def _reloads_without_scripts(browser, page, dashboard: str) -> None:
     """Without scripts the button stays hidden, and the link's ?auto=1 page reloads itself."""
     context = browser.new_context(java_script_enabled=False, storage_state=page.context.storage_state())
@@ -141,6 +162,7 @@ def test_a_workshop_to_consensus(page, browser, server):
         _check_accessibility(page, "refused consensus")
 
         _updates_in_place(page, people[1][1])
+        _offered_level_follows_the_median(page, dashboard, people[2][1])
         _reloads_without_scripts(browser, page, dashboard)
         page.goto(f"{dashboard}?auto=1")  # with scripts it updates in place too, and never reloads
         assert page.locator("textarea").count() == 0 and "Stop refreshing to record a consensus" in page.content()

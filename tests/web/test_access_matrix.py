@@ -56,7 +56,7 @@ GET_CLASSES = {
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
                "portfolios.mine", "workspaces.members"},  # members see who else is in; changing it needs an owner
     "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard",
-               "journey.delete", "workshops.close", "workshops.forget"},  # asking before deleting or closing
+               "journey.delete", "workshops.close", "workshops.forget", "workshops.remove"},  # asking before deleting or closing
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",
               "portfolios.report", "audit.log", "audit.export",
@@ -72,7 +72,8 @@ POST_CLASSES = {
     "member": {"reports.request_report"},  # viewers may ask for the PDF: it changes no answer
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",
-               "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget"},
+               "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget",
+               "workshops.remove"},
     "owner": {"workspaces.members", "workspaces.change_role", "workspaces.remove_member", "workspaces.revoke",
               "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round",
               "portfolios.request_report"},

@@ -77,7 +77,7 @@ def test_consensus_is_logged_with_the_facilitator(editor, owner, people, finishe
     assert entry["detail"] == "data.residency: level — → 4; rationale changed"
     assert entry["assessment_id"] == finished and entry["subject"] == workshop
     # The answer it became is logged too, in the same transaction, by the same person.
-    assert [e["detail"] for e in _entries(db, "answer.changed")] == ["2 → 4; basis: evidenced → self_assessed; note changed"]
+    assert [e["detail"] for e in _entries(db, "answer.changed")] == ["2 → 4; note changed"]  # the basis stays
     editor.post(f"/workshops/{workshop}/reveal")
     editor.post(f"/workshops/{workshop}/reveal")  # already revealed: no second entry
     editor.post(f"/workshops/{workshop}/close")

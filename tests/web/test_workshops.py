@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from assessment import jobs, ratelimit, records, workshops
+from assessment.answers import Answer
 from assessment.pdf import render_pdf
 from assessment.web.participate import CLOSED
 
@@ -103,15 +104,24 @@ def test_participants_reach_nothing_else(app, db, workshop, finished, people, de
     assert app.test_client().get(f"/p/{workshop}").status_code == 404  # a browser that never joined
 
 
-def test_wrong_codes_are_rate_limited_per_address(app, db, workshop):
+def test_wrong_codes_are_rate_limited_per_address_but_a_right_code_is_not(app, db, workshop):
+    joined = _join(app, db, workshop)  # already in, from the room's one address
     client = app.test_client()
     for _ in range(ratelimit.FAILURE_LIMIT - 1):
         assert client.get("/join/ZZZZZZZZ").status_code == 404
     assert "No workshop has this code" in text(client.post("/join", data={"code": "ZZZZZZZY"}))
-    assert client.get(f"/join/{_code(db, workshop)}").status_code == 429  # even the right code, now
-    assert client.post("/join", data={"code": _code(db, workshop)}).status_code == 429
+    refused = client.post("/join", data={"code": "ZZZZZZZX"})
+    assert refused.status_code == 429 and client.get("/join/ZZZZZZZX").status_code == 429
+    assert "Too many wrong join codes from this network" in text(refused)
+    main = re.search(r"<main.*</main>", text(refused), re.S).group(0)
+    assert 'href="/join">Enter a join code</a>' in main and "/login" not in main
+    code = _code(db, workshop)
+    assert client.get(f"/join/{code}").status_code == 200  # the right code, from the same address
+    assert client.post("/join", data={"code": code.lower()}).headers["Location"] == f"/join/{code}"
+    assert joined.get(f"/join/{code}").headers["Location"] == f"/p/{workshop}"
+    assert joined.get(f"/p/{workshop}").status_code == 200
     elsewhere = app.test_client()
-    assert elsewhere.get(f"/join/{_code(db, workshop)}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    assert elsewhere.get("/join/ZZZZZZZX", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 404
 
 
 def test_consensus_becomes_the_answer_and_participants_answers_stay(app, db, editor, workshop, finished,
@@ -158,7 +168,8 @@ def test_deleting_personal_data_keeps_answers_and_consensus(app, db, editor, wor
 
 @pytest.mark.parametrize("path", ["/join", "/join/{code}", "/p/{workshop}/data", "/workshops/{workshop}/reveal",
                                   "/workshops/{workshop}/close", "/workshops/{workshop}/consensus/data.residency",
-                                  "/workshops/{workshop}/participants/1/forget", "/a/{finished}/workshops"])
+                                  "/workshops/{workshop}/participants/1/forget", "/workshops/{workshop}/participants/1/remove",
+                                  "/a/{finished}/workshops"])
 def test_every_new_post_needs_a_csrf_token(app, db, editor, workshop, finished, path):
     client = _join(app, db, workshop) if path.startswith("/p/") else editor
     url = path.format(code=_code(db, workshop), workshop=workshop, finished=finished)
@@ -274,8 +285,128 @@ def test_only_facilitators_are_asked_to_close_or_delete_personal_data(request, a
     _join(app, db, workshop, "Pat")
     (participant,) = workshops.participants(db, workshop)
     client = request.getfixturevalue(who)
-    for path in ("close", f"participants/{participant['id']}/forget"):
+    for path in ("close", f"participants/{participant['id']}/forget", f"participants/{participant['id']}/remove"):
         assert client.get(f"/workshops/{workshop}/{path}").status_code == status
         assert client.post(f"/workshops/{workshop}/{path}").status_code == status
     assert not workshops.get_workshop(db, workshop).closed
     assert workshops.participants(db, workshop)[0]["display_name"] == "Pat"
+
+
+def test_a_consensus_keeps_the_answers_evidence_note_and_basis(db, editor, workshop, finished, default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1, "Contract §4, DPA annex", "evidenced")})
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Pilot only"})
+    answer = records.answer_set(db, assessment).answers[qid]
+    assert answer == Answer(2, "Contract §4, DPA annex\n\nWorkshop consensus: Pilot only", "evidenced")
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "3", "rationale": "After the audit"})
+    answer = records.answer_set(db, assessment).answers[qid]  # the line is replaced, not added again
+    assert answer == Answer(3, "Contract §4, DPA annex\n\nWorkshop consensus: After the audit", "evidenced")
+
+
+def test_a_rationale_that_does_not_fit_beside_the_evidence_note_is_refused(db, editor, workshop, finished,
+                                                                           default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    evidence = "e" * 1900
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1, evidence)})
+    response = editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * 100})
+    assert response.status_code == 400
+    section = re.search(rf'id="q-{re.escape(qid)}".*?</section>', text(response), re.S).group(0)
+    assert "the rationale can be at most 78 characters" in section and "r" * 100 in section
+    assert records.answer_set(db, assessment).answers[qid] == Answer(1, evidence)
+    assert qid not in workshops.consensus(db, workshop)
+
+
+def test_a_closed_workshop_can_still_be_revealed_and_a_second_reveal_says_so(app, db, editor, workshop,
+                                                                             default_rubric):
+    client = _join(app, db, workshop)
+    _answer(client, workshop, "data", {_question_ids(default_rubric, "data")[0]: "3"})
+    editor.post(f"/workshops/{workshop}/close")
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert "Reveal the distribution to participants" in dashboard
+    response = editor.post(f"/workshops/{workshop}/reveal")
+    assert flashes(editor.get(response.headers["Location"])) == ["Participants now see the distribution of answers."]
+    found = workshops.get_workshop(db, workshop)
+    assert found.closed and found.revealed
+    assert "How the group answered" in text(client.get(f"/p/{workshop}"))
+    assert "Reveal the distribution to participants" not in text(editor.get(f"/workshops/{workshop}"))
+    response = editor.post(f"/workshops/{workshop}/reveal")
+    assert flashes(editor.get(response.headers["Location"])) == [
+        "The distribution was already revealed to participants: nothing changed."]
+
+
+def test_a_participant_counted_twice_is_removed_with_their_answers(app, db, editor, owner, workshop, people,
+                                                                    default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(_join(app, db, workshop, "Ana"), workshop, "data", {qid: "4"})
+    _answer(_join(app, db, workshop, "Ana"), workshop, "data", {qid: "4"})  # her phone lost the cookie
+    _answer(_join(app, db, workshop, "Ben"), workshop, "data", {qid: "0"})
+    first = workshops.participants(db, workshop)[0]["id"]
+    url = f"/workshops/{workshop}/participants/{first}/remove"
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    assert f'<a class="button" href="{url}">Remove participant and answers<span class="visually-hidden"> of Ana' in dashboard
+    asking = text(editor.get(url))
+    assert "<h1>Remove Ana and their answers?</h1>" in asking and "Their 1 answers are deleted" in asking
+    assert len(workshops.participants(db, workshop)) == 3  # asking removes nothing
+    response = editor.post(url)
+    assert flashes(editor.get(response.headers["Location"])) == ["The participant and their answers are removed."]
+    assert [p["display_name"] for p in workshops.participants(db, workshop)] == ["Ana", "Ben"]
+    assert sorted(workshops.all_answers(db, workshop)[qid]) == ["0", "4"]
+    assert editor.get(url).status_code == 404  # gone
+    log = text(owner.get(f"/w/{people['workspace']}/audit"))
+    assert "Workshop participant and answers removed" in log and f"participant {first}, 1 answers" in log
+
+
+def test_a_forgotten_participant_can_still_be_removed_with_their_answers(app, db, editor, workshop,
+                                                                         default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    _answer(_join(app, db, workshop, "Demo"), workshop, "data", {qid: "0"})
+    (participant,) = workshops.participants(db, workshop)
+    editor.post(f"/workshops/{workshop}/participants/{participant['id']}/forget")
+    assert workshops.all_answers(db, workshop)[qid] == ["0"]  # deleting personal data keeps the answers
+    page = text(editor.get(f"/workshops/{workshop}"))
+    assert "Remove participant and answers<span class=\"visually-hidden\"> of Deleted participant 1</span>" in page
+    editor.post(f"/workshops/{workshop}/participants/{participant['id']}/remove")
+    assert workshops.all_answers(db, workshop) == {} and workshops.participants(db, workshop) == []
+
+
+def _workshop_chapter(db, assessment_id) -> str:
+    pdf = render_pdf(jobs.build_report(db, records.get_assessment(db, assessment_id)))
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    return " ".join(page for page in pages if "participants answered" in page or "participant answered" in page)
+
+
+def test_a_new_empty_workshop_does_not_replace_the_answered_one_in_the_pdf(app, db, editor, workshop, finished,
+                                                                            people, default_rubric):
+    qid = _question_ids(default_rubric, "data")[1]
+    for number, value in enumerate(("0", "4")):
+        _answer(_join(app, db, workshop, f"P{number}"), workshop, "data", {qid: value})
+    _join(app, db, workshop, "Joined, never answered")
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "Two sites of three"})
+    empty = workshops.create_workshop(db, finished, ["security"], people["editor"])
+    _join(app, db, empty, "Early bird")  # joined the new one, answered nothing yet
+    chapter = _workshop_chapter(db, finished)
+    assert "2 participants answered 12 questions on their own before the group agreed on levels" in chapter
+    assert "Level 2: Two sites of three" in chapter and "0 participants" not in chapter
+
+
+def test_a_pdf_of_workshops_nobody_answered_has_no_workshop_chapter(app, db, workshop, finished):
+    _join(app, db, workshop)
+    assert jobs.build_report(db, records.get_assessment(db, finished)).workshop is None
+
+
+def test_the_rationale_limit_is_what_fits_in_the_note_and_is_stated(db, editor, workshop, finished,
+                                                                    default_rubric):
+    qid = _question_ids(default_rubric, "data")[0]
+    assessment = records.get_assessment(db, finished)
+    records.save_answers(db, assessment, default_rubric, {qid: Answer(1)})
+    limit = workshops.RATIONALE_MAX
+    section = re.search(rf'id="q-{re.escape(qid)}".*?</section>', text(editor.get(f"/workshops/{workshop}")), re.S)
+    assert f"Why the group settled on this level (up to {limit} characters)." in section.group(0)
+    assert f'aria-describedby="rationale-{qid}-help"' in section.group(0)
+    response = editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * (limit + 1)})
+    assert response.status_code == 400 and f"The rationale can be at most {limit} characters." in text(response)
+    assert records.answer_set(db, assessment).answers[qid] == Answer(1)
+    editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * limit})
+    assert records.answer_set(db, assessment).answers[qid].note == f"Workshop consensus: {'r' * limit}"  # whole

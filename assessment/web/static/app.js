@@ -34,7 +34,9 @@ function tabStopsWhereTablesScroll() {
 // typed stays, and so does the focus: a part holding it waits for the next round. Updates run from the
 // start (``data-live-auto``) or while the page's toggle button is pressed, and end when the fetched page
 // no longer has a source (the report is ready). ``data-live-changed`` is what the source's status says
-// when a part changed; a part that is a status region itself is announced anyway.
+// when a part changed; a part that is a status region itself is announced anyway. A select marked
+// ``data-live-default`` (outside the parts, in a form) takes the fresh page's options and default, so that
+// the level offered follows the figures shown, unless it was changed or its form holds the focus.
 function updateInPlace(source) {
   const from = source.dataset.liveFrom;
   const toggle = document.querySelector("[data-live-toggle]");
@@ -62,6 +64,17 @@ function updateInPlace(source) {
         return;
       }
       part.innerHTML = now.innerHTML;
+      changed = true;
+    });
+    document.querySelectorAll("select[data-live-default]").forEach((select) => {
+      const now = fresh.getElementById(select.id);
+      if (!now || now.innerHTML === select.innerHTML) return;
+      if (select.form.contains(document.activeElement)) {
+        waiting = true;
+        return;
+      }
+      if (select.selectedIndex !== [...select.options].findIndex((option) => option.defaultSelected)) return;
+      select.innerHTML = now.innerHTML;
       changed = true;
     });
     if (changed) tabStopsWhereTablesScroll();
