@@ -20,10 +20,10 @@ def _window_start() -> str:
     return (datetime.now(UTC) - FAILURE_WINDOW).isoformat(timespec="seconds")
 
 
-def too_many_failures(db: sqlite_utils.Database, *keys: str) -> bool:
-    """Whether any of these keys has used up its failures for the window."""
+def too_many_failures(db: sqlite_utils.Database, *keys: str, limit: int = FAILURE_LIMIT) -> bool:
+    """Whether any of these keys has used up its ``limit`` of failures for the window."""
     return any(db.execute("SELECT count(*) FROM failures WHERE key = ? AND at > ?",
-                          [key, _window_start()]).fetchone()[0] >= FAILURE_LIMIT for key in keys)
+                          [key, _window_start()]).fetchone()[0] >= limit for key in keys)
 
 
 def record_failure(db: sqlite_utils.Database, *keys: str) -> None:

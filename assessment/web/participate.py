@@ -17,18 +17,25 @@ from .auth import client_address
 from .forms import JoinCodeForm, JoinForm, dimension_form
 
 bp = Blueprint("participate", __name__)
+JOIN_FAILURE_LIMIT = 50  # wrong codes per address in ratelimit.FAILURE_WINDOW: 7,200 guesses a day of 8.5e11
 CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
 
 
 def _find(code: str):
-    """The workshop with this code, or None for a wrong code, which counts against the client's address:
-    429 once it has had too many. A right code is never refused: a room shares one address, and a few
-    people's typos must not lock everyone out."""
+    """The workshop with this code, or None for a wrong code, which counts against the client's address.
+
+    Once an address has had JOIN_FAILURE_LIMIT wrong codes, it gets 429 for every code, right or
+    wrong: answering a right one would tell a guesser which it is. Only a participant who already
+    joined (their session holds the workshop's token) always gets in. The limit is higher than the
+    log-in's because a room shares one address and people mistype codes.
+    """
     workshop = workshops.by_code(get_db(), code)
+    if workshop is not None and _participant(workshop) is not None:
+        return workshop
+    key = f"join:{client_address()}"
+    if ratelimit.too_many_failures(get_db(), key, limit=JOIN_FAILURE_LIMIT):
+        abort(429)
     if workshop is None:
-        key = f"join:{client_address()}"
-        if ratelimit.too_many_failures(get_db(), key):
-            abort(429)
         ratelimit.record_failure(get_db(), key)
     return workshop
 

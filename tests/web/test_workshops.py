@@ -6,9 +6,10 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, ratelimit, records, workshops
+from assessment import jobs, records, workshops
 from assessment.answers import Answer
 from assessment.pdf import render_pdf
+from assessment.web import participate
 from assessment.web.participate import CLOSED
 
 from .conftest import DIMENSIONS, flashes, text
@@ -104,20 +105,23 @@ def test_participants_reach_nothing_else(app, db, workshop, finished, people, de
     assert app.test_client().get(f"/p/{workshop}").status_code == 404  # a browser that never joined
 
 
-def test_wrong_codes_are_rate_limited_per_address_but_a_right_code_is_not(app, db, workshop):
+def test_wrong_codes_are_rate_limited_per_address_and_only_joined_participants_pass_the_limit(app, db, workshop):
     joined = _join(app, db, workshop)  # already in, from the room's one address
     client = app.test_client()
-    for _ in range(ratelimit.FAILURE_LIMIT - 1):
+    code = _code(db, workshop)
+    for _ in range(participate.JOIN_FAILURE_LIMIT - 1):
         assert client.get("/join/ZZZZZZZZ").status_code == 404
+    assert client.get(f"/join/{code}").status_code == 200  # under the limit, a right code joins
     assert "No workshop has this code" in text(client.post("/join", data={"code": "ZZZZZZZY"}))
     refused = client.post("/join", data={"code": "ZZZZZZZX"})
     assert refused.status_code == 429 and client.get("/join/ZZZZZZZX").status_code == 429
     assert "Too many wrong join codes from this network" in text(refused)
     main = re.search(r"<main.*</main>", text(refused), re.S).group(0)
     assert 'href="/join">Enter a join code</a>' in main and "/login" not in main
-    code = _code(db, workshop)
-    assert client.get(f"/join/{code}").status_code == 200  # the right code, from the same address
-    assert client.post("/join", data={"code": code.lower()}).headers["Location"] == f"/join/{code}"
+    # Over the limit a right code is refused too: answering it would tell a guesser it is right.
+    assert client.get(f"/join/{code}").status_code == 429
+    assert client.post("/join", data={"code": code.lower()}).status_code == 429
+    # A room's typos never lock out those who already joined.
     assert joined.get(f"/join/{code}").headers["Location"] == f"/p/{workshop}"
     assert joined.get(f"/p/{workshop}").status_code == 200
     elsewhere = app.test_client()
