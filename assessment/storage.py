@@ -254,6 +254,14 @@ def _delete_round_reports_with_an_agency(db: sqlite_utils.Database) -> None:
                "BEGIN DELETE FROM report_jobs WHERE round_id = OLD.round_id; END")
 
 
+@migrations(name="015_round_assessments_by_assessment")
+def _index_round_assessments_by_assessment(db: sqlite_utils.Database) -> None:
+    # Every journey page asks whether its assessment belongs to a closed round
+    # (portfolios.closed_round), and deleting an assessment cascades here: both by assessment id,
+    # which the primary key (round, agency) does not cover, so each scanned the whole table.
+    db.execute("CREATE INDEX round_assessments_assessment ON round_assessments(assessment_id)")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -28,8 +28,15 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
                      "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs",
-                     "014_portfolio_reports_follow_their_agencies"]
+                     "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment"]
     assert db.table("rubrics").exists()
+
+
+def test_an_assessments_portfolio_round_is_found_by_index_not_by_scanning(tmp_path):
+    db = storage.init(tmp_path / "s.db")
+    plan = " ".join(row[3] for row in db.execute(
+        "EXPLAIN QUERY PLAN SELECT round_id FROM round_assessments WHERE assessment_id = ?", ["x"]))
+    assert "USING INDEX round_assessments_assessment" in plan
 
 
 def test_a_rubric_version_cannot_change_content(tmp_path):
