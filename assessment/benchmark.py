@@ -97,6 +97,11 @@ class PeerComparison:
     def table_stakes(self) -> frozenset[str]:
         return frozenset(i.question for i in self.items if i.table_stakes)
 
+    @property
+    def sources(self) -> frozenset[str]:
+        """The ids of the sources that the figures shown (items, drivers, barriers) cite."""
+        return frozenset(s for row in (*self.items, *self.drivers, *self.barriers) for s in row.sources)
+
     def as_dict(self) -> dict:
         """The JSON shape: ``items``, ``drivers``, ``barriers`` and ``percentile``."""
         return {
@@ -219,6 +224,13 @@ def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dic
     per agency)."""
     items = [_item(rubric, peers, q, answers, None) for q in rubric.linked_questions]
     return _linked_score(rubric, _scored(items))
+
+
+def linked_sources(rubric: Rubric, peers: PeerDataset) -> frozenset[str]:
+    """The ids of the sources cited by the figures linked to the rubric's questions (those behind
+    the modelled median peer)."""
+    return frozenset(s for q in rubric.linked_questions
+                     for s in peers.figure(q.peer_link.finding, q.peer_link.option).sources)
 
 
 def _scored(items) -> list[ItemComparison]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .benchmark import NO_FIGURE, PeerComparison, Percentile
-from .peers import PeerDataset
+from .peers import PeerDataset, Source
 from .rubric import Rubric
 from .scoring import Result
 
@@ -54,8 +54,9 @@ def _roadmap(result: Result) -> list[str]:
     return lines
 
 
-def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
-    """The result as text: headline, dimension bars, roadmap, evidence gaps."""
+def render_text(rubric: Rubric, result: Result, organization: str = "", dataset: PeerDataset | None = None) -> str:
+    """The result as text: headline, dimension bars, roadmap, evidence gaps; with ``dataset`` (the
+    peer dataset ``result`` was compared with), the survey peers and their citation."""
     lines = _headline(rubric, result, organization) + _dimensions(result)
     lines += _roadmap(result) or ["", "No gaps: every answered question meets its target."]
     if result.evidence_gaps:
@@ -64,6 +65,7 @@ def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
         lines += ["", f"Unanswered questions: {len(result.unanswered)} of {len(rubric.questions)}"]
     if result.peers:
         lines += _peer_lines(rubric, result.peers)
+        lines += _citation(dataset, result.peers.sources) if dataset else []
     return "\n".join(lines)
 
 
@@ -121,6 +123,18 @@ def render_peers(dataset: PeerDataset) -> str:
                      + (f" ({regions})" if regions else "")
                      + f" ({figure.mark()})" + (f"\n    Note: {figure.note}" if figure.note else ""))
     lines += ["", "Confidence: " + "; ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
-    lines += ["Sources:"] + [f"  {k}: {s.title}" + (f" <{s.url}>" if s.url else " (no address recorded)")
-                             for k, s in dataset.sources.items()]
+    lines += ["Sources:"] + [_source(k, s) for k, s in dataset.sources.items()]
     return "\n".join(lines)
+
+
+def _source(key: str, source: Source) -> str:
+    return f"  {key}: {source.title}" + (f" <{source.url}>" if source.url else " (no address recorded)")
+
+
+def _citation(dataset: PeerDataset, ids: frozenset[str]) -> list[str]:
+    """The survey's citation and licence (it asks to be cited wherever its data are used), and the
+    sources that the figures shown cite."""
+    lines = ["", f"Survey figures ({dataset.id} {dataset.version}): {dataset.citation}"]
+    lines += [f"  {dataset.url}"] if dataset.url else []
+    lines += [f"  Licence: {dataset.licence}.", "Sources of the survey figures shown:"]
+    return lines + [_source(k, s) for k, s in dataset.sources.items() if k in ids]

@@ -225,6 +225,15 @@ def test_score_text_with_peers_labels_the_percentile():
     assert "Survey question: Global collaboration is essential for secure and culturally aligned sovereign AI." in output
 
 
+def test_score_text_cites_the_survey_its_licence_and_the_sources_of_the_figures_shown(peers):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
+    assert peers.citation in output and f"Licence: {peers.licence}." in output
+    shown = output.split("Sources of the survey figures shown:")[1]
+    assert "S1: Report text mirror <https://fxbaogao.com/detail/5046679>" in shown
+    assert "S8: " in shown and "(no address recorded)" in shown  # cited by a driver's figure
+    assert "S5: " not in shown  # no figure shown cites it
+
+
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_score_text_states_only_published_figures_each_with_its_sources(name, published_only):
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / f"{name}.yaml"), "--peers"]).output

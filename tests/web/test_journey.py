@@ -250,6 +250,14 @@ def test_results_state_only_published_figures_each_with_its_sources(owner, db, p
     assert "Survey question: Global collaboration is essential" in page
 
 
+def test_results_cite_the_survey_its_licence_and_the_sources_of_the_figures_shown(owner, finished, peers):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert " ".join(peers.citation.split()) in page and f"Licence: {peers.licence}." in page
+    shown = page.split("Sources of the survey figures shown:")[1].split("Compared with other assessments here")[0]
+    assert "S1 : Report text mirror, https://fxbaogao.com/detail/5046679" in shown
+    assert "S5 :" not in shown and "S4 :" in shown  # no figure shown cites S5
+
+
 def test_results_with_nothing_answered_say_so_in_a_sentence_of_their_own(owner, empty):
     page = " ".join(_page_text(text(owner.get(f"/a/{empty}/results"))).split())
     assert "No overall percentile: No answered question of this scope is linked to a survey figure." in page
