@@ -78,6 +78,7 @@ class PeerComparison:
     dataset: str
     dataset_version: str
     label: str
+    range_label: str  # what each percentile's low to high spans
     region: str | None
     region_name: str | None
     region_note: str
@@ -110,7 +111,7 @@ class PeerComparison:
             "items": [asdict(i) for i in self.items],
             "drivers": [asdict(d) for d in self.drivers],
             "barriers": [asdict(b) for b in self.barriers],
-            "percentile": {"label": self.label, "overall": asdict(self.overall),
+            "percentile": {"label": self.label, "range": self.range_label, "overall": asdict(self.overall),
                            "dimensions": {k: asdict(v) for k, v in self.dimensions.items()},
                            "regional": asdict(self.regional) if self.regional else None},
             "reference": self.reference, "linked_score": self.linked_score,
@@ -212,7 +213,7 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
     items = tuple(_item(rubric, peers, q, answers, region) for q in rubric.linked_questions)
     scored = _scored(items)
     percentiles = _percentiles(rubric, peers, scored, region)
-    return PeerComparison(peers.id, peers.version, peers.label, region, peers.regions.get(region),
+    return PeerComparison(peers.id, peers.version, peers.label, peers.range_label, region, peers.regions.get(region),
                           _region_note(peers, region), items,
                           _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
                           _reference(rubric, items), _linked_score(rubric, scored))

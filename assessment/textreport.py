@@ -64,7 +64,7 @@ def render_text(rubric: Rubric, result: Result, organization: str = "", dataset:
     if result.unanswered:
         lines += ["", f"Unanswered questions: {len(result.unanswered)} of {len(rubric.questions)}"]
     if result.peers:
-        lines += _peer_lines(rubric, result.peers)
+        lines += _peer_lines(rubric, result.peers, dataset)
         lines += _citation(dataset, result.peers.sources) if dataset else []
     return "\n".join(lines)
 
@@ -83,20 +83,41 @@ def in_words(names: list[str]) -> str:
     return " and ".join(filter(None, (", ".join(names[:-1]), *names[-1:])))
 
 
+def cannot_say(dataset: PeerDataset) -> list[str]:
+    """What the survey-peer percentile cannot say, in sentences: one wording for the results page,
+    the command line and the PDF's methodology."""
+    modelled = dataset.kind == "aggregates"
+    sentences = ["It is modelled from the published shares, not counted among respondents: the survey "
+                 "does not publish who gave which answers."] if modelled else []
+    sentences.append("It ranks the organization on the linked survey figures only, and several of them are "
+                     "views respondents hold (such as seeing global collaboration as essential) rather than "
+                     "practices they report, so the percentile partly measures agreement with those views.")
+    if dataset.sampling_error:
+        standard, margin = dataset.sampling_error
+        sentences.append(f"It does not include the sampling error of a survey of {dataset.respondents} (a share "
+                         f"near one half has a standard error of about {standard:.1f} points and a 95% margin of "
+                         f"about ±{margin:.1f} points; more in regional subgroups).")
+    if modelled:
+        sentences.append("The respondents come from the Linux Foundation's community, who are likely more "
+                         "engaged with open source than organizations at large.")
+    return sentences
+
+
 def _percentile(p: Percentile) -> str:
     if p.value is None:
         return p.note
     figures = "figure" if p.items == 1 else "figures"
-    return (f"{ordinal(p.value)} percentile (band {ordinal(p.low)} to {ordinal(p.high)}; "
+    return (f"{ordinal(p.value)} percentile (range {ordinal(p.low)} to {ordinal(p.high)}; "
             f"{p.items} linked survey {figures})")
 
 
-def _peer_lines(rubric: Rubric, peers: PeerComparison) -> list[str]:
-    lines = ["", f"Survey peers ({peers.dataset} {peers.dataset_version}), percentiles {peers.label}:",
-             f"  Overall: {_percentile(peers.overall)}"]
+def _peer_lines(rubric: Rubric, peers: PeerComparison, dataset: PeerDataset | None) -> list[str]:
+    lines = ["", f"Survey peers ({peers.dataset} {peers.dataset_version}), percentiles {peers.label}, "
+             f"each with its {peers.range_label}:", f"  Overall: {_percentile(peers.overall)}"]
     if peers.regional:
         lines.append(f"  Region: {_percentile(peers.regional)}. {peers.regional.note}")
     lines += [f"  {d.title}: {_percentile(peers.dimensions[d.id])}" for d in rubric.dimensions]
+    lines += ["  What the percentile cannot say: " + " ".join(cannot_say(dataset))] if dataset else []
     lines += ["", f"  {peers.region_note}"]
     lines += [f"  - {i.title}: {i.sentence}" + (f" {i.note}" if i.note else "")
               + (" Table stakes." if i.table_stakes else "") + f"\n    Survey question: {i.survey_question}."

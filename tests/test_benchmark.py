@@ -14,6 +14,7 @@ from assessment.cli import cli
 from assessment.paths import EXAMPLES
 from assessment.peers import load_peers
 from assessment.scoring import score
+from assessment.textreport import cannot_say
 
 EXAMPLE_NAMES = ["early-public-agency", "mid-enterprise", "advanced-research-lab"]
 
@@ -217,12 +218,20 @@ def test_score_with_peers_json_has_the_documented_keys():
 def test_score_text_with_peers_labels_the_percentile():
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "early-public-agency.yaml"), "--peers"]).output
     assert "percentiles modelled from published aggregates (n = 233)" in output
-    assert "Overall: 4th percentile (band 1st to 11th; 14 linked survey figures)" in output
+    assert "Overall: 4th percentile (range 1st to 11th; 14 linked survey figures)" in output
+    assert "each with its range under the model's assumptions:" in output
     assert "linked practice" not in output  # most linked figures are views, not practices
     assert "Table stakes." in output
     # Several linked figures are views, not practices: the rule says so, and each item its question.
     assert "whether that figure is a practice respondents report or a view they hold" in output
     assert "Survey question: Global collaboration is essential for secure and culturally aligned sovereign AI." in output
+
+
+def test_score_text_says_what_the_percentile_cannot_say(peers):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
+    said = output.split("What the percentile cannot say: ")[1].split("\n")[0]
+    assert said == " ".join(cannot_say(peers))
+    assert "±6.4 points" in said and "Linux Foundation's community" in said and "views respondents hold" in said
 
 
 def test_score_text_cites_the_survey_its_licence_and_the_sources_of_the_figures_shown(peers):

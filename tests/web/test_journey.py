@@ -9,6 +9,7 @@ from markupsafe import escape
 from assessment import records
 from assessment.answers import Answer, load_answers
 from assessment.paths import EXAMPLES
+from assessment.textreport import cannot_say
 
 from .conftest import stored_form, text
 
@@ -248,6 +249,12 @@ def test_results_state_only_published_figures_each_with_its_sources(owner, db, p
     found = published_only(page)
     assert any("; S" in figure for figure in found) and "do not yet" not in page
     assert "Survey question: Global collaboration is essential" in page
+
+
+def test_results_give_the_percentiles_range_and_what_it_cannot_say(owner, finished, peers):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert "each with its range under the model's assumptions" in page and "plausible" not in page
+    assert "What it cannot say. " + " ".join(cannot_say(peers)) in page  # the PDF's and the command line's words
 
 
 def test_results_cite_the_survey_its_licence_and_the_sources_of_the_figures_shown(owner, finished, peers):
