@@ -284,7 +284,15 @@ def _regional(peers: PeerDataset, items: list[ItemComparison], region: str | Non
     note = (f"Respondents in {peers.regions[region]}: regional figures for {regional} of {len(items)} linked "
             "survey figures, the overall figure for the rest." if peers.sample is None
             else f"Respondents in {peers.regions[region]}.")
-    return _percentile(peers, items, region, note)
+    return _percentile(peers, items, region, f"{note} {_regional_noise(peers)}")
+
+
+def _regional_noise(peers: PeerDataset) -> str:
+    """Why a regional percentile a few points from the overall one shows no difference."""
+    error = peers.sampling_error
+    margin = f" (more than ±{error[1]:.1f} points on a share near one half)" if error else ""
+    return ("A difference of a few points from the overall percentile is within the survey's noise: a regional "
+            f"subgroup is smaller than the whole sample, so its sampling error is larger{margin}.")
 
 
 def _percentiles(rubric: Rubric, peers: PeerDataset, items: list[ItemComparison], region: str | None):

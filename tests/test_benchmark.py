@@ -81,6 +81,16 @@ def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, pee
     assert comparison.regional is not None and "regional figures for 2 of 15" in comparison.regional.note
 
 
+@pytest.mark.parametrize(("name", "regional"), [("mid-enterprise", 2), ("advanced-research-lab", 1)])
+def test_the_regional_percentile_says_how_many_figures_are_regional_and_that_a_few_points_are_noise(name, regional):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / f"{name}.yaml"), "--peers"]).output
+    region = next(line for line in output.splitlines() if line.startswith("  Region: "))
+    assert f"regional figures for {regional} of 15 linked survey figures" in region
+    assert ("A difference of a few points from the overall percentile is within the survey's noise: a regional "
+            "subgroup is smaller than the whole sample, so its sampling error is larger (more than ±6.4 points "
+            "on a share near one half).") in region
+
+
 def test_region_without_survey_figures_says_so(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 2, region="mea"))
     assert comparison.regional is None

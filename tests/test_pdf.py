@@ -100,6 +100,12 @@ def test_the_percentile_is_given_with_the_range_under_the_models_assumptions_and
         assert _squash(sentence) in flat
 
 
+def test_the_regional_percentile_says_how_many_figures_are_regional_and_that_a_few_points_are_noise(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "Respondents in Europe: regional figures for 2 of 15 linked survey figures" in flat
+    assert "A difference of a few points from the overall percentile is within the survey's noise" in flat
+
+
 def test_methodology_states_the_sampling_error_and_the_dimensions_without_a_percentile(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert "a survey of 233 (a share near one half has a standard error of about 3.3 points" in flat

@@ -257,6 +257,12 @@ def test_results_give_the_percentiles_range_and_what_it_cannot_say(owner, finish
     assert "What it cannot say. " + " ".join(cannot_say(peers)) in page  # the PDF's and the command line's words
 
 
+def test_results_say_the_regional_percentile_rests_on_two_regional_figures_and_a_few_points_are_noise(owner, finished):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert "Respondents in Europe: regional figures for 2 of 15 linked survey figures" in page
+    assert "A difference of a few points from the overall percentile is within the survey's noise" in page
+
+
 def test_results_cite_the_survey_its_licence_and_the_sources_of_the_figures_shown(owner, finished, peers):
     page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
     assert " ".join(peers.citation.split()) in page and f"Licence: {peers.licence}." in page
