@@ -62,6 +62,7 @@ class BarrierComparison:
     # What the figure measures, which may be another question than the barrier's own: "34% (A; S1,
     # S2) of respondents report IP concerns as a barrier to global AI collaboration."
     sentence: str
+    region: str | None = None  # the region whose figure is used, as for items; None: the overall one
 
 
 @dataclass(frozen=True)
@@ -193,17 +194,20 @@ def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[Dr
     return tuple(rows)
 
 
-def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[BarrierComparison, ...]:
+def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet,
+              region: str | None) -> tuple[BarrierComparison, ...]:
     rows = []
     for barrier in rubric.barriers:
         if barrier.id not in answers.barriers:
             continue
         figure = peers.figure(barrier.peer_link.finding, barrier.peer_link.option) if barrier.peer_link else None
-        share = figure.overall_pct if figure else None
+        share, regional = figure.share(region) if figure else (None, False)
         cited = _cited(figure, share)
+        who = _whom(figure, peers.regions[region] if regional else "") if figure else ""
         rows.append(BarrierComparison(barrier.id, barrier.name, share, figure.confidence if figure else None,
                                       barrier.mitigation, tuple(figure.sources) if figure else (), cited,
-                                      f"{cited} of {_whom(figure)} {figure.statement}." if cited else NO_FIGURE))
+                                      f"{cited} of {who} {figure.statement}." if cited else NO_FIGURE,
+                                      region if regional else None))
     return tuple(rows)
 
 
@@ -215,7 +219,7 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
     percentiles = _percentiles(rubric, peers, scored, region)
     return PeerComparison(peers.id, peers.version, peers.label, peers.range_label, region, peers.regions.get(region),
                           _region_note(peers, region), items,
-                          _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
+                          _drivers(rubric, peers, answers), _barriers(rubric, peers, answers, region), *percentiles,
                           _reference(rubric, items), _linked_score(rubric, scored))
 
 

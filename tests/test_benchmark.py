@@ -91,6 +91,18 @@ def test_the_regional_percentile_says_how_many_figures_are_regional_and_that_a_f
             "on a share near one half).") in region
 
 
+@pytest.mark.parametrize(("region", "sentence"), [
+    ("apac", "36% (A; S2) of respondents in Asia-Pacific "),
+    ("europe", "28% (A; S2) of respondents "),  # no figure for Europe: the overall one
+    (None, "28% (A; S2) of respondents "),
+])
+def test_a_barrier_shows_the_regional_share_where_the_survey_gives_one(rubric, peers, region, sentence):
+    answers = AnswerSet(answers={}, barriers=("geopolitical_tensions",),
+                        profile={"region": region} if region else {})
+    (barrier,) = compare(rubric, peers, answers).barriers
+    assert barrier.sentence.startswith(sentence) and (barrier.region == "apac") == (region == "apac")
+
+
 def test_region_without_survey_figures_says_so(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 2, region="mea"))
     assert comparison.regional is None
