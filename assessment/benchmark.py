@@ -62,6 +62,7 @@ class BarrierComparison:
     # What the figure measures, which may be another question than the barrier's own: "34% (A; S1,
     # S2) of respondents report IP concerns as a barrier to global AI collaboration."
     sentence: str
+    region: str | None = None  # the region whose figure is used, as for items; None: the overall one
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class PeerComparison:
     dataset: str
     dataset_version: str
     label: str
+    range_label: str  # what each percentile's low to high spans
     region: str | None
     region_name: str | None
     region_note: str
@@ -97,6 +99,11 @@ class PeerComparison:
     def table_stakes(self) -> frozenset[str]:
         return frozenset(i.question for i in self.items if i.table_stakes)
 
+    @property
+    def sources(self) -> frozenset[str]:
+        """The ids of the sources that the figures shown (items, drivers, barriers) cite."""
+        return frozenset(s for row in (*self.items, *self.drivers, *self.barriers) for s in row.sources)
+
     def as_dict(self) -> dict:
         """The JSON shape: ``items``, ``drivers``, ``barriers`` and ``percentile``."""
         return {
@@ -105,7 +112,7 @@ class PeerComparison:
             "items": [asdict(i) for i in self.items],
             "drivers": [asdict(d) for d in self.drivers],
             "barriers": [asdict(b) for b in self.barriers],
-            "percentile": {"label": self.label, "overall": asdict(self.overall),
+            "percentile": {"label": self.label, "range": self.range_label, "overall": asdict(self.overall),
                            "dimensions": {k: asdict(v) for k, v in self.dimensions.items()},
                            "regional": asdict(self.regional) if self.regional else None},
             "reference": self.reference, "linked_score": self.linked_score,
@@ -187,17 +194,20 @@ def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[Dr
     return tuple(rows)
 
 
-def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[BarrierComparison, ...]:
+def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet,
+              region: str | None) -> tuple[BarrierComparison, ...]:
     rows = []
     for barrier in rubric.barriers:
         if barrier.id not in answers.barriers:
             continue
         figure = peers.figure(barrier.peer_link.finding, barrier.peer_link.option) if barrier.peer_link else None
-        share = figure.overall_pct if figure else None
+        share, regional = figure.share(region) if figure else (None, False)
         cited = _cited(figure, share)
+        who = _whom(figure, peers.regions[region] if regional else "") if figure else ""
         rows.append(BarrierComparison(barrier.id, barrier.name, share, figure.confidence if figure else None,
                                       barrier.mitigation, tuple(figure.sources) if figure else (), cited,
-                                      f"{cited} of {_whom(figure)} {figure.statement}." if cited else NO_FIGURE))
+                                      f"{cited} of {who} {figure.statement}." if cited else NO_FIGURE,
+                                      region if regional else None))
     return tuple(rows)
 
 
@@ -207,9 +217,9 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
     items = tuple(_item(rubric, peers, q, answers, region) for q in rubric.linked_questions)
     scored = _scored(items)
     percentiles = _percentiles(rubric, peers, scored, region)
-    return PeerComparison(peers.id, peers.version, peers.label, region, peers.regions.get(region),
+    return PeerComparison(peers.id, peers.version, peers.label, peers.range_label, region, peers.regions.get(region),
                           _region_note(peers, region), items,
-                          _drivers(rubric, peers, answers), _barriers(rubric, peers, answers), *percentiles,
+                          _drivers(rubric, peers, answers), _barriers(rubric, peers, answers, region), *percentiles,
                           _reference(rubric, items), _linked_score(rubric, scored))
 
 
@@ -219,6 +229,13 @@ def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dic
     per agency)."""
     items = [_item(rubric, peers, q, answers, None) for q in rubric.linked_questions]
     return _linked_score(rubric, _scored(items))
+
+
+def linked_sources(rubric: Rubric, peers: PeerDataset) -> frozenset[str]:
+    """The ids of the sources cited by the figures linked to the rubric's questions (those behind
+    the modelled median peer)."""
+    return frozenset(s for q in rubric.linked_questions
+                     for s in peers.figure(q.peer_link.finding, q.peer_link.option).sources)
 
 
 def _scored(items) -> list[ItemComparison]:
@@ -271,7 +288,15 @@ def _regional(peers: PeerDataset, items: list[ItemComparison], region: str | Non
     note = (f"Respondents in {peers.regions[region]}: regional figures for {regional} of {len(items)} linked "
             "survey figures, the overall figure for the rest." if peers.sample is None
             else f"Respondents in {peers.regions[region]}.")
-    return _percentile(peers, items, region, note)
+    return _percentile(peers, items, region, f"{note} {_regional_noise(peers)}")
+
+
+def _regional_noise(peers: PeerDataset) -> str:
+    """Why a regional percentile a few points from the overall one shows no difference."""
+    error = peers.sampling_error
+    margin = f" (more than ±{error[1]:.1f} points on a share near one half)" if error else ""
+    return ("A difference of a few points from the overall percentile is within the survey's noise: a regional "
+            f"subgroup is smaller than the whole sample, so its sampling error is larger{margin}.")
 
 
 def _percentiles(rubric: Rubric, peers: PeerDataset, items: list[ItemComparison], region: str | None):

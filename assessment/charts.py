@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from .textreport import in_words, ordinal
+from .textreport import cannot_say, in_words, ordinal
 
 RADAR_CENTER = 260
 RADAR_RADIUS = 150
@@ -129,4 +129,4 @@ def register(env: Environment) -> None:
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
                        ordinal=ordinal,  # percentiles are written the same on charts, pages and the PDF
-                       in_words=in_words)
+                       in_words=in_words, cannot_say=cannot_say)

@@ -107,7 +107,7 @@ def score_command(answers_path: Path, rubric_path: Path, with_peers: bool, peer_
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
-        click.echo(render_text(r, result, answers.organization))
+        click.echo(render_text(r, result, answers.organization, dataset))
 
 
 @cli.group()

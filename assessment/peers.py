@@ -141,6 +141,13 @@ class PeerDataset(DataModel):
             return f"empirical, from respondent-level data (n = {self.respondents})"
         return f"modelled from published aggregates (n = {self.respondents})"
 
+    @property
+    def range_label(self) -> str:
+        """What a percentile's range spans: the model's assumptions, or the respondents tied with it."""
+        if self.kind == "respondents":
+            return "range over the respondents tied with it"
+        return "range under the model's assumptions"
+
 
 def _figure_problems(data: PeerDataset, figure: Figure, where: str) -> list[tuple[str, str]]:
     """A figure's references to the regions, sources and confidence levels the dataset declares."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from . import pdf
 from .answers import AnswerSet
-from .benchmark import compare
+from .benchmark import compare, linked_sources
 from .exports import safe_cell
 from .portfolio_stats import Summary
 from .rubric import Rubric
@@ -64,7 +64,8 @@ def render_html(**context) -> str:
 def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summary, reference: dict) -> bytes:
     """The portfolio PDF, with the reports' stylesheets, fonts and asset fetcher (nothing from the network)."""
     css, fonts = pdf.stylesheet()
+    peers = peers_for(rubric) if reference else None  # the survey's figures are shown: cite them
     html = render_html(portfolio=portfolio, round_name=round_name, rubric=rubric, summary=summary,
-                       reference=reference)
+                       reference=reference, peers=peers, sources=linked_sources(rubric, peers) if peers else ())
     document = pdf.ReportHTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=pdf.AssetFetcher())
     return document.write_pdf(stylesheets=[css], font_config=fonts, **pdf.PDF_OPTIONS)

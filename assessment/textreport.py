@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .benchmark import NO_FIGURE, PeerComparison, Percentile
-from .peers import PeerDataset
+from .peers import PeerDataset, Source
 from .rubric import Rubric
 from .scoring import Result
 
@@ -54,8 +54,9 @@ def _roadmap(result: Result) -> list[str]:
     return lines
 
 
-def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
-    """The result as text: headline, dimension bars, roadmap, evidence gaps."""
+def render_text(rubric: Rubric, result: Result, organization: str = "", dataset: PeerDataset | None = None) -> str:
+    """The result as text: headline, dimension bars, roadmap, evidence gaps; with ``dataset`` (the
+    peer dataset ``result`` was compared with), the survey peers and their citation."""
     lines = _headline(rubric, result, organization) + _dimensions(result)
     lines += _roadmap(result) or ["", "No gaps: every answered question meets its target."]
     if result.evidence_gaps:
@@ -63,7 +64,8 @@ def render_text(rubric: Rubric, result: Result, organization: str = "") -> str:
     if result.unanswered:
         lines += ["", f"Unanswered questions: {len(result.unanswered)} of {len(rubric.questions)}"]
     if result.peers:
-        lines += _peer_lines(rubric, result.peers)
+        lines += _peer_lines(rubric, result.peers, dataset)
+        lines += _citation(dataset, result.peers.sources) if dataset else []
     return "\n".join(lines)
 
 
@@ -81,20 +83,41 @@ def in_words(names: list[str]) -> str:
     return " and ".join(filter(None, (", ".join(names[:-1]), *names[-1:])))
 
 
+def cannot_say(dataset: PeerDataset) -> list[str]:
+    """What the survey-peer percentile cannot say, in sentences: one wording for the results page,
+    the command line and the PDF's methodology."""
+    modelled = dataset.kind == "aggregates"
+    sentences = ["It is modelled from the published shares, not counted among respondents: the survey "
+                 "does not publish who gave which answers."] if modelled else []
+    sentences.append("It ranks the organization on the linked survey figures only, and several of them are "
+                     "views respondents hold (such as seeing global collaboration as essential) rather than "
+                     "practices they report, so the percentile partly measures agreement with those views.")
+    if dataset.sampling_error:
+        standard, margin = dataset.sampling_error
+        sentences.append(f"It does not include the sampling error of a survey of {dataset.respondents} (a share "
+                         f"near one half has a standard error of about {standard:.1f} points and a 95% margin of "
+                         f"about ±{margin:.1f} points; more in regional subgroups).")
+    if modelled:
+        sentences.append("The respondents come from the Linux Foundation's community, who are likely more "
+                         "engaged with open source than organizations at large.")
+    return sentences
+
+
 def _percentile(p: Percentile) -> str:
     if p.value is None:
         return p.note
     figures = "figure" if p.items == 1 else "figures"
-    return (f"{ordinal(p.value)} percentile (band {ordinal(p.low)} to {ordinal(p.high)}; "
+    return (f"{ordinal(p.value)} percentile (range {ordinal(p.low)} to {ordinal(p.high)}; "
             f"{p.items} linked survey {figures})")
 
 
-def _peer_lines(rubric: Rubric, peers: PeerComparison) -> list[str]:
-    lines = ["", f"Survey peers ({peers.dataset} {peers.dataset_version}), percentiles {peers.label}:",
-             f"  Overall: {_percentile(peers.overall)}"]
+def _peer_lines(rubric: Rubric, peers: PeerComparison, dataset: PeerDataset | None) -> list[str]:
+    lines = ["", f"Survey peers ({peers.dataset} {peers.dataset_version}), percentiles {peers.label}, "
+             f"each with its {peers.range_label}:", f"  Overall: {_percentile(peers.overall)}"]
     if peers.regional:
         lines.append(f"  Region: {_percentile(peers.regional)}. {peers.regional.note}")
     lines += [f"  {d.title}: {_percentile(peers.dimensions[d.id])}" for d in rubric.dimensions]
+    lines += ["  What the percentile cannot say: " + " ".join(cannot_say(dataset))] if dataset else []
     lines += ["", f"  {peers.region_note}"]
     lines += [f"  - {i.title}: {i.sentence}" + (f" {i.note}" if i.note else "")
               + (" Table stakes." if i.table_stakes else "") + f"\n    Survey question: {i.survey_question}."
@@ -121,6 +144,18 @@ def render_peers(dataset: PeerDataset) -> str:
                      + (f" ({regions})" if regions else "")
                      + f" ({figure.mark()})" + (f"\n    Note: {figure.note}" if figure.note else ""))
     lines += ["", "Confidence: " + "; ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
-    lines += ["Sources:"] + [f"  {k}: {s.title}" + (f" <{s.url}>" if s.url else " (no address recorded)")
-                             for k, s in dataset.sources.items()]
+    lines += ["Sources:"] + [_source(k, s) for k, s in dataset.sources.items()]
     return "\n".join(lines)
+
+
+def _source(key: str, source: Source) -> str:
+    return f"  {key}: {source.title}" + (f" <{source.url}>" if source.url else " (no address recorded)")
+
+
+def _citation(dataset: PeerDataset, ids: frozenset[str]) -> list[str]:
+    """The survey's citation and licence (it asks to be cited wherever its data are used), and the
+    sources that the figures shown cite."""
+    lines = ["", f"Survey figures ({dataset.id} {dataset.version}): {dataset.citation}"]
+    lines += [f"  {dataset.url}"] if dataset.url else []
+    lines += [f"  Licence: {dataset.licence}.", "Sources of the survey figures shown:"]
+    return lines + [_source(k, s) for k, s in dataset.sources.items() if k in ids]

@@ -14,6 +14,7 @@ from assessment.cli import cli
 from assessment.paths import EXAMPLES
 from assessment.peers import load_peers
 from assessment.scoring import score
+from assessment.textreport import cannot_say
 
 EXAMPLE_NAMES = ["early-public-agency", "mid-enterprise", "advanced-research-lab"]
 
@@ -78,6 +79,28 @@ def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, pee
     assert (oss.share, oss.regional) == (81, False)
     assert oss.note == "No figure for Europe: compared with all respondents."
     assert comparison.regional is not None and "regional figures for 2 of 15" in comparison.regional.note
+
+
+@pytest.mark.parametrize(("name", "regional"), [("mid-enterprise", 2), ("advanced-research-lab", 1)])
+def test_the_regional_percentile_says_how_many_figures_are_regional_and_that_a_few_points_are_noise(name, regional):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / f"{name}.yaml"), "--peers"]).output
+    region = next(line for line in output.splitlines() if line.startswith("  Region: "))
+    assert f"regional figures for {regional} of 15 linked survey figures" in region
+    assert ("A difference of a few points from the overall percentile is within the survey's noise: a regional "
+            "subgroup is smaller than the whole sample, so its sampling error is larger (more than ±6.4 points "
+            "on a share near one half).") in region
+
+
+@pytest.mark.parametrize(("region", "sentence"), [
+    ("apac", "36% (A; S2) of respondents in Asia-Pacific "),
+    ("europe", "28% (A; S2) of respondents "),  # no figure for Europe: the overall one
+    (None, "28% (A; S2) of respondents "),
+])
+def test_a_barrier_shows_the_regional_share_where_the_survey_gives_one(rubric, peers, region, sentence):
+    answers = AnswerSet(answers={}, barriers=("geopolitical_tensions",),
+                        profile={"region": region} if region else {})
+    (barrier,) = compare(rubric, peers, answers).barriers
+    assert barrier.sentence.startswith(sentence) and (barrier.region == "apac") == (region == "apac")
 
 
 def test_region_without_survey_figures_says_so(rubric, peers):
@@ -217,12 +240,29 @@ def test_score_with_peers_json_has_the_documented_keys():
 def test_score_text_with_peers_labels_the_percentile():
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "early-public-agency.yaml"), "--peers"]).output
     assert "percentiles modelled from published aggregates (n = 233)" in output
-    assert "Overall: 4th percentile (band 1st to 11th; 14 linked survey figures)" in output
+    assert "Overall: 4th percentile (range 1st to 11th; 14 linked survey figures)" in output
+    assert "each with its range under the model's assumptions:" in output
     assert "linked practice" not in output  # most linked figures are views, not practices
     assert "Table stakes." in output
     # Several linked figures are views, not practices: the rule says so, and each item its question.
     assert "whether that figure is a practice respondents report or a view they hold" in output
     assert "Survey question: Global collaboration is essential for secure and culturally aligned sovereign AI." in output
+
+
+def test_score_text_says_what_the_percentile_cannot_say(peers):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
+    said = output.split("What the percentile cannot say: ")[1].split("\n")[0]
+    assert said == " ".join(cannot_say(peers))
+    assert "±6.4 points" in said and "Linux Foundation's community" in said and "views respondents hold" in said
+
+
+def test_score_text_cites_the_survey_its_licence_and_the_sources_of_the_figures_shown(peers):
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
+    assert peers.citation in output and f"Licence: {peers.licence}." in output
+    shown = output.split("Sources of the survey figures shown:")[1]
+    assert "S1: Report text mirror <https://fxbaogao.com/detail/5046679>" in shown
+    assert "S8: " in shown and "(no address recorded)" in shown  # cited by a driver's figure
+    assert "S5: " not in shown  # no figure shown cites it
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)

@@ -26,6 +26,7 @@ from assessment.pdf import (
 )
 from assessment.report import Report, report_date
 from assessment.scoring import score
+from assessment.textreport import cannot_say
 
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
@@ -87,9 +88,22 @@ def test_methodology_says_the_linked_figures_include_views_and_names_the_confide
     assert ("1 of the 15 linked figures is of confidence C, a third-party summary not checked against the report "
             "(Open source technologies used for custom AI: Kubernetes, 58% (C; S9))") in flat
     assert "linked practice" not in flat
-    assert ("the model takes Focus of customized AI work: Controlling AI capabilities and intellectual property, "
+    assert ("The model takes Focus of customized AI work: Controlling AI capabilities and intellectual property, "
             "57% (A; S1, S2; base not published) as a share of all respondents, though the report does not publish "
             "its base") in flat
+
+
+def test_the_percentile_is_given_with_the_range_under_the_models_assumptions_and_what_it_cannot_say(mid_pdf, peers):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "percentile (range under the model's assumptions" in flat and "plausible range" not in flat
+    for sentence in cannot_say(peers):  # the same sentences as on the results page and the command line
+        assert _squash(sentence) in flat
+
+
+def test_the_regional_percentile_says_how_many_figures_are_regional_and_that_a_few_points_are_noise(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "Respondents in Europe: regional figures for 2 of 15 linked survey figures" in flat
+    assert "A difference of a few points from the overall percentile is within the survey's noise" in flat
 
 
 def test_methodology_states_the_sampling_error_and_the_dimensions_without_a_percentile(mid_pdf):

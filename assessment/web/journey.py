@@ -354,8 +354,9 @@ def _result_parts(assessment, rubric: Rubric) -> ResultParts:
     key = (assessment.id, assessment.content_token, rubric.id, rubric.version, request.script_root)  # it has links
 
     def make() -> ResultParts:
-        result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
-        context = {"assessment": assessment, "rubric": rubric, "result": result,
+        dataset = peers_for(rubric)
+        result = score(rubric, records.answer_set(get_db(), assessment), dataset)
+        context = {"assessment": assessment, "rubric": rubric, "result": result, "dataset": dataset,
                    "peer": result.peers.reference if result.peers else None,
                    "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
         return ResultParts(_rendered("journey/_results_summary.html", context),

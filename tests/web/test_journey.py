@@ -9,6 +9,7 @@ from markupsafe import escape
 from assessment import records
 from assessment.answers import Answer, load_answers
 from assessment.paths import EXAMPLES
+from assessment.textreport import cannot_say
 
 from .conftest import stored_form, text
 
@@ -248,6 +249,26 @@ def test_results_state_only_published_figures_each_with_its_sources(owner, db, p
     found = published_only(page)
     assert any("; S" in figure for figure in found) and "do not yet" not in page
     assert "Survey question: Global collaboration is essential" in page
+
+
+def test_results_give_the_percentiles_range_and_what_it_cannot_say(owner, finished, peers):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert "each with its range under the model's assumptions" in page and "plausible" not in page
+    assert "What it cannot say. " + " ".join(cannot_say(peers)) in page  # the PDF's and the command line's words
+
+
+def test_results_say_the_regional_percentile_rests_on_two_regional_figures_and_a_few_points_are_noise(owner, finished):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert "Respondents in Europe: regional figures for 2 of 15 linked survey figures" in page
+    assert "A difference of a few points from the overall percentile is within the survey's noise" in page
+
+
+def test_results_cite_the_survey_its_licence_and_the_sources_of_the_figures_shown(owner, finished, peers):
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    assert " ".join(peers.citation.split()) in page and f"Licence: {peers.licence}." in page
+    shown = page.split("Sources of the survey figures shown:")[1].split("Compared with other assessments here")[0]
+    assert "S1 : Report text mirror, https://fxbaogao.com/detail/5046679" in shown
+    assert "S5 :" not in shown and "S4 :" in shown  # no figure shown cites S5
 
 
 def test_results_with_nothing_answered_say_so_in_a_sentence_of_their_own(owner, empty):

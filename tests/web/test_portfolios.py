@@ -310,6 +310,15 @@ def test_the_portfolio_pdf_follows_the_figures_and_only_owners_ask_for_it(
     assert "Prepare the PDF report" in text(owner.get(status))  # changed figures, new report
 
 
+def test_the_portfolio_pdf_cites_the_survey_behind_the_median_peer(db, portfolio, two_agencies, peers):
+    inputs = jobs.portfolio_inputs(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
+    reader = PdfReader(io.BytesIO(portfolio_report.render_pdf(**inputs)))
+    content = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert " ".join(peers.citation.split()) in content and f"Licence: {peers.licence}." in content
+    assert "S9: Coverage of the CNCF Kubernetes AI conformance announcement" in content  # the Kubernetes figure
+    assert "S5:" not in content  # no linked figure cites it
+
+
 def test_the_portfolio_pdf_is_the_one_weasyprints_own_stylesheet_makes(db, portfolio, two_agencies, monkeypatch):
     """It is styled by pdf.user_agent_stylesheet(), which leaves out rules it never needs."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
