@@ -99,6 +99,12 @@ class PeerComparison:
     def table_stakes(self) -> frozenset[str]:
         return frozenset(i.question for i in self.items if i.table_stakes)
 
+    def stakes_figure(self, question: str) -> str:
+        """The survey figure that makes a gap table stakes, as shown beside the tag: some are views
+        respondents hold rather than practices, and a reader must see which."""
+        item = next(i for i in self.items if i.question == question)
+        return f"survey: {item.survey_question}: {item.option}, {item.cited}"
+
     @property
     def sources(self) -> frozenset[str]:
         """The ids of the sources that the figures shown (items, drivers, barriers) cite."""

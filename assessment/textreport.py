@@ -47,7 +47,8 @@ def _roadmap(result: Result) -> list[str]:
             continue
         lines += ["", f"{HORIZON_NAMES[horizon]}:"]
         for gap in gaps:
-            flag = (" [critical]" if gap.critical else "") + (" [table stakes]" if gap.table_stakes else "")
+            stakes = f" [table stakes; {result.peers.stakes_figure(gap.question)}]" if gap.table_stakes else ""
+            flag = (" [critical]" if gap.critical else "") + stakes
             lines.append(f"  - {gap.title} ({gap.question}, level {gap.current} -> {gap.target}, "
                          f"priority {gap.priority:g}){flag}")
             lines.append(f"    {gap.next_step}")

@@ -249,6 +249,15 @@ def test_score_text_with_peers_labels_the_percentile():
     assert "Survey question: Global collaboration is essential for secure and culturally aligned sovereign AI." in output
 
 
+def test_a_table_stakes_gap_names_the_survey_figure_behind_it():
+    # The tag raised a gap's priority on a view (national governments as stakeholders) as on a practice,
+    # without saying which: the roadmap now names the figure.
+    output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
+    assert ("Engagement with national government (governance.government_engagement, level 1 -> 3, priority 12) "
+            "[table stakes; survey: Key stakeholders for shaping sovereign AI: National governments, 66% (A; S1, S2, "
+            "S3)]") in output
+
+
 def test_score_text_says_what_the_percentile_cannot_say(peers):
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
     said = output.split("What the percentile cannot say: ")[1].split("\n")[0]

@@ -82,6 +82,12 @@ def test_scorecard_sets_the_median_peer_beside_the_score_on_the_same_questions(m
     assert "while the blue scores cover all its questions" in flat
 
 
+def test_a_table_stakes_gap_names_the_survey_figure_behind_it(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert ("Engagement with national government table stakes (survey: Key stakeholders for shaping sovereign AI: "
+            "National governments, 66% (A; S1, S2, S3))") in flat
+
+
 def test_methodology_says_the_linked_figures_include_views_and_names_the_confidence_c_one(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert "the percentile partly measures agreement with those views" in flat

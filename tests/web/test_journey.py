@@ -225,6 +225,13 @@ def test_results_set_the_peer_reference_beside_the_score_on_the_same_questions(o
     assert "Data sovereignty 55 6 of 6 50 51" in summary and "Security and resilience 40 6 of 6 no survey figure" in summary
 
 
+def test_a_table_stakes_gap_names_the_survey_figure_behind_it(owner, finished):
+    gaps = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split("Priority = levels missing")[1].split())
+    assert "× 1.5 for table stakes" in gaps
+    assert ("Engagement with national government table stakes (survey: Key stakeholders for shaping sovereign AI: "
+            "National governments, 66% (A; S1, S2, S3))") in gaps
+
+
 def test_results_compare_with_the_survey_peers(owner, finished):
     page = text(owner.get(f"/a/{finished}/results"))
     assert "Among the survey peers" in page
