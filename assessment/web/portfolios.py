@@ -71,13 +71,17 @@ def _round(portfolio_id: int) -> dict:
 
 @bp.get("/portfolios/<int:portfolio_id>")
 def dashboard(portfolio_id: int):
-    portfolio, workspace, rubric = portfolio_for(portfolio_id)
-    chosen = _round(portfolio_id)
-    everyone = portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
-    summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"], _filters())
+    return _dashboard_page(*portfolio_for(portfolio_id), RoundForm(formdata=None))
+
+
+def _dashboard_page(portfolio, workspace, rubric, round_form):
+    """The dashboard of the round and filters asked for, with ``round_form`` (and its errors) at the bottom."""
+    chosen = _round(portfolio["id"])
+    everyone = portfolios.round_rows(get_db(), portfolio["id"], chosen["id"])
+    summary = portfolios.summary(get_db(), portfolio["id"], rubric, chosen["id"], _filters())
     return render_template("portfolios/dashboard.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
-                           round=chosen, rounds=portfolios.rounds(get_db(), portfolio_id), summary=summary,
-                           reference=peer_reference(rubric), filters=_filters(), round_form=RoundForm(),
+                           round=chosen, rounds=portfolios.rounds(get_db(), portfolio["id"]), summary=summary,
+                           reference=peer_reference(rubric), filters=_filters(), round_form=round_form,
                            options={key: choices(everyone, key) for key in FILTER_KEYS})
 
 
@@ -131,17 +135,17 @@ def invite_csv(portfolio_id: int):
 
 @bp.post("/portfolios/<int:portfolio_id>/rounds")
 def open_round(portfolio_id: int):
-    _, _, rubric = portfolio_for(portfolio_id)
+    """Open the next round; a refused name is shown beside the field, as typed, on the dashboard."""
+    portfolio, workspace, rubric = portfolio_for(portfolio_id)
     form = RoundForm()
     if not form.validate():
-        flash("Name the new round.", "error")
-    else:
-        try:
-            portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
+        return _dashboard_page(portfolio, workspace, rubric, form)
+    try:
+        portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
+    except ValueError as error:
+        form.name.errors.append(str(error))
+        return _dashboard_page(portfolio, workspace, rubric, form)
+    flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
     return redirect(url_for("portfolios.dashboard", portfolio_id=portfolio_id))
 
 

@@ -455,10 +455,22 @@ def test_only_the_agencys_writers_start_its_round_again(app, db, people, portfol
 
 def test_a_round_name_the_portfolio_has_is_refused(db, owner, people, portfolio, two_agencies, default_rubric):
     """Found by an audit: "Open the round" sent twice opened two rounds of the same name."""
-    for _ in range(2):
-        owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    assert owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"}).status_code == 302
+    again = owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
     assert [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2027", "2026"]
-    assert "This portfolio already has a round named 2027." in text(owner.get(f"/portfolios/{portfolio}"))
+    assert again.status_code == 200 and "This portfolio already has a round named 2027." in text(again)
     with pytest.raises(ValueError, match="already has a round named 2026"):
         portfolios.open_round(db, portfolio, default_rubric, " 2026 ", people["owner"])
     assert db.execute("SELECT count(*) FROM assessments WHERE title LIKE '% (2027)'").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("name, error", [("x" * 201, "The name can be at most 200 characters."),
+                                         ("  ", "Name the new round.")])
+def test_a_refused_round_name_is_shown_beside_the_field_as_typed(db, owner, portfolio, name, error):
+    """Found by an audit: a 201-character name was refused with "Name the new round." and the name typed was lost."""
+    response = owner.post(f"/portfolios/{portfolio}/rounds", data={"name": name})
+    page = text(response)
+    assert response.status_code == 200 and [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2026"]
+    assert f'<ul class="field-errors" id="name-errors">\n  <li><span class="visually-hidden">Error: </span>{error}</li>' in page
+    assert f'<a href="#name">Name of the new round (for example 2027): {error}</a>' in page  # the summary
+    assert re.search(f'<input[^>]* id="name"[^>]* value="{name}"', page) and 'aria-invalid="true"' in page
