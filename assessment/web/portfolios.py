@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from .. import accounts, jobs, portfolios, records
 from ..cohorts import Member, cohort_stats
 from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
-from ..portfolio_stats import choices
+from ..portfolio_stats import choices, filter_rows
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
@@ -59,7 +59,8 @@ def new(workspace_id: int):
 
 
 def _filters() -> dict[str, str]:
-    return {key: request.args.get(key, "") for key in FILTER_KEYS}
+    """The type and size filters given (?type=, ?size=), without the empty ones: links pass them on as they are."""
+    return {key: value for key in FILTER_KEYS if (value := request.args.get(key, ""))}
 
 
 def _round(portfolio_id: int) -> dict:
@@ -165,8 +166,9 @@ def agency(portfolio_id: int, agency_id: int):
 
 
 def _export_rows(portfolio_id: int):
+    """The round asked for and its agencies matching the filters, as on the dashboard."""
     chosen = _round(portfolio_id)
-    return chosen, portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
+    return chosen, filter_rows(portfolios.round_rows(get_db(), portfolio_id, chosen["id"]), _filters())
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.csv")
@@ -181,7 +183,7 @@ def export_csv(portfolio_id: int):
 def export_json(portfolio_id: int):
     portfolio, _, _ = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
-    document = portfolio_document(portfolio, chosen["name"], rows)
+    document = portfolio_document(portfolio, chosen["name"], rows, _filters())
     return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", portfolio["name"], ".json",
                     "application/json")
 

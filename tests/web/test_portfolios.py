@@ -1,6 +1,7 @@
 """Portfolios: owner access, agency isolation, the anonymity threshold, rounds, bulk invitations, exports."""
 
 import csv
+import html
 import io
 import json
 import logging
@@ -474,3 +475,17 @@ def test_a_refused_round_name_is_shown_beside_the_field_as_typed(db, owner, port
     assert f'<ul class="field-errors" id="name-errors">\n  <li><span class="visually-hidden">Error: </span>{error}</li>' in page
     assert f'<a href="#name">Name of the new round (for example 2027): {error}</a>' in page  # the summary
     assert re.search(f'<input[^>]* id="name"[^>]* value="{name}"', page) and 'aria-invalid="true"' in page
+
+
+def test_exports_follow_the_dashboards_filters(owner, portfolio, two_agencies, default_rubric):
+    """Found by an audit: the dashboard's CSV and JSON links carried only ?round=, so a filtered view exported everyone."""
+    page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
+    links = re.findall(r'href="(/portfolios/\d+/export\.(?:csv|json)[^"]*)"', page)
+    assert len(links) == 2 and all(link.endswith("&amp;type=regulator&amp;size=small") for link in links)
+    csv_link, json_link = (html.unescape(link) for link in links)
+    rows = list(csv.reader(io.StringIO(csv_text(owner.get(csv_link)))))[1:]
+    assert {r[0] for r in rows} == {"Agency B"} and len(rows) == len(default_rubric.dimensions) + 1
+    document = json.loads(text(owner.get(json_link)))
+    assert [a["name"] for a in document["agencies"]] == ["Agency B"]
+    assert document["filters"] == {"type": "regulator", "size": "small"}
+    assert json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))["filters"] == {}
