@@ -171,12 +171,19 @@ def _export_rows(portfolio_id: int):
     return chosen, filter_rows(portfolios.round_rows(get_db(), portfolio_id, chosen["id"]), _filters())
 
 
+def _file_title(portfolio: dict, chosen: dict) -> str:
+    """An export's title: the portfolio and the round, so that two rounds exported on one day differ.
+    download keeps a title's first 60 characters: a long portfolio name is cut so that the round's fits."""
+    return f"{portfolio['name'][:40]} {chosen['name']}"
+
+
 @bp.get("/portfolios/<int:portfolio_id>/export.csv")
 def export_csv(portfolio_id: int):
     portfolio, _, rubric = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
     progress = portfolios.dimension_progress(get_db(), chosen["id"])
-    return download(portfolio_csv(rows, chosen["name"], rubric, progress), portfolio["name"], ".csv", "text/csv")
+    return download(portfolio_csv(rows, chosen["name"], rubric, progress), _file_title(portfolio, chosen), ".csv",
+                    "text/csv")
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.json")
@@ -184,8 +191,8 @@ def export_json(portfolio_id: int):
     portfolio, _, _ = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
     document = portfolio_document(portfolio, chosen["name"], rows, _filters())
-    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", portfolio["name"], ".json",
-                    "application/json")
+    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", _file_title(portfolio, chosen),
+                    ".json", "application/json")
 
 
 # The PDF: a 1,000-agency portfolio takes seconds to render, so the worker renders it, as it
@@ -227,7 +234,7 @@ def export_pdf(portfolio_id: int):
     pdf = jobs.cached_pdf(get_db(), _report_digest(portfolio_id, chosen["id"]))
     if pdf is None:
         return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
-    return download(pdf, portfolio["name"], "-portfolio.pdf", "application/pdf")
+    return download(pdf, _file_title(portfolio, chosen), "-portfolio.pdf", "application/pdf")
 
 
 # Agencies ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -19,6 +20,7 @@ from assessment.paths import EXAMPLES
 from .conftest import PASSWORD, csv_text, stored_form, text
 
 AGENCY_B = "agency-b@example.org"
+TODAY = date.today().isoformat()
 
 
 def invite(db, portfolio_id, name, type_="ministry", size="large", contact=""):
@@ -291,7 +293,7 @@ def test_portfolio_pdf_is_rendered_by_the_worker_and_names_agencies_and_dimensio
     response = owner.get(f"{status}.pdf")
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"].endswith('-portfolio.pdf"')
+    assert response.headers["Content-Disposition"] == f'attachment; filename="national-ai-office-2026-{TODAY}-portfolio.pdf"'
     reader = PdfReader(io.BytesIO(response.data))
     content = "\n".join(page.extract_text() for page in reader.pages)
     assert "Agency A" in content and "Agency B" in content
@@ -489,3 +491,15 @@ def test_exports_follow_the_dashboards_filters(owner, portfolio, two_agencies, d
     assert [a["name"] for a in document["agencies"]] == ["Agency B"]
     assert document["filters"] == {"type": "regulator", "size": "small"}
     assert json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))["filters"] == {}
+
+
+def test_export_file_names_carry_the_round(db, owner, people, portfolio, two_agencies, default_rubric):
+    """Found by an audit: two rounds exported on one day got the same file name."""
+    first = portfolios.rounds(db, portfolio)[0]["id"]
+    second = portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    db["portfolios"].update(portfolio, {"name": "A national office for sovereign AI readiness of every agency"})
+    for export in ("csv", "json"):
+        names = [owner.get(f"/portfolios/{portfolio}/export.{export}?round={r}").headers["Content-Disposition"]
+                 for r in (first, second)]
+        assert names == [f'attachment; filename="a-national-office-for-sovereign-ai-readi-{year}-{TODAY}.{export}"'
+                         for year in ("2026", "2027")]
