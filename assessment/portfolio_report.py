@@ -43,12 +43,13 @@ def portfolio_csv(rows: list[dict], round_name: str, rubric: Rubric,
     return out.getvalue()
 
 
-def portfolio_document(portfolio: dict, round_name: str, rows: list[dict]) -> dict:
-    """The portfolio's round as JSON: each agency's progress, index, stage and dimension scores."""
+def portfolio_document(portfolio: dict, round_name: str, rows: list[dict], filters: Mapping[str, str]) -> dict:
+    """The portfolio's round as JSON: each agency's progress, index, stage and dimension scores.
+    ``filters``: the type and size the rows were chosen by, so that a part is not read as the whole."""
     keys = ("name", "type", "size", "answered", "total", "finished", "overall", "stage", "dimensions")
     return {"portfolio": portfolio["name"], "rubric": portfolio["rubric_id"],
             "rubric_version": portfolio["rubric_version"], "peers": portfolio["peers"], "round": round_name,
-            "agencies": [{key: row[key] for key in keys} for row in rows]}
+            "filters": dict(filters), "agencies": [{key: row[key] for key in keys} for row in rows]}
 
 
 def peer_reference(rubric: Rubric) -> dict:

@@ -137,13 +137,10 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
 
 
 def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
-    """A name, or a contact address, that an earlier line of the file already gave (a pasted line twice)."""
-    for key in ("name", "contact"):
-        value = row[key].lower()
-        first = next((line for line, r in earlier if value and r[key].lower() == value), None)
-        if first:
-            return f"{row[key]!r} is already on line {first}"
-    return None
+    """A name that an earlier line of the file already gave (a pasted line twice). A contact may repeat,
+    as in the one-by-one form: one person (a shared IT service) can be the contact of several agencies."""
+    first = next((line for line, r in earlier if r["name"].lower() == row["name"].lower()), None)
+    return f"{row['name']!r} is already on line {first}" if first else None
 
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,

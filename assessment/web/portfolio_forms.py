@@ -29,4 +29,6 @@ class AgencyUploadForm(FlaskForm):
 
 
 class RoundForm(FlaskForm):
-    name = StringField("Name of the new round (for example 2027)", validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField("Name of the new round (for example 2027)",
+                       validators=[DataRequired(message="Name the new round."),
+                                   Length(max=NAME_MAX, message=f"The name can be at most {NAME_MAX} characters.")])

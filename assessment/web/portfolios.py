@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from .. import accounts, jobs, portfolios, records
 from ..cohorts import Member, cohort_stats
 from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
-from ..portfolio_stats import choices
+from ..portfolio_stats import choices, filter_rows
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
@@ -59,7 +59,8 @@ def new(workspace_id: int):
 
 
 def _filters() -> dict[str, str]:
-    return {key: request.args.get(key, "") for key in FILTER_KEYS}
+    """The type and size filters given (?type=, ?size=), without the empty ones: links pass them on as they are."""
+    return {key: value for key in FILTER_KEYS if (value := request.args.get(key, ""))}
 
 
 def _round(portfolio_id: int) -> dict:
@@ -71,13 +72,17 @@ def _round(portfolio_id: int) -> dict:
 
 @bp.get("/portfolios/<int:portfolio_id>")
 def dashboard(portfolio_id: int):
-    portfolio, workspace, rubric = portfolio_for(portfolio_id)
-    chosen = _round(portfolio_id)
-    everyone = portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
-    summary = portfolios.summary(get_db(), portfolio_id, rubric, chosen["id"], _filters())
+    return _dashboard_page(*portfolio_for(portfolio_id), RoundForm(formdata=None))
+
+
+def _dashboard_page(portfolio, workspace, rubric, round_form):
+    """The dashboard of the round and filters asked for, with ``round_form`` (and its errors) at the bottom."""
+    chosen = _round(portfolio["id"])
+    everyone = portfolios.round_rows(get_db(), portfolio["id"], chosen["id"])
+    summary = portfolios.summary(get_db(), portfolio["id"], rubric, chosen["id"], _filters())
     return render_template("portfolios/dashboard.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
-                           round=chosen, rounds=portfolios.rounds(get_db(), portfolio_id), summary=summary,
-                           reference=peer_reference(rubric), filters=_filters(), round_form=RoundForm(),
+                           round=chosen, rounds=portfolios.rounds(get_db(), portfolio["id"]), summary=summary,
+                           reference=peer_reference(rubric), filters=_filters(), round_form=round_form,
                            options={key: choices(everyone, key) for key in FILTER_KEYS})
 
 
@@ -131,17 +136,17 @@ def invite_csv(portfolio_id: int):
 
 @bp.post("/portfolios/<int:portfolio_id>/rounds")
 def open_round(portfolio_id: int):
-    _, _, rubric = portfolio_for(portfolio_id)
+    """Open the next round; a refused name is shown beside the field, as typed, on the dashboard."""
+    portfolio, workspace, rubric = portfolio_for(portfolio_id)
     form = RoundForm()
     if not form.validate():
-        flash("Name the new round.", "error")
-    else:
-        try:
-            portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
+        return _dashboard_page(portfolio, workspace, rubric, form)
+    try:
+        portfolios.open_round(get_db(), portfolio_id, rubric, form.name.data, g.user["id"])
+    except ValueError as error:
+        form.name.errors.append(str(error))
+        return _dashboard_page(portfolio, workspace, rubric, form)
+    flash(f"Round {form.name.data} is open: each agency continues from its previous answers.")
     return redirect(url_for("portfolios.dashboard", portfolio_id=portfolio_id))
 
 
@@ -161,8 +166,15 @@ def agency(portfolio_id: int, agency_id: int):
 
 
 def _export_rows(portfolio_id: int):
+    """The round asked for and its agencies matching the filters, as on the dashboard."""
     chosen = _round(portfolio_id)
-    return chosen, portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
+    return chosen, filter_rows(portfolios.round_rows(get_db(), portfolio_id, chosen["id"]), _filters())
+
+
+def _file_title(portfolio: dict, chosen: dict) -> str:
+    """An export's title: the portfolio and the round, so that two rounds exported on one day differ.
+    download keeps a title's first 60 characters: a long portfolio name is cut so that the round's fits."""
+    return f"{portfolio['name'][:40]} {chosen['name']}"
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.csv")
@@ -170,16 +182,17 @@ def export_csv(portfolio_id: int):
     portfolio, _, rubric = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
     progress = portfolios.dimension_progress(get_db(), chosen["id"])
-    return download(portfolio_csv(rows, chosen["name"], rubric, progress), portfolio["name"], ".csv", "text/csv")
+    return download(portfolio_csv(rows, chosen["name"], rubric, progress), _file_title(portfolio, chosen), ".csv",
+                    "text/csv")
 
 
 @bp.get("/portfolios/<int:portfolio_id>/export.json")
 def export_json(portfolio_id: int):
     portfolio, _, _ = portfolio_for(portfolio_id)
     chosen, rows = _export_rows(portfolio_id)
-    document = portfolio_document(portfolio, chosen["name"], rows)
-    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", portfolio["name"], ".json",
-                    "application/json")
+    document = portfolio_document(portfolio, chosen["name"], rows, _filters())
+    return download(json.dumps(document, indent=2, ensure_ascii=False) + "\n", _file_title(portfolio, chosen),
+                    ".json", "application/json")
 
 
 # The PDF: a 1,000-agency portfolio takes seconds to render, so the worker renders it, as it
@@ -221,7 +234,7 @@ def export_pdf(portfolio_id: int):
     pdf = jobs.cached_pdf(get_db(), _report_digest(portfolio_id, chosen["id"]))
     if pdf is None:
         return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
-    return download(pdf, portfolio["name"], "-portfolio.pdf", "application/pdf")
+    return download(pdf, _file_title(portfolio, chosen), "-portfolio.pdf", "application/pdf")
 
 
 # Agencies ----------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def _dashboard_context(workshop, rubric) -> dict:
             "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
             "participants": workshops.participants(db, workshop.id),
             "consensus": workshops.consensus(db, workshop.id),
+            "labels": {name: getattr(ConsensusForm, name).args[0] for name in ("level", "rationale")},
             "rationale_help": ConsensusForm.rationale.kwargs["description"]}
 
 

@@ -104,8 +104,6 @@ AGENCIES = {
                                    "the file cannot be read as CSV"),
     "duplicate name": (CSV_HEADER + b"Tax office,a,b,\nTAX OFFICE,a,b,\n", 200,
                        "Line 3: &#39;TAX OFFICE&#39; is already on line 2"),
-    "duplicate contact": (CSV_HEADER + b"Tax office,a,b,it@gov.example\nHealth,a,b,IT@gov.example\n", 200,
-                          "Line 3: &#39;IT@gov.example&#39; is already on line 2"),
     "header only": (CSV_HEADER, 200, "the file lists no agencies below its header"),
 }
 

@@ -1,10 +1,12 @@
 """Portfolios: owner access, agency isolation, the anonymity threshold, rounds, bulk invitations, exports."""
 
 import csv
+import html
 import io
 import json
 import logging
 import re
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -18,6 +20,7 @@ from assessment.paths import EXAMPLES
 from .conftest import PASSWORD, csv_text, stored_form, text
 
 AGENCY_B = "agency-b@example.org"
+TODAY = date.today().isoformat()
 
 
 def invite(db, portfolio_id, name, type_="ministry", size="large", contact=""):
@@ -199,8 +202,6 @@ def test_bulk_invitations_from_csv(owner, db, portfolio):
      ["Line 3: the name is empty", "Line 4: contact &#39;not-an-email&#39; is not an email address",
       "Line 5: expected 4 columns, found 2"]),
     ("name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n", ["Line 3: &#39;twin&#39; is already on line 2"]),
-    ("name,type,size,contact\nOne,a,b,it@gov.example\nTwo,a,b,IT@gov.example\n",
-     ["Line 3: &#39;IT@gov.example&#39; is already on line 2"]),
     ("agency,kind\nGood,a\n", ["Line 1: the header must be name,type,size,contact"]),
     # Found by fuzzing: a header alone invited no one and said nothing.
     ("name,type,size,contact\n\n", ["the file lists no agencies below its header"]),
@@ -214,6 +215,17 @@ def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner,
     for message in expected:
         assert message in page
     assert _agency_count(db, portfolio) == 0
+
+
+def test_a_contact_shared_by_agencies_is_accepted_by_the_file_as_by_the_form(owner, db, portfolio):
+    """Found by an audit: the file refused a contact on two lines, while the form accepted it for a second agency.
+    A shared IT service is the contact of several agencies; each agency still gets its own link."""
+    page = text(_upload(owner, portfolio, "name,type,size,contact\nOne,a,b,it@gov.example\nTwo,a,b,IT@gov.example\n"))
+    assert "Nothing was imported" not in page and len(re.findall(r"/portfolio-invite/[\w-]+", page)) == 2
+    form = {"name": "Three", "type": "", "size": "", "contact": "it@gov.example"}
+    assert "/portfolio-invite/" in text(owner.post(f"/portfolios/{portfolio}/agencies", data=form))
+    contacts = db.execute("SELECT lower(contact) FROM portfolio_agencies WHERE portfolio_id = ?", [portfolio])
+    assert [c for (c,) in contacts] == ["it@gov.example"] * 3
 
 
 def test_names_already_invited_refuse_the_whole_file(owner, db, portfolio):
@@ -290,7 +302,7 @@ def test_portfolio_pdf_is_rendered_by_the_worker_and_names_agencies_and_dimensio
     response = owner.get(f"{status}.pdf")
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"].endswith('-portfolio.pdf"')
+    assert response.headers["Content-Disposition"] == f'attachment; filename="national-ai-office-2026-{TODAY}-portfolio.pdf"'
     reader = PdfReader(io.BytesIO(response.data))
     content = "\n".join(page.extract_text() for page in reader.pages)
     assert "Agency A" in content and "Agency B" in content
@@ -464,10 +476,48 @@ def test_only_the_agencys_writers_start_its_round_again(app, db, people, portfol
 
 def test_a_round_name_the_portfolio_has_is_refused(db, owner, people, portfolio, two_agencies, default_rubric):
     """Found by an audit: "Open the round" sent twice opened two rounds of the same name."""
-    for _ in range(2):
-        owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    assert owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"}).status_code == 302
+    again = owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
     assert [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2027", "2026"]
-    assert "This portfolio already has a round named 2027." in text(owner.get(f"/portfolios/{portfolio}"))
+    assert again.status_code == 200 and "This portfolio already has a round named 2027." in text(again)
     with pytest.raises(ValueError, match="already has a round named 2026"):
         portfolios.open_round(db, portfolio, default_rubric, " 2026 ", people["owner"])
     assert db.execute("SELECT count(*) FROM assessments WHERE title LIKE '% (2027)'").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("name, error", [("x" * 201, "The name can be at most 200 characters."),
+                                         ("  ", "Name the new round.")])
+def test_a_refused_round_name_is_shown_beside_the_field_as_typed(db, owner, portfolio, name, error):
+    """Found by an audit: a 201-character name was refused with "Name the new round." and the name typed was lost."""
+    response = owner.post(f"/portfolios/{portfolio}/rounds", data={"name": name})
+    page = text(response)
+    assert response.status_code == 200 and [r["name"] for r in portfolios.rounds(db, portfolio)] == ["2026"]
+    assert f'<ul class="field-errors" id="name-errors">\n  <li><span class="visually-hidden">Error: </span>{error}</li>' in page
+    assert f'<a href="#name">Name of the new round (for example 2027): {error}</a>' in page  # the summary
+    assert re.search(f'<input[^>]* id="name"[^>]* value="{name}"', page) and 'aria-invalid="true"' in page
+
+
+def test_exports_follow_the_dashboards_filters(owner, portfolio, two_agencies, default_rubric):
+    """Found by an audit: the dashboard's CSV and JSON links carried only ?round=, so a filtered view exported everyone."""
+    page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
+    links = re.findall(r'href="(/portfolios/\d+/export\.(?:csv|json)[^"]*)"', page)
+    assert len(links) == 2 and all(link.endswith("&amp;type=regulator&amp;size=small") for link in links)
+    csv_link, json_link = (html.unescape(link) for link in links)
+    rows = list(csv.reader(io.StringIO(csv_text(owner.get(csv_link)))))[1:]
+    assert {r[0] for r in rows} == {"Agency B"} and len(rows) == len(default_rubric.dimensions) + 1
+    document = json.loads(text(owner.get(json_link)))
+    assert [a["name"] for a in document["agencies"]] == ["Agency B"]
+    assert document["filters"] == {"type": "regulator", "size": "small"}
+    assert json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))["filters"] == {}
+
+
+def test_export_file_names_carry_the_round(db, owner, people, portfolio, two_agencies, default_rubric):
+    """Found by an audit: two rounds exported on one day got the same file name."""
+    first = portfolios.rounds(db, portfolio)[0]["id"]
+    second = portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    db["portfolios"].update(portfolio, {"name": "A national office for sovereign AI readiness of every agency"})
+    for export in ("csv", "json"):
+        names = [owner.get(f"/portfolios/{portfolio}/export.{export}?round={r}").headers["Content-Disposition"]
+                 for r in (first, second)]
+        assert names == [f'attachment; filename="a-national-office-for-sovereign-ai-readi-{year}-{TODAY}.{export}"'
+                         for year in ("2026", "2027")]

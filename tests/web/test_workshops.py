@@ -1,5 +1,6 @@
 """Workshops: facilitators open them, participants join by code and answer, consensus becomes the answers."""
 
+import html
 import io
 import re
 
@@ -249,6 +250,29 @@ def test_each_delete_link_names_its_participant(app, db, editor, workshop):
     page = text(editor.get(f"/workshops/{workshop}"))
     for name in ("Ana Example", "Ben Example"):
         assert f'Delete personal data<span class="visually-hidden"> of {name}</span></a>' in page
+
+
+def _consensus_names(page: str) -> dict[str, list[str]]:
+    """Each consensus form's accessible names (its two labels and its button, hidden words included), by question."""
+    def words(markup):
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+    names = {}
+    for question, form in re.findall(r'action="/workshops/[^/]+/consensus/([^"]+)" class="consensus"(.*?)</form>',
+                                     page, re.S):
+        labels = [words(label) for label in re.findall(r'<label for="[^"]+">(.*?)</label>', form, re.S)]
+        names[question] = labels + [words(button) for button in re.findall(r"<button[^>]*>(.*?)</button>", form, re.S)]
+    return names
+
+
+def test_each_consensus_form_names_its_question(app, db, editor, workshop, finished, default_rubric):
+    question = _question_ids(default_rubric, "data")[0]
+    editor.post(f"/workshops/{workshop}/consensus/{question}", data={"level": "2"})  # a "Change" button too
+    names = _consensus_names(text(editor.get(f"/workshops/{workshop}")))
+    assert set(names) == {q for d in DIMENSIONS for q in _question_ids(default_rubric, d)}
+    everyone = [name for form in names.values() for name in form]
+    assert len(everyone) == 3 * len(names) == len(set(everyone))
+    title = default_rubric.questions[question].title
+    assert names[question] == [f"Agreed level for {title}", f"Rationale for {title}", f"Change the consensus for {title}"]
 
 
 def test_closing_asks_first_on_a_page_that_works_without_js(editor, workshop, db):
