@@ -509,6 +509,9 @@ def test_exports_follow_the_dashboards_filters(owner, portfolio, two_agencies, d
     assert [a["name"] for a in document["agencies"]] == ["Agency B"]
     assert document["filters"] == {"type": "regulator", "size": "small"}
     assert json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))["filters"] == {}
+    # The PDF is always of the whole round: a filtered dashboard's link says so.
+    assert "PDF report (of the whole round, without the filters)</a>" in page
+    assert "PDF report</a>" in text(owner.get(f"/portfolios/{portfolio}"))
 
 
 def test_export_file_names_carry_the_round(db, owner, people, portfolio, two_agencies, default_rubric):
