@@ -82,6 +82,15 @@ def test_scorecard_sets_the_median_peer_beside_the_score_on_the_same_questions(m
     assert "while the blue scores cover all its questions" in flat
 
 
+def test_the_scorecard_with_its_notes_fits_one_page(mid_pdf):
+    # Its notes (percentile label, regional note) had spilled onto a page of their own.
+    reader, _ = _text(mid_pdf[1])
+    pages = [_squash(page.extract_text()) for page in reader.pages]
+    (scorecard,) = [page for page in pages if "Readiness by dimension" in page]
+    assert "Regional percentile: 31st" in scorecard and "Percentiles are modelled" in scorecard
+    assert sum(page.split(" · ", 1)[-1].startswith("Sovereign AI readiness Scorecard") for page in pages) == 1
+
+
 def test_a_table_stakes_gap_names_the_survey_figure_behind_it(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert ("Engagement with national government table stakes (survey: Key stakeholders for shaping sovereign AI: "
