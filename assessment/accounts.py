@@ -250,18 +250,27 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
     return token
 
 
+# An invitation speaks for the owner who created it: it works only while they are still an
+# enabled owner of its workspace, so demoting, removing or disabling an owner stops their links.
+_OPEN_INVITES = (
+    "FROM invites JOIN workspaces ON workspaces.id = invites.workspace_id "
+    "JOIN memberships AS creator ON creator.workspace_id = invites.workspace_id "
+    "AND creator.user_id = invites.created_by AND creator.role = 'owner' "
+    "JOIN users AS creator_user ON creator_user.id = invites.created_by AND NOT creator_user.disabled "
+    "WHERE invites.used_at IS NULL AND invites.expires_at > ?")
+
+
 def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
-    """An unused, unexpired invite with its workspace's name, or None."""
-    return next(db.query(
-        "SELECT invites.*, workspaces.name AS workspace FROM invites "
-        "JOIN workspaces ON workspaces.id = invites.workspace_id "
-        "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", [hash_token(token), now()]), None)
+    """An unused, unexpired invite of a still enabled owner, with its workspace's name, or None."""
+    return next(db.query(f"SELECT invites.*, workspaces.name AS workspace {_OPEN_INVITES} AND token_hash = ?",
+                         [now(), hash_token(token)]), None)
 
 
 def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
-    return list(db.query("SELECT id, role, created_at, expires_at FROM invites "
-                         "WHERE workspace_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at",
-                         [workspace_id, now()]))
+    """The workspace's invites that still work, with the name of the owner who created each."""
+    return list(db.query(f"SELECT invites.id, invites.role, invites.created_at, invites.expires_at, "
+                         f"creator_user.name AS creator {_OPEN_INVITES} AND invites.workspace_id = ? "
+                         "ORDER BY invites.created_at", [now(), workspace_id]))
 
 
 def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:

@@ -158,3 +158,25 @@ def test_only_owners_are_asked_to_withdraw_an_invitation(request, owner, people,
     assert client.get(url).status_code == status
     assert client.post(url).status_code == status
     assert accounts.pending_invites(db, people["workspace"]) == [invite]
+
+
+@pytest.mark.parametrize("change", [
+    lambda db, people: accounts.set_role(db, people["workspace"], people["owner"], "viewer"),
+    lambda db, people: accounts.remove_member(db, people["workspace"], people["owner"]),
+    lambda db, people: accounts.set_disabled(db, people["owner"], True),
+], ids=["demoted", "removed", "disabled"])
+def test_an_invitation_stops_working_when_its_creator_is_no_longer_an_enabled_owner(app, owner, people, db, change):
+    link = _invite_link(owner, people["workspace"], "owner")
+    accounts.set_role(db, people["workspace"], people["editor"], "owner")  # so that the owner may go
+    change(db, people)
+    newcomer = app.test_client()
+    assert newcomer.get(link).status_code == 404
+    response = newcomer.post(link, data={"name": "Mallory", "email": "mallory@example.org",
+                                         "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 404 and accounts.get_user_by_email(db, "mallory@example.org") is None
+    assert accounts.pending_invites(db, people["workspace"]) == []  # no longer listed as open
+
+
+def test_open_invitations_name_their_creator(owner, people):
+    _invite_link(owner, people["workspace"], "viewer")
+    assert "Viewer, created by Olga Owner" in text(owner.get(f"/w/{people['workspace']}/members"))
