@@ -199,14 +199,22 @@ def _role(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> str | N
     return row[0] if row else None
 
 
-def _owners(db: sqlite_utils.Database, workspace_id: int) -> int:
-    return db.execute("SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
-                      [workspace_id]).fetchone()[0]
+def ownerless_workspaces(db: sqlite_utils.Database, without: int | None = None) -> list[dict]:
+    """The workspaces that no enabled owner can manage; with ``without``, those of this user's
+    that would be so without the user (removed, demoted or disabled)."""
+    # A disabled owner cannot log in to manage anything, so only enabled ones count.
+    return list(db.query(
+        "SELECT workspaces.id, workspaces.name FROM workspaces WHERE NOT EXISTS (SELECT 1 FROM memberships "
+        "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = workspaces.id "
+        "AND role = 'owner' AND NOT users.disabled AND users.id IS NOT :user) AND (:user IS NULL OR "
+        "workspaces.id IN (SELECT workspace_id FROM memberships WHERE user_id = :user AND role = 'owner')) "
+        "ORDER BY workspaces.name",
+        {"user": without}))
 
 
 def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
-    if _role(db, workspace_id, user_id) == "owner" and _owners(db, workspace_id) == 1:
-        raise ValueError("A workspace needs at least one owner.")
+    if any(workspace["id"] == workspace_id for workspace in ownerless_workspaces(db, without=user_id)):
+        raise ValueError("A workspace needs at least one owner with an enabled account.")
 
 
 def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str, *, by: int | None = None) -> None:

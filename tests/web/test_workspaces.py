@@ -101,7 +101,7 @@ def test_removing_a_member_asks_first_on_a_page_that_works_without_js(owner, edi
 def test_the_last_owner_stays(owner, people, db):
     response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role", data={"role": "editor"},
                           follow_redirects=True)
-    assert flashes(response) == ["A workspace needs at least one owner."]
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
     owner.post(f"/w/{people['workspace']}/members/{people['owner']}/remove")
     assert accounts.membership(db, people["workspace"], people["owner"])["role"] == "owner"
 
@@ -180,3 +180,16 @@ def test_an_invitation_stops_working_when_its_creator_is_no_longer_an_enabled_ow
 def test_open_invitations_name_their_creator(owner, people):
     _invite_link(owner, people["workspace"], "viewer")
     assert "Viewer, created by Olga Owner" in text(owner.get(f"/w/{people['workspace']}/members"))
+
+
+def test_a_disabled_owner_does_not_count_as_the_owner_who_stays(owner, people, db):
+    workspace = people["workspace"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    accounts.set_disabled(db, people["editor"], True)
+    response = owner.post(f"/w/{workspace}/members/{people['owner']}/role", data={"role": "viewer"},
+                          follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
+    owner.post(f"/w/{workspace}/members/{people['owner']}/remove")
+    assert accounts.membership(db, workspace, people["owner"])["role"] == "owner"
+    owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"})  # the disabled one may go
+    assert accounts.membership(db, workspace, people["editor"])["role"] == "viewer"
