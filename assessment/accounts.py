@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
@@ -16,6 +17,9 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 GUESS_CHECK_LENGTH = 72  # zxcvbn refuses longer input
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable" for an online attack with rate limits
+# An email's local part this long may not be in the password; shorter ones ("jo", "ada") are
+# inside too many unrelated passwords (zxcvbn still weighs them).
+MIN_LOCAL_PART = 4
 ROLES = ("owner", "editor", "viewer")
 # Who may do what in a workspace; each role can do everything the roles after it can.
 CAN_WRITE = {"owner", "editor"}
@@ -29,19 +33,32 @@ def _later(hours: float) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
+    """Why a new password is refused, or None. ``personal``: the account's email, name and
+    workspace names, which anyone who knows the person would try first."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    personal = [text.strip().lower() for text in personal if text and text.strip()]
+    local_parts = [text.split("@")[0] for text in personal if "@" in text]
+    if any(len(local) >= MIN_LOCAL_PART and local in password.lower() for local in local_parts):
+        return "Leave your email address out of your password."
     # zxcvbn knows the common and breached passwords, keyboard walks, repeats and dates that a
     # length rule lets through ("password1234"); its time grows with length, hence the slice.
-    verdict = zxcvbn(password[:GUESS_CHECK_LENGTH])
+    verdict = zxcvbn(password[:GUESS_CHECK_LENGTH], user_inputs=personal + local_parts)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         warning = verdict["feedback"]["warning"] or "This password is easy to guess."
         return f"{warning.rstrip('.')}. Choose a longer or less common password, such as a few unrelated words."
     return None
+
+
+def personal_details(db: sqlite_utils.Database, user_id: int) -> list[str]:
+    """What ``password_problem`` keeps out of a user's new password: email, name, workspace names."""
+    user = get_user(db, user_id)
+    names = [row[0] for row in db.execute("SELECT workspaces.name FROM workspaces JOIN memberships ON "
+                                          "memberships.workspace_id = workspaces.id WHERE user_id = ?", [user_id])]
+    return [user["email"], user["name"], *names]
 
 
 # Users -------------------------------------------------------------------------------------
@@ -50,9 +67,11 @@ def has_users(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
 
-def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
-    """Insert a user inside the caller's write transaction; ValueError for a weak password."""
-    problem = password_problem(password)
+def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool,
+                workspace: str = "") -> int:
+    """Insert a user (who joins ``workspace``) inside the caller's write transaction; ValueError
+    for a weak password."""
+    problem = password_problem(password, [email, name, workspace])
     if problem:
         raise ValueError(problem)
     if get_user_by_email(db, email):
@@ -75,7 +94,7 @@ def create_first_admin(db: sqlite_utils.Database, email: str, name: str, passwor
     with write_transaction(db):
         if has_users(db):
             raise ValueError("The first account already exists.")
-        user_id = insert_user(db, email, name, password, True)
+        user_id = insert_user(db, email, name, password, True, workspace)
         return user_id, insert_workspace(db, workspace, user_id)
 
 
@@ -97,7 +116,7 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> dict |
 
 def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
     """Change a password and end every session of the user: a changed password locks out old ones."""
-    problem = password_problem(password)
+    problem = password_problem(password, personal_details(db, user_id))
     if problem:
         raise ValueError(problem)
     with write_transaction(db):
@@ -306,9 +325,10 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
                          password: str) -> tuple[int, int]:
     """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
     with write_transaction(db):
-        if open_invite(db, token) is None:
+        invite = open_invite(db, token)
+        if invite is None:
             raise ValueError("This invitation has expired or has already been used.")
-        user_id = insert_user(db, email, name, password, False)
+        user_id = insert_user(db, email, name, password, False, invite["workspace"])
         return user_id, _use_invite(db, token, user_id)
 
 

@@ -198,6 +198,7 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordForm()
+    form.personal = accounts.personal_details(get_db(), g.user["id"])
     if form.validate_on_submit():
         if not _authenticate_limited(g.user["email"], form.current.data, "password-change"):
             form.current.errors.append("This is not your current password.")

@@ -31,7 +31,8 @@ ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 def _new_password(form, field):
-    problem = password_problem(field.data or "")
+    typed = [form[name].data for name in ("name", "email", "workspace") if name in form]
+    problem = password_problem(field.data or "", [*typed, *form.personal])
     if problem:
         raise ValidationError(problem)
 
@@ -48,6 +49,7 @@ def _new_password_fields():
 
 
 class AccountForm(FlaskForm):
+    personal = ()  # what the view knows of the account beyond these fields (password_problem)
     name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)])
     email = _email()
     password, confirm = _new_password_fields()
@@ -63,6 +65,7 @@ class LoginForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
+    personal = ()  # the user's email, name and workspaces (accounts.personal_details)
     current = PasswordField("Current password", validators=[DataRequired()])
     password, confirm = _new_password_fields()
 

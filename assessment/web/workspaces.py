@@ -114,6 +114,7 @@ def invite(token: str):
     if found is None:
         abort(404)
     form = ActionForm() if g.user else AccountForm()
+    form.personal = [found["workspace"]]
     if form.validate_on_submit():
         try:
             workspace_id = _join(token, form)

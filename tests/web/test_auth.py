@@ -32,6 +32,8 @@ def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
     ({"password": "qwertyuiop12", "confirm": "qwertyuiop12"}, "similar to a commonly used password"),
     ({"password": "x" * 12, "confirm": "x" * 12}, "Repeats like"),
     ({"password": "y" * 1025, "confirm": "y" * 1025}, "Use at most 1024 characters."),
+    ({"password": "Ministry of Examples", "confirm": "Ministry of Examples"}, "less common password"),
+    ({"password": "ada@example.org!", "confirm": "ada@example.org!"}, "less common password"),
     ({"confirm": "something else entirely"}, "The passwords differ."),
     ({"email": "not an address"}, "Enter an email address."),
     ({"workspace": ""}, "This field is required."),
@@ -182,3 +184,24 @@ def test_only_administrators_are_asked_and_never_about_themselves(owner, editor,
     assert editor.get(f"/admin/users/{people['viewer']}/disable").status_code == 403
     assert editor.post(f"/admin/users/{people['viewer']}/disable").status_code == 403
     assert not accounts.get_user(db, people["viewer"])["disabled"]
+
+
+@pytest.mark.parametrize("password, message", [
+    ("Acme Public Agency", "less common password"),  # a workspace's name
+    ("owner@example.org", "Leave your email address out of your password."),
+])
+def test_a_new_password_made_of_the_users_own_details_is_refused(owner, db, password, message):
+    response = owner.post("/account", data={"current": PASSWORD, "password": password, "confirm": password})
+    assert response.status_code == 200 and message in text(response)
+    assert accounts.authenticate(db, OWNER, PASSWORD)
+
+
+def test_a_password_made_of_a_name_is_refused():
+    assert "less common password" in accounts.password_problem("Dana Schmidt 1987", ["Dana Schmidt"])
+    assert accounts.password_problem("Dana Schmidt 1987") is None
+
+
+def test_a_password_holding_the_emails_local_part_is_refused():
+    assert accounts.password_problem("dana.schmidt rides bicycles", ["Dana.Schmidt@example.org"]) == \
+        "Leave your email address out of your password."
+    assert accounts.password_problem("dana.schmidt rides bicycles") is None

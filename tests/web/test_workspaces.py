@@ -193,3 +193,15 @@ def test_a_disabled_owner_does_not_count_as_the_owner_who_stays(owner, people, d
     assert accounts.membership(db, workspace, people["owner"])["role"] == "owner"
     owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"})  # the disabled one may go
     assert accounts.membership(db, workspace, people["editor"])["role"] == "viewer"
+
+
+@pytest.mark.parametrize("password, message", [
+    ("dana.schmidt@example.org", "Leave your email address out of your password."),
+    ("Acme Public Agency", "less common password"),  # the workspace's name
+])
+def test_an_invitation_refuses_a_password_made_of_the_newcomers_details(app, owner, people, db, password, message):
+    link = _invite_link(owner, people["workspace"])
+    response = app.test_client().post(link, data={"name": "Dana Schmidt", "email": "dana.schmidt@example.org",
+                                                  "password": password, "confirm": password})
+    assert response.status_code == 200 and message in text(response)
+    assert accounts.get_user_by_email(db, "dana.schmidt@example.org") is None
