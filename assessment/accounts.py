@@ -114,8 +114,9 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> dict |
     return user if not user["disabled"] else None
 
 
-def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
-    """Change a password and end every session of the user: a changed password locks out old ones."""
+def set_password(db: sqlite_utils.Database, user_id: int, password: str, *, by: int | None = None) -> None:
+    """Change a password and end every session of the user: a changed password locks out old ones.
+    Logged instance-wide, as disabling is; ``by`` None is the command line."""
     problem = password_problem(password, personal_details(db, user_id))
     if problem:
         raise ValueError(problem)
@@ -123,6 +124,7 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                    [generate_password_hash(password, method="scrypt"), user_id])
         db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        audit.record(db, None, by, "user.password_changed", f"user {user_id}", audit.actor_of(db, user_id))
 
 
 def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by: int | None = None) -> None:

@@ -94,7 +94,7 @@ def enable_user(user_id: int):
 @bp.get("/audit")
 @admin_required
 def audit():
-    """The instance-wide audit log: rubric uploads and accounts disabled or enabled."""
+    """The instance-wide audit log: rubric uploads, accounts disabled or enabled, password changes."""
     return log_page(None)
 
 
