@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -80,6 +81,7 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+    confirmed = HiddenField()  # "yes" once an owner giving up their own ownership has been asked
 
 
 class ActionForm(FlaskForm):

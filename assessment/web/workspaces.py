@@ -8,7 +8,7 @@ from .. import accounts, records
 from . import get_db
 from .access import listed, workspace_for
 from .auth import log_in
-from .confirm import ask_first
+from .confirm import ask_first, confirm_page
 from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
 
 bp = Blueprint("workspaces", __name__)
@@ -56,11 +56,21 @@ def members(workspace_id: int):
 
 @bp.post("/w/<int:workspace_id>/members/<int:user_id>/role")
 def change_role(workspace_id: int, user_id: int):
-    workspace_for(workspace_id, manage=True)
+    workspace = workspace_for(workspace_id, manage=True)
+    member = listed(accounts.members(get_db(), workspace_id), user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    _member_change(accounts.set_role, workspace_id, user_id, form.role.data)
+    role = form.role.data
+    if user_id == g.user["id"] and role != "owner" and form.confirmed.data != "yes":
+        return confirm_page(
+            f"Stop being an owner of {workspace['name']}?",
+            f"As {role} you can no longer invite people, change roles or remove members, and the invitation "
+            "links you created stop working. Only another owner can make you an owner again.",
+            f"Become {role}", url_for("workspaces.members", workspace_id=workspace_id), _members_crumbs(workspace),
+            hidden={"role": role, "confirmed": "yes"})
+    if _member_change(accounts.set_role, workspace_id, user_id, role):
+        flash(f"{member['name']} is now {role}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
 
 
@@ -69,13 +79,23 @@ def remove_member(workspace_id: int, user_id: int):
     """GET asks (a page, so that it works without JS); POST removes. Both only for owners, of members."""
     workspace = workspace_for(workspace_id, manage=True)
     member = listed(accounts.members(get_db(), workspace_id), user_id)
-    if asking := ask_first(
-            f"Remove {member['name']} from {workspace['name']}?",
-            "They will no longer see or change this workspace's assessments. An owner can invite them again.",
-            f"Remove {member['name']}", url_for("workspaces.members", workspace_id=workspace_id),
-            _members_crumbs(workspace)):
+    if user_id == g.user["id"]:
+        question = (f"Remove yourself from {workspace['name']}?",
+                    "You will no longer see or change this workspace's assessments, and the invitation links you "
+                    "created stop working. Only an owner can invite you again.", "Remove myself")
+    else:
+        question = (f"Remove {member['name']} from {workspace['name']}?",
+                    "They will no longer see or change this workspace's assessments. An owner can invite them again.",
+                    f"Remove {member['name']}")
+    if asking := ask_first(*question, url_for("workspaces.members", workspace_id=workspace_id),
+                           _members_crumbs(workspace)):
         return asking
-    _member_change(accounts.remove_member, workspace_id, user_id)
+    if not _member_change(accounts.remove_member, workspace_id, user_id):
+        return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+    if user_id == g.user["id"]:  # the members page is no longer theirs to see
+        flash(f"You have left {workspace['name']}.")
+        return redirect(url_for("workspaces.index"))
+    flash(f"{member['name']} is removed from {workspace['name']}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
 
 
@@ -84,11 +104,14 @@ def _members_crumbs(workspace) -> list:
             ("Members", url_for("workspaces.members", workspace_id=workspace["id"]))]
 
 
-def _member_change(change, *args) -> None:
+def _member_change(change, *args) -> bool:
+    """Make the change as the current user; False, with the reason flashed, if it was refused."""
     try:
         change(get_db(), *args, by=g.user["id"])
     except ValueError as error:  # the last owner stays
         flash(str(error), "error")
+        return False
+    return True
 
 
 @bp.route("/w/<int:workspace_id>/invites/<int:invite_id>/revoke", methods=["GET", "POST"])

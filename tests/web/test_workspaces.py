@@ -99,8 +99,8 @@ def test_removing_a_member_asks_first_on_a_page_that_works_without_js(owner, edi
 
 
 def test_the_last_owner_stays(owner, people, db):
-    response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role", data={"role": "editor"},
-                          follow_redirects=True)
+    response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role",
+                          data={"role": "editor", "confirmed": "yes"}, follow_redirects=True)
     assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
     owner.post(f"/w/{people['workspace']}/members/{people['owner']}/remove")
     assert accounts.membership(db, people["workspace"], people["owner"])["role"] == "owner"
@@ -186,7 +186,7 @@ def test_a_disabled_owner_does_not_count_as_the_owner_who_stays(owner, people, d
     workspace = people["workspace"]
     accounts.set_role(db, workspace, people["editor"], "owner")
     accounts.set_disabled(db, people["editor"], True)
-    response = owner.post(f"/w/{workspace}/members/{people['owner']}/role", data={"role": "viewer"},
+    response = owner.post(f"/w/{workspace}/members/{people['owner']}/role", data={"role": "viewer", "confirmed": "yes"},
                           follow_redirects=True)
     assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
     owner.post(f"/w/{workspace}/members/{people['owner']}/remove")
@@ -205,3 +205,39 @@ def test_an_invitation_refuses_a_password_made_of_the_newcomers_details(app, own
                                                   "password": password, "confirm": password})
     assert response.status_code == 200 and message in text(response)
     assert accounts.get_user_by_email(db, "dana.schmidt@example.org") is None
+
+
+def test_an_owner_is_asked_before_giving_up_their_own_ownership(owner, people, db):
+    workspace, me = people["workspace"], people["owner"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    url = f"/w/{workspace}/members/{me}/role"
+    asking = owner.post(url, data={"role": "viewer"})
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Stop being an owner of Acme Public Agency?</h1>" in page
+    assert '<input type="hidden" name="role" value="viewer">' in page
+    assert f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in page
+    assert accounts.membership(db, workspace, me)["role"] == "owner"  # asking changes nothing
+    response = owner.post(url, data={"role": "viewer", "confirmed": "yes"}, follow_redirects=True)
+    assert flashes(response) == ["Olga Owner is now viewer."]
+    assert accounts.membership(db, workspace, me)["role"] == "viewer"
+
+
+def test_a_role_change_says_so_and_a_non_member_is_not_found(owner, people, db):
+    workspace = people["workspace"]
+    response = owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"},
+                          follow_redirects=True)
+    assert flashes(response) == ["Editor is now viewer."]
+    assert owner.post(f"/w/{workspace}/members/{people['outsider']}/role", data={"role": "viewer"}).status_code == 404
+    assert owner.post(f"/w/{workspace}/members/99999/role", data={"role": "viewer"}).status_code == 404
+    assert accounts.membership(db, workspace, people["outsider"]) is None
+
+
+def test_removing_yourself_asks_so_and_ends_on_your_workspaces_with_a_message(owner, people, db):
+    workspace, me = people["workspace"], people["owner"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    asking = text(owner.get(f"/w/{workspace}/members/{me}/remove"))
+    assert "<h1>Remove yourself from Acme Public Agency?</h1>" in asking and "Remove myself" in asking
+    response = owner.post(f"/w/{workspace}/members/{me}/remove")
+    assert response.location == "/"
+    assert flashes(owner.get("/", follow_redirects=True)) == ["You have left Acme Public Agency."]
+    assert accounts.membership(db, workspace, me) is None
