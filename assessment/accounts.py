@@ -233,8 +233,13 @@ def ownerless_workspaces(db: sqlite_utils.Database, without: int | None = None) 
         {"user": without}))
 
 
+def is_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> bool:
+    """Whether the user is the workspace's only enabled owner (or an owner where none is enabled)."""
+    return any(workspace["id"] == workspace_id for workspace in ownerless_workspaces(db, without=user_id))
+
+
 def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
-    if any(workspace["id"] == workspace_id for workspace in ownerless_workspaces(db, without=user_id)):
+    if is_last_owner(db, workspace_id, user_id):
         raise ValueError("A workspace needs at least one owner with an enabled account.")
 
 

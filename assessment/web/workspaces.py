@@ -62,7 +62,7 @@ def change_role(workspace_id: int, user_id: int):
     if not form.validate_on_submit():
         abort(400)
     role = form.role.data
-    if user_id == g.user["id"] and role != "owner" and form.confirmed.data != "yes":
+    if _gives_up_ownership(workspace, user_id, role) and form.confirmed.data != "yes":
         return confirm_page(
             f"Stop being an owner of {workspace['name']}?",
             f"As {role} you can no longer invite people, change roles or remove members, and the invitation "
@@ -72,6 +72,13 @@ def change_role(workspace_id: int, user_id: int):
     if _member_change(accounts.set_role, workspace_id, user_id, role):
         flash(f"{member['name']} is now {role}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+def _gives_up_ownership(workspace, user_id: int, role: str) -> bool:
+    """Whether the owner is making themselves an editor or viewer, and may (the last one may not:
+    asking would only end in a refusal)."""
+    return (user_id == g.user["id"] and role != "owner"
+            and not accounts.is_last_owner(get_db(), workspace["id"], user_id))
 
 
 @bp.route("/w/<int:workspace_id>/members/<int:user_id>/remove", methods=["GET", "POST"])
