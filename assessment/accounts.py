@@ -307,23 +307,51 @@ def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
                          "ORDER BY invites.created_at", [now(), workspace_id]))
 
 
-def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+class InvitationGone(ValueError):
+    """The invitation expired, was used, withdrawn, or its creator is no longer an owner."""
+
+    def __init__(self):
+        super().__init__("This invitation has expired or was already used; ask an owner for a new one.")
+
+
+class AlreadyMember(ValueError):
+    """The user already has the invited role or a stronger one: the invitation stays unused."""
+
+    def __init__(self, workspace_id: int, message: str):
+        super().__init__(message)
+        self.workspace_id = workspace_id
+
+
+def at_least(role: str, other: str) -> bool:
+    """Whether ``role`` may do everything ``other`` may (ROLES runs from the strongest)."""
+    return ROLES.index(role) <= ROLES.index(other)
+
+
+def _open_or_gone(db: sqlite_utils.Database, token: str) -> dict:
     invite = open_invite(db, token)
     if invite is None:
-        raise ValueError("This invitation has expired or has already been used.")
+        raise InvitationGone
+    return invite
+
+
+def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
+    invite = _open_or_gone(db, token)
+    current = _role(db, invite["workspace_id"], user_id)
+    # Opened by mistake (by the owner who made it, say), the link stays for whoever it is meant for.
+    if current and at_least(current, invite["role"]):
+        raise AlreadyMember(invite["workspace_id"], f"You are already a member of {invite['workspace']} as "
+                            f"{current}; the invitation is left unused for whoever it was meant for.")
     db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [now(), user_id, invite["id"]])
-    # A member keeps the stronger of their current role and the invited one.
     db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, ?) "
-               "ON CONFLICT DO UPDATE SET role = excluded.role "
-               "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
-               [invite["workspace_id"], user_id, invite["role"]])
+               "ON CONFLICT DO UPDATE SET role = excluded.role", [invite["workspace_id"], user_id, invite["role"]])
     audit.record(db, invite["workspace_id"], user_id, "invite.accepted", f"invite {invite['id']}",
-                 f"role: {_role(db, invite['workspace_id'], user_id)}")
+                 f"role: {invite['role']}")
     return invite["workspace_id"]
 
 
 def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
-    """Use an invite once: the user joins its workspace; returns the workspace id."""
+    """Use an invite once: the user joins its workspace, or takes its stronger role; returns the
+    workspace id. InvitationGone or AlreadyMember (nothing changes) otherwise."""
     with write_transaction(db):
         return _use_invite(db, token, user_id)
 
@@ -332,9 +360,7 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
                          password: str) -> tuple[int, int]:
     """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
     with write_transaction(db):
-        invite = open_invite(db, token)
-        if invite is None:
-            raise ValueError("This invitation has expired or has already been used.")
+        invite = _open_or_gone(db, token)
         user_id = insert_user(db, email, name, password, False, invite["workspace"])
         return user_id, _use_invite(db, token, user_id)
 

@@ -142,18 +142,34 @@ def revoke(workspace_id: int, invite_id: int):
 def invite(token: str):
     found = accounts.open_invite(get_db(), token)
     if found is None:
-        abort(404)
+        return _invitation_gone()
     form = ActionForm() if g.user else AccountForm()
     form.personal = [found["workspace"]]
     if form.validate_on_submit():
         try:
             workspace_id = _join(token, form)
+        except accounts.InvitationGone:  # used or withdrawn a moment ago
+            return _invitation_gone()
+        except accounts.AlreadyMember as already:
+            flash(str(already))
+            return redirect(url_for("workspaces.dashboard", workspace_id=already.workspace_id))
         except ValueError as error:
             flash(str(error), "error")
         else:
             flash(f"You have joined {found['workspace']}.")
             return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
-    return render_template("workspaces/invite.html", invite=found, form=form, token=token)
+    return render_template("workspaces/invite.html", invite=found, form=form, token=token,
+                           already=_role_covering(found))
+
+
+def _role_covering(invite) -> str | None:
+    """The logged-in user's role in the invite's workspace if it already covers the invited one."""
+    mine = g.user and accounts.membership(get_db(), invite["workspace_id"], g.user["id"])
+    return mine["role"] if mine and accounts.at_least(mine["role"], invite["role"]) else None
+
+
+def _invitation_gone():
+    return render_template("workspaces/invite_gone.html", message=str(accounts.InvitationGone())), 410
 
 
 def _join(token: str, form) -> int:

@@ -52,7 +52,7 @@ def test_an_invitation_creates_an_account_that_joins_with_the_role(app, owner, p
     assert response.location == f"/w/{people['workspace']}"
     user = accounts.get_user_by_email(db, "nina@example.org")
     assert accounts.membership(db, people["workspace"], user["id"])["role"] == "viewer"
-    assert app.test_client().get(link).status_code == 404  # used once
+    assert app.test_client().get(link).status_code == 410  # used once
 
 
 def test_a_logged_in_user_accepts_an_invitation_with_one_click(owner, outsider, people, db):
@@ -66,12 +66,12 @@ def test_invitation_links_expire_and_can_be_withdrawn(owner, people, db):
     link = _invite_link(owner, people["workspace"])
     db.execute("UPDATE invites SET expires_at = '2000-01-01T00:00:00+00:00'")
     db.conn.commit()
-    assert owner.get(link).status_code == 404
+    assert owner.get(link).status_code == 410
     link = _invite_link(owner, people["workspace"])
     (invite,) = accounts.pending_invites(db, people["workspace"])
     owner.post(f"/w/{people['workspace']}/invites/{invite['id']}/revoke")
-    assert owner.get(link).status_code == 404
-    assert owner.get("/invite/made-up-token").status_code == 404
+    assert owner.get(link).status_code == 410
+    assert owner.get("/invite/made-up-token").status_code == 410
 
 
 def test_only_hashes_of_invitation_tokens_are_stored(owner, people, db):
@@ -170,10 +170,10 @@ def test_an_invitation_stops_working_when_its_creator_is_no_longer_an_enabled_ow
     accounts.set_role(db, people["workspace"], people["editor"], "owner")  # so that the owner may go
     change(db, people)
     newcomer = app.test_client()
-    assert newcomer.get(link).status_code == 404
+    assert newcomer.get(link).status_code == 410
     response = newcomer.post(link, data={"name": "Mallory", "email": "mallory@example.org",
                                          "password": PASSWORD, "confirm": PASSWORD})
-    assert response.status_code == 404 and accounts.get_user_by_email(db, "mallory@example.org") is None
+    assert response.status_code == 410 and accounts.get_user_by_email(db, "mallory@example.org") is None
     assert accounts.pending_invites(db, people["workspace"]) == []  # no longer listed as open
 
 
@@ -241,3 +241,31 @@ def test_removing_yourself_asks_so_and_ends_on_your_workspaces_with_a_message(ow
     assert response.location == "/"
     assert flashes(owner.get("/", follow_redirects=True)) == ["You have left Acme Public Agency."]
     assert accounts.membership(db, workspace, me) is None
+
+
+def test_a_used_invitation_says_so_with_a_410(app, owner, people):
+    link = _invite_link(owner, people["workspace"], "viewer")
+    app.test_client().post(link, data={"name": "Nina New", "email": "nina@example.org",
+                                       "password": PASSWORD, "confirm": PASSWORD})
+    response = app.test_client().get(link)
+    assert response.status_code == 410
+    assert "This invitation has expired or was already used; ask an owner for a new one." in text(response)
+
+
+@pytest.mark.parametrize("who, role", [("owner", "editor"), ("editor", "editor"), ("editor", "viewer")])
+def test_a_member_who_already_has_the_role_leaves_the_invitation_unused(request, owner, people, db, who, role):
+    link = _invite_link(owner, people["workspace"], role)
+    client = request.getfixturevalue(who)
+    assert "You are already a member of this workspace as" in text(client.get(link))
+    response = client.post(link, follow_redirects=True)
+    assert flashes(response) == [f"You are already a member of Acme Public Agency as {who}; "
+                                 "the invitation is left unused for whoever it was meant for."]
+    assert accounts.membership(db, people["workspace"], people[who])["role"] == who
+    assert len(accounts.pending_invites(db, people["workspace"])) == 1  # still open
+
+
+def test_a_member_takes_the_stronger_role_of_an_invitation(owner, viewer, people, db):
+    link = _invite_link(owner, people["workspace"], "editor")
+    assert viewer.post(link).location == f"/w/{people['workspace']}"
+    assert accounts.membership(db, people["workspace"], people["viewer"])["role"] == "editor"
+    assert accounts.pending_invites(db, people["workspace"]) == []
