@@ -1,5 +1,7 @@
 """First-run setup, log in and out, sessions kept on the server, password changes, accounts."""
 
+import re
+
 import pytest
 
 from assessment import accounts
@@ -205,3 +207,32 @@ def test_a_password_holding_the_emails_local_part_is_refused():
     assert accounts.password_problem("dana.schmidt rides bicycles", ["Dana.Schmidt@example.org"]) == \
         "Leave your email address out of your password."
     assert accounts.password_problem("dana.schmidt rides bicycles") is None
+
+
+def _inputs(page: str) -> dict[str, str]:
+    """Each visible input's name with its type and autocomplete, as 'type autocomplete'."""
+    found = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        attributes = dict(re.findall(r'([a-z-]+)="([^"]*)"', tag))
+        if attributes["type"] != "hidden":
+            found[attributes["name"]] = f"{attributes['type']} {attributes.get('autocomplete', '')}"
+    return found
+
+
+NEW_ACCOUNT_INPUTS = {"name": "text name", "email": "email email", "password": "password new-password",
+                      "confirm": "password new-password"}
+
+
+def test_the_first_run_form_says_what_each_field_is_for(client):
+    """WCAG 1.3.5: browsers and password managers fill these in, and assistive technology names them."""
+    assert _inputs(text(client.get("/setup"))) == NEW_ACCOUNT_INPUTS | {"workspace": "text organization"}
+
+
+def test_account_forms_say_what_each_field_is_for(app, owner, db, people):
+    assert _inputs(text(app.test_client().get("/login"))) == {"email": "email username",
+                                                               "password": "password current-password"}
+    assert _inputs(text(owner.get("/account"))) == {"current": "password current-password",
+                                                    "password": "password new-password",
+                                                    "confirm": "password new-password"}
+    token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
+    assert _inputs(text(app.test_client().get(f"/invite/{token}"))) == NEW_ACCOUNT_INPUTS
