@@ -63,6 +63,10 @@ def personal_details(db: sqlite_utils.Database, user_id: int) -> list[str]:
 
 # Users -------------------------------------------------------------------------------------
 
+class EmailTaken(ValueError):
+    """Another account has this email address."""
+
+
 def has_users(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
@@ -75,7 +79,7 @@ def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str,
     if problem:
         raise ValueError(problem)
     if get_user_by_email(db, email):
-        raise ValueError("An account with this email address already exists.")
+        raise EmailTaken("An account with this email address already exists.")
     return db.execute(
         "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
         [email.strip(), name.strip(), generate_password_hash(password, method="scrypt"), int(is_admin), now()],

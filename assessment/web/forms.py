@@ -39,10 +39,15 @@ def _new_password(form, field):
         raise ValidationError(problem)
 
 
+def _stripped(value: str | None) -> str | None:
+    # A space pasted or typed after an address is no part of it.
+    return value.strip() if value else value
+
+
 def _email(autocomplete: str):
     """An email field; ``autocomplete`` is "username" where it names an existing account (log-in),
     "email" where it gives a new one's address. Autocomplete tokens are what WCAG 1.3.5 asks for."""
-    return EmailField("Email address", render_kw={"autocomplete": autocomplete},
+    return EmailField("Email address", render_kw={"autocomplete": autocomplete}, filters=[_stripped],
                       validators=[DataRequired(), Length(max=NAME_MAX),
                                   Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
 

@@ -153,8 +153,10 @@ def invite(token: str):
         except accounts.AlreadyMember as already:
             flash(str(already))
             return redirect(url_for("workspaces.dashboard", workspace_id=already.workspace_id))
-        except ValueError as error:
-            flash(str(error), "error")
+        except accounts.EmailTaken as error:  # beside the field, and so in the page's error summary
+            form.email.errors.append(str(error))
+        except ValueError as error:  # the password (the form checks it as insert_user does, so hardly ever)
+            form.password.errors.append(str(error))
         else:
             flash(f"You have joined {found['workspace']}.")
             return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))

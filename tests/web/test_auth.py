@@ -236,3 +236,11 @@ def test_account_forms_say_what_each_field_is_for(app, owner, db, people):
                                                     "confirm": "password new-password"}
     token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
     assert _inputs(text(app.test_client().get(f"/invite/{token}"))) == NEW_ACCOUNT_INPUTS
+
+
+def test_spaces_around_an_email_are_no_part_of_it(app, people, client, db):
+    assert app.test_client().post("/login", data={"email": f" {OWNER} ", "password": PASSWORD}).status_code == 302
+    token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
+    client.post(f"/invite/{token}", data={"name": "Nina", "email": "\tnina@example.org ",
+                                          "password": PASSWORD, "confirm": PASSWORD})
+    assert accounts.get_user_by_email(db, "nina@example.org")["email"] == "nina@example.org"

@@ -269,3 +269,13 @@ def test_a_member_takes_the_stronger_role_of_an_invitation(owner, viewer, people
     assert viewer.post(link).location == f"/w/{people['workspace']}"
     assert accounts.membership(db, people["workspace"], people["viewer"])["role"] == "editor"
     assert accounts.pending_invites(db, people["workspace"]) == []
+
+
+def test_a_taken_email_is_refused_beside_the_field(app, owner, people, db):
+    link = _invite_link(owner, people["workspace"], "viewer")
+    response = app.test_client().post(link, data={"name": "X", "email": " EDITOR@example.org ",
+                                                  "password": PASSWORD, "confirm": PASSWORD})
+    page = text(response)
+    assert response.status_code == 200 and 'class="error-summary"' in page
+    assert '<a href="#email">Email address: An account with this email address already exists.</a>' in page
+    assert flashes(response) == [] and len(accounts.pending_invites(db, people["workspace"])) == 1
