@@ -51,7 +51,8 @@ def members(workspace_id: int):
         link = url_for("workspaces.invite", token=token, _external=True)
     return render_template("workspaces/members.html", workspace=workspace, form=form, link=link,
                            members=accounts.members(get_db(), workspace_id), role_form=RoleForm(),
-                           invites=accounts.pending_invites(get_db(), workspace_id), action=ActionForm())
+                           invites=accounts.pending_invites(get_db(), workspace_id), action=ActionForm(),
+                           may_leave=not accounts.is_last_owner(get_db(), workspace_id, g.user["id"]))
 
 
 @bp.post("/w/<int:workspace_id>/members/<int:user_id>/role")
@@ -87,9 +88,7 @@ def remove_member(workspace_id: int, user_id: int):
     workspace = workspace_for(workspace_id, manage=True)
     member = listed(accounts.members(get_db(), workspace_id), user_id)
     if user_id == g.user["id"]:
-        question = (f"Remove yourself from {workspace['name']}?",
-                    "You will no longer see or change this workspace's assessments, and the invitation links you "
-                    "created stop working. Only an owner can invite you again.", "Remove myself")
+        question = (f"Remove yourself from {workspace['name']}?", LEAVING, "Remove myself")
     else:
         question = (f"Remove {member['name']} from {workspace['name']}?",
                     "They will no longer see or change this workspace's assessments. An owner can invite them again.",
@@ -99,11 +98,33 @@ def remove_member(workspace_id: int, user_id: int):
         return asking
     if not _member_change(accounts.remove_member, workspace_id, user_id):
         return redirect(url_for("workspaces.members", workspace_id=workspace_id))
-    if user_id == g.user["id"]:  # the members page is no longer theirs to see
-        flash(f"You have left {workspace['name']}.")
-        return redirect(url_for("workspaces.index"))
+    if user_id == g.user["id"]:
+        return _left(workspace)
     flash(f"{member['name']} is removed from {workspace['name']}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+LEAVING = ("You will no longer see or change this workspace's assessments, and the invitation links you "
+           "created stop working. Only an owner can invite you again.")
+
+
+@bp.route("/w/<int:workspace_id>/leave", methods=["GET", "POST"])
+def leave(workspace_id: int):
+    """GET asks (a page, so that it works without JS); POST leaves. Any member but the last enabled owner."""
+    workspace = workspace_for(workspace_id)
+    members_page = url_for("workspaces.members", workspace_id=workspace_id)
+    if asking := ask_first(f"Leave {workspace['name']}?", LEAVING, "Leave the workspace", members_page,
+                           _members_crumbs(workspace)):
+        return asking
+    if not _member_change(accounts.remove_member, workspace_id, g.user["id"]):
+        return redirect(members_page)
+    return _left(workspace)
+
+
+def _left(workspace):
+    # The workspace's pages are no longer theirs to see: back to their list of workspaces.
+    flash(f"You have left {workspace['name']}.")
+    return redirect(url_for("workspaces.index"))
 
 
 def _members_crumbs(workspace) -> list:

@@ -279,3 +279,25 @@ def test_a_taken_email_is_refused_beside_the_field(app, owner, people, db):
     assert response.status_code == 200 and 'class="error-summary"' in page
     assert '<a href="#email">Email address: An account with this email address already exists.</a>' in page
     assert flashes(response) == [] and len(accounts.pending_invites(db, people["workspace"])) == 1
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor"])
+def test_a_member_leaves_after_being_asked(request, people, db, who):
+    client, workspace = request.getfixturevalue(who), people["workspace"]
+    url = f"/w/{workspace}/leave"
+    assert f'href="{url}"' in text(client.get(f"/w/{workspace}/members"))
+    asking = text(client.get(url))
+    assert "<h1>Leave Acme Public Agency?</h1>" in asking and f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in asking
+    assert accounts.membership(db, workspace, people[who]) is not None  # asking changes nothing
+    assert client.post(url).location == "/"
+    assert flashes(client.get("/", follow_redirects=True)) == ["You have left Acme Public Agency."]
+    assert accounts.membership(db, workspace, people[who]) is None
+    assert client.get(url).status_code == 404
+
+
+def test_the_last_owner_cannot_leave(owner, people, db):
+    workspace = people["workspace"]
+    assert f'href="/w/{workspace}/leave"' not in text(owner.get(f"/w/{workspace}/members"))
+    response = owner.post(f"/w/{workspace}/leave", follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
+    assert accounts.membership(db, workspace, people["owner"])["role"] == "owner"
