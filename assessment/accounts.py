@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
@@ -16,6 +17,9 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 GUESS_CHECK_LENGTH = 72  # zxcvbn refuses longer input
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable" for an online attack with rate limits
+# An email's local part this long may not be in the password; shorter ones ("jo", "ada") are
+# inside too many unrelated passwords (zxcvbn still weighs them).
+MIN_LOCAL_PART = 4
 ROLES = ("owner", "editor", "viewer")
 # Who may do what in a workspace; each role can do everything the roles after it can.
 CAN_WRITE = {"owner", "editor"}
@@ -29,34 +33,53 @@ def _later(hours: float) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
+    """Why a new password is refused, or None. ``personal``: the account's email, name and
+    workspace names, which anyone who knows the person would try first."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    personal = [text.strip().lower() for text in personal if text and text.strip()]
+    local_parts = [text.split("@")[0] for text in personal if "@" in text]
+    if any(len(local) >= MIN_LOCAL_PART and local in password.lower() for local in local_parts):
+        return "Leave your email address out of your password."
     # zxcvbn knows the common and breached passwords, keyboard walks, repeats and dates that a
     # length rule lets through ("password1234"); its time grows with length, hence the slice.
-    verdict = zxcvbn(password[:GUESS_CHECK_LENGTH])
+    verdict = zxcvbn(password[:GUESS_CHECK_LENGTH], user_inputs=personal + local_parts)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         warning = verdict["feedback"]["warning"] or "This password is easy to guess."
         return f"{warning.rstrip('.')}. Choose a longer or less common password, such as a few unrelated words."
     return None
 
 
+def personal_details(db: sqlite_utils.Database, user_id: int) -> list[str]:
+    """What ``password_problem`` keeps out of a user's new password: email, name, workspace names."""
+    user = get_user(db, user_id)
+    names = [row[0] for row in db.execute("SELECT workspaces.name FROM workspaces JOIN memberships ON "
+                                          "memberships.workspace_id = workspaces.id WHERE user_id = ?", [user_id])]
+    return [user["email"], user["name"], *names]
+
+
 # Users -------------------------------------------------------------------------------------
+
+class EmailTaken(ValueError):
+    """Another account has this email address."""
+
 
 def has_users(db: sqlite_utils.Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0] == 1
 
 
-def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool) -> int:
-    """Insert a user inside the caller's write transaction; ValueError for a weak password."""
-    problem = password_problem(password)
+def insert_user(db: sqlite_utils.Database, email: str, name: str, password: str, is_admin: bool,
+                workspace: str = "") -> int:
+    """Insert a user (who joins ``workspace``) inside the caller's write transaction; ValueError
+    for a weak password."""
+    problem = password_problem(password, [email, name, workspace])
     if problem:
         raise ValueError(problem)
     if get_user_by_email(db, email):
-        raise ValueError("An account with this email address already exists.")
+        raise EmailTaken("An account with this email address already exists.")
     return db.execute(
         "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
         [email.strip(), name.strip(), generate_password_hash(password, method="scrypt"), int(is_admin), now()],
@@ -75,7 +98,7 @@ def create_first_admin(db: sqlite_utils.Database, email: str, name: str, passwor
     with write_transaction(db):
         if has_users(db):
             raise ValueError("The first account already exists.")
-        user_id = insert_user(db, email, name, password, True)
+        user_id = insert_user(db, email, name, password, True, workspace)
         return user_id, insert_workspace(db, workspace, user_id)
 
 
@@ -95,15 +118,17 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> dict |
     return user if not user["disabled"] else None
 
 
-def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
-    """Change a password and end every session of the user: a changed password locks out old ones."""
-    problem = password_problem(password)
+def set_password(db: sqlite_utils.Database, user_id: int, password: str, *, by: int | None = None) -> None:
+    """Change a password and end every session of the user: a changed password locks out old ones.
+    Logged instance-wide, as disabling is; ``by`` None is the command line."""
+    problem = password_problem(password, personal_details(db, user_id))
     if problem:
         raise ValueError(problem)
     with write_transaction(db):
         db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                    [generate_password_hash(password, method="scrypt"), user_id])
         db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        audit.record(db, None, by, "user.password_changed", f"user {user_id}", audit.actor_of(db, user_id))
 
 
 def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by: int | None = None) -> None:
@@ -199,14 +224,27 @@ def _role(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> str | N
     return row[0] if row else None
 
 
-def _owners(db: sqlite_utils.Database, workspace_id: int) -> int:
-    return db.execute("SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
-                      [workspace_id]).fetchone()[0]
+def ownerless_workspaces(db: sqlite_utils.Database, without: int | None = None) -> list[dict]:
+    """The workspaces that no enabled owner can manage; with ``without``, those of this user's
+    that would be so without the user (removed, demoted or disabled)."""
+    # A disabled owner cannot log in to manage anything, so only enabled ones count.
+    return list(db.query(
+        "SELECT workspaces.id, workspaces.name FROM workspaces WHERE NOT EXISTS (SELECT 1 FROM memberships "
+        "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = workspaces.id "
+        "AND role = 'owner' AND NOT users.disabled AND users.id IS NOT :user) AND (:user IS NULL OR "
+        "workspaces.id IN (SELECT workspace_id FROM memberships WHERE user_id = :user AND role = 'owner')) "
+        "ORDER BY workspaces.name",
+        {"user": without}))
+
+
+def is_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> bool:
+    """Whether the user is the workspace's only enabled owner (or an owner where none is enabled)."""
+    return any(workspace["id"] == workspace_id for workspace in ownerless_workspaces(db, without=user_id))
 
 
 def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> None:
-    if _role(db, workspace_id, user_id) == "owner" and _owners(db, workspace_id) == 1:
-        raise ValueError("A workspace needs at least one owner.")
+    if is_last_owner(db, workspace_id, user_id):
+        raise ValueError("A workspace needs at least one owner with an enabled account.")
 
 
 def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str, *, by: int | None = None) -> None:
@@ -250,37 +288,74 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
     return token
 
 
+# An invitation speaks for the owner who created it: it works only while they are still an
+# enabled owner of its workspace, so demoting, removing or disabling an owner stops their links.
+_OPEN_INVITES = (
+    "FROM invites JOIN workspaces ON workspaces.id = invites.workspace_id "
+    "JOIN memberships AS creator ON creator.workspace_id = invites.workspace_id "
+    "AND creator.user_id = invites.created_by AND creator.role = 'owner' "
+    "JOIN users AS creator_user ON creator_user.id = invites.created_by AND NOT creator_user.disabled "
+    "WHERE invites.used_at IS NULL AND invites.expires_at > ?")
+
+
 def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
-    """An unused, unexpired invite with its workspace's name, or None."""
-    return next(db.query(
-        "SELECT invites.*, workspaces.name AS workspace FROM invites "
-        "JOIN workspaces ON workspaces.id = invites.workspace_id "
-        "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", [hash_token(token), now()]), None)
+    """An unused, unexpired invite of a still enabled owner, with its workspace's name, or None."""
+    return next(db.query(f"SELECT invites.*, workspaces.name AS workspace {_OPEN_INVITES} AND token_hash = ?",
+                         [now(), hash_token(token)]), None)
 
 
 def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
-    return list(db.query("SELECT id, role, created_at, expires_at FROM invites "
-                         "WHERE workspace_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at",
-                         [workspace_id, now()]))
+    """The workspace's invites that still work, with the name of the owner who created each."""
+    return list(db.query(f"SELECT invites.id, invites.role, invites.created_at, invites.expires_at, "
+                         f"creator_user.name AS creator {_OPEN_INVITES} AND invites.workspace_id = ? "
+                         "ORDER BY invites.created_at", [now(), workspace_id]))
+
+
+class InvitationGone(ValueError):
+    """The invitation expired, was used, withdrawn, or its creator is no longer an owner."""
+
+    def __init__(self):
+        super().__init__("This invitation has expired or was already used; ask an owner for a new one.")
+
+
+class AlreadyMember(ValueError):
+    """The user already has the invited role or a stronger one: the invitation stays unused."""
+
+    def __init__(self, workspace_id: int, message: str):
+        super().__init__(message)
+        self.workspace_id = workspace_id
+
+
+def at_least(role: str, other: str) -> bool:
+    """Whether ``role`` may do everything ``other`` may (ROLES runs from the strongest)."""
+    return ROLES.index(role) <= ROLES.index(other)
+
+
+def _open_or_gone(db: sqlite_utils.Database, token: str) -> dict:
+    invite = open_invite(db, token)
+    if invite is None:
+        raise InvitationGone
+    return invite
 
 
 def _use_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
-    invite = open_invite(db, token)
-    if invite is None:
-        raise ValueError("This invitation has expired or has already been used.")
+    invite = _open_or_gone(db, token)
+    current = _role(db, invite["workspace_id"], user_id)
+    # Opened by mistake (by the owner who made it, say), the link stays for whoever it is meant for.
+    if current and at_least(current, invite["role"]):
+        raise AlreadyMember(invite["workspace_id"], f"You are already a member of {invite['workspace']} as "
+                            f"{current}; the invitation is left unused for whoever it was meant for.")
     db.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", [now(), user_id, invite["id"]])
-    # A member keeps the stronger of their current role and the invited one.
     db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, ?) "
-               "ON CONFLICT DO UPDATE SET role = excluded.role "
-               "WHERE instr('owner editor viewer', excluded.role) < instr('owner editor viewer', role)",
-               [invite["workspace_id"], user_id, invite["role"]])
+               "ON CONFLICT DO UPDATE SET role = excluded.role", [invite["workspace_id"], user_id, invite["role"]])
     audit.record(db, invite["workspace_id"], user_id, "invite.accepted", f"invite {invite['id']}",
-                 f"role: {_role(db, invite['workspace_id'], user_id)}")
+                 f"role: {invite['role']}")
     return invite["workspace_id"]
 
 
 def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
-    """Use an invite once: the user joins its workspace; returns the workspace id."""
+    """Use an invite once: the user joins its workspace, or takes its stronger role; returns the
+    workspace id. InvitationGone or AlreadyMember (nothing changes) otherwise."""
     with write_transaction(db):
         return _use_invite(db, token, user_id)
 
@@ -289,9 +364,8 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
                          password: str) -> tuple[int, int]:
     """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
     with write_transaction(db):
-        if open_invite(db, token) is None:
-            raise ValueError("This invitation has expired or has already been used.")
-        user_id = insert_user(db, email, name, password, False)
+        invite = _open_or_gone(db, token)
+        user_id = insert_user(db, email, name, password, False, invite["workspace"])
         return user_id, _use_invite(db, token, user_id)
 
 

@@ -260,5 +260,41 @@ def restore_command(path: Path, instance: Path):
         raise UserError(str(error)) from None
 
 
+@cli.group()
+def user():
+    """Work with accounts."""
+
+
+@user.command("reset-password")
+@click.argument("email")
+@instance_option(exists=True)
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the first line of standard input instead of asking.")
+def user_reset_password(email: str, instance: Path, password_stdin: bool):
+    """Give the account with EMAIL a new password and end its sessions: for a forgotten password."""
+    from . import accounts, storage
+    from .web import SettingError, database_path
+
+    try:
+        path = database_path(instance)
+    except SettingError as error:
+        raise UserError(str(error)) from None
+    if not path.is_file():  # connecting would make an empty database
+        raise UserError(f"{path}: no database here; is --instance the server's instance folder?")
+    db = storage.connect(path)
+    found = accounts.get_user_by_email(db, email)
+    if found is None:
+        raise UserError(f"No account has the email address {email.strip()!r}.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(db, found["id"], password)
+    except ValueError as error:  # too short, too easy to guess
+        raise UserError(str(error)) from None
+    click.echo(f"The password of {found['email']} is changed; every session of the account is ended.")
+
+
 def main():
     cli()

@@ -26,7 +26,7 @@ REGIONS = ["us", "europe", "apac", "other_americas", "mea"]
 
 
 def seed(db, rubric, count: int) -> int:
-    _, workspace = accounts.create_first_admin(db, "bench@example.org", "Bench", "bench password 123", "Bench")
+    _, workspace = accounts.create_first_admin(db, "bench@example.org", "Bench", "load test password 123", "Bench")
     rng = random.Random(7)
     assessments, scores = [], []
     for i, answers in enumerate(make_answer_sets(rubric, count)):

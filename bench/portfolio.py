@@ -22,7 +22,7 @@ from assessment.rubrics import stored_rubric
 from assessment.scoring import score
 from assessment.web import create_app
 
-PASSWORD = "bench password 123"  # noqa: S105 (a throwaway account's)
+PASSWORD = "load test password 123"  # noqa: S105 (a throwaway account's; no 'bench': its email is bench@)
 TYPES, SIZES = ["ministry", "regulator", "agency", "municipality"], ["small", "medium", "large"]
 
 

@@ -43,7 +43,7 @@ from assessment.rubrics import stored_rubric
 from assessment.web import create_app
 from assessment.web.server import THREADS, WORKERS
 
-PASSWORD = "bench password, not a secret"  # noqa: S105
+PASSWORD = "load test password, not a secret"  # noqa: S105 (no 'bench': the account is bench@)
 CONCURRENCY = (50, 32)
 ROUNDS = 5
 

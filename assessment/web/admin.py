@@ -41,7 +41,8 @@ def rubrics():
 @bp.get("/users")
 @admin_required
 def users():
-    return render_template("admin/users.html", users=accounts.list_users(get_db()), action=ActionForm())
+    return render_template("admin/users.html", users=accounts.list_users(get_db()), action=ActionForm(),
+                           ownerless=accounts.ownerless_workspaces(get_db()))
 
 
 def _other_user(user_id: int) -> dict:
@@ -64,12 +65,21 @@ def disable_user(user_id: int):
     if asking := ask_first(
             f"Disable the account of {user['name']}?",
             f"{user['name']} ({user['email']}) can no longer log in, and their sessions end at once. "
-            "Their workspaces and answers stay; you can enable the account again.",
+            "Their workspaces and answers stay; you can enable the account again."
+            + _last_owner_warning(user_id),
             f"Disable {user['name']}", url_for("admin.users"), [("Accounts", url_for("admin.users"))]):
         return asking
     accounts.set_disabled(get_db(), user_id, True, by=g.user["id"])
     flash("The account is disabled; its sessions are ended.")
     return redirect(url_for("admin.users"))
+
+
+def _last_owner_warning(user_id: int) -> str:
+    names = [workspace["name"] for workspace in accounts.ownerless_workspaces(get_db(), without=user_id)]
+    if not names:
+        return ""
+    return (f" They are the last enabled owner of {', '.join(names)}: until an owner's account there is "
+            "enabled again, nobody can invite, change roles or remove members in it.")
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -84,7 +94,7 @@ def enable_user(user_id: int):
 @bp.get("/audit")
 @admin_required
 def audit():
-    """The instance-wide audit log: rubric uploads and accounts disabled or enabled."""
+    """The instance-wide audit log: rubric uploads, accounts disabled or enabled, password changes."""
     return log_page(None)
 
 

@@ -190,6 +190,7 @@ def _authenticate_limited(email: str, password: str, event: str) -> dict | None:
 def logout():
     if session.get("sid"):
         accounts.end_session(get_db(), session["sid"])
+        security_log.event("logout", user=g.user["id"] if g.user else None)
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
@@ -198,11 +199,13 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordForm()
+    form.personal = accounts.personal_details(get_db(), g.user["id"])
     if form.validate_on_submit():
         if not _authenticate_limited(g.user["email"], form.current.data, "password-change"):
             form.current.errors.append("This is not your current password.")
         else:
-            accounts.set_password(get_db(), g.user["id"], form.password.data)
+            accounts.set_password(get_db(), g.user["id"], form.password.data, by=g.user["id"])
+            security_log.event("password-changed", user=g.user["id"])
             log_in(g.user["id"])  # every other session ended with the old password
             flash("Your password is changed. Other sessions are logged out.")
             return redirect(url_for("auth.account"))

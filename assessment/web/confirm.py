@@ -14,5 +14,11 @@ def ask_first(question: str, consequence: str, label: str, cancel: str, crumbs=(
     """
     if request.method == "POST":
         return None
+    return confirm_page(question, consequence, label, cancel, crumbs)
+
+
+def confirm_page(question: str, consequence: str, label: str, cancel: str, crumbs=(), hidden=None) -> str:
+    """The page that asks, whose form POSTs ``hidden`` (a dict of field values) back to this URL:
+    for an action that is itself a POST and asks only in some cases (``ask_first`` is for a GET)."""
     return render_template("confirm.html", question=question, consequence=consequence, label=label,
-                           cancel=cancel, crumbs=crumbs)
+                           cancel=cancel, crumbs=crumbs, hidden=hidden or {})

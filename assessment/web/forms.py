@@ -8,8 +8,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    EmailField,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -32,39 +34,55 @@ ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 def _new_password(form, field):
-    problem = password_problem(field.data or "")
+    typed = [form[name].data for name in ("name", "email", "workspace") if name in form]
+    problem = password_problem(field.data or "", [*typed, *form.personal])
     if problem:
         raise ValidationError(problem)
 
 
-def _email(label="Email address"):
-    return StringField(label, validators=[DataRequired(), Length(max=NAME_MAX),
-                                          Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
+def _stripped(value: str | None) -> str | None:
+    # A space pasted or typed after an address is no part of it.
+    return value.strip() if value else value
+
+
+def _email(autocomplete: str):
+    """An email field; ``autocomplete`` is "username" where it names an existing account (log-in),
+    "email" where it gives a new one's address. Autocomplete tokens are what WCAG 1.3.5 asks for."""
+    return EmailField("Email address", render_kw={"autocomplete": autocomplete}, filters=[_stripped],
+                      validators=[DataRequired(), Length(max=NAME_MAX),
+                                  Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
 
 
 def _new_password_fields():
-    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), _new_password]),
-            PasswordField("Repeat the password",
+    new = {"autocomplete": "new-password"}
+    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), _new_password],
+                          render_kw=new),
+            PasswordField("Repeat the password", render_kw=new,
                           validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]))
 
 
 class AccountForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    email = _email()
+    personal = ()  # what the view knows of the account beyond these fields (password_problem)
+    name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)],
+                       render_kw={"autocomplete": "name"})
+    email = _email("email")
     password, confirm = _new_password_fields()
 
 
 class SetupForm(AccountForm):
-    workspace = StringField("Organization or workspace name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    workspace = StringField("Organization or workspace name", validators=[DataRequired(), Length(max=NAME_MAX)],
+                            render_kw={"autocomplete": "organization"})
 
 
 class LoginForm(FlaskForm):
-    email = _email()
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = _email("username")
+    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
+    personal = ()  # the user's email, name and workspaces (accounts.personal_details)
+    current = PasswordField("Current password", validators=[DataRequired()],
+                            render_kw={"autocomplete": "current-password"})
     password, confirm = _new_password_fields()
 
 
@@ -78,6 +96,7 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+    confirmed = HiddenField()  # "yes" once an owner giving up their own ownership has been asked
 
 
 class ActionForm(FlaskForm):

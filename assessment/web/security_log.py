@@ -1,4 +1,5 @@
-"""The security log: log-ins, failed log-ins and refused requests, in UTC, without secrets.
+"""The security log: log-ins, log-outs, password changes, failures and refused requests, in UTC,
+without secrets.
 
 Records go to the ``sovready.security`` logger (stderr under ``sovready serve``, next to
 the server's access log). Passwords, tokens, cookies and answers are never logged: a record names

@@ -8,7 +8,7 @@ from .. import accounts, records
 from . import get_db
 from .access import listed, workspace_for
 from .auth import log_in
-from .confirm import ask_first
+from .confirm import ask_first, confirm_page
 from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
 
 bp = Blueprint("workspaces", __name__)
@@ -51,17 +51,35 @@ def members(workspace_id: int):
         link = url_for("workspaces.invite", token=token, _external=True)
     return render_template("workspaces/members.html", workspace=workspace, form=form, link=link,
                            members=accounts.members(get_db(), workspace_id), role_form=RoleForm(),
-                           invites=accounts.pending_invites(get_db(), workspace_id), action=ActionForm())
+                           invites=accounts.pending_invites(get_db(), workspace_id), action=ActionForm(),
+                           may_leave=not accounts.is_last_owner(get_db(), workspace_id, g.user["id"]))
 
 
 @bp.post("/w/<int:workspace_id>/members/<int:user_id>/role")
 def change_role(workspace_id: int, user_id: int):
-    workspace_for(workspace_id, manage=True)
+    workspace = workspace_for(workspace_id, manage=True)
+    member = listed(accounts.members(get_db(), workspace_id), user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    _member_change(accounts.set_role, workspace_id, user_id, form.role.data)
+    role = form.role.data
+    if _gives_up_ownership(workspace, user_id, role) and form.confirmed.data != "yes":
+        return confirm_page(
+            f"Stop being an owner of {workspace['name']}?",
+            f"As {role} you can no longer invite people, change roles or remove members, and the invitation "
+            "links you created stop working. Only another owner can make you an owner again.",
+            f"Become {role}", url_for("workspaces.members", workspace_id=workspace_id), _members_crumbs(workspace),
+            hidden={"role": role, "confirmed": "yes"})
+    if _member_change(accounts.set_role, workspace_id, user_id, role):
+        flash(f"{member['name']} is now {role}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+def _gives_up_ownership(workspace, user_id: int, role: str) -> bool:
+    """Whether the owner is making themselves an editor or viewer, and may (the last one may not:
+    asking would only end in a refusal)."""
+    return (user_id == g.user["id"] and role != "owner"
+            and not accounts.is_last_owner(get_db(), workspace["id"], user_id))
 
 
 @bp.route("/w/<int:workspace_id>/members/<int:user_id>/remove", methods=["GET", "POST"])
@@ -69,14 +87,44 @@ def remove_member(workspace_id: int, user_id: int):
     """GET asks (a page, so that it works without JS); POST removes. Both only for owners, of members."""
     workspace = workspace_for(workspace_id, manage=True)
     member = listed(accounts.members(get_db(), workspace_id), user_id)
-    if asking := ask_first(
-            f"Remove {member['name']} from {workspace['name']}?",
-            "They will no longer see or change this workspace's assessments. An owner can invite them again.",
-            f"Remove {member['name']}", url_for("workspaces.members", workspace_id=workspace_id),
-            _members_crumbs(workspace)):
+    if user_id == g.user["id"]:
+        question = (f"Remove yourself from {workspace['name']}?", LEAVING, "Remove myself")
+    else:
+        question = (f"Remove {member['name']} from {workspace['name']}?",
+                    "They will no longer see or change this workspace's assessments. An owner can invite them again.",
+                    f"Remove {member['name']}")
+    if asking := ask_first(*question, url_for("workspaces.members", workspace_id=workspace_id),
+                           _members_crumbs(workspace)):
         return asking
-    _member_change(accounts.remove_member, workspace_id, user_id)
+    if not _member_change(accounts.remove_member, workspace_id, user_id):
+        return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+    if user_id == g.user["id"]:
+        return _left(workspace)
+    flash(f"{member['name']} is removed from {workspace['name']}.")
     return redirect(url_for("workspaces.members", workspace_id=workspace_id))
+
+
+LEAVING = ("You will no longer see or change this workspace's assessments, and the invitation links you "
+           "created stop working. Only an owner can invite you again.")
+
+
+@bp.route("/w/<int:workspace_id>/leave", methods=["GET", "POST"])
+def leave(workspace_id: int):
+    """GET asks (a page, so that it works without JS); POST leaves. Any member but the last enabled owner."""
+    workspace = workspace_for(workspace_id)
+    members_page = url_for("workspaces.members", workspace_id=workspace_id)
+    if asking := ask_first(f"Leave {workspace['name']}?", LEAVING, "Leave the workspace", members_page,
+                           _members_crumbs(workspace)):
+        return asking
+    if not _member_change(accounts.remove_member, workspace_id, g.user["id"]):
+        return redirect(members_page)
+    return _left(workspace)
+
+
+def _left(workspace):
+    # The workspace's pages are no longer theirs to see: back to their list of workspaces.
+    flash(f"You have left {workspace['name']}.")
+    return redirect(url_for("workspaces.index"))
 
 
 def _members_crumbs(workspace) -> list:
@@ -84,11 +132,14 @@ def _members_crumbs(workspace) -> list:
             ("Members", url_for("workspaces.members", workspace_id=workspace["id"]))]
 
 
-def _member_change(change, *args) -> None:
+def _member_change(change, *args) -> bool:
+    """Make the change as the current user; False, with the reason flashed, if it was refused."""
     try:
         change(get_db(), *args, by=g.user["id"])
     except ValueError as error:  # the last owner stays
         flash(str(error), "error")
+        return False
+    return True
 
 
 @bp.route("/w/<int:workspace_id>/invites/<int:invite_id>/revoke", methods=["GET", "POST"])
@@ -112,17 +163,36 @@ def revoke(workspace_id: int, invite_id: int):
 def invite(token: str):
     found = accounts.open_invite(get_db(), token)
     if found is None:
-        abort(404)
+        return _invitation_gone()
     form = ActionForm() if g.user else AccountForm()
+    form.personal = [found["workspace"]]
     if form.validate_on_submit():
         try:
             workspace_id = _join(token, form)
-        except ValueError as error:
-            flash(str(error), "error")
+        except accounts.InvitationGone:  # used or withdrawn a moment ago
+            return _invitation_gone()
+        except accounts.AlreadyMember as already:
+            flash(str(already))
+            return redirect(url_for("workspaces.dashboard", workspace_id=already.workspace_id))
+        except accounts.EmailTaken as error:  # beside the field, and so in the page's error summary
+            form.email.errors.append(str(error))
+        except ValueError as error:  # the password (the form checks it as insert_user does, so hardly ever)
+            form.password.errors.append(str(error))
         else:
             flash(f"You have joined {found['workspace']}.")
             return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
-    return render_template("workspaces/invite.html", invite=found, form=form, token=token)
+    return render_template("workspaces/invite.html", invite=found, form=form, token=token,
+                           already=_role_covering(found))
+
+
+def _role_covering(invite) -> str | None:
+    """The logged-in user's role in the invite's workspace if it already covers the invited one."""
+    mine = g.user and accounts.membership(get_db(), invite["workspace_id"], g.user["id"])
+    return mine["role"] if mine and accounts.at_least(mine["role"], invite["role"]) else None
+
+
+def _invitation_gone():
+    return render_template("workspaces/invite_gone.html", message=str(accounts.InvitationGone())), 410
 
 
 def _join(token: str, form) -> int:

@@ -54,7 +54,8 @@ GET_CLASSES = {
     "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
                "journey.barriers", "journey.compare_rounds", "transfer.export_json", "transfer.export_answers",
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
-               "portfolios.mine", "workspaces.members"},  # members see who else is in; changing it needs an owner
+               "portfolios.mine", "workspaces.members",  # members see who else is in; changing it needs an owner
+               "workspaces.leave"},  # asking before leaving
     "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard",
                "journey.delete", "workshops.close", "workshops.forget", "workshops.remove"},  # asking before deleting or closing
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
@@ -69,7 +70,8 @@ POST_CLASSES = {
     "participant": {"participate.dimension"},
     "user": {"auth.logout", "auth.account", "workspaces.new"},
     "admin": {"admin.rubrics", "admin.disable_user", "admin.enable_user"},
-    "member": {"reports.request_report"},  # viewers may ask for the PDF: it changes no answer
+    "member": {"reports.request_report",  # viewers may ask for the PDF: it changes no answer
+               "workspaces.leave"},  # any member but the last enabled owner
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",
                "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget",

@@ -73,3 +73,12 @@ def test_uploading_the_same_version_again_changes_nothing(owner, db):
 def test_only_administrators_upload_rubrics(editor):
     assert editor.get("/admin/rubrics").status_code == 403
     assert _upload(editor, _rubric_yaml(_version("2.0.0"))).status_code == 403
+
+
+def test_administrators_are_told_which_workspaces_disabling_leaves_without_an_owner(owner, people, db):
+    asking = text(owner.get(f"/admin/users/{people['outsider']}/disable"))
+    assert "They are the last enabled owner of Other Org" in asking
+    assert "last enabled owner" not in text(owner.get(f"/admin/users/{people['viewer']}/disable"))
+    assert "Workspaces without an enabled owner" not in text(owner.get("/admin/users"))
+    owner.post(f"/admin/users/{people['outsider']}/disable")
+    assert "<li>Other Org</li>" in text(owner.get("/admin/users"))

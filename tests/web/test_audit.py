@@ -211,6 +211,15 @@ def test_instance_wide_changes_are_in_the_administrators_log(owner, editor, peop
     assert editor.get("/admin/audit").status_code == 403
 
 
+def test_a_password_change_is_in_the_administrators_log_without_the_password(owner, people, db):
+    new = "a brand new long password"
+    owner.post("/account", data={"current": PASSWORD, "password": new, "confirm": new})
+    (entry,) = _entries(db, "user.password_changed")
+    assert entry["workspace_id"] is None and entry["user_id"] == people["owner"]
+    assert entry["subject"] == f"user {people['owner']}" and entry["detail"] == "Olga Owner <owner@example.org>"
+    assert "Password changed" in text(owner.get("/admin/audit")) and new not in text(owner.get("/admin/audit.csv"))
+
+
 def test_an_entry_outside_a_write_transaction_is_refused(db, people):
     with pytest.raises(RuntimeError):
         audit.record(db, people["workspace"], None, "answer.changed")

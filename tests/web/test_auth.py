@@ -1,5 +1,7 @@
 """First-run setup, log in and out, sessions kept on the server, password changes, accounts."""
 
+import re
+
 import pytest
 
 from assessment import accounts
@@ -32,6 +34,8 @@ def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
     ({"password": "qwertyuiop12", "confirm": "qwertyuiop12"}, "similar to a commonly used password"),
     ({"password": "x" * 12, "confirm": "x" * 12}, "Repeats like"),
     ({"password": "y" * 1025, "confirm": "y" * 1025}, "Use at most 1024 characters."),
+    ({"password": "Ministry of Examples", "confirm": "Ministry of Examples"}, "less common password"),
+    ({"password": "ada@example.org!", "confirm": "ada@example.org!"}, "less common password"),
     ({"confirm": "something else entirely"}, "The passwords differ."),
     ({"email": "not an address"}, "Enter an email address."),
     ({"workspace": ""}, "This field is required."),
@@ -182,3 +186,61 @@ def test_only_administrators_are_asked_and_never_about_themselves(owner, editor,
     assert editor.get(f"/admin/users/{people['viewer']}/disable").status_code == 403
     assert editor.post(f"/admin/users/{people['viewer']}/disable").status_code == 403
     assert not accounts.get_user(db, people["viewer"])["disabled"]
+
+
+@pytest.mark.parametrize("password, message", [
+    ("Acme Public Agency", "less common password"),  # a workspace's name
+    ("owner@example.org", "Leave your email address out of your password."),
+])
+def test_a_new_password_made_of_the_users_own_details_is_refused(owner, db, password, message):
+    response = owner.post("/account", data={"current": PASSWORD, "password": password, "confirm": password})
+    assert response.status_code == 200 and message in text(response)
+    assert accounts.authenticate(db, OWNER, PASSWORD)
+
+
+def test_a_password_made_of_a_name_is_refused():
+    assert "less common password" in accounts.password_problem("Dana Schmidt 1987", ["Dana Schmidt"])
+    assert accounts.password_problem("Dana Schmidt 1987") is None
+
+
+def test_a_password_holding_the_emails_local_part_is_refused():
+    assert accounts.password_problem("dana.schmidt rides bicycles", ["Dana.Schmidt@example.org"]) == \
+        "Leave your email address out of your password."
+    assert accounts.password_problem("dana.schmidt rides bicycles") is None
+
+
+def _inputs(page: str) -> dict[str, str]:
+    """Each visible input's name with its type and autocomplete, as 'type autocomplete'."""
+    found = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        attributes = dict(re.findall(r'([a-z-]+)="([^"]*)"', tag))
+        if attributes["type"] != "hidden":
+            found[attributes["name"]] = f"{attributes['type']} {attributes.get('autocomplete', '')}"
+    return found
+
+
+NEW_ACCOUNT_INPUTS = {"name": "text name", "email": "email email", "password": "password new-password",
+                      "confirm": "password new-password"}
+
+
+def test_the_first_run_form_says_what_each_field_is_for(client):
+    """WCAG 1.3.5: browsers and password managers fill these in, and assistive technology names them."""
+    assert _inputs(text(client.get("/setup"))) == NEW_ACCOUNT_INPUTS | {"workspace": "text organization"}
+
+
+def test_account_forms_say_what_each_field_is_for(app, owner, db, people):
+    assert _inputs(text(app.test_client().get("/login"))) == {"email": "email username",
+                                                               "password": "password current-password"}
+    assert _inputs(text(owner.get("/account"))) == {"current": "password current-password",
+                                                    "password": "password new-password",
+                                                    "confirm": "password new-password"}
+    token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
+    assert _inputs(text(app.test_client().get(f"/invite/{token}"))) == NEW_ACCOUNT_INPUTS
+
+
+def test_spaces_around_an_email_are_no_part_of_it(app, people, client, db):
+    assert app.test_client().post("/login", data={"email": f" {OWNER} ", "password": PASSWORD}).status_code == 302
+    token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
+    client.post(f"/invite/{token}", data={"name": "Nina", "email": "\tnina@example.org ",
+                                          "password": PASSWORD, "confirm": PASSWORD})
+    assert accounts.get_user_by_email(db, "nina@example.org")["email"] == "nina@example.org"

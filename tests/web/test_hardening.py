@@ -99,6 +99,17 @@ def test_security_log_records_log_ins_failures_and_refusals_without_secrets(app,
     assert not any(PASSWORD in line or "wrong password" in line for line in lines)
 
 
+def test_security_log_records_password_changes_and_log_outs(owner, people, caplog):
+    caplog.set_level("INFO", logger="sovready.security")
+    new = "a brand new long password"
+    owner.post("/account", data={"current": PASSWORD, "password": new, "confirm": new})
+    owner.post("/logout")
+    lines = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    assert any(line.startswith("password-changed") and f"user={people['owner']}" in line for line in lines)
+    assert any(line.startswith("logout") and f"user={people['owner']}" in line for line in lines)
+    assert not any(new in line for line in lines)
+
+
 def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, people, workshop, portfolio, caplog):
     """A refusal (here a form whose session cookie was lost: 400) is just when a link is still pending."""
     caplog.set_level("INFO", logger="sovready.security")

@@ -53,8 +53,8 @@ def _assert_security_headers(response, endpoint):
 def test_every_page_answers_without_error_and_with_the_security_headers(owner, people, finished, app, endpoint,
                                                                            method):
     response = owner.get(_url(app, endpoint, finished, workspace_id=people["workspace"]))
-    # 404: setup once an account exists, an invitation that does not exist, no earlier round.
-    expected = 404 if endpoint in MISSING else 200
+    # 404: setup once an account exists, no earlier round; 410: an invitation that does not work.
+    expected = (410 if endpoint == "workspaces.invite" else 404) if endpoint in MISSING else 200
     assert response.status_code in (expected, 302), text(response)[:500]
     _assert_security_headers(response, endpoint)
     response.close()

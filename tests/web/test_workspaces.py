@@ -52,7 +52,7 @@ def test_an_invitation_creates_an_account_that_joins_with_the_role(app, owner, p
     assert response.location == f"/w/{people['workspace']}"
     user = accounts.get_user_by_email(db, "nina@example.org")
     assert accounts.membership(db, people["workspace"], user["id"])["role"] == "viewer"
-    assert app.test_client().get(link).status_code == 404  # used once
+    assert app.test_client().get(link).status_code == 410  # used once
 
 
 def test_a_logged_in_user_accepts_an_invitation_with_one_click(owner, outsider, people, db):
@@ -66,12 +66,12 @@ def test_invitation_links_expire_and_can_be_withdrawn(owner, people, db):
     link = _invite_link(owner, people["workspace"])
     db.execute("UPDATE invites SET expires_at = '2000-01-01T00:00:00+00:00'")
     db.conn.commit()
-    assert owner.get(link).status_code == 404
+    assert owner.get(link).status_code == 410
     link = _invite_link(owner, people["workspace"])
     (invite,) = accounts.pending_invites(db, people["workspace"])
     owner.post(f"/w/{people['workspace']}/invites/{invite['id']}/revoke")
-    assert owner.get(link).status_code == 404
-    assert owner.get("/invite/made-up-token").status_code == 404
+    assert owner.get(link).status_code == 410
+    assert owner.get("/invite/made-up-token").status_code == 410
 
 
 def test_only_hashes_of_invitation_tokens_are_stored(owner, people, db):
@@ -99,9 +99,9 @@ def test_removing_a_member_asks_first_on_a_page_that_works_without_js(owner, edi
 
 
 def test_the_last_owner_stays(owner, people, db):
-    response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role", data={"role": "editor"},
-                          follow_redirects=True)
-    assert flashes(response) == ["A workspace needs at least one owner."]
+    response = owner.post(f"/w/{people['workspace']}/members/{people['owner']}/role",
+                          data={"role": "editor", "confirmed": "yes"}, follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
     owner.post(f"/w/{people['workspace']}/members/{people['owner']}/remove")
     assert accounts.membership(db, people["workspace"], people["owner"])["role"] == "owner"
 
@@ -158,3 +158,146 @@ def test_only_owners_are_asked_to_withdraw_an_invitation(request, owner, people,
     assert client.get(url).status_code == status
     assert client.post(url).status_code == status
     assert accounts.pending_invites(db, people["workspace"]) == [invite]
+
+
+@pytest.mark.parametrize("change", [
+    lambda db, people: accounts.set_role(db, people["workspace"], people["owner"], "viewer"),
+    lambda db, people: accounts.remove_member(db, people["workspace"], people["owner"]),
+    lambda db, people: accounts.set_disabled(db, people["owner"], True),
+], ids=["demoted", "removed", "disabled"])
+def test_an_invitation_stops_working_when_its_creator_is_no_longer_an_enabled_owner(app, owner, people, db, change):
+    link = _invite_link(owner, people["workspace"], "owner")
+    accounts.set_role(db, people["workspace"], people["editor"], "owner")  # so that the owner may go
+    change(db, people)
+    newcomer = app.test_client()
+    assert newcomer.get(link).status_code == 410
+    response = newcomer.post(link, data={"name": "Mallory", "email": "mallory@example.org",
+                                         "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 410 and accounts.get_user_by_email(db, "mallory@example.org") is None
+    assert accounts.pending_invites(db, people["workspace"]) == []  # no longer listed as open
+
+
+def test_open_invitations_name_their_creator(owner, people):
+    _invite_link(owner, people["workspace"], "viewer")
+    assert "Viewer, created by Olga Owner" in text(owner.get(f"/w/{people['workspace']}/members"))
+
+
+def test_a_disabled_owner_does_not_count_as_the_owner_who_stays(owner, people, db):
+    workspace = people["workspace"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    accounts.set_disabled(db, people["editor"], True)
+    response = owner.post(f"/w/{workspace}/members/{people['owner']}/role", data={"role": "viewer", "confirmed": "yes"},
+                          follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
+    owner.post(f"/w/{workspace}/members/{people['owner']}/remove")
+    assert accounts.membership(db, workspace, people["owner"])["role"] == "owner"
+    owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"})  # the disabled one may go
+    assert accounts.membership(db, workspace, people["editor"])["role"] == "viewer"
+
+
+@pytest.mark.parametrize("password, message", [
+    ("dana.schmidt@example.org", "Leave your email address out of your password."),
+    ("Acme Public Agency", "less common password"),  # the workspace's name
+])
+def test_an_invitation_refuses_a_password_made_of_the_newcomers_details(app, owner, people, db, password, message):
+    link = _invite_link(owner, people["workspace"])
+    response = app.test_client().post(link, data={"name": "Dana Schmidt", "email": "dana.schmidt@example.org",
+                                                  "password": password, "confirm": password})
+    assert response.status_code == 200 and message in text(response)
+    assert accounts.get_user_by_email(db, "dana.schmidt@example.org") is None
+
+
+def test_an_owner_is_asked_before_giving_up_their_own_ownership(owner, people, db):
+    workspace, me = people["workspace"], people["owner"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    url = f"/w/{workspace}/members/{me}/role"
+    asking = owner.post(url, data={"role": "viewer"})
+    page = text(asking)
+    assert asking.status_code == 200 and "<h1>Stop being an owner of Acme Public Agency?</h1>" in page
+    assert '<input type="hidden" name="role" value="viewer">' in page
+    assert f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in page
+    assert accounts.membership(db, workspace, me)["role"] == "owner"  # asking changes nothing
+    response = owner.post(url, data={"role": "viewer", "confirmed": "yes"}, follow_redirects=True)
+    assert flashes(response) == ["Olga Owner is now viewer."]
+    assert accounts.membership(db, workspace, me)["role"] == "viewer"
+
+
+def test_a_role_change_says_so_and_a_non_member_is_not_found(owner, people, db):
+    workspace = people["workspace"]
+    response = owner.post(f"/w/{workspace}/members/{people['editor']}/role", data={"role": "viewer"},
+                          follow_redirects=True)
+    assert flashes(response) == ["Editor is now viewer."]
+    assert owner.post(f"/w/{workspace}/members/{people['outsider']}/role", data={"role": "viewer"}).status_code == 404
+    assert owner.post(f"/w/{workspace}/members/99999/role", data={"role": "viewer"}).status_code == 404
+    assert accounts.membership(db, workspace, people["outsider"]) is None
+
+
+def test_removing_yourself_asks_so_and_ends_on_your_workspaces_with_a_message(owner, people, db):
+    workspace, me = people["workspace"], people["owner"]
+    accounts.set_role(db, workspace, people["editor"], "owner")
+    asking = text(owner.get(f"/w/{workspace}/members/{me}/remove"))
+    assert "<h1>Remove yourself from Acme Public Agency?</h1>" in asking and "Remove myself" in asking
+    response = owner.post(f"/w/{workspace}/members/{me}/remove")
+    assert response.location == "/"
+    assert flashes(owner.get("/", follow_redirects=True)) == ["You have left Acme Public Agency."]
+    assert accounts.membership(db, workspace, me) is None
+
+
+def test_a_used_invitation_says_so_with_a_410(app, owner, people):
+    link = _invite_link(owner, people["workspace"], "viewer")
+    app.test_client().post(link, data={"name": "Nina New", "email": "nina@example.org",
+                                       "password": PASSWORD, "confirm": PASSWORD})
+    response = app.test_client().get(link)
+    assert response.status_code == 410
+    assert "This invitation has expired or was already used; ask an owner for a new one." in text(response)
+
+
+@pytest.mark.parametrize("who, role", [("owner", "editor"), ("editor", "editor"), ("editor", "viewer")])
+def test_a_member_who_already_has_the_role_leaves_the_invitation_unused(request, owner, people, db, who, role):
+    link = _invite_link(owner, people["workspace"], role)
+    client = request.getfixturevalue(who)
+    assert "You are already a member of this workspace as" in text(client.get(link))
+    response = client.post(link, follow_redirects=True)
+    assert flashes(response) == [f"You are already a member of Acme Public Agency as {who}; "
+                                 "the invitation is left unused for whoever it was meant for."]
+    assert accounts.membership(db, people["workspace"], people[who])["role"] == who
+    assert len(accounts.pending_invites(db, people["workspace"])) == 1  # still open
+
+
+def test_a_member_takes_the_stronger_role_of_an_invitation(owner, viewer, people, db):
+    link = _invite_link(owner, people["workspace"], "editor")
+    assert viewer.post(link).location == f"/w/{people['workspace']}"
+    assert accounts.membership(db, people["workspace"], people["viewer"])["role"] == "editor"
+    assert accounts.pending_invites(db, people["workspace"]) == []
+
+
+def test_a_taken_email_is_refused_beside_the_field(app, owner, people, db):
+    link = _invite_link(owner, people["workspace"], "viewer")
+    response = app.test_client().post(link, data={"name": "X", "email": " EDITOR@example.org ",
+                                                  "password": PASSWORD, "confirm": PASSWORD})
+    page = text(response)
+    assert response.status_code == 200 and 'class="error-summary"' in page
+    assert '<a href="#email">Email address: An account with this email address already exists.</a>' in page
+    assert flashes(response) == [] and len(accounts.pending_invites(db, people["workspace"])) == 1
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor"])
+def test_a_member_leaves_after_being_asked(request, people, db, who):
+    client, workspace = request.getfixturevalue(who), people["workspace"]
+    url = f"/w/{workspace}/leave"
+    assert f'href="{url}"' in text(client.get(f"/w/{workspace}/members"))
+    asking = text(client.get(url))
+    assert "<h1>Leave Acme Public Agency?</h1>" in asking and f'<a class="button" href="/w/{workspace}/members">Cancel</a>' in asking
+    assert accounts.membership(db, workspace, people[who]) is not None  # asking changes nothing
+    assert client.post(url).location == "/"
+    assert flashes(client.get("/", follow_redirects=True)) == ["You have left Acme Public Agency."]
+    assert accounts.membership(db, workspace, people[who]) is None
+    assert client.get(url).status_code == 404
+
+
+def test_the_last_owner_cannot_leave(owner, people, db):
+    workspace = people["workspace"]
+    assert f'href="/w/{workspace}/leave"' not in text(owner.get(f"/w/{workspace}/members"))
+    response = owner.post(f"/w/{workspace}/leave", follow_redirects=True)
+    assert flashes(response) == ["A workspace needs at least one owner with an enabled account."]
+    assert accounts.membership(db, workspace, people["owner"])["role"] == "owner"
