@@ -376,3 +376,25 @@ def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, 
         if found:
             db.execute("DELETE FROM invites WHERE id = ?", [invite_id])
             audit.record(db, workspace_id, by, "invite.revoked", f"invite {invite_id}", f"role: {found[0]}")
+
+
+# Deleting a workspace ----------------------------------------------------------------------
+
+def delete_workspace(db: sqlite_utils.Database, workspace_id: int, *, by: int | None = None) -> dict | None:
+    """Delete a workspace and everything of it; returns its name and counts, or None if there was none.
+
+    Its assessments (answers, scores, PDFs, workshops and participants' answers), memberships,
+    invitations, portfolios and audit entries go by the schema's cascades and triggers; accounts
+    stay. A portfolio it answered in as an agency keeps the agency, with no workspace (SET NULL).
+    Logged instance-wide: the workspace's own entries go with it."""
+    with write_transaction(db):
+        found = first_row(db, "SELECT name, "
+                          "(SELECT count(*) FROM assessments WHERE workspace_id = workspaces.id) AS assessments, "
+                          "(SELECT count(*) FROM memberships WHERE workspace_id = workspaces.id) AS members "
+                          "FROM workspaces WHERE id = ?", [workspace_id])
+        if found is None:
+            return None
+        db.execute("DELETE FROM workspaces WHERE id = ?", [workspace_id])
+        audit.record(db, None, by, "workspace.deleted", f"workspace {workspace_id}",
+                     f"{found['name']}; assessments: {found['assessments']}; members: {found['members']}")
+        return found

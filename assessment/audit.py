@@ -106,7 +106,7 @@ ACTIONS = {
     "round.started": "New round started", "consensus.recorded": "Workshop consensus recorded",
     "workshop.opened": "Workshop opened", "workshop.revealed": "Workshop answers revealed",
     "workshop.closed": "Workshop closed", "participant.removed": "Workshop participant and answers removed",
-    "workspace.created": "Workspace created",
+    "workspace.created": "Workspace created", "workspace.deleted": "Workspace deleted",
     "member.role": "Member's role changed", "member.removed": "Member removed",
     "invite.created": "Invitation created", "invite.accepted": "Invitation accepted",
     "invite.revoked": "Invitation revoked", "portfolio.created": "Portfolio created",

@@ -90,6 +90,12 @@ class WorkspaceForm(FlaskForm):
     name = StringField("Workspace name", validators=[DataRequired(), Length(max=NAME_MAX)])
 
 
+class DeleteWorkspaceForm(FlaskForm):
+    # Typed, not clicked: deleting a workspace cannot be undone (the view compares it with the name).
+    name = StringField("Type the workspace's name to confirm", validators=[DataRequired(), Length(max=NAME_MAX)],
+                       render_kw={"autocomplete": "off"})
+
+
 class InviteForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import accounts, records
-from . import get_db
+from .. import accounts, portfolios, records
+from . import get_db, security_log
 from .access import listed, workspace_for
 from .auth import log_in
 from .confirm import ask_first, confirm_page
-from .forms import AccountForm, ActionForm, InviteForm, RoleForm, WorkspaceForm
+from .forms import AccountForm, ActionForm, DeleteWorkspaceForm, InviteForm, RoleForm, WorkspaceForm
 
 bp = Blueprint("workspaces", __name__)
 
@@ -125,6 +125,30 @@ def _left(workspace):
     # The workspace's pages are no longer theirs to see: back to their list of workspaces.
     flash(f"You have left {workspace['name']}.")
     return redirect(url_for("workspaces.index"))
+
+
+@bp.route("/w/<int:workspace_id>/delete", methods=["GET", "POST"])
+def delete(workspace_id: int):
+    """GET asks, on a page that says what goes; POST deletes once the owner has typed the name. Owners only."""
+    workspace = workspace_for(workspace_id, manage=True)
+    form = DeleteWorkspaceForm()
+    if form.validate_on_submit():
+        if form.name.data.strip() == workspace["name"].strip():
+            # None: another owner deleted it a moment ago; it is gone either way.
+            if deleted := accounts.delete_workspace(get_db(), workspace_id, by=g.user["id"]):
+                security_log.event("workspace-deleted", user=g.user["id"], workspace=workspace_id,
+                                   assessments=deleted["assessments"], members=deleted["members"])
+            flash(f"{workspace['name']} and everything in it is deleted.")
+            return redirect(url_for("workspaces.index"))
+        form.name.errors.append(f"This is not the workspace's name: type {workspace['name']} exactly. "
+                                "Nothing was deleted.")
+    db = get_db()
+    return render_template("workspaces/delete.html", workspace=workspace, form=form,
+                           crumbs=_members_crumbs(workspace), assessments=records.assessments_in(db, workspace_id),
+                           members=accounts.members(db, workspace_id),
+                           invites=accounts.pending_invites(db, workspace_id),
+                           owned=portfolios.portfolios_in(db, workspace_id),
+                           answered=portfolios.agencies_of_workspace(db, workspace_id))
 
 
 def _members_crumbs(workspace) -> list:

@@ -61,7 +61,8 @@ GET_CLASSES = {
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",
               "portfolios.report", "audit.log", "audit.export",
-              "workspaces.remove_member", "workspaces.revoke"},  # asking before removing or withdrawing
+              "workspaces.remove_member", "workspaces.revoke",  # asking before removing or withdrawing
+              "workspaces.delete"},  # asking before deleting, with the name to type
 }
 POST_CLASSES = {
     # Anyone may log in, join a workshop or accept an invitation (a member already in gets a message).
@@ -77,6 +78,7 @@ POST_CLASSES = {
                "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget",
                "workshops.remove"},
     "owner": {"workspaces.members", "workspaces.change_role", "workspaces.remove_member", "workspaces.revoke",
+              "workspaces.delete",
               "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round",
               "portfolios.request_report"},
     "agency-writer": {"portfolios.start_again"},
@@ -96,6 +98,7 @@ def _forms(world) -> dict:
         "workspaces.new": {"name": "New workspace"},
         "workspaces.members": {"role": "viewer"},
         "workspaces.change_role": {"role": "viewer"},
+        "workspaces.delete": {"name": "Acme Public Agency"},
         "workspaces.invite": NEW_ACCOUNT,
         "portfolios.join": NEW_ACCOUNT,
         "participate.join": {"code": world["arguments"]["code"]},

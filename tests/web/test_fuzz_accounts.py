@@ -119,3 +119,13 @@ def test_queueing_a_report(request, finished, db, form, who):
     client = request.getfixturevalue(who)
     response, refused = send(client, db, "POST", f"/a/{finished}/report", data=form)
     assert response.status_code == (302 if who == "viewer" else 404)
+
+
+@FUZZ
+@given(name=st.one_of(st.none(), VALUES, st.sampled_from(["Acme Public Agency", " Acme Public Agency ", "Acme"])))
+def test_deleting_a_workspace(owner, people, db, name):
+    """Any typed name but the workspace's is refused beside the field; once deleted, the workspace is a 404."""
+    response, refused = send(owner, db, "POST", f"/w/{people['workspace']}/delete",
+                             data={} if name is None else {"name": name})
+    assert response.status_code in (200, 302, 404)
+    assert (response.status_code == 302) == (refused is None)

@@ -153,11 +153,10 @@ def test_a_render_finished_after_its_assessment_was_deleted_is_not_stored(app, o
     assert _count(db, "report_files") == 0
 
 
-def test_deleting_a_workspace_would_delete_its_pdfs(app, owner, finished, db, people, quick_render):
-    """No page deletes a workspace; should one ever, its assessments' jobs cascade, and the PDFs follow."""
+def test_deleting_a_workspace_deletes_its_pdfs(app, owner, finished, db, people, quick_render):
+    """Its assessments' jobs cascade, and the PDFs follow."""
     _render(app, owner, finished)
-    db.execute("DELETE FROM workspaces WHERE id = ?", [people["workspace"]])
-    db.conn.commit()
+    assert owner.post(f"/w/{people['workspace']}/delete", data={"name": "Acme Public Agency"}).status_code == 302
     assert _count(db, "report_files") == 0
 
 
