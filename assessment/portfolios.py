@@ -22,7 +22,7 @@ from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .rubrics import peers_for
 from .scoring import score
-from .storage import hash_token, now, random_id, write_transaction
+from .storage import first_row, hash_token, now, random_id, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
@@ -245,11 +245,11 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
 
 def closed_round(db: sqlite_utils.Database, assessment_id: str) -> dict | None:
     """The closed round (its name, closed_at and portfolio's name) this assessment answered, or None.
-    Such an assessment is that round's record: its results and the changes since stay as they were."""
-    return next(db.query(
-        "SELECT r.name, r.closed_at, p.name AS portfolio FROM round_assessments ra "
-        "JOIN portfolio_rounds r ON r.id = ra.round_id JOIN portfolios p ON p.id = r.portfolio_id "
-        "WHERE ra.assessment_id = ? AND r.closed_at IS NOT NULL", [assessment_id]), None)
+    Such an assessment is that round's record: its results and the changes since stay as they were.
+    Every journey page asks: first_row, not query(), which adds a savepoint and its release."""
+    return first_row(db, "SELECT r.name, r.closed_at, p.name AS portfolio FROM round_assessments ra "
+                     "JOIN portfolio_rounds r ON r.id = ra.round_id JOIN portfolios p ON p.id = r.portfolio_id "
+                     "WHERE ra.assessment_id = ? AND r.closed_at IS NOT NULL", [assessment_id])
 
 
 # Reading a round ---------------------------------------------------------------------------
