@@ -233,6 +233,10 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
             raise ValueError(f"This portfolio already has a round named {name.strip()}.")
         previous = all_rounds[0]
         db.execute("UPDATE portfolio_rounds SET closed_at = ? WHERE id = ?", [now(), previous["id"]])
+        # The closed round's assessments are read-only from now on: a new content token makes
+        # their cached journey pages, which showed forms, render again (records.content_token).
+        db.execute("UPDATE assessments SET content_token = ? WHERE id IN (SELECT assessment_id FROM "
+                   "round_assessments WHERE round_id = ?)", [records.content_token(), previous["id"]])
         round_id = _insert_round(db, portfolio_id, name)
         _log(db, portfolio_id, user_id, "portfolio.round_opened", f"{previous['name']} → {name.strip()}")
     for agency_id, assessment_id in db.execute(

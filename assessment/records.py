@@ -69,7 +69,7 @@ def _decoded_json(*texts: str) -> tuple:
     return tuple(json.loads(text) for text in texts)
 
 
-def _content_token() -> str:
+def content_token() -> str:
     return secrets.token_hex(8)
 
 
@@ -152,7 +152,7 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
               "barriers": list(given.barriers), "targets": dict(given.targets), **fields}
     assessment = Assessment(id=secrets.token_urlsafe(16), workspace_id=workspace_id, title=title,
                             rubric_id=rubric.id, rubric_version=rubric.version, created_at=now(),
-                            updated_at=now(), content_token=_content_token(), **values)
+                            updated_at=now(), content_token=content_token(), **values)
     row = {name: getattr(assessment, name) for name in Assessment.__dataclass_fields__}
     row.update({name: json.dumps(row[name]) for name in _JSON})
     with write_transaction(db):
@@ -179,7 +179,7 @@ def _write_fields(db: sqlite_utils.Database, before: Assessment, rubric: Rubric,
     stored = {name: json.dumps(value) if name in _JSON else value for name, value in fields.items()}
     assignments = ", ".join(f"{name} = ?" for name in stored)
     db.execute(f"UPDATE assessments SET {assignments}, updated_at = ?, content_token = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
-               [*stored.values(), now(), _content_token(), before.id])
+               [*stored.values(), now(), content_token(), before.id])
     _refresh_scores(db, get_assessment(db, before.id), rubric)
     for action, parts in field_changes(before, fields).items():
         audit.record(db, before.workspace_id, by, action, "", "; ".join(parts), assessment_id=before.id)
@@ -236,7 +236,7 @@ def write_answers(db: sqlite_utils.Database, assessment: Assessment, rubric: Rub
     given = {q: a for q, a in answers.items() if a is not None}
     _insert_answers(db, assessment.id, given)
     db.execute("UPDATE assessments SET updated_at = ?, content_token = ? WHERE id = ?",
-               [now(), _content_token(), assessment.id])
+               [now(), content_token(), assessment.id])
     kept = {q: a for q, a in stored.answers.items() if q not in answers}
     _refresh_scores(db, assessment, rubric, replace(stored, answers={**kept, **given}))
     for qid, answer in answers.items():

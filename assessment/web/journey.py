@@ -162,11 +162,10 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
 
 def _page_key(assessment, workspace, rubric: Rubric, *more) -> tuple:
     """What a journey page shows besides its URL and viewer (``cached_page``): the assessment's
-    content (its token, replaced by every write), its workspace's name, the viewer's role there,
-    the rubric version (a stored one never changes) and whether its portfolio round is closed
-    (closing it does not touch the assessment)."""
+    content (its token, replaced by every write and when its portfolio round closes), its
+    workspace's name, the viewer's role there and the rubric version (a stored one never changes)."""
     return (assessment.id, assessment.content_token, workspace["id"], workspace["name"], workspace["role"],
-            rubric.id, rubric.version, portfolios.closed_round(get_db(), assessment.id) is not None, *more)
+            rubric.id, rubric.version, *more)
 
 
 class _FormOnDemand:

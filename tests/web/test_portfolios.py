@@ -379,8 +379,9 @@ def test_a_closed_rounds_assessment_is_read_only_for_the_agency(app, db, people,
     closed round, and with them that round's results and the changes since."""
     (agency_a, assessment_a), _ = two_agencies
     before = portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
-    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
     client = app.test_client().login("outsider@example.org")
+    assert "Save and continue" in text(client.get(f"/a/{assessment_a}/dimensions/data"))  # cached with its form
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
     page = text(client.get(f"/a/{assessment_a}/dimensions/data"))
     assert "Round 2026 of the portfolio National AI office was closed on" in page
     assert "Save and continue" not in page and "You are a viewer" not in page
