@@ -65,7 +65,8 @@ def disable_user(user_id: int):
     if asking := ask_first(
             f"Disable the account of {user['name']}?",
             f"{user['name']} ({user['email']}) can no longer log in, and their sessions end at once. "
-            "Their workspaces and answers stay; you can enable the account again."
+            "Their workspaces and answers stay, and you can enable the account again; the invitation links they "
+            "created are withdrawn for good."
             + _last_owner_warning(user_id),
             f"Disable {user['name']}", url_for("admin.users"), [("Accounts", url_for("admin.users"))]):
         return asking
