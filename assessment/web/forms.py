@@ -53,9 +53,10 @@ def _email(autocomplete: str):
                                   Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
 
 
-def _new_password_fields():
+def _new_password_fields(*checks):
+    """The new password and its repetition; ``checks``: the password's validators beyond being given."""
     new = {"autocomplete": "new-password"}
-    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), _new_password],
+    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), *checks],
                           render_kw=new),
             PasswordField("Repeat the password", render_kw=new,
                           validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]))
@@ -66,7 +67,7 @@ class AccountForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)],
                        render_kw={"autocomplete": "name"})
     email = _email("email")
-    password, confirm = _new_password_fields()
+    password, confirm = _new_password_fields(_new_password)
 
 
 class SetupForm(AccountForm):
@@ -80,9 +81,9 @@ class LoginForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    personal = ()  # the user's email, name and workspaces (accounts.personal_details)
     current = PasswordField("Current password", validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
+    # Checked by accounts.set_password alone, which looks up the account's details for it.
     password, confirm = _new_password_fields()
 
 
