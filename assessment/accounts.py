@@ -213,9 +213,13 @@ def membership(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> di
         "WHERE workspaces.id = ? AND memberships.user_id = ?", [workspace_id, user_id])
 
 
+def get_workspace(db: sqlite_utils.Database, workspace_id: int) -> dict | None:
+    return first_row(db, "SELECT * FROM workspaces WHERE id = ?", [workspace_id])
+
+
 def members(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     return list(db.query(
-        "SELECT users.id, users.email, users.name, memberships.role FROM memberships "
+        "SELECT users.id, users.email, users.name, users.disabled, memberships.role FROM memberships "
         "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = ? "
         "ORDER BY users.name", [workspace_id]))
 
@@ -264,6 +268,50 @@ def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: s
                        [role, workspace_id, user_id])
             audit.record(db, workspace_id, by, "member.role", f"user {user_id}",
                          f"{audit.actor_of(db, user_id)}: {audit.arrow(old, role)}")
+
+
+class HasOwner(ValueError):
+    """The workspace has an enabled owner, who manages its members: an administrator appoints none."""
+
+    def __init__(self, workspace: dict):
+        super().__init__(f"{workspace['name']} has an owner with an enabled account: its owners manage its members.")
+
+
+def check_ownerless(db: sqlite_utils.Database, workspace: dict) -> None:
+    """HasOwner unless the workspace is among ``ownerless_workspaces``."""
+    if not any(found["id"] == workspace["id"] for found in ownerless_workspaces(db)):
+        raise HasOwner(workspace)
+
+
+def owner_candidate(db: sqlite_utils.Database, workspace: dict, email: str) -> dict:
+    """The account with ``email``, if an administrator may make it an owner of ``workspace``, which
+    has no enabled owner: one of its enabled members or, where it has none, any enabled account
+    (nobody inside is left to take it over). HasOwner, or ValueError saying why not the account."""
+    check_ownerless(db, workspace)
+    user = get_user_by_email(db, email)
+    if user is None:
+        raise ValueError("No account has this email address.")
+    if user["disabled"]:
+        raise ValueError(f"The account of {user['name']} is disabled: enable it on Accounts first, or choose another.")
+    enabled = {member["id"] for member in members(db, workspace["id"]) if not member["disabled"]}
+    if enabled and user["id"] not in enabled:
+        raise ValueError(f"{user['name']} is not a member of {workspace['name']}: choose one of its members.")
+    return user
+
+
+def appoint_owner(db: sqlite_utils.Database, workspace: dict, email: str, *, by: int) -> dict:
+    """Make ``owner_candidate``'s account an owner; logged in the workspace's log and instance-wide,
+    for administrators. Returns the account."""
+    with write_transaction(db):
+        user = owner_candidate(db, workspace, email)
+        old = _role(db, workspace["id"], user["id"])
+        db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner') "
+                   "ON CONFLICT DO UPDATE SET role = 'owner'", [workspace["id"], user["id"]])
+        change = f"{audit.actor_of(db, user['id'])}: {audit.arrow(old, 'owner')}"
+        audit.record(db, workspace["id"], by, "member.role", f"user {user['id']}", change)
+        audit.record(db, None, by, "workspace.owner_appointed", f"workspace {workspace['id']}",
+                     f"{workspace['name']}; {change}")
+        return user
 
 
 def remove_member(db: sqlite_utils.Database, workspace_id: int, user_id: int, *, by: int | None = None) -> None:

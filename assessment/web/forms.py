@@ -45,10 +45,11 @@ def _stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-def _email(autocomplete: str):
+def _email(autocomplete: str, label: str = "Email address"):
     """An email field; ``autocomplete`` is "username" where it names an existing account (log-in),
-    "email" where it gives a new one's address. Autocomplete tokens are what WCAG 1.3.5 asks for."""
-    return EmailField("Email address", render_kw={"autocomplete": autocomplete}, filters=[_stripped],
+    "email" where it gives a new one's address, "off" where it is someone else's. Autocomplete
+    tokens are what WCAG 1.3.5 asks for."""
+    return EmailField(label, render_kw={"autocomplete": autocomplete}, filters=[_stripped],
                       validators=[DataRequired(), Length(max=NAME_MAX),
                                   Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
 
@@ -104,6 +105,12 @@ class InviteForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     confirmed = HiddenField()  # "yes" once an owner giving up their own ownership has been asked
+
+
+class OwnerForm(FlaskForm):
+    """An administrator's choice of owner for a workspace without an enabled one."""
+    email = _email("off", "Email address of the new owner")
+    confirmed = HiddenField()  # "yes" once the administrator has been asked
 
 
 class ActionForm(FlaskForm):
