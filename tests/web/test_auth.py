@@ -85,6 +85,14 @@ def test_log_in_starts_a_new_session_id(app, people):
         assert session["sid"] != first
 
 
+def test_logging_in_again_ends_the_session_it_replaces(app, people):
+    client = app.test_client().login(OWNER)
+    replaced = _stolen_cookie(client)
+    client.login(EDITOR)  # another person at the same browser, say
+    assert _replay(app, replaced).status_code == 302  # to the log-in page
+    assert client.get("/account").status_code == 200
+
+
 def _stolen_cookie(client):
     with client.session_transaction() as session:
         return dict(session)
