@@ -132,7 +132,8 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str, *, by: 
 
 
 def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by: int | None = None) -> None:
-    """Disable or enable an account; disabling ends its sessions. Logged instance-wide, for administrators."""
+    """Disable or enable an account; disabling ends its sessions and withdraws its invitations.
+    Logged instance-wide, for administrators."""
     with write_transaction(db):
         if db.execute("UPDATE users SET disabled = ? WHERE id = ? AND disabled != ?",
                       [int(disabled), user_id, int(disabled)]).rowcount:
@@ -140,6 +141,7 @@ def set_disabled(db: sqlite_utils.Database, user_id: int, disabled: bool, *, by:
             audit.record(db, None, by, action, f"user {user_id}", audit.actor_of(db, user_id))
         if disabled:
             db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+            _withdraw_invites_of(db, user_id, None, by)
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict]:
@@ -211,9 +213,13 @@ def membership(db: sqlite_utils.Database, workspace_id: int, user_id: int) -> di
         "WHERE workspaces.id = ? AND memberships.user_id = ?", [workspace_id, user_id])
 
 
+def get_workspace(db: sqlite_utils.Database, workspace_id: int) -> dict | None:
+    return first_row(db, "SELECT * FROM workspaces WHERE id = ?", [workspace_id])
+
+
 def members(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     return list(db.query(
-        "SELECT users.id, users.email, users.name, memberships.role FROM memberships "
+        "SELECT users.id, users.email, users.name, users.disabled, memberships.role FROM memberships "
         "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = ? "
         "ORDER BY users.name", [workspace_id]))
 
@@ -248,12 +254,14 @@ def _check_not_last_owner(db: sqlite_utils.Database, workspace_id: int, user_id:
 
 
 def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: str, *, by: int | None = None) -> None:
-    """Change a member's role; ValueError if that would leave the workspace without an owner."""
+    """Change a member's role; ValueError if that would leave the workspace without an owner.
+    A member who is no longer an owner loses the invitations they created there."""
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}.")
     with write_transaction(db):
         if role != "owner":
             _check_not_last_owner(db, workspace_id, user_id)
+            _withdraw_invites_of(db, user_id, workspace_id, by)
         old = _role(db, workspace_id, user_id)
         if old not in (None, role):
             db.execute("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?",
@@ -262,10 +270,55 @@ def set_role(db: sqlite_utils.Database, workspace_id: int, user_id: int, role: s
                          f"{audit.actor_of(db, user_id)}: {audit.arrow(old, role)}")
 
 
+class HasOwner(ValueError):
+    """The workspace has an enabled owner, who manages its members: an administrator appoints none."""
+
+    def __init__(self, workspace: dict):
+        super().__init__(f"{workspace['name']} has an owner with an enabled account: its owners manage its members.")
+
+
+def check_ownerless(db: sqlite_utils.Database, workspace: dict) -> None:
+    """HasOwner unless the workspace is among ``ownerless_workspaces``."""
+    if not any(found["id"] == workspace["id"] for found in ownerless_workspaces(db)):
+        raise HasOwner(workspace)
+
+
+def owner_candidate(db: sqlite_utils.Database, workspace: dict, email: str) -> dict:
+    """The account with ``email``, if an administrator may make it an owner of ``workspace``, which
+    has no enabled owner: one of its enabled members or, where it has none, any enabled account
+    (nobody inside is left to take it over). HasOwner, or ValueError saying why not the account."""
+    check_ownerless(db, workspace)
+    user = get_user_by_email(db, email)
+    if user is None:
+        raise ValueError("No account has this email address.")
+    if user["disabled"]:
+        raise ValueError(f"The account of {user['name']} is disabled: enable it on Accounts first, or choose another.")
+    enabled = {member["id"] for member in members(db, workspace["id"]) if not member["disabled"]}
+    if enabled and user["id"] not in enabled:
+        raise ValueError(f"{user['name']} is not a member of {workspace['name']}: choose one of its members.")
+    return user
+
+
+def appoint_owner(db: sqlite_utils.Database, workspace: dict, email: str, *, by: int) -> dict:
+    """Make ``owner_candidate``'s account an owner; logged in the workspace's log and instance-wide,
+    for administrators. Returns the account."""
+    with write_transaction(db):
+        user = owner_candidate(db, workspace, email)
+        old = _role(db, workspace["id"], user["id"])
+        db.execute("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'owner') "
+                   "ON CONFLICT DO UPDATE SET role = 'owner'", [workspace["id"], user["id"]])
+        change = f"{audit.actor_of(db, user['id'])}: {audit.arrow(old, 'owner')}"
+        audit.record(db, workspace["id"], by, "member.role", f"user {user['id']}", change)
+        audit.record(db, None, by, "workspace.owner_appointed", f"workspace {workspace['id']}",
+                     f"{workspace['name']}; {change}")
+        return user
+
+
 def remove_member(db: sqlite_utils.Database, workspace_id: int, user_id: int, *, by: int | None = None) -> None:
-    """Remove a member; ValueError for the last owner."""
+    """Remove a member, with the invitations they created there; ValueError for the last owner."""
     with write_transaction(db):
         _check_not_last_owner(db, workspace_id, user_id)
+        _withdraw_invites_of(db, user_id, workspace_id, by)
         old = _role(db, workspace_id, user_id)
         if old is not None:
             db.execute("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?", [workspace_id, user_id])
@@ -289,7 +342,9 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
 
 
 # An invitation speaks for the owner who created it: it works only while they are still an
-# enabled owner of its workspace, so demoting, removing or disabling an owner stops their links.
+# enabled owner of its workspace. Demoting, removing or disabling an owner deletes their links
+# (_withdraw_invites_of), so that making them an owner again revives none; this check is the
+# second line, for any path that would forget.
 _OPEN_INVITES = (
     "FROM invites JOIN workspaces ON workspaces.id = invites.workspace_id "
     "JOIN memberships AS creator ON creator.workspace_id = invites.workspace_id "
@@ -376,6 +431,19 @@ def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, 
         if found:
             db.execute("DELETE FROM invites WHERE id = ?", [invite_id])
             audit.record(db, workspace_id, by, "invite.revoked", f"invite {invite_id}", f"role: {found[0]}")
+
+
+def _withdraw_invites_of(db: sqlite_utils.Database, user_id: int, workspace_id: int | None,
+                         by: int | None) -> None:
+    """Delete the open invitations the user created in the workspace (None: in every workspace),
+    inside the caller's write transaction: they are no longer an enabled owner there."""
+    found = db.execute("SELECT id, workspace_id, role FROM invites WHERE created_by = :user AND used_at IS NULL "
+                       "AND expires_at > :now AND (:workspace IS NULL OR workspace_id = :workspace)",
+                       {"user": user_id, "now": now(), "workspace": workspace_id}).fetchall()
+    for invite_id, workspace, role in found:
+        db.execute("DELETE FROM invites WHERE id = ?", [invite_id])
+        audit.record(db, workspace, by, "invite.revoked", f"invite {invite_id}",
+                     f"role: {role}; its creator is no longer an enabled owner")
 
 
 # Deleting a workspace ----------------------------------------------------------------------

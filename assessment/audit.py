@@ -112,7 +112,7 @@ ACTIONS = {
     "invite.revoked": "Invitation revoked", "portfolio.created": "Portfolio created",
     "portfolio.round_opened": "Portfolio round opened", "agency.invited": "Agency invited",
     "rubric.uploaded": "Rubric uploaded", "user.disabled": "Account disabled", "user.enabled": "Account enabled",
-    "user.password_changed": "Password changed",
+    "user.password_changed": "Password changed", "workspace.owner_appointed": "Owner appointed by an administrator",
 }
 
 

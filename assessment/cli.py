@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -265,14 +266,10 @@ def user():
     """Work with accounts."""
 
 
-@user.command("reset-password")
-@click.argument("email")
-@instance_option(exists=True)
-@click.option("--password-stdin", is_flag=True,
-              help="Read the new password from the first line of standard input instead of asking.")
-def user_reset_password(email: str, instance: Path, password_stdin: bool):
-    """Give the account with EMAIL a new password and end its sessions: for a forgotten password."""
-    from . import accounts, storage
+def _instance_database(instance: Path):
+    """The server's database at ``instance``, migrated as the server migrates it at start
+    (``storage.init``), so that a command never writes into the schema of an older version."""
+    from . import storage
     from .web import SettingError, database_path
 
     try:
@@ -281,7 +278,22 @@ def user_reset_password(email: str, instance: Path, password_stdin: bool):
         raise UserError(str(error)) from None
     if not path.is_file():  # connecting would make an empty database
         raise UserError(f"{path}: no database here; is --instance the server's instance folder?")
-    db = storage.connect(path)
+    try:
+        return storage.init(path)
+    except sqlite3.Error as error:  # not a database, one it cannot write
+        raise UserError(f"{path}: cannot open the database: {error}") from None
+
+
+@user.command("reset-password")
+@click.argument("email")
+@instance_option(exists=True)
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the first line of standard input instead of asking.")
+def user_reset_password(email: str, instance: Path, password_stdin: bool):
+    """Give the account with EMAIL a new password and end its sessions: for a forgotten password."""
+    from . import accounts
+
+    db = _instance_database(instance)
     found = accounts.get_user_by_email(db, email)
     if found is None:
         raise UserError(f"No account has the email address {email.strip()!r}.")

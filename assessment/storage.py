@@ -262,6 +262,17 @@ def _index_round_assessments_by_assessment(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX round_assessments_assessment ON round_assessments(assessment_id)")
 
 
+@migrations(name="016_invitations_of_former_owners")
+def _delete_invitations_of_former_owners(db: sqlite_utils.Database) -> None:
+    # An invitation works only while its creator is an enabled owner of its workspace. Until now a
+    # demoted, removed or disabled owner's links were refused, not deleted, so making them an
+    # owner again revived the links; accounts.py now deletes them at the change. These are the
+    # ones left from before, already refused at use: no audit entry.
+    db.execute("DELETE FROM invites WHERE used_at IS NULL AND NOT EXISTS (SELECT 1 FROM memberships "
+               "JOIN users ON users.id = memberships.user_id WHERE memberships.workspace_id = invites.workspace_id "
+               "AND memberships.user_id = invites.created_by AND role = 'owner' AND NOT users.disabled)")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

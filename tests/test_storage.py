@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from assessment import storage
+from assessment import accounts, storage
 
 WRITERS = 8  # the issue asks for 8 writer processes
 INCREMENTS = 40
@@ -28,7 +28,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
                      "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs",
-                     "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment"]
+                     "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment",
+                     "016_invitations_of_former_owners"]
     assert db.table("rubrics").exists()
 
 
@@ -138,3 +139,22 @@ def test_report_files_migration_drops_the_pdfs_stored_before_those_of_deleted_as
     storage.migrations.apply(db)
     assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
+
+
+def test_invitations_of_former_owners_migration_deletes_them_so_that_none_revives(tmp_path):
+    """Before 016 a demoted or disabled owner's links were only refused while they stayed so."""
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="016_invitations_of_former_owners")
+    owner, workspace = accounts.create_first_admin(db, "o@example.org", "Olga", "correct horse battery staple", "W")
+    former = accounts.create_user(db, "f@example.org", "Fred", "correct horse battery staple")
+    db.execute("INSERT INTO memberships VALUES (?, ?, 'owner')", [workspace, former])
+    db.conn.commit()
+    kept = accounts.create_invite(db, workspace, "viewer", owner, 1)
+    accounts.create_invite(db, workspace, "owner", former, 1)
+    db.execute("UPDATE memberships SET role = 'editor' WHERE user_id = ?", [former])  # as set_role did then
+    db.conn.commit()
+    storage.migrations.apply(db)
+    assert [row[0] for row in db.execute("SELECT created_by FROM invites")] == [owner]
+    db.execute("UPDATE memberships SET role = 'owner' WHERE user_id = ?", [former])
+    assert accounts.open_invite(db, kept) is not None
+    assert len(accounts.pending_invites(db, workspace)) == 1

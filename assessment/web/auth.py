@@ -109,7 +109,10 @@ def admin_required(view):
 
 
 def log_in(user_id: int) -> None:
-    """Start a server-side session under a fresh cookie: the old session id is never reused."""
+    """Start a server-side session under a fresh cookie: the old session id is never reused, and
+    the session it replaced (someone else's at this browser, say) ends, or it would live on."""
+    if session.get("sid"):
+        accounts.end_session(get_db(), session["sid"])
     session.clear()
     session.permanent = True
     session["sid"] = accounts.start_session(get_db(), user_id, current_app.config["SESSION_HOURS"])
@@ -199,14 +202,22 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordForm()
-    form.personal = accounts.personal_details(get_db(), g.user["id"])
     if form.validate_on_submit():
         if not _authenticate_limited(g.user["email"], form.current.data, "password-change"):
             form.current.errors.append("This is not your current password.")
-        else:
-            accounts.set_password(get_db(), g.user["id"], form.password.data, by=g.user["id"])
+        elif _changed_password(form):
             security_log.event("password-changed", user=g.user["id"])
             log_in(g.user["id"])  # every other session ended with the old password
             flash("Your password is changed. Other sessions are logged out.")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)
+
+
+def _changed_password(form) -> bool:
+    """Set the new password; False, with the reason beside the field, if it is refused."""
+    try:
+        accounts.set_password(get_db(), g.user["id"], form.password.data, by=g.user["id"])
+    except ValueError as error:  # too short, easy to guess, made of the user's own details
+        form.password.errors.append(str(error))
+        return False
+    return True

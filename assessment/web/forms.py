@@ -45,17 +45,19 @@ def _stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-def _email(autocomplete: str):
+def _email(autocomplete: str, label: str = "Email address"):
     """An email field; ``autocomplete`` is "username" where it names an existing account (log-in),
-    "email" where it gives a new one's address. Autocomplete tokens are what WCAG 1.3.5 asks for."""
-    return EmailField("Email address", render_kw={"autocomplete": autocomplete}, filters=[_stripped],
+    "email" where it gives a new one's address, "off" where it is someone else's. Autocomplete
+    tokens are what WCAG 1.3.5 asks for."""
+    return EmailField(label, render_kw={"autocomplete": autocomplete}, filters=[_stripped],
                       validators=[DataRequired(), Length(max=NAME_MAX),
                                   Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")])
 
 
-def _new_password_fields():
+def _new_password_fields(*checks):
+    """The new password and its repetition; ``checks``: the password's validators beyond being given."""
     new = {"autocomplete": "new-password"}
-    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), _new_password],
+    return (PasswordField("Password (at least 12 characters)", validators=[DataRequired(), *checks],
                           render_kw=new),
             PasswordField("Repeat the password", render_kw=new,
                           validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]))
@@ -66,7 +68,7 @@ class AccountForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)],
                        render_kw={"autocomplete": "name"})
     email = _email("email")
-    password, confirm = _new_password_fields()
+    password, confirm = _new_password_fields(_new_password)
 
 
 class SetupForm(AccountForm):
@@ -80,9 +82,9 @@ class LoginForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    personal = ()  # the user's email, name and workspaces (accounts.personal_details)
     current = PasswordField("Current password", validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
+    # Checked by accounts.set_password alone, which looks up the account's details for it.
     password, confirm = _new_password_fields()
 
 
@@ -103,6 +105,12 @@ class InviteForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     confirmed = HiddenField()  # "yes" once an owner giving up their own ownership has been asked
+
+
+class OwnerForm(FlaskForm):
+    """An administrator's choice of owner for a workspace without an enabled one."""
+    email = _email("off", "Email address of the new owner")
+    confirmed = HiddenField()  # "yes" once the administrator has been asked
 
 
 class ActionForm(FlaskForm):

@@ -50,7 +50,8 @@ GET_CLASSES = {
     "participant": {"participate.home", "participate.dimension"},
     "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric"},
     "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export",
-              "admin.disable_user"},  # asking before disabling
+              "admin.disable_user",  # asking before disabling
+              "admin.appoint_owner"},
     "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
                "journey.barriers", "journey.compare_rounds", "transfer.export_json", "transfer.export_answers",
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
@@ -70,7 +71,7 @@ POST_CLASSES = {
     "nothing-here": {"auth.setup"},
     "participant": {"participate.dimension"},
     "user": {"auth.logout", "auth.account", "workspaces.new"},
-    "admin": {"admin.rubrics", "admin.disable_user", "admin.enable_user"},
+    "admin": {"admin.rubrics", "admin.disable_user", "admin.enable_user", "admin.appoint_owner"},
     "member": {"reports.request_report",  # viewers may ask for the PDF: it changes no answer
                "workspaces.leave"},  # any member but the last enabled owner
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
@@ -115,6 +116,7 @@ def _forms(world) -> dict:
         "portfolios.invite_one": {"name": "Agency C"},
         "portfolios.invite_csv": {"file": (io.BytesIO(b"name,type,size,contact\nAgency D,,,\n"), "a.csv")},
         "portfolios.open_round": {"name": "2027"},
+        "admin.appoint_owner": {"email": EDITOR, "confirmed": "yes"},
         "admin.rubrics": {"file": (io.BytesIO(DEFAULT_RUBRIC.read_bytes()), "rubric.yaml")},
     }
 
@@ -135,6 +137,9 @@ def _build_world(db, ids) -> dict:
     portfolio = portfolios.create_portfolio(db, workspace, "National AI office", rubric, "2026", admin)
     agency, _ = add_agency(db, portfolio, rubric, "Agency A", ids["outsider"])
     token = accounts.create_invite(db, workspace, "viewer", admin, 72)
+    gone = accounts.create_user(db, "gone@example.org", "Gus Gone", PASSWORD)
+    ownerless = accounts.create_workspace(db, "Abandoned", gone)  # for an administrator to appoint an owner
+    accounts.set_disabled(db, gone, True)
     (invite_id,) = db.execute("SELECT max(id) FROM invites").fetchone()
     users = {"viewer": ids["viewer"], "editor": ids["editor"], "owner": owner, "administrator": administrator,
              "outsider": ids["outsider"]}
@@ -143,6 +148,7 @@ def _build_world(db, ids) -> dict:
         "drivers": {driver.id: rubric.default_importance for driver in rubric.drivers},
         "sessions": {role: accounts.start_session(db, user, 8) for role, user in users.items()},
         "participant_token": participant_token, "portfolio_token": invite(db, portfolio, "Agency B").token,
+        "ownerless": ownerless,
         "arguments": {"workspace_id": workspace, "user_id": ids["editor"], "invite_id": invite_id, "token": token,
                       "workshop_id": workshop, "code": workshops.get_workshop(db, workshop).join_code,
                       "participant_id": participant, "portfolio_id": portfolio, "agency_id": agency["id"],
@@ -201,7 +207,10 @@ def _answer(response) -> int | str:
 def _world_url(app, world, endpoint):
     # Two routes take a token: the workspace invitation's and the portfolio invitation's.
     token = world["portfolio_token"] if endpoint == "portfolios.join" else world["arguments"]["token"]
-    return _url(app, endpoint, world["assessment"], **{**world["arguments"], "token": token})
+    # An administrator appoints an owner only where there is no enabled one.
+    workspace = world["ownerless"] if endpoint == "admin.appoint_owner" else world["arguments"]["workspace_id"]
+    return _url(app, endpoint, world["assessment"], **{**world["arguments"], "token": token,
+                                                        "workspace_id": workspace})
 
 
 def _class_of(classes: dict, endpoint: str) -> str:

@@ -85,6 +85,14 @@ def test_log_in_starts_a_new_session_id(app, people):
         assert session["sid"] != first
 
 
+def test_logging_in_again_ends_the_session_it_replaces(app, people):
+    client = app.test_client().login(OWNER)
+    replaced = _stolen_cookie(client)
+    client.login(EDITOR)  # another person at the same browser, say
+    assert _replay(app, replaced).status_code == 302  # to the log-in page
+    assert client.get("/account").status_code == 200
+
+
 def _stolen_cookie(client):
     with client.session_transaction() as session:
         return dict(session)
@@ -195,7 +203,19 @@ def test_only_administrators_are_asked_and_never_about_themselves(owner, editor,
 def test_a_new_password_made_of_the_users_own_details_is_refused(owner, db, password, message):
     response = owner.post("/account", data={"current": PASSWORD, "password": password, "confirm": password})
     assert response.status_code == 200 and message in text(response)
+    assert re.search(r'id="password-errors">((?!</ul>).)*' + re.escape(message), text(response), re.S)  # beside the field
     assert accounts.authenticate(db, OWNER, PASSWORD)
+
+
+def test_a_password_change_looks_up_the_users_details_and_checks_the_password_once(owner, db, monkeypatch):
+    calls = []
+    for name in ("personal_details", "zxcvbn"):
+        original = getattr(accounts, name)
+        monkeypatch.setattr(accounts, name, lambda *args, name=name, original=original, **kwargs:
+                            calls.append(name) or original(*args, **kwargs))
+    new = "a brand new long password"
+    assert owner.post("/account", data={"current": PASSWORD, "password": new, "confirm": new}).status_code == 302
+    assert calls == ["personal_details", "zxcvbn"]
 
 
 def test_a_password_made_of_a_name_is_refused():

@@ -2,8 +2,9 @@
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.security import generate_password_hash
 
-from assessment import accounts
+from assessment import accounts, storage
 from assessment.cli import cli
 
 from .conftest import OWNER, PASSWORD
@@ -50,3 +51,24 @@ def test_an_instance_without_a_database_is_refused_and_left_empty(tmp_path):
                                 input=NEW + "\n")
     assert result.exit_code == 2 and "no database here" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_of_an_older_version_is_migrated_first_as_the_server_does(tmp_path):
+    db = storage.connect(tmp_path / "sovready.db")
+    storage.migrations.apply(db, stop_before="009_audit")  # before the log the reset writes to
+    db.execute("INSERT INTO users (email, name, password_hash, created_at) VALUES (?, 'Olga', ?, 't')",
+               [OWNER, generate_password_hash(PASSWORD)])
+    db.conn.commit()
+    result = CliRunner().invoke(cli, ["user", "reset-password", OWNER, "--password-stdin", "--instance", tmp_path],
+                                input=NEW + "\n")
+    assert result.exit_code == 0, result.output
+    assert storage.migrations.pending(db) == []
+    assert accounts.authenticate(db, OWNER, NEW)
+
+
+def test_a_file_that_is_no_database_is_refused_in_one_line(tmp_path):
+    (tmp_path / "sovready.db").write_text("not a database")
+    result = CliRunner().invoke(cli, ["user", "reset-password", OWNER, "--password-stdin", "--instance", tmp_path],
+                                input=NEW + "\n")
+    assert result.exit_code == 2
+    assert result.output == f"Error: {tmp_path / 'sovready.db'}: cannot open the database: file is not a database\n"

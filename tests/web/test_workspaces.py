@@ -177,6 +177,31 @@ def test_an_invitation_stops_working_when_its_creator_is_no_longer_an_enabled_ow
     assert accounts.pending_invites(db, people["workspace"]) == []  # no longer listed as open
 
 
+def _rejoin_as_owner(db, people):
+    token = accounts.create_invite(db, people["workspace"], "owner", people["editor"], 1)
+    accounts.accept_invite(db, token, people["owner"])
+
+
+@pytest.mark.parametrize("change, undo", [
+    (lambda db, people: accounts.set_role(db, people["workspace"], people["owner"], "viewer"),
+     lambda db, people: accounts.set_role(db, people["workspace"], people["owner"], "owner")),
+    (lambda db, people: accounts.remove_member(db, people["workspace"], people["owner"]), _rejoin_as_owner),
+    (lambda db, people: accounts.set_disabled(db, people["owner"], True),
+     lambda db, people: accounts.set_disabled(db, people["owner"], False)),
+], ids=["demoted", "removed", "disabled"])
+def test_an_invitation_stays_dead_when_its_creator_becomes_an_owner_again(app, owner, people, db, change, undo):
+    link = _invite_link(owner, people["workspace"], "owner")
+    accounts.set_role(db, people["workspace"], people["editor"], "owner")  # so that the owner may go
+    change(db, people)
+    undo(db, people)
+    assert accounts.membership(db, people["workspace"], people["owner"])["role"] == "owner"
+    assert app.test_client().get(link).status_code == 410
+    assert accounts.pending_invites(db, people["workspace"]) == []
+    (entry,) = db.query("SELECT * FROM audit WHERE action = 'invite.revoked'")
+    assert entry["workspace_id"] == people["workspace"]
+    assert entry["detail"] == "role: owner; its creator is no longer an enabled owner"
+
+
 def test_open_invitations_name_their_creator(owner, people):
     _invite_link(owner, people["workspace"], "viewer")
     assert "Viewer, created by Olga Owner" in text(owner.get(f"/w/{people['workspace']}/members"))
