@@ -1,6 +1,8 @@
 """Deleting a workspace: asked first with its name typed, owners only, everything of it gone in one
 transaction, accounts and other workspaces left alone, and portfolios it answered in still working."""
 
+import re
+
 import pytest
 
 from assessment import accounts, portfolios, workshops
@@ -138,3 +140,38 @@ def test_deleting_a_workspace_that_is_gone_already_does_nothing(db, people):
     accounts.delete_workspace(db, people["workspace"], by=people["owner"])
     assert accounts.delete_workspace(db, people["workspace"], by=people["owner"]) is None
     assert _count(db, "audit WHERE action = 'workspace.deleted'", []) == 1
+
+
+def test_an_agency_whose_workspace_was_deleted_is_invited_again_under_its_name(app, db, owner, outsider, people,
+                                                                               portfolio, default_rubric):
+    """Found by an audit: its row kept the name, unique in the portfolio, and its used invitation, so the
+    owner could bring it back only under another name."""
+    agency, _ = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    outsider.post(f"/w/{agency['workspace_id']}/delete", data={"name": "Agency A"})
+    assert "left: its workspace was deleted" in text(owner.get(f"/portfolios/{portfolio}/agencies"))
+    page = text(owner.post(f"/portfolios/{portfolio}/agencies", data={"name": "Agency A", "type": "regulator"}))
+    assert "is already invited" not in page
+    link = re.search(r"<code>http://localhost(/portfolio-invite/[^<]+)</code>", page).group(1)
+    (row,) = db.query("SELECT * FROM portfolio_agencies WHERE portfolio_id = ?", [portfolio])
+    assert (row["id"], row["name"], row["type"], row["joined_at"]) == (agency["id"], "Agency A", "regulator", None)
+    assert "invited, not joined" in text(owner.get(f"/portfolios/{portfolio}"))
+    # The agency accepts: a new workspace of the same name, and this round's assessment.
+    assert "/about" in outsider.post(link).location
+    (again,) = portfolios.agencies_of_workspace(db, db.execute(
+        "SELECT workspace_id FROM portfolio_agencies WHERE id = ?", [agency["id"]]).fetchone()[0])
+    assert again["name"] == "Agency A" and again["workspace_id"] != agency["workspace_id"]
+    # ... and it goes on into the next round.
+    owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    current = portfolios.rounds(db, portfolio)[0]["id"]
+    assert portfolios.agency_assessment(db, portfolio, agency["id"], current) is not None
+    assert owner.post(link).status_code == 404  # the new link works once, as any
+    dashboard = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "left the round" not in dashboard and "invited, not joined" not in dashboard
+
+
+
+def test_an_agency_with_its_workspace_keeps_its_name(db, people, portfolio, default_rubric):
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    row = {"name": "agency a", "type": "", "size": "", "contact": ""}
+    with pytest.raises(portfolios.AgencyRowsError, match="'agency a' is already invited"):
+        portfolios.invite_agencies(db, portfolio, [(2, row)])
