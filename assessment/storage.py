@@ -262,6 +262,14 @@ def _index_round_assessments_by_assessment(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX round_assessments_assessment ON round_assessments(assessment_id)")
 
 
+@migrations(name="016_portfolio_report_filters")
+def _add_report_filters(db: sqlite_utils.Database) -> None:
+    # A portfolio report follows the dashboard's filters (type, size): one round has a PDF per
+    # filter, each replaced only by a newer one of the same filter (jobs._forget_superseded).
+    # The filters as canonical JSON; '{}' for every agency and for assessment reports.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN filters TEXT NOT NULL DEFAULT '{}'")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,
