@@ -98,7 +98,7 @@ def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int
     everyone = len(portfolios.round_rows(db, portfolio_id, round_id)) if filters else len(summary.rows)
     return {"portfolio": portfolio, "round_name": chosen["name"], "rubric": rubric, "summary": summary,
             "reference": portfolio_report.peer_reference(rubric), "filters": dict(filters or {}),
-            "round_agencies": everyone}
+            "round_agencies": everyone, "deleted_after_closing": chosen["deleted_after_closing"]}
 
 
 def portfolio_digest(inputs: dict, round_id: int) -> str:
@@ -108,6 +108,7 @@ def portfolio_digest(inputs: dict, round_id: int) -> str:
     portfolio = inputs["portfolio"]
     content = {"subject": "portfolio", "portfolio_id": portfolio["id"], "round_id": round_id,
                "filters": inputs["filters"], "round_agencies": inputs["round_agencies"],
+               "deleted_after_closing": inputs["deleted_after_closing"],
                "name": portfolio["name"], "peers": portfolio["peers"],
                "rubric": [portfolio["rubric_id"], portfolio["rubric_version"]], "round": inputs["round_name"],
                "summary": dataclasses.asdict(inputs["summary"]), "reference": inputs["reference"],
