@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import json
 import logging
 import os
 import resource
@@ -82,24 +83,32 @@ def build_report(db: sqlite_utils.Database, assessment: records.Assessment) -> R
                   workshops.summary(db, assessment.id, rubric))
 
 
-def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> dict | None:
-    """What a portfolio round's PDF is made from (portfolio_report.render_pdf's arguments), or
-    None if the portfolio or the round no longer exists."""
+def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int,
+                     filters: dict[str, str] | None = None) -> dict | None:
+    """What a portfolio round's PDF is made from (portfolio_report.render_pdf's arguments), over the
+    agencies matching ``filters`` (type, size) as on the dashboard, or None if the portfolio or the
+    round no longer exists."""
     portfolio = portfolios.get_portfolio(db, portfolio_id)
     chosen = next((r for r in portfolios.rounds(db, portfolio_id) if r["id"] == round_id), None)
     if portfolio is None or chosen is None:
         return None
     rubric = stored_rubric(db, portfolio["rubric_id"], portfolio["rubric_version"])
-    return {"portfolio": portfolio, "round_name": chosen["name"], "rubric": rubric,
-            "summary": portfolios.summary(db, portfolio_id, rubric, round_id),
-            "reference": portfolio_report.peer_reference(rubric)}
+    summary = portfolios.summary(db, portfolio_id, rubric, round_id, filters)
+    # A filtered report says how many of the round's agencies it shows: a part is not the whole.
+    everyone = len(portfolios.round_rows(db, portfolio_id, round_id)) if filters else len(summary.rows)
+    return {"portfolio": portfolio, "round_name": chosen["name"], "rubric": rubric, "summary": summary,
+            "reference": portfolio_report.peer_reference(rubric), "filters": dict(filters or {}),
+            "round_agencies": everyone, "deleted_after_closing": chosen["deleted_after_closing"]}
 
 
 def portfolio_digest(inputs: dict, round_id: int) -> str:
-    """The digest of a portfolio round's PDF: the round (no other shares its PDF, as with
-    assessments), its figures as shown, the rubric and the renderer."""
+    """The digest of a portfolio round's PDF: the round and the filters (no other round or filter
+    shares its PDF, as with assessments, even with the same figures), its figures as shown, the
+    rubric and the renderer."""
     portfolio = inputs["portfolio"]
     content = {"subject": "portfolio", "portfolio_id": portfolio["id"], "round_id": round_id,
+               "filters": inputs["filters"], "round_agencies": inputs["round_agencies"],
+               "deleted_after_closing": inputs["deleted_after_closing"],
                "name": portfolio["name"], "peers": portfolio["peers"],
                "rubric": [portfolio["rubric_id"], portfolio["rubric_version"]], "round": inputs["round_name"],
                "summary": dataclasses.asdict(inputs["summary"]), "reference": inputs["reference"],
@@ -204,22 +213,25 @@ def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
 
 def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str) -> bool:
     """Record a job unless one is queued, running or done; True if the worker must be asked."""
-    return _request(db, digest, [assessment_id, None, None])
+    return _request(db, digest, [assessment_id, None, None, "{}"])
 
 
-def request_portfolio_report(db: sqlite_utils.Database, portfolio_id: int, round_id: int, digest: str) -> bool:
-    """As request_report, for a portfolio round's report."""
-    return _request(db, digest, [None, portfolio_id, round_id])
+def request_portfolio_report(db: sqlite_utils.Database, portfolio_id: int, round_id: int, digest: str,
+                             filters: dict[str, str] | None = None) -> bool:
+    """As request_report, for a portfolio round's report over the agencies matching ``filters``."""
+    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)])
 
 
 def _request(db: sqlite_utils.Database, digest: str, subject: list) -> bool:
-    """``subject``: assessment_id, portfolio_id, round_id, with either the first or the other two."""
+    """``subject``: assessment_id, portfolio_id, round_id, filters, with either the first or the
+    next two (and the filters, as JSON, of a portfolio report)."""
     with storage.write_transaction(db):
         status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
         if status and status[0] != "failed":
             return False
-        db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, portfolio_id, round_id, status, "
-                   "error, queued_at) VALUES (?, ?, ?, ?, 'queued', '', ?)", [digest, *subject, storage.now()])
+        db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, portfolio_id, round_id, filters, "
+                   "status, error, queued_at) VALUES (?, ?, ?, ?, ?, 'queued', '', ?)",
+                   [digest, *subject, storage.now()])
     return True
 
 
@@ -240,10 +252,12 @@ def _forget_superseded(db: sqlite_utils.Database, digest: str) -> None:
     """In a write transaction: delete the jobs of ``digest``'s subject requested before it, and
     with them (a trigger, storage.py) their PDFs. Their content is out of date, so no page asks
     for them again, and an assessment's earlier answers and notes should not stay in the database
-    and its backups. A job requested later is left alone: it may be the newer one."""
+    and its backups. A job requested later is left alone: it may be the newer one. A portfolio
+    round's report with other filters is another subject: it stays."""
     db.execute("DELETE FROM report_jobs AS old WHERE EXISTS (SELECT 1 FROM report_jobs AS new "
                "WHERE new.digest = ? AND old.rowid < new.rowid AND old.assessment_id IS new.assessment_id "
-               "AND old.portfolio_id IS new.portfolio_id AND old.round_id IS new.round_id)", [digest])
+               "AND old.portfolio_id IS new.portfolio_id AND old.round_id IS new.round_id "
+               "AND old.filters = new.filters)", [digest])
 
 
 def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
@@ -268,11 +282,12 @@ def run_job(database: str, assessment_id: str, digest: str) -> None:
         db.close()
 
 
-def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: str) -> None:
-    """The worker's task for a portfolio round's report, stored under ``digest``."""
+def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: str,
+                      filters: dict[str, str] | None = None) -> None:
+    """The worker's task for a portfolio round's report over ``filters``, stored under ``digest``."""
     db = storage.connect(database)
     try:
-        inputs = portfolio_inputs(db, portfolio_id, round_id)
+        inputs = portfolio_inputs(db, portfolio_id, round_id, filters)
         if inputs is None or portfolio_digest(inputs, round_id) != digest:
             _finish(db, digest, None, "The portfolio changed or was deleted before its report was rendered.")
             return
@@ -294,8 +309,9 @@ def enqueue(instance: str, database: str, assessment_id: str, digest: str) -> No
     queue(instance)[1](database, assessment_id, digest)
 
 
-def enqueue_portfolio(instance: str, database: str, portfolio_id: int, round_id: int, digest: str) -> None:
-    queue(instance)[2](database, portfolio_id, round_id, digest)
+def enqueue_portfolio(instance: str, database: str, portfolio_id: int, round_id: int, digest: str,
+                      filters: dict[str, str] | None = None) -> None:
+    queue(instance)[2](database, portfolio_id, round_id, digest, filters or {})
 
 
 def run_pending(instance: str) -> int:

@@ -62,11 +62,19 @@ def render_html(**context) -> str:
     return pdf.environment().get_template("report/portfolio.html").render(**context)
 
 
-def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summary, reference: dict) -> bytes:
-    """The portfolio PDF, with the reports' stylesheets, fonts and asset fetcher (nothing from the network)."""
+def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summary, reference: dict,
+               filters: Mapping[str, str] | None = None, round_agencies: int | None = None,
+               deleted_after_closing: int = 0) -> bytes:
+    """The portfolio PDF, with the reports' stylesheets, fonts and asset fetcher (nothing from the network).
+    ``summary`` is over the agencies matching ``filters``, ``round_agencies`` of the whole round: the cover
+    names the filters and how many of the round's agencies they leave. ``deleted_after_closing``: the
+    agencies whose assessment of the round went after it closed, which the summary says."""
     css, fonts = pdf.stylesheet()
-    peers = peers_for(rubric) if reference else None  # the survey's figures are shown: cite them
+    # The survey's figures are shown beside finished agencies' (as on the dashboard): cite them.
+    peers = peers_for(rubric) if reference and summary.finished else None
     html = render_html(portfolio=portfolio, round_name=round_name, rubric=rubric, summary=summary,
-                       reference=reference, peers=peers, sources=linked_sources(rubric, peers) if peers else ())
+                       reference=reference, peers=peers, sources=linked_sources(rubric, peers) if peers else (),
+                       filters=filters or {}, round_agencies=round_agencies,
+                       deleted_after_closing=deleted_after_closing)
     document = pdf.ReportHTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=pdf.AssetFetcher())
     return document.write_pdf(stylesheets=[css], font_config=fonts, **pdf.PDF_OPTIONS)

@@ -145,18 +145,29 @@ def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,
                     by: int | None = None) -> list[Invited]:
-    """Invite every agency or none (one transaction); AgencyRowsError for names already in the portfolio."""
+    """Invite every agency or none (one transaction); AgencyRowsError for names already in the portfolio.
+    An agency whose workspace was deleted is invited again under its name: its own row, with a new link."""
     invited = []
     with write_transaction(db):
-        taken = {n.lower() for (n,) in db.execute("SELECT name FROM portfolio_agencies WHERE portfolio_id = ?",
-                                                  [portfolio_id])}
-        clashes = [(line, f"{row['name']!r} is already invited") for line, row in rows if row["name"].lower() in taken]
+        taken = _agency_names(db, portfolio_id)
+        clashes = [(line, f"{row['name']!r} is already invited") for line, row in rows
+                   if row["name"].lower() in taken and taken[row["name"].lower()] is None]
         if clashes:
             raise AgencyRowsError(clashes)
         for _, row in rows:
-            invited.append(_invite(db, portfolio_id, row))
-            _log(db, portfolio_id, by, "agency.invited", row["name"])  # never the link's token
+            left = taken.get(row["name"].lower())
+            invited.append(_invite(db, portfolio_id, row) if left is None else _invite_again(db, left, row))
+            detail = row["name"] if left is None else f"{row['name']}, again: its workspace was deleted"
+            _log(db, portfolio_id, by, "agency.invited", detail)  # never the link's token
     return invited
+
+
+def _agency_names(db: sqlite_utils.Database, portfolio_id: int) -> dict[str, int | None]:
+    """The portfolio's agency names, lower-case, each with the agency's id if its workspace was deleted
+    (it joined, then left with its data: the name is free for it again), else None (taken)."""
+    return {name.lower(): agency_id if left else None for agency_id, name, left in db.execute(
+        "SELECT id, name, joined_at IS NOT NULL AND workspace_id IS NULL FROM portfolio_agencies "
+        "WHERE portfolio_id = ?", [portfolio_id])}
 
 
 def _invite(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> Invited:
@@ -165,6 +176,15 @@ def _invite(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> Invited:
         "INSERT INTO portfolio_agencies (portfolio_id, name, type, size, contact, token_hash, invited_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [portfolio_id, row["name"], row["type"], row["size"], row["contact"], hash_token(token), now()]).lastrowid
+    return Invited(agency_id, row["name"], token)
+
+
+def _invite_again(db: sqlite_utils.Database, agency_id: int, row: dict) -> Invited:
+    """A new link for an agency whose workspace was deleted: not joined until it accepts, as if new."""
+    token = secrets.token_urlsafe(32)
+    db.execute("UPDATE portfolio_agencies SET name = ?, type = ?, size = ?, contact = ?, token_hash = ?, "
+               "invited_at = ?, joined_at = NULL WHERE id = ?",
+               [row["name"], row["type"], row["size"], row["contact"], hash_token(token), now(), agency_id])
     return Invited(agency_id, row["name"], token)
 
 

@@ -273,6 +273,27 @@ def _delete_invitations_of_former_owners(db: sqlite_utils.Database) -> None:
                "AND memberships.user_id = invites.created_by AND role = 'owner' AND NOT users.disabled)")
 
 
+@migrations(name="017_portfolio_report_filters")
+def _add_report_filters(db: sqlite_utils.Database) -> None:
+    # A portfolio report follows the dashboard's filters (type, size): one round has a PDF per
+    # filter, each replaced only by a newer one of the same filter (jobs._forget_superseded).
+    # The filters as canonical JSON; '{}' for every agency and for assessment reports.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN filters TEXT NOT NULL DEFAULT '{}'")
+
+
+@migrations(name="018_rounds_count_deleted_agencies")
+def _count_deleted_agencies(db: sqlite_utils.Database) -> None:
+    # An agency that deletes its workspace takes its assessments with it, those of closed rounds
+    # too (round_assessments cascades): its data going is right, a closed round silently one
+    # agency smaller is not. Each round counts the assessments of it that went after it closed,
+    # and the owner's dashboard and PDF of the round say so. A trigger, so that no deletion path
+    # can forget it; the open round is not counted, since there the agency shows as having left.
+    db.execute("ALTER TABLE portfolio_rounds ADD COLUMN deleted_after_closing INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE TRIGGER round_assessments_count_deleted AFTER DELETE ON round_assessments "
+               "BEGIN UPDATE portfolio_rounds SET deleted_after_closing = deleted_after_closing + 1 "
+               "WHERE id = OLD.round_id AND closed_at IS NOT NULL; END")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -29,7 +29,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
                      "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs",
                      "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment",
-                     "016_invitations_of_former_owners"]
+                     "016_invitations_of_former_owners", "017_portfolio_report_filters",
+                     "018_rounds_count_deleted_agencies"]
     assert db.table("rubrics").exists()
 
 

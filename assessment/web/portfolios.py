@@ -196,10 +196,16 @@ def export_json(portfolio_id: int):
 
 
 # The PDF: a 1,000-agency portfolio takes seconds to render, so the worker renders it, as it
-# does assessment reports (assessment/jobs.py), cached under the digest of its figures.
+# does assessment reports (assessment/jobs.py), cached under the digest of its figures. Like
+# the CSV and the JSON it follows the dashboard's filters, each filter a PDF of its own.
 
 def _report_digest(portfolio_id: int, round_id: int) -> str:
-    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id), round_id)
+    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id, _filters()), round_id)
+
+
+def _report_page(portfolio_id: int, chosen: dict):
+    """Back to the status page of this round's report with these filters."""
+    return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"], **_filters()))
 
 
 @bp.get("/portfolios/<int:portfolio_id>/report")
@@ -211,7 +217,7 @@ def report(portfolio_id: int):
     ready = jobs.cached_pdf(get_db(), digest) is not None
     job = None if ready else jobs.job_status(get_db(), digest)
     return render_template("portfolios/report.html", portfolio=portfolio, workspace=workspace, round=chosen,
-                           ready=ready, job=job)
+                           ready=ready, job=job, filters=_filters())
 
 
 @bp.post("/portfolios/<int:portfolio_id>/report")
@@ -220,10 +226,10 @@ def request_report(portfolio_id: int):
     chosen = _round(portfolio_id)
     digest = _report_digest(portfolio_id, chosen["id"])
     if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(get_db(), portfolio_id,
-                                                                                  chosen["id"], digest):
+                                                                                  chosen["id"], digest, _filters()):
         jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
-                               chosen["id"], digest)
-    return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
+                               chosen["id"], digest, _filters())
+    return _report_page(portfolio_id, chosen)
 
 
 @bp.get("/portfolios/<int:portfolio_id>/report.pdf")
@@ -233,7 +239,7 @@ def export_pdf(portfolio_id: int):
     chosen = _round(portfolio_id)
     pdf = jobs.cached_pdf(get_db(), _report_digest(portfolio_id, chosen["id"]))
     if pdf is None:
-        return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
+        return _report_page(portfolio_id, chosen)
     return download(pdf, _file_title(portfolio, chosen), "-portfolio.pdf", "application/pdf")
 
 

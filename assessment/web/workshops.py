@@ -122,7 +122,7 @@ def set_consensus(workshop_id: str, question_id: str):
     if not form.validate():
         if question_id not in {q.id for q in workshops.questions_of(rubric, workshop.dimensions)}:
             abort(404)
-        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form)), 400
+        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form))
     try:
         workshops.set_consensus(get_db(), workshop, rubric, question_id, int(form.level.data),
                                 (form.rationale.data or "").strip(), g.user["id"])
@@ -131,7 +131,7 @@ def set_consensus(workshop_id: str, question_id: str):
     except workshops.RationaleTooLong as error:
         form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
                                      f"{error.room} characters. Shorten it, or the evidence note.")
-        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form)), 400
+        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form))
     flash(f"Consensus recorded for “{rubric.questions[question_id].title}”: level {form.level.data}.")
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 

@@ -1,9 +1,13 @@
 """Deleting a workspace: asked first with its name typed, owners only, everything of it gone in one
 transaction, accounts and other workspaces left alone, and portfolios it answered in still working."""
 
-import pytest
+import io
+import re
 
-from assessment import accounts, portfolios, workshops
+import pytest
+from pypdf import PdfReader
+
+from assessment import accounts, jobs, portfolio_report, portfolios, workshops
 
 from .conftest import PASSWORD, flashes, text
 from .fuzzing import snapshot
@@ -138,3 +142,64 @@ def test_deleting_a_workspace_that_is_gone_already_does_nothing(db, people):
     accounts.delete_workspace(db, people["workspace"], by=people["owner"])
     assert accounts.delete_workspace(db, people["workspace"], by=people["owner"]) is None
     assert _count(db, "audit WHERE action = 'workspace.deleted'", []) == 1
+
+
+def test_an_agency_whose_workspace_was_deleted_is_invited_again_under_its_name(app, db, owner, outsider, people,
+                                                                               portfolio, default_rubric):
+    """Found by an audit: its row kept the name, unique in the portfolio, and its used invitation, so the
+    owner could bring it back only under another name."""
+    agency, _ = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    outsider.post(f"/w/{agency['workspace_id']}/delete", data={"name": "Agency A"})
+    assert "left: its workspace was deleted" in text(owner.get(f"/portfolios/{portfolio}/agencies"))
+    page = text(owner.post(f"/portfolios/{portfolio}/agencies", data={"name": "Agency A", "type": "regulator"}))
+    assert "is already invited" not in page
+    link = re.search(r"<code>http://localhost(/portfolio-invite/[^<]+)</code>", page).group(1)
+    (row,) = db.query("SELECT * FROM portfolio_agencies WHERE portfolio_id = ?", [portfolio])
+    assert (row["id"], row["name"], row["type"], row["joined_at"]) == (agency["id"], "Agency A", "regulator", None)
+    assert "invited, not joined" in text(owner.get(f"/portfolios/{portfolio}"))
+    # The agency accepts: a new workspace of the same name, and this round's assessment.
+    assert "/about" in outsider.post(link).location
+    (again,) = portfolios.agencies_of_workspace(db, db.execute(
+        "SELECT workspace_id FROM portfolio_agencies WHERE id = ?", [agency["id"]]).fetchone()[0])
+    assert again["name"] == "Agency A" and again["workspace_id"] != agency["workspace_id"]
+    # ... and it goes on into the next round.
+    owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    current = portfolios.rounds(db, portfolio)[0]["id"]
+    assert portfolios.agency_assessment(db, portfolio, agency["id"], current) is not None
+    assert owner.post(link).status_code == 404  # the new link works once, as any
+    dashboard = text(owner.get(f"/portfolios/{portfolio}"))
+    assert "left the round" not in dashboard and "invited, not joined" not in dashboard
+
+
+
+def test_an_agency_with_its_workspace_keeps_its_name(db, people, portfolio, default_rubric):
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    row = {"name": "agency a", "type": "", "size": "", "contact": ""}
+    with pytest.raises(portfolios.AgencyRowsError, match="'agency a' is already invited"):
+        portfolios.invite_agencies(db, portfolio, [(2, row)])
+
+
+def test_a_closed_round_says_how_many_agencies_deleted_their_data_since(app, db, owner, outsider, people, portfolio,
+                                                                       default_rubric):
+    """Found by an audit: an agency's workspace deleted took its results out of the rounds already closed,
+    which the owner then saw one agency smaller, without a word."""
+    agency, _ = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    add_agency(db, portfolio, default_rubric, "Agency B", accounts.create_user(db, "bea@example.org", "Bea", PASSWORD))
+    owner.post(f"/portfolios/{portfolio}/rounds", data={"name": "2027"})
+    outsider.post(f"/w/{agency['workspace_id']}/delete", data={"name": "Agency A"})
+    current, closed = portfolios.rounds(db, portfolio)
+    assert (current["deleted_after_closing"], closed["deleted_after_closing"]) == (0, 1)  # the open round: "left"
+    page = text(owner.get(f"/portfolios/{portfolio}?round={closed['id']}"))
+    assert "1 of 1 agencies have finished" in page
+    assert "1 agency deleted its data after the round closed: it is no longer in its figures." in page
+    assert "1 agency (of any type or size) deleted its data" in text(
+        owner.get(f"/portfolios/{portfolio}?round={closed['id']}&type=ministry"))
+    assert "deleted its data" not in text(owner.get(f"/portfolios/{portfolio}"))
+    inputs = jobs.portfolio_inputs(db, portfolio, closed["id"])
+    content = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        portfolio_report.render_pdf(**inputs))).pages).split())
+    assert "1 agency deleted its data after the round closed: it is no longer in its figures." in content
+    assert jobs.portfolio_digest(inputs, closed["id"]) != jobs.portfolio_digest(
+        {**inputs, "deleted_after_closing": 0}, closed["id"])
+    accounts.delete_workspace(db, people["workspace"])  # the portfolio's own, with its rounds: nothing in the way
+    assert _count(db, "portfolio_rounds WHERE portfolio_id = ?", [portfolio]) == 0

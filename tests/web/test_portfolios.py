@@ -510,9 +510,7 @@ def test_exports_follow_the_dashboards_filters(owner, portfolio, two_agencies, d
     assert [a["name"] for a in document["agencies"]] == ["Agency B"]
     assert document["filters"] == {"type": "regulator", "size": "small"}
     assert json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))["filters"] == {}
-    # The PDF is always of the whole round: a filtered dashboard's link says so.
-    assert "PDF report (of the whole round, without the filters)</a>" in page
-    assert "PDF report</a>" in text(owner.get(f"/portfolios/{portfolio}"))
+    assert "whole round" not in page  # the PDF follows them too
 
 
 def test_export_file_names_carry_the_round(db, owner, people, portfolio, two_agencies, default_rubric):
@@ -525,3 +523,63 @@ def test_export_file_names_carry_the_round(db, owner, people, portfolio, two_age
                  for r in (first, second)]
         assert names == [f'attachment; filename="a-national-office-for-sovereign-ai-readi-{year}-{TODAY}.{export}"'
                          for year in ("2026", "2027")]
+
+
+def _pdf_text(response) -> str:
+    reader = PdfReader(io.BytesIO(response.data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _rendered(app, owner, portfolio, query=""):
+    """The portfolio PDF asked for as the dashboard's link does, with the filters in ``query``."""
+    owner.post(f"/portfolios/{portfolio}/report{query}")
+    jobs.run_pending(app.instance_path)
+    return owner.get(f"/portfolios/{portfolio}/report.pdf{query}")
+
+
+def test_the_portfolio_pdf_follows_the_dashboards_filters(app, db, owner, portfolio, two_agencies, caplog):
+    """Found by an audit: the CSV and the JSON followed the dashboard's filters, the PDF was of the whole round."""
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
+    link = html.unescape(re.search(r'href="(/portfolios/\d+/report\?[^"]*)">PDF report</a>', page).group(1))
+    assert link.endswith("&type=regulator&size=small")
+    status = text(owner.get(link))
+    assert "PDF report · National AI office · 2026 · type = regulator, size = small" in status
+    assert re.search(r'<form method="post" action="/portfolios/\d+/report\?round=\d+&amp;type=regulator&amp;size=small"',
+                     status)
+    assert owner.post(link).location == link
+    assert jobs.run_pending(app.instance_path) == 1
+    assert 'report.pdf?round=' in text(owner.get(link)) and "&amp;type=regulator&amp;size=small" in text(owner.get(link))
+    response = owner.get(link.replace("/report?", "/report.pdf?"))
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    assert response.headers["Content-Disposition"] == f'attachment; filename="national-ai-office-2026-{TODAY}-portfolio.pdf"'
+    content = _pdf_text(response)
+    assert "Agency B" in content and "Agency A" not in content
+    assert "Agencies type = regulator, size = small; 1 of 2" in content  # on the cover
+    assert "1 of 1 agencies have finished this round" in content
+
+
+def test_the_unfiltered_portfolio_pdf_names_no_filter(app, owner, portfolio, two_agencies):
+    content = _pdf_text(_rendered(app, owner, portfolio))
+    assert "Agency A" in content and "Agency B" in content and "2 of 2 agencies have finished this round" in content
+    assert " = " not in content and "Agencies type" not in content
+
+
+def test_two_filters_never_share_a_portfolio_pdf(app, db, owner, portfolio, two_agencies):
+    """type=regulator and size=small choose the same agency, so the same figures: not the same PDF."""
+    whole = _rendered(app, owner, portfolio)
+    by_type = _rendered(app, owner, portfolio, "?type=regulator")
+    by_size = _rendered(app, owner, portfolio, "?size=small")
+    assert "Agencies type = regulator; 1 of 2" in _pdf_text(by_type)
+    assert "Agencies size = small; 1 of 2" in _pdf_text(by_size)
+    assert len({whole.data, by_type.data, by_size.data}) == 3
+    # Each is kept beside the others: asking for one does not replace another.
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 3
+    assert owner.get(f"/portfolios/{portfolio}/report.pdf?type=regulator").data == by_type.data
+    assert owner.get(f"/portfolios/{portfolio}/report.pdf").data == whole.data
+
+
+def test_a_filter_that_matches_no_agency_gives_a_pdf_that_says_so(app, owner, portfolio, two_agencies):
+    content = _pdf_text(_rendered(app, owner, portfolio, "?type=nobody"))
+    assert "Agencies type = nobody; 0 of 2" in content and "No agency matches these filters." in content
+    assert "Agency A" not in content and "Heatmap" not in content and "Scorecards" not in content
