@@ -203,6 +203,13 @@ def _report_digest(portfolio_id: int, round_id: int) -> str:
     return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id, _filters()), round_id)
 
 
+def _unknown_filters(portfolio_id: int, chosen: dict) -> str:
+    """The first filter whose value no agency of the round has ("type = x"), else "". Each filter
+    keeps a PDF of its own, so values typed into the address would otherwise store one each."""
+    everyone = portfolios.round_rows(get_db(), portfolio_id, chosen["id"])
+    return next((f"{key} = {value}" for key, value in _filters().items() if value not in choices(everyone, key)), "")
+
+
 def _report_page(portfolio_id: int, chosen: dict):
     """Back to the status page of this round's report with these filters."""
     return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"], **_filters()))
@@ -224,6 +231,9 @@ def report(portfolio_id: int):
 def request_report(portfolio_id: int):
     portfolio_for(portfolio_id)
     chosen = _round(portfolio_id)
+    if unknown := _unknown_filters(portfolio_id, chosen):
+        flash(f"No agency of this round has {unknown}: no PDF is prepared for it.", "error")
+        return _report_page(portfolio_id, chosen)
     digest = _report_digest(portfolio_id, chosen["id"])
     if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(get_db(), portfolio_id,
                                                                                   chosen["id"], digest, _filters()):

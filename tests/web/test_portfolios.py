@@ -580,6 +580,14 @@ def test_two_filters_never_share_a_portfolio_pdf(app, db, owner, portfolio, two_
 
 
 def test_a_filter_that_matches_no_agency_gives_a_pdf_that_says_so(app, owner, portfolio, two_agencies):
-    content = _pdf_text(_rendered(app, owner, portfolio, "?type=nobody"))
-    assert "Agencies type = nobody; 0 of 2" in content and "No agency matches these filters." in content
+    content = _pdf_text(_rendered(app, owner, portfolio, "?type=regulator&size=large"))
+    assert "Agencies type = regulator, size = large; 0 of 2" in content
+    assert "No agency matches these filters." in content
     assert "Agency A" not in content and "Heatmap" not in content and "Scorecards" not in content
+
+
+def test_no_pdf_is_prepared_for_a_filter_value_no_agency_has(app, db, owner, portfolio, two_agencies):
+    """Each filter keeps a PDF of its own: values typed into the address must not store one each."""
+    response = owner.post(f"/portfolios/{portfolio}/report?type=nobody", follow_redirects=True)
+    assert "No agency of this round has type = nobody: no PDF is prepared for it." in text(response)
+    assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
