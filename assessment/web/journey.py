@@ -405,9 +405,9 @@ def compare_rounds(assessment_id: str):
     before, _, before_rubric = assessment_for(other_id)
     if before.workspace_id != assessment.workspace_id:
         abort(404)
-    comparison = compare(rubric, _scored(before, before_rubric), _scored(assessment, rubric))
+    comparison = compare(before_rubric, rubric, _scored(before, before_rubric), _scored(assessment, rubric))
     return step_page("journey/compare.html", assessment, workspace, rubric, "results", before=before,
-                 comparison=comparison)
+                     before_rubric=before_rubric, comparison=comparison)
 
 
 def _scored(assessment, rubric: Rubric):
