@@ -64,3 +64,13 @@ def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Ru
 def list_rubrics(db: sqlite_utils.Database) -> list[dict]:
     """Every stored rubric version, newest first within each rubric."""
     return list(db.query("SELECT id, version, added_at FROM rubrics ORDER BY id, added_at DESC, version DESC"))
+
+
+def _semver(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def later_versions(db: sqlite_utils.Database, rubric: Rubric) -> list[str]:
+    """The stored versions of ``rubric`` above its own, newest first: what a new round may move to."""
+    versions = [row[0] for row in db.execute("SELECT version FROM rubrics WHERE id = ?", [rubric.id])]
+    return sorted((v for v in versions if _semver(v) > _semver(rubric.version)), key=_semver, reverse=True)

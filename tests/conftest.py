@@ -29,8 +29,13 @@ def rubric_data():
 
 def _next_version(data: dict) -> None:
     """The shipped rubric as version 2.0.0: a question reworded, one removed and one added, a weight
-    and a dimension's weight changed, and a new dimension whose questions link to no survey figure."""
+    and a dimension's weight changed, a new dimension whose questions link to no survey figure, and
+    a driver and a barrier removed."""
     data["version"] = "2.0.0"
+    data["drivers"] = [d for d in data["drivers"] if d["id"] != "cultural_alignment"]
+    data["barriers"] = [b for b in data["barriers"] if b["id"] != "vendor_lock_in"]
+    for question in (q for d in data["dimensions"] for q in d["questions"]):
+        question["drivers"] = [d for d in question["drivers"] if d != "cultural_alignment"]
     strategy, data_dimension, security = data["dimensions"][:3]
     strategy["questions"][1]["text"] = "Reworded: " + strategy["questions"][1]["text"]
     del strategy["questions"][3]  # strategy.funding

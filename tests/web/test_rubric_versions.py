@@ -44,3 +44,57 @@ def test_rounds_on_two_versions_show_what_one_version_lacks_never_as_a_drop(owne
     assert _cells(page, "Dedicated funding and resourcing") == [f"level {old.answers['strategy.funding'].value}", "removed in 2.0.0"]
     assert _cells(page, "Sovereign AI roadmap") == ["new in 2.0.0", "level 3"]
     assert "No answer has changed." in page
+
+
+def _new_round(client, assessment_id, **data):
+    response = client.post(f"/a/{assessment_id}/rounds", data=data)
+    assert response.status_code == 302, text(response)
+    return response.location.split("/")[2]
+
+
+def test_a_new_round_may_move_to_a_later_version_and_the_earlier_round_keeps_its_own(owner, db, finished, newer,
+                                                                                  default_rubric):
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric, {},
+                         targets={"strategy.funding": 4, "data.residency": 4})
+    page = text(owner.get(f"/a/{finished}/results"))
+    assert '<option value="1.0.1" selected>1.0.1, this round&#39;s</option><option value="2.0.0">2.0.0</option>' in page
+    later = _new_round(owner, finished, rubric_version=NEW)
+    moved, parent = records.get_assessment(db, later), records.get_assessment(db, finished)
+    assert (moved.rubric_version, moved.parent_id, parent.rubric_version) == (NEW, finished, "1.0.1")
+    answers = records.answer_set(db, moved)
+    before = records.answer_set(db, parent)
+    assert set(answers.answers) == set(before.answers) - {"strategy.funding"}
+    assert answers.answers["data.residency"] == before.answers["data.residency"]
+    assert dict(answers.targets) == {"data.residency": 4}
+    assert "cultural_alignment" not in answers.drivers and answers.barriers == ("ip_concerns", "compute_access")
+    page = text(owner.get(f"/a/{later}/about"))
+    assert ("on rubric 2.0.0 with the answers of the previous one. Questions of 1.0.1 not in 2.0.0: 1 (their "
+            "answers stay with the previous round); new questions, unanswered: 4.") in page
+    (started,) = db.query("SELECT detail FROM audit WHERE action = 'round.started'")
+    assert started["detail"] == "continues Spring review; rubric 1.0.1 → 2.0.0; 47 answers"
+    assert "removed in 2.0.0" in text(owner.get(f"/a/{later}/compare"))
+    assert owner.get(f"/a/{finished}/results").status_code == 200
+
+
+def test_a_new_round_stays_on_its_version_unless_another_is_chosen(owner, db, finished, newer):
+    assert records.get_assessment(db, _new_round(owner, finished)).rubric_version == "1.0.1"
+    assert records.get_assessment(db, _new_round(owner, finished, rubric_version="1.0.1")).rubric_version == "1.0.1"
+
+
+@pytest.mark.parametrize("version", ["9.9.9", "1.0.0", ""])
+def test_a_new_round_on_a_version_not_offered_is_refused(owner, db, finished, newer, version):
+    before = db.table("assessments").count
+    assert owner.post(f"/a/{finished}/rounds", data={"rubric_version": version}).status_code == 400
+    assert db.table("assessments").count == before
+
+
+def test_a_version_uploaded_after_the_results_were_seen_is_offered_at_once(owner, finished, next_version_yaml):
+    assert "rubric_version" not in text(owner.get(f"/a/{finished}/results"))
+    owner.post("/admin/rubrics", data={"file": (io.BytesIO(next_version_yaml.encode()), "v2.yaml")},
+               content_type="multipart/form-data")
+    assert '<option value="2.0.0">' in text(owner.get(f"/a/{finished}/results"))
+
+
+def test_a_new_version_is_not_offered_to_a_round_on_the_newest(owner, db, people, newer):
+    later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
+    assert "rubric_version" not in text(owner.get(f"/a/{later}/results"))
