@@ -98,3 +98,18 @@ def test_a_version_uploaded_after_the_results_were_seen_is_offered_at_once(owner
 def test_a_new_version_is_not_offered_to_a_round_on_the_newest(owner, db, people, newer):
     later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
     assert "rubric_version" not in text(owner.get(f"/a/{later}/results"))
+
+
+@pytest.mark.parametrize("page", ["about", "dimensions/data", "review", "results"])
+def test_every_page_of_an_assessment_names_its_rubric_version(owner, db, people, finished, newer, page):
+    later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
+    assert "Rubric: Sovereign AI Readiness 1.0.1" in text(owner.get(f"/a/{finished}/{page}"))
+    assert "Rubric: Sovereign AI Readiness 2.0.0" in text(owner.get(f"/a/{later}/{page}"))
+
+
+def test_the_dashboard_names_the_versions_once_there_are_two(owner, db, people, finished, newer):
+    dashboard = f"/w/{people['workspace']}"
+    assert "rubric 1.0.1" not in text(owner.get(dashboard))
+    records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
+    page = text(owner.get(dashboard))
+    assert "rubric 1.0.1" in page and "rubric 2.0.0" in page
