@@ -37,16 +37,19 @@ def peers_for(rubric: Rubric) -> PeerDataset | None:
 _parsed: dict[tuple[str, str, str], Rubric] = {}
 
 
-def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *, by: int | None = None) -> Rubric:
+def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *,
+               by: int | None = None) -> tuple[Rubric, bool]:
     """Validate and store a rubric version; DataFileError or ValueError say why it was refused.
+    Returns the rubric and whether it is new (False: this very text was stored already).
 
     A new version is logged instance-wide (administrators see it): it concerns every workspace.
     """
     rubric = parse_rubric(text, filename)
     with storage.write_transaction(db):
-        if storage.insert_rubric(db, rubric.id, rubric.version, text):
+        added = storage.insert_rubric(db, rubric.id, rubric.version, text)
+        if added:
             audit.record(db, None, by, "rubric.uploaded", f"{rubric.id} {rubric.version}", filename)
-    return rubric
+    return rubric, added
 
 
 def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Rubric:
