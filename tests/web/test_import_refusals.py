@@ -124,6 +124,8 @@ RUBRICS = {
     "a list as a key": (b"id: a\n? [a, b]\n: 1\n", 200, "invalid YAML: found unhashable key"),
     "duplicate key": (RUBRIC + b"\ntitle: again\n", 200, "duplicate key &#39;title&#39;"),
     "duplicate question id": (_rubric_with_a_repeated_question_id(), 200, "duplicate id &#39;"),
+    "an id with path characters": (RUBRIC.replace(b"id: sovereign-ai-readiness", b"id: ../../sovereign", 1), 200,
+                                   "<code>id</code>: must be lowercase letters, digits"),
 }
 
 
