@@ -113,3 +113,14 @@ def test_the_dashboard_names_the_versions_once_there_are_two(owner, db, people, 
     records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
     page = text(owner.get(dashboard))
     assert "rubric 1.0.1" in page and "rubric 2.0.0" in page
+
+
+def test_a_new_dimension_without_a_linked_figure_has_no_survey_figure_rather_than_an_invented_one(
+        owner, db, people, newer):
+    answers = AnswerSet(answers={qid: Answer(2) for qid in newer.questions})
+    later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0", answers)
+    page = text(owner.get(f"/a/{later}/results"))
+    summary = page.split('<h2 id="peers-title">')[0]
+    assert _cells(summary, "Compute and infrastructure") == ["50", "3 of 3", "no survey figure", "no survey figure"]
+    peers = page.split('<h2 id="peers-title">')[1]
+    assert "The survey gives no figure linked to this dimension" in _cells(peers, "Compute and infrastructure")[0]
