@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -174,6 +174,21 @@ def answers_from_data(data: Any, rubric: Rubric, filename: str) -> AnswerSet:
                      organization=parsed.organization, profile=parsed.profile, drivers=parsed.drivers,
                      barriers=tuple(parsed.barriers),
                      targets={qid: normalize_value(level) for qid, level in parsed.targets.items()})
+
+
+def kept_for(answers: AnswerSet, rubric: Rubric) -> AnswerSet:
+    """``answers`` without what ``rubric`` does not ask (questions, profile options, drivers,
+    importances, barriers): what a new round on another rubric version carries over."""
+    fields = {f.id: {o.id for o in f.options} for f in rubric.profile}
+    drivers, barriers = {d.id for d in rubric.drivers}, {b.id for b in rubric.barriers}
+    return replace(
+        answers, rubric=rubric.id, rubric_version=rubric.version,
+        answers={qid: a for qid, a in answers.answers.items() if qid in rubric.questions},
+        targets={qid: level for qid, level in answers.targets.items() if qid in rubric.questions},
+        profile={key: value for key, value in answers.profile.items() if value in fields.get(key, ())},
+        drivers={key: value for key, value in answers.drivers.items()
+                 if key in drivers and value in rubric.importance_factor},
+        barriers=tuple(b for b in answers.barriers if b in barriers))
 
 
 def load_answers(path: str | Path, rubric: Rubric) -> AnswerSet:

@@ -16,6 +16,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+SEMVER = r"^\d+\.\d+\.\d+$"
+# The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
+FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
+# The id of a rubric item: lowercase words joined by dots (data.residency).
+ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+# How a value refused by each pattern is told: in words, not as the expression.
+PATTERN_WORDS = {
+    SEMVER: "must be a version of three numbers, MAJOR.MINOR.PATCH, such as 1.0.0",
+    FILE_ID: "must be lowercase letters, digits, '.', '_' and '-', beginning with a letter or digit "
+             "(it names a file: no '/')",
+    ID: "must be lowercase letters, digits and '_', in parts joined by '.' and beginning with a letter, "
+        "such as data.residency",
+}
 
 
 class DataModel(BaseModel):
@@ -185,6 +198,8 @@ def _message(error: dict) -> str:
         return f"must be >= {ctx['ge']:g}"
     if kind == "less_than_equal":
         return f"must be <= {ctx['le']:g}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_WORDS:
+        return PATTERN_WORDS[ctx["pattern"]]
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     message = error["msg"]

@@ -13,11 +13,19 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
-from .datafile import MAX_FILE_BYTES, DataFileError, DataModel, WebAddress, duplicates, os_errors, read_data, validate
+from .datafile import (
+    FILE_ID,
+    MAX_FILE_BYTES,
+    SEMVER,
+    DataFileError,
+    DataModel,
+    WebAddress,
+    duplicates,
+    os_errors,
+    read_data,
+    validate,
+)
 
-SEMVER = r"^\d+\.\d+\.\d+$"
-# The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
-FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 KNOWN = {"1": True, "0": False, "": None}
 
 

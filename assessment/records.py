@@ -10,7 +10,7 @@ from functools import lru_cache
 import sqlite_utils
 
 from . import audit
-from .answers import Answer, AnswerSet, normalize_value
+from .answers import Answer, AnswerSet, kept_for, normalize_value
 from .cohorts import Member
 from .rubric import Rubric
 from .scoring import score
@@ -260,9 +260,13 @@ def answer_change(old: Answer | None, new: Answer | None) -> str:
 
 def start_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, title: str,
                 created_by: int | None) -> str:
-    """A new round of an assessment: its answers copied, on the same rubric version."""
-    return create_assessment(db, parent.workspace_id, rubric, title, answers=answer_set(db, parent),
-                             action="round.started", detail=f"continues {parent.title}", parent_id=parent.id,
+    """A new round of an assessment on ``rubric``: the parent's version or another of the same rubric.
+    Its answers are copied, but for what ``rubric`` does not ask, which stays with the parent."""
+    if rubric.id != parent.rubric_id:
+        raise ValueError(f"a round of a {parent.rubric_id} assessment cannot be on rubric {rubric.id}")
+    moved = f"; rubric {parent.rubric_version} → {rubric.version}" if rubric.version != parent.rubric_version else ""
+    return create_assessment(db, parent.workspace_id, rubric, title, answers=kept_for(answer_set(db, parent), rubric),
+                             action="round.started", detail=f"continues {parent.title}{moved}", parent_id=parent.id,
                              opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
 
 

@@ -8,14 +8,24 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .datafile import DataFileError, DataModel, WebAddress, duplicates, parse_yaml, read_data, validate
-from .peers import FILE_ID, SEMVER, PeerDataset, load_peers
+from .datafile import (
+    FILE_ID,
+    ID,
+    SEMVER,
+    DataFileError,
+    DataModel,
+    WebAddress,
+    duplicates,
+    parse_yaml,
+    read_data,
+    validate,
+)
+from .peers import PeerDataset, load_peers
 
 LEVELS = range(5)
 STEP_LEVELS = range(4)
 Horizon = Literal["now", "next", "later"]
 HORIZONS: tuple[Horizon, ...] = ("now", "next", "later")
-ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 # Weights and factors multiply and add up in scores and priorities; bounded, no sum can overflow a
 # float (the shipped rubric uses 1 to 3 and 0.5 to 2).
 MAX_WEIGHT = 1000

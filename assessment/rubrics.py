@@ -37,16 +37,19 @@ def peers_for(rubric: Rubric) -> PeerDataset | None:
 _parsed: dict[tuple[str, str, str], Rubric] = {}
 
 
-def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *, by: int | None = None) -> Rubric:
+def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *,
+               by: int | None = None) -> tuple[Rubric, bool]:
     """Validate and store a rubric version; DataFileError or ValueError say why it was refused.
+    Returns the rubric and whether it is new (False: this very text was stored already).
 
     A new version is logged instance-wide (administrators see it): it concerns every workspace.
     """
     rubric = parse_rubric(text, filename)
     with storage.write_transaction(db):
-        if storage.insert_rubric(db, rubric.id, rubric.version, text):
+        added = storage.insert_rubric(db, rubric.id, rubric.version, text)
+        if added:
             audit.record(db, None, by, "rubric.uploaded", f"{rubric.id} {rubric.version}", filename)
-    return rubric
+    return rubric, added
 
 
 def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Rubric:
@@ -64,3 +67,13 @@ def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Ru
 def list_rubrics(db: sqlite_utils.Database) -> list[dict]:
     """Every stored rubric version, newest first within each rubric."""
     return list(db.query("SELECT id, version, added_at FROM rubrics ORDER BY id, added_at DESC, version DESC"))
+
+
+def _semver(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def later_versions(db: sqlite_utils.Database, rubric: Rubric) -> list[str]:
+    """The stored versions of ``rubric`` above its own, newest first: what a new round may move to."""
+    versions = [row[0] for row in db.execute("SELECT version FROM rubrics WHERE id = ?", [rubric.id])]
+    return sorted((v for v in versions if _semver(v) > _semver(rubric.version)), key=_semver, reverse=True)

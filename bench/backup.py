@@ -33,7 +33,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "sovready.db"
         db = storage.init(database)
-        rubric = add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
+        rubric, _ = add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
         seed(db, rubric, count)
         add_answers(db, rubric)
         db.close()

@@ -59,7 +59,7 @@ def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as folder:
         db = storage.init(Path(folder) / "bench.db")
-        rubric = add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
+        rubric, _ = add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
         workspace = seed(db, rubric, count)
         own = Member("me", 50.0, {})
         query = timed(lambda: records.cohort_members(db, rubric.id, rubric.version))

@@ -27,6 +27,40 @@ def rubric_data():
     return yaml.safe_load(DEFAULT_RUBRIC.read_text(encoding="utf-8"))
 
 
+def _next_version(data: dict) -> None:
+    """The shipped rubric as version 2.0.0: a question reworded, one removed and one added, a weight
+    and a dimension's weight changed, a new dimension whose questions link to no survey figure, and
+    a driver and a barrier removed."""
+    data["version"] = "2.0.0"
+    data["drivers"] = [d for d in data["drivers"] if d["id"] != "cultural_alignment"]
+    data["barriers"] = [b for b in data["barriers"] if b["id"] != "vendor_lock_in"]
+    for question in (q for d in data["dimensions"] for q in d["questions"]):
+        question["drivers"] = [d for d in question["drivers"] if d != "cultural_alignment"]
+    strategy, data_dimension, security = data["dimensions"][:3]
+    strategy["questions"][1]["text"] = "Reworded: " + strategy["questions"][1]["text"]
+    del strategy["questions"][3]  # strategy.funding
+    added = copy.deepcopy(strategy["questions"][3])
+    added.update(id="strategy.roadmap", title="Sovereign AI roadmap", findings=[])
+    added.pop("peer_link", None)
+    strategy["questions"].append(added)
+    data_dimension["weight"] = 2
+    security["questions"][0]["weight"] = 1  # security.supply_chain, 3 before
+    compute = copy.deepcopy(data["dimensions"][5])
+    compute.update(id="compute", title="Compute and infrastructure", questions=compute["questions"][:3])
+    for number, question in enumerate(compute["questions"]):
+        question.update(id=f"compute.q{number}", findings=[])
+        question.pop("peer_link", None)
+    data["dimensions"].append(compute)
+
+
+@pytest.fixture(scope="session")
+def next_version_yaml(rubric_data) -> str:
+    """The text of the shipped rubric's next version (``_next_version``), as an administrator uploads it."""
+    data = copy.deepcopy(rubric_data)
+    _next_version(data)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 @pytest.fixture
 def write_rubric(tmp_path, rubric_data):
     """Write a copy of the shipped rubric, changed by ``edit``, beside a copy of its peers."""

@@ -19,7 +19,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def stored(db):
-    return add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)
+    return add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)[0]
 
 
 def _assert_scores_match_the_engine(db, stored, assessment_id):

@@ -104,7 +104,7 @@ BROKEN = [
     (_set(["dimensions", 3, "questions", 1, "drivers"], ["weather"]),
      "rubric.yaml: dimensions[3].questions[1].drivers: unknown driver 'weather'"),
     (_set(["version"], "1.0"),
-     "rubric.yaml: version: string should match pattern"),
+     "rubric.yaml: version: must be a version of three numbers, MAJOR.MINOR.PATCH, such as 1.0.0"),
     (_set(["dimensions", 0, "questions", 0, "peer_link", "option"], "Maybe"),
      "rubric.yaml: dimensions[0].questions[0].peer_link: no figure 'priority.valuable' / 'Maybe'"),
     (_set(["weakest_link", "cap_stage"], "stellar"),
@@ -123,8 +123,12 @@ BROKEN = [
      "rubric.yaml: dimensions[0].questions[0].levels: key '0': input should be a valid integer"),
     # A missing dataset was "nope.yaml: no such file", naming neither the rubric nor its key; a path was followed.
     (_set(["peers"], "nope"), "rubric.yaml: peers: unknown peer dataset 'nope' (no file peers/nope.yaml)"),
-    (_set(["peers"], "../../etc/passwd"), "rubric.yaml: peers: string should match pattern"),
-    (_set(["peers"], "sub/lf-sovereign-ai-2025"), "rubric.yaml: peers: string should match pattern"),
+    (_set(["peers"], "../../etc/passwd"), "rubric.yaml: peers: must be lowercase letters, digits, '.', '_' and '-'"),
+    (_set(["peers"], "sub/lf-sovereign-ai-2025"), "rubric.yaml: peers: must be lowercase letters, digits, '.', '_'"),
+    (_set(["id"], "../evil"), "rubric.yaml: id: must be lowercase letters, digits, '.', '_' and '-', beginning with "
+                              "a letter or digit (it names a file: no '/')"),
+    (_set(["dimensions", 0, "questions", 0, "id"], "Strategy/Mandate"),
+     "rubric.yaml: dimensions[0].questions[0].id: must be lowercase letters, digits and '_', in parts joined by '.'"),
     (_set(["source", "url"], "javascript:alert(1)"), "rubric.yaml: source.url: must be an http:// or https:// address"),
     (_set(["source", "licence_url"], " https://x.org"),
      "rubric.yaml: source.licence_url: must be an http:// or https:// address"),

@@ -163,7 +163,7 @@ def _init_storage(app: Flask) -> None:
     """Migrate the database and store the configured rubric, the default for new assessments."""
     rubric_path = Path(app.config["RUBRIC"])
     db = storage.init(app.config["DATABASE"])
-    rubric = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
+    rubric, _ = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
     db.close()
     app.config["DEFAULT_RUBRIC"] = (rubric.id, rubric.version)
     app.teardown_appcontext(_release_db)

@@ -25,7 +25,7 @@ def rubrics():
     if form.validate_on_submit():
         filename = secure_filename(form.file.data.filename or "") or "rubric.yaml"
         try:
-            rubric = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename, by=g.user["id"])
+            rubric, added = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename, by=g.user["id"])
         except UnicodeDecodeError:
             problems = DataFileError(filename, [("", "is not UTF-8 text")])
         except DataFileError as error:
@@ -33,7 +33,8 @@ def rubrics():
         except ValueError as error:  # the same version stored with other content
             problems = DataFileError(filename, [("version", str(error))])
         else:
-            flash(f"Rubric {rubric.id} {rubric.version} is available for new assessments.")
+            flash(f"Rubric {rubric.id} {rubric.version} is available for new assessments." if added else
+                  f"Rubric {rubric.id} {rubric.version} is already stored with this content: nothing changed.")
             return redirect(url_for("admin.rubrics"))
     return render_template("admin/rubrics.html", form=form, problems=problems, rubrics=list_rubrics(get_db()))
 

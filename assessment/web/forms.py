@@ -133,6 +133,12 @@ class NewAssessmentForm(FlaskForm):
     rubric = SelectField("Rubric")
 
 
+class NewRoundForm(FlaskForm):
+    rubric_version = SelectField("Rubric version of the new round",
+                                 description="On a later version, answers to questions it no longer asks stay "
+                                             "with this round, and its new questions start unanswered.")
+
+
 def per_rubric_version(build):
     """A builder of form classes from a rubric, whose classes are built once per rubric version
     (and its other arguments) and kept: WTForms prepares a class on its first use, and a class

@@ -30,14 +30,23 @@ from ..cohorts import FILTERS, CohortStats, Member, cohort_stats
 from ..compare import compare
 from ..exports import content_digest
 from ..rubric import Rubric
-from ..rubrics import list_rubrics, peers_for, stored_rubric
+from ..rubrics import later_versions, list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
 from . import get_db
 from .access import assessment_for, closed_message, refuse_if_closed, workspace_for
 from .confirm import ask_first
 from .contentcache import cache
-from .forms import BASIS_LABELS, NewAssessmentForm, about_form, barriers_form, chosen, dimension_form, drivers_form
+from .forms import (
+    BASIS_LABELS,
+    NewAssessmentForm,
+    NewRoundForm,
+    about_form,
+    barriers_form,
+    chosen,
+    dimension_form,
+    drivers_form,
+)
 from .pagecache import cached_page
 
 bp = Blueprint("journey", __name__)
@@ -322,15 +331,19 @@ def review(assessment_id: str):
 def results(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id)
 
+    later = later_versions(get_db(), rubric)
+
     def render() -> str:
         parts = _result_parts(assessment, rubric)
         filters = {key: request.args.get(key, "") for key in FILTERS}
         return step_page("journey/results.html", assessment, workspace, rubric, "results", parts=parts,
                          cohorts=_cohorts(assessment, rubric, parts, filters), filters=filters,
-                         profile_fields={f.id: f for f in rubric.profile})
+                         profile_fields={f.id: f for f in rubric.profile},
+                         round_form=_round_form(rubric, later) if later else None)
 
-    # The cohorts show other assessments: their token changes with any of them.
-    return cached_page(_page_key(assessment, workspace, rubric, records.cohorts_token(get_db())), render)
+    # The cohorts show other assessments: their token changes with any of them. A version uploaded
+    # since is a new choice for the next round.
+    return cached_page(_page_key(assessment, workspace, rubric, records.cohorts_token(get_db()), *later), render)
 
 
 class ResultParts(NamedTuple):
@@ -387,13 +400,34 @@ def _cohorts(assessment, rubric: Rubric, parts: ResultParts, filters: dict) -> l
     return stats
 
 
+def _round_form(rubric: Rubric, later: list[str]) -> NewRoundForm:
+    """The version of a new round: this round's (the default), or a later version of its rubric."""
+    form = NewRoundForm(rubric_version=rubric.version)
+    form.rubric_version.choices = [(rubric.version, f"{rubric.version}, this round's"), *((v, v) for v in later)]
+    return form
+
+
 @bp.post("/a/<assessment_id>/rounds")
 def new_round(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id, write=True)
+    form = _round_form(rubric, later_versions(get_db(), rubric))
+    if not form.validate():  # every version a round may be on is a choice: another was never offered
+        abort(400)
+    chosen = stored_rubric(get_db(), rubric.id, form.rubric_version.data)
     title = f"{assessment.title} (round of {date.today().isoformat()})"
-    round_id = records.start_round(get_db(), assessment, rubric, title, g.user["id"])
-    flash("A new round has started with the answers of the previous one. Change what has changed.")
+    round_id = records.start_round(get_db(), assessment, chosen, title, g.user["id"])
+    flash(_round_started(rubric, chosen))
     return redirect(url_for("journey.about", assessment_id=round_id))
+
+
+def _round_started(old: Rubric, new: Rubric) -> str:
+    if new.version == old.version:
+        return "A new round has started with the answers of the previous one. Change what has changed."
+    gone = sum(qid not in new.questions for qid in old.questions)
+    added = sum(qid not in old.questions for qid in new.questions)
+    return (f"A new round has started on rubric {new.version} with the answers of the previous one. "
+            f"Questions of {old.version} not in {new.version}: {gone} (their answers stay with the previous "
+            f"round); new questions, unanswered: {added}. Change what has changed.")
 
 
 @bp.get("/a/<assessment_id>/compare")
@@ -405,9 +439,9 @@ def compare_rounds(assessment_id: str):
     before, _, before_rubric = assessment_for(other_id)
     if before.workspace_id != assessment.workspace_id:
         abort(404)
-    comparison = compare(rubric, _scored(before, before_rubric), _scored(assessment, rubric))
+    comparison = compare(before_rubric, rubric, _scored(before, before_rubric), _scored(assessment, rubric))
     return step_page("journey/compare.html", assessment, workspace, rubric, "results", before=before,
-                 comparison=comparison)
+                     before_rubric=before_rubric, comparison=comparison)
 
 
 def _scored(assessment, rubric: Rubric):

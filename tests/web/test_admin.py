@@ -9,7 +9,8 @@ from assessment import records
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubrics import stored_rubric
 
-from .conftest import text
+from .conftest import flashes, text
+from .fuzzing import snapshot
 
 
 def _rubric_yaml(edit=None) -> bytes:
@@ -65,9 +66,12 @@ def test_a_broken_rubric_is_refused_with_the_loaders_messages(owner, db, content
     assert db.table("rubrics").count == 1
 
 
-def test_uploading_the_same_version_again_changes_nothing(owner, db):
-    assert _upload(owner, DEFAULT_RUBRIC.read_bytes()).status_code == 302
-    assert db.table("rubrics").count == 1
+def test_uploading_the_same_version_again_changes_nothing_and_says_so(owner, db):
+    before = snapshot(db)
+    response = _upload(owner, DEFAULT_RUBRIC.read_bytes())
+    assert response.status_code == 302 and snapshot(db) == before
+    assert flashes(owner.get(response.location)) == [
+        "Rubric sovereign-ai-readiness 1.0.1 is already stored with this content: nothing changed."]
 
 
 def test_only_administrators_upload_rubrics(editor):

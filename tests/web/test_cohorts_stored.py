@@ -5,6 +5,7 @@ import re
 from assessment import accounts, records
 from assessment.answers import Answer, AnswerSet
 from assessment.cohorts import Member, cohort_stats
+from assessment.rubrics import add_rubric
 
 
 def _assessment(db, workspace, rubric, organization, level, region="europe", opt_in=False):
@@ -88,3 +89,17 @@ def test_the_instance_cohort_counts_other_workspaces_and_gives_no_extremes(db, p
     assert re.findall(r"\d+", overall) == ["50", "75", "100"]
     page = owner.get(f"/a/{own}/results").get_data(as_text=True)
     assert page.split("This workspace</h3>")[1].count("Minimum") == 1  # the workspace's cohort as before
+
+
+def test_a_cohort_never_mixes_rubric_versions(db, people, default_rubric, next_version_yaml):
+    """An organization's round on a later version counts in that version's cohort only; its round on
+    the earlier one stays in the earlier cohort, not replaced by the later round's scores."""
+    newer, _ = add_rubric(db, next_version_yaml, "v2.yaml")
+    workspace = people["workspace"]
+    for name in "ABCDE":
+        _assessment(db, workspace, default_rubric, name, 1)
+        _assessment(db, workspace, newer, name, 3)
+    old = records.cohort_members(db, default_rubric.id, default_rubric.version, workspace)
+    new = records.cohort_members(db, newer.id, newer.version, workspace)
+    assert {m.overall for m in old} == {25} and {m.overall for m in new} == {75}
+    assert all("compute" not in m.dimensions for m in old) and all("compute" in m.dimensions for m in new)

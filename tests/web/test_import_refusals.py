@@ -32,6 +32,18 @@ def _rubric_with_a_repeated_question_id() -> bytes:
     return yaml.safe_dump(data, sort_keys=False).encode()
 
 
+def _rubric_linking_a_figure_the_survey_lacks() -> bytes:
+    data = yaml.safe_load(RUBRIC)
+    data["dimensions"][0]["questions"][1]["peer_link"] = {"finding": "approaches", "option": "Carrier pigeons"}
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def _rubric_missing_a_level() -> bytes:
+    data = yaml.safe_load(RUBRIC)
+    del data["dimensions"][1]["questions"][2]["levels"][4]
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
 def _upload(client, url, content: bytes, filename: str):
     # Encoded here: the test client would spool a body over 500 KiB to a temporary file it never closes.
     boundary, body = encode_multipart({"csrf_token": client.csrf_token(),
@@ -124,6 +136,13 @@ RUBRICS = {
     "a list as a key": (b"id: a\n? [a, b]\n: 1\n", 200, "invalid YAML: found unhashable key"),
     "duplicate key": (RUBRIC + b"\ntitle: again\n", 200, "duplicate key &#39;title&#39;"),
     "duplicate question id": (_rubric_with_a_repeated_question_id(), 200, "duplicate id &#39;"),
+    "a level missing": (_rubric_missing_a_level(), 200,
+                        "<code>dimensions[1].questions[2].levels</code>: must define levels 0 to 4 (missing 4)"),
+    "a link to a figure the survey lacks": (_rubric_linking_a_figure_the_survey_lacks(), 200,
+                                            "<code>dimensions[0].questions[1].peer_link</code>: no figure "
+                                            "&#39;approaches&#39; / &#39;Carrier pigeons&#39; in peer dataset"),
+    "an id with path characters": (RUBRIC.replace(b"id: sovereign-ai-readiness", b"id: ../../sovereign", 1), 200,
+                                   "<code>id</code>: must be lowercase letters, digits"),
 }
 
 
