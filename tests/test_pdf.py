@@ -2,6 +2,8 @@
 
 import io
 import logging
+import re
+from dataclasses import replace
 
 import pydyf
 import pytest
@@ -78,7 +80,7 @@ def test_scorecard_sets_the_median_peer_beside_the_score_on_the_same_questions(m
     flat = _squash(_text(mid_pdf[1])[1])
     assert "“same questions”: its linked questions only" in flat and "You, same questions" in flat
     # Data sovereignty: 55 on all six questions, 50 against the median peer's 51.1 on the linked one.
-    assert "Data sovereignty 55 6/6 50 51.1" in flat
+    assert "Data sovereignty 55.0 6/6 50.0 51.1" in flat
     assert "while the blue scores cover all its questions" in flat
 
 
@@ -255,3 +257,29 @@ def test_page_references_follow_the_pages_added():
     assert document.page_references is first and len(first) == 1
     document.add_page(pydyf.Dictionary({"Type": "/Page"}))
     assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
+
+
+def test_scores_are_written_with_one_decimal_everywhere_as_on_the_command_line(mid_pdf):
+    reader, text = _text(mid_pdf[1])
+    flat = _squash(text)
+    assert "index of 45.3 out of 100" in flat and "Score 55.0 / 100" in flat and "Score 40.0 / 100" in flat
+    scorecard = _squash(reader.pages[3].extract_text())
+    chart = scorecard[scorecard.index("Governance and stakeholders 50 100"):]  # the charts' text comes last
+    # The bars' values as in the table (51.8, not 52), and the table's 55 as 55.0.
+    assert all(f" {value} " in chart for value in ("51.8", "55.0", "21.2")) and " 52 " not in chart
+    assert "Data sovereignty 55.0 6/6 50.0 51.1" in scorecard
+
+
+def test_a_priority_is_written_exactly_not_rounded_to_one_decimal(mid_pdf):
+    report, _ = mid_pdf
+    gaps = tuple(gap._replace(priority=priority) for gap, priority in zip(report.result.gaps, (6.75, 2.25), strict=False))
+    result = replace(report.result, gaps=gaps + report.result.gaps[2:])
+    flat = _squash(re.sub("<[^>]+>", " ", render_html(replace(report, result=result))))
+    assert "priority 6.75" in flat and "priority 2.25" in flat  # as `sovready score` writes them
+    assert "6.8" not in flat and "2.2 " not in flat
+
+
+def test_a_gaps_horizon_is_not_put_in_brackets_within_brackets(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "(next, 3 to 12 months)" in flat and "(now, within 3 months)" in flat
+    assert "(next (" not in flat and "(now (" not in flat
