@@ -283,3 +283,14 @@ def test_a_gaps_horizon_is_not_put_in_brackets_within_brackets(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert "(next, 3 to 12 months)" in flat and "(now, within 3 months)" in flat
     assert "(next (" not in flat and "(now (" not in flat
+
+
+@pytest.mark.parametrize(("name", "strengths", "gaps"), [
+    ("early-public-agency", "Strengths No practice reaches level 3 yet.", "Five most urgent gaps"),
+    ("advanced-research-lab", "Three strengths", "One remaining gap"),
+])
+def test_the_summarys_headings_count_what_they_list(rubric, peers, name, strengths, gaps):
+    answers = load_answers(EXAMPLES / f"{name}.yaml", rubric)
+    flat = _squash(_text(render_pdf(_report(rubric, peers, answers)))[1])
+    assert strengths in flat and gaps in flat
+    assert "Three strengths No practice" not in flat and "Five most urgent gaps Gap Level Priority Next step Cross" not in flat
