@@ -259,6 +259,27 @@ def test_page_references_follow_the_pages_added():
     assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
 
 
+@pytest.fixture(scope="module")
+def unsure_report(rubric, peers):
+    """Every third answer don't know, every third not applicable, a dimension all not applicable,
+    another left unanswered."""
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    values = {}
+    for i, (qid, answer) in enumerate(answers.answers.items()):
+        dimension = rubric.dimension_id[qid]
+        if dimension == "governance":
+            continue
+        value = ("not_applicable" if dimension == "talent" or i % 3 == 1
+                 else "dont_know" if i % 3 == 0 else answer.value)
+        values[qid] = Answer(value)
+    return _report(rubric, peers, replace(answers, answers=values, organization="Unsure Municipality"))
+
+
+@pytest.fixture(scope="module")
+def unsure_text(unsure_report):
+    return _squash(_text(render_pdf(unsure_report))[1])
+
+
 def test_scores_are_written_with_one_decimal_everywhere_as_on_the_command_line(mid_pdf):
     reader, text = _text(mid_pdf[1])
     flat = _squash(text)
@@ -294,3 +315,26 @@ def test_the_summarys_headings_count_what_they_list(rubric, peers, name, strengt
     flat = _squash(_text(render_pdf(_report(rubric, peers, answers)))[1])
     assert strengths in flat and gaps in flat
     assert "Three strengths No practice" not in flat and "Five most urgent gaps Gap Level Priority Next step Cross" not in flat
+
+
+def test_the_summary_counts_dont_know_and_not_applicable_answers(unsure_report, unsure_text):
+    result = unsure_report.result
+    assert len(result.evidence_gaps) == 12 and len(result.unanswered) == 6
+    assert ("12 answers are “don't know”: scored as level 0 and listed as evidence gaps. 18 questions are not "
+            "applicable and left out of the scores. 6 of 48 questions are unanswered and not scored.") in unsure_text
+
+
+def test_an_unscored_dimension_says_so_and_why(unsure_text):
+    assert "n/a / 100" not in unsure_text
+    assert "Talent and capability Not scored · 6 of 6 answered, 6 not applicable" in unsure_text
+    assert "Governance and stakeholders Not scored · 0 of 6 answered" in unsure_text
+    assert "Data sovereignty Score 20.0 / 100 · 6 of 6 answered, 2 not applicable" in unsure_text
+
+
+def test_the_scorecard_says_none_answered_where_the_survey_has_a_figure(unsure_report, unsure_text):
+    peers = unsure_report.result.peers
+    # Data and Governance have linked figures (a median peer) but none answered; Talent has none.
+    assert peers.reference["data"] is not None and peers.dimensions["data"].value is None
+    assert "Data sovereignty 20.0 6/6 n/a 51.1 none answered" in unsure_text
+    assert "Governance and stakeholders n/a 0/6 n/a 42.3 none answered" in unsure_text
+    assert "Talent and capability n/a 6/6 n/a n/a no survey figure" in unsure_text
