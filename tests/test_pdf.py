@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 from weasyprint import HTML
+from weasyprint.formatting_structure import boxes
 
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
@@ -259,6 +260,37 @@ def test_page_references_follow_the_pages_added():
     assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
 
 
+# What a reader checks: one number format, headings that count what they list, nothing past the
+# margins, and the edge cases of an answers file (don't know and not applicable, a long name).
+
+def _layout(report):
+    """The report laid out by WeasyPrint (pages of boxes), without writing the PDF."""
+    css, fonts = stylesheet()
+    return parse_html(render_html(report)).render(stylesheets=[css], font_config=fonts)
+
+
+def _overflowing(box, right=None):
+    """Text that runs past the right edge of the block or cell holding it, and by how much."""
+    box = getattr(box, "_box", box)  # an absolutely positioned box sits in a placeholder
+    if isinstance(box, boxes.BlockContainerBox):
+        right = box.padding_box_x() + box.padding_width()
+    if isinstance(box, boxes.TextBox) and box.position_x + box.width > right + 0.5:
+        yield box.text, round(box.position_x + box.width - right, 1)
+    for child in getattr(box, "children", ()):
+        yield from _overflowing(child, right)
+
+
+def _margin_lines(page, at_keyword: str) -> list[str]:
+    """The lines of one margin box of a laid-out page (its running header or footer), if it has one."""
+    return ["".join(t.text for t in line.descendants() if isinstance(t, boxes.TextBox))
+            for margin in page._page_box.children if getattr(margin, "at_keyword", None) == at_keyword
+            for line in margin.children]
+
+
+LONG_NAME = ("Bundesanstalt für Informationssicherheitsdienstleistungen und Digitalverwaltungsmodernisierung "
+             "der Länder Nordrhein-Westfalen, Rheinland-Pfalz und Saarland (Gemeinsame Geschäftsstelle)")
+
+
 @pytest.fixture(scope="module")
 def unsure_report(rubric, peers):
     """Every third answer don't know, every third not applicable, a dimension all not applicable,
@@ -315,6 +347,27 @@ def test_the_summarys_headings_count_what_they_list(rubric, peers, name, strengt
     flat = _squash(_text(render_pdf(_report(rubric, peers, answers)))[1])
     assert strengths in flat and gaps in flat
     assert "Three strengths No practice" not in flat and "Five most urgent gaps Gap Level Priority Next step Cross" not in flat
+
+
+def test_no_text_runs_past_its_cell_or_the_margin(rubric, peers, weasyprint_warnings):
+    # The scorecard's overall percentile, in bold, ran past the table; a long name off the cover.
+    answers = load_answers(EXAMPLES / "advanced-research-lab.yaml", rubric)
+    for report in (_report(rubric, peers, answers), _report(rubric, peers, replace(answers, organization=LONG_NAME))):
+        overflowing = [(number, text) for number, page in enumerate(_layout(report).pages, 1)
+                       for text in _overflowing(page._page_box)]
+        assert overflowing == []
+
+
+def test_a_long_name_keeps_the_running_header_short_and_the_scorecard_on_one_page(rubric, peers):
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    pages = _layout(_report(rubric, peers, replace(answers, organization=LONG_NAME))).pages
+    headers = [_margin_lines(page, "@top-left") for page in pages[1:]]
+    assert all(len(lines) <= 2 for lines in headers), max(headers, key=len)
+    assert headers[0][0].startswith("Bundesanstalt für") and "…" in "".join(headers[0])
+    chapters = [_margin_lines(page, "@top-right") for page in pages]
+    assert chapters[1] == ["Contents"] and chapters.count(["Scorecard"]) == 1
+    flat = _squash(_text(render_pdf(_report(rubric, peers, replace(answers, organization=LONG_NAME))))[1])
+    assert "Importance to the organization" in flat  # a column head, not the name over six lines
 
 
 def test_the_summary_counts_dont_know_and_not_applicable_answers(unsure_report, unsure_text):
