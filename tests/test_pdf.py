@@ -391,3 +391,12 @@ def test_the_scorecard_says_none_answered_where_the_survey_has_a_figure(unsure_r
     assert "Data sovereignty 20.0 6/6 n/a 51.1 none answered" in unsure_text
     assert "Governance and stakeholders n/a 0/6 n/a 42.3 none answered" in unsure_text
     assert "Talent and capability n/a 6/6 n/a n/a no survey figure" in unsure_text
+
+
+def test_without_peers_no_table_has_an_empty_survey_column(rubric):
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    reader, text = _text(render_pdf(_report(rubric, None, answers)))
+    flat = _squash(text)
+    assert "Survey respondents citing it" not in flat and "What the survey measured" not in flat
+    assert "Data control Critical National security" in flat
+    assert "survey" not in reader.metadata.subject
