@@ -95,7 +95,7 @@ def heatmap_layout(names: list[str], heads: list[str], first: int = 1) -> Heatma
     Each label starts with the agency's rank: names sharing a long beginning were cut to the same
     label, and the rank tells their rows apart and leads to the agency's scorecard line."""
     labels = [f"{rank}. {name}" for rank, name in enumerate(names, first)]
-    cut_labels, heads = [_cut(label, NAME_EMS) for label in labels], [_cut(head, HEAD_EMS) for head in heads]
+    cut_labels, heads = [cut(label, NAME_EMS) for label in labels], [cut(head, HEAD_EMS) for head in heads]
     left = math.ceil(max(max((text_width(label, 11) for label in cut_labels), default=0) + 14, 60))
     top = math.ceil(max((text_width(head, 10) for head in heads), default=0) * COS_45 + 20)
     key_y = top + len(names) * HEATMAP_ROW + 14
@@ -108,7 +108,7 @@ def heatmap_layout(names: list[str], heads: list[str], first: int = 1) -> Heatma
                          left, top, key_y, width, key_y + 22)
 
 
-def _cut(text: str, ems: float) -> str:
+def cut(text: str, ems: float) -> str:
     """``text``, or as much of it as fits in ``ems`` (estimated) with an ellipsis."""
     if sum(map(char_width, text)) <= ems:
         return text
@@ -129,4 +129,4 @@ def register(env: Environment) -> None:
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
                        ordinal=ordinal,  # percentiles are written the same on charts, pages and the PDF
-                       in_words=in_words, cannot_say=cannot_say)
+                       in_words=in_words, cannot_say=cannot_say, cut=cut)

@@ -45,6 +45,11 @@ class Report:
                     rows.append(Strength(question, dimension.title, answer.level))
         return sorted(rows, key=lambda s: (-s.level, -s.question.weight))[:STRENGTHS]
 
+    def answered_as(self, value: str, questions: list[Question] | None = None) -> int:
+        """How many answers (to these questions, or to all) are ``value``, such as "dont_know"."""
+        ids = self.answers.answers.keys() if questions is None else [q.id for q in questions]
+        return sum(getattr(self.answers.answers.get(qid), "value", None) == value for qid in ids)
+
     def urgent(self) -> list[Gap]:
         return list(self.result.gaps[:URGENT])
 

@@ -2,12 +2,15 @@
 
 import io
 import logging
+import re
+from dataclasses import replace
 
 import pydyf
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 from weasyprint import HTML
+from weasyprint.formatting_structure import boxes
 
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
@@ -78,7 +81,7 @@ def test_scorecard_sets_the_median_peer_beside_the_score_on_the_same_questions(m
     flat = _squash(_text(mid_pdf[1])[1])
     assert "“same questions”: its linked questions only" in flat and "You, same questions" in flat
     # Data sovereignty: 55 on all six questions, 50 against the median peer's 51.1 on the linked one.
-    assert "Data sovereignty 55 6/6 50 51.1" in flat
+    assert "Data sovereignty 55.0 6/6 50.0 51.1" in flat
     assert "while the blue scores cover all its questions" in flat
 
 
@@ -255,3 +258,145 @@ def test_page_references_follow_the_pages_added():
     assert document.page_references is first and len(first) == 1
     document.add_page(pydyf.Dictionary({"Type": "/Page"}))
     assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
+
+
+# What a reader checks: one number format, headings that count what they list, nothing past the
+# margins, and the edge cases of an answers file (don't know and not applicable, a long name).
+
+def _layout(report):
+    """The report laid out by WeasyPrint (pages of boxes), without writing the PDF."""
+    css, fonts = stylesheet()
+    return parse_html(render_html(report)).render(stylesheets=[css], font_config=fonts)
+
+
+def _overflowing(box, right=None):
+    """Text that runs past the right edge of the block or cell holding it, and by how much."""
+    box = getattr(box, "_box", box)  # an absolutely positioned box sits in a placeholder
+    if isinstance(box, boxes.BlockContainerBox):
+        right = box.padding_box_x() + box.padding_width()
+    if isinstance(box, boxes.TextBox) and box.position_x + box.width > right + 0.5:
+        yield box.text, round(box.position_x + box.width - right, 1)
+    for child in getattr(box, "children", ()):
+        yield from _overflowing(child, right)
+
+
+def _margin_lines(page, at_keyword: str) -> list[str]:
+    """The lines of one margin box of a laid-out page (its running header or footer), if it has one."""
+    return ["".join(t.text for t in line.descendants() if isinstance(t, boxes.TextBox))
+            for margin in page._page_box.children if getattr(margin, "at_keyword", None) == at_keyword
+            for line in margin.children]
+
+
+LONG_NAME = ("Bundesanstalt für Informationssicherheitsdienstleistungen und Digitalverwaltungsmodernisierung "
+             "der Länder Nordrhein-Westfalen, Rheinland-Pfalz und Saarland (Gemeinsame Geschäftsstelle)")
+
+
+@pytest.fixture(scope="module")
+def unsure_report(rubric, peers):
+    """Every third answer don't know, every third not applicable, a dimension all not applicable,
+    another left unanswered."""
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    values = {}
+    for i, (qid, answer) in enumerate(answers.answers.items()):
+        dimension = rubric.dimension_id[qid]
+        if dimension == "governance":
+            continue
+        value = ("not_applicable" if dimension == "talent" or i % 3 == 1
+                 else "dont_know" if i % 3 == 0 else answer.value)
+        values[qid] = Answer(value)
+    return _report(rubric, peers, replace(answers, answers=values, organization="Unsure Municipality"))
+
+
+@pytest.fixture(scope="module")
+def unsure_text(unsure_report):
+    return _squash(_text(render_pdf(unsure_report))[1])
+
+
+def test_scores_are_written_with_one_decimal_everywhere_as_on_the_command_line(mid_pdf):
+    reader, text = _text(mid_pdf[1])
+    flat = _squash(text)
+    assert "index of 45.3 out of 100" in flat and "Score 55.0 / 100" in flat and "Score 40.0 / 100" in flat
+    scorecard = _squash(reader.pages[3].extract_text())
+    chart = scorecard[scorecard.index("Governance and stakeholders 50 100"):]  # the charts' text comes last
+    # The bars' values as in the table (51.8, not 52), and the table's 55 as 55.0.
+    assert all(f" {value} " in chart for value in ("51.8", "55.0", "21.2")) and " 52 " not in chart
+    assert "Data sovereignty 55.0 6/6 50.0 51.1" in scorecard
+
+
+def test_a_priority_is_written_exactly_not_rounded_to_one_decimal(mid_pdf):
+    report, _ = mid_pdf
+    gaps = tuple(gap._replace(priority=priority) for gap, priority in zip(report.result.gaps, (6.75, 2.25), strict=False))
+    result = replace(report.result, gaps=gaps + report.result.gaps[2:])
+    flat = _squash(re.sub("<[^>]+>", " ", render_html(replace(report, result=result))))
+    assert "priority 6.75" in flat and "priority 2.25" in flat  # as `sovready score` writes them
+    assert "6.8" not in flat and "2.2 " not in flat
+
+
+def test_a_gaps_horizon_is_not_put_in_brackets_within_brackets(mid_pdf):
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "(next, 3 to 12 months)" in flat and "(now, within 3 months)" in flat
+    assert "(next (" not in flat and "(now (" not in flat
+
+
+@pytest.mark.parametrize(("name", "strengths", "gaps"), [
+    ("early-public-agency", "Strengths No practice reaches level 3 yet.", "Five most urgent gaps"),
+    ("advanced-research-lab", "Three strengths", "One remaining gap"),
+])
+def test_the_summarys_headings_count_what_they_list(rubric, peers, name, strengths, gaps):
+    answers = load_answers(EXAMPLES / f"{name}.yaml", rubric)
+    flat = _squash(_text(render_pdf(_report(rubric, peers, answers)))[1])
+    assert strengths in flat and gaps in flat
+    assert "Three strengths No practice" not in flat and "Five most urgent gaps Gap Level Priority Next step Cross" not in flat
+
+
+def test_no_text_runs_past_its_cell_or_the_margin(rubric, peers, weasyprint_warnings):
+    # The scorecard's overall percentile, in bold, ran past the table; a long name off the cover.
+    answers = load_answers(EXAMPLES / "advanced-research-lab.yaml", rubric)
+    for report in (_report(rubric, peers, answers), _report(rubric, peers, replace(answers, organization=LONG_NAME))):
+        overflowing = [(number, text) for number, page in enumerate(_layout(report).pages, 1)
+                       for text in _overflowing(page._page_box)]
+        assert overflowing == []
+
+
+def test_a_long_name_keeps_the_running_header_short_and_the_scorecard_on_one_page(rubric, peers):
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    pages = _layout(_report(rubric, peers, replace(answers, organization=LONG_NAME))).pages
+    headers = [_margin_lines(page, "@top-left") for page in pages[1:]]
+    assert all(len(lines) <= 2 for lines in headers), max(headers, key=len)
+    assert headers[0][0].startswith("Bundesanstalt für") and "…" in "".join(headers[0])
+    chapters = [_margin_lines(page, "@top-right") for page in pages]
+    assert chapters[1] == ["Contents"] and chapters.count(["Scorecard"]) == 1
+    flat = _squash(_text(render_pdf(_report(rubric, peers, replace(answers, organization=LONG_NAME))))[1])
+    assert "Importance to the organization" in flat  # a column head, not the name over six lines
+
+
+def test_the_summary_counts_dont_know_and_not_applicable_answers(unsure_report, unsure_text):
+    result = unsure_report.result
+    assert len(result.evidence_gaps) == 12 and len(result.unanswered) == 6
+    assert ("12 answers are “don't know”: scored as level 0 and listed as evidence gaps. 18 questions are not "
+            "applicable and left out of the scores. 6 of 48 questions are unanswered and not scored.") in unsure_text
+
+
+def test_an_unscored_dimension_says_so_and_why(unsure_text):
+    assert "n/a / 100" not in unsure_text
+    assert "Talent and capability Not scored · 6 of 6 answered, 6 not applicable" in unsure_text
+    assert "Governance and stakeholders Not scored · 0 of 6 answered" in unsure_text
+    assert "Data sovereignty Score 20.0 / 100 · 6 of 6 answered, 2 not applicable" in unsure_text
+
+
+def test_the_scorecard_says_none_answered_where_the_survey_has_a_figure(unsure_report, unsure_text):
+    peers = unsure_report.result.peers
+    # Data and Governance have linked figures (a median peer) but none answered; Talent has none.
+    assert peers.reference["data"] is not None and peers.dimensions["data"].value is None
+    assert "Data sovereignty 20.0 6/6 n/a 51.1 none answered" in unsure_text
+    assert "Governance and stakeholders n/a 0/6 n/a 42.3 none answered" in unsure_text
+    assert "Talent and capability n/a 6/6 n/a n/a no survey figure" in unsure_text
+
+
+def test_without_peers_no_table_has_an_empty_survey_column(rubric):
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    reader, text = _text(render_pdf(_report(rubric, None, answers)))
+    flat = _squash(text)
+    assert "Survey respondents citing it" not in flat and "What the survey measured" not in flat
+    assert "Data control Critical National security" in flat
+    assert "survey" not in reader.metadata.subject
