@@ -26,6 +26,21 @@ def test_radar_has_a_title_an_axis_per_dimension_and_no_peer_series_by_default(c
     assert all(f">Dimension {i}</tspan>" in svg for i in range(len(DIMENSIONS)))
 
 
+def test_radar_says_which_dimension_is_not_scored_rather_than_drawing_a_silent_0(charts):
+    """Found by an audit of the PDF: an unscored dimension's point sat at the centre, read as 0."""
+    svg = str(charts[0].radar(DIMENSIONS))
+    assert re.search(r">Dimension 2</tspan><tspan [^>]*>\(not scored\)</tspan>", svg)
+    assert svg.count("(not scored)") == 1
+
+
+def test_the_pdfs_larger_radar_labels_keep_their_room(charts):
+    """The PDF prints the radar 80 mm wide: its labels are larger in the chart's own units, and the
+    chart makes room for them beside and above it, and the rings' labels grow with them."""
+    web, pdf = str(charts[0].radar(DIMENSIONS)), str(charts[0].radar(DIMENSIONS, label_size=22, label_width=16))
+    assert 'viewBox="-95 40 710 440"' in web and 'font-size="14"' in web and 'font-size="10"' in web
+    assert 'viewBox="-133 24 786 472"' in pdf and 'font-size="22"' in pdf and 'font-size="15.7"' in pdf
+
+
 def test_radar_draws_the_peer_reference_as_a_second_series(charts):
     peer = {"d0": 40, "d1": None, "d2": 60, "d3": 80, "d4": 20}
     svg = str(charts[0].radar(DIMENSIONS, peer))
