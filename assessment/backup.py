@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+from . import storage
 from .files import replacing
-from .storage import WRITER_LOCK
 
 JOURNALS = ("-wal", "-shm")  # the WAL and its index, beside the database
 
@@ -23,14 +26,23 @@ def backup(database: Path, target: Path) -> None:
     if _in_use(target, database):
         # Renaming the copy over them would pull a file from under the running server.
         raise BackupError(f"{target}: this is the database (or its journal or lock): back up to another file")
-    with replacing(target) as partial:
-        _copy(database, partial, target)
+    # Marked open while it reads, as the server is: a restore meanwhile would leave this copy on
+    # the old file, and SQLite, closing it, deletes the -wal by name, which by then is the new one's.
+    try:
+        fd = storage.mark_open(database)
+    except OSError as error:  # no lock file yet, in a folder this user cannot write
+        raise BackupError(f"{database}: cannot back up: {error.strerror}") from None
+    try:
+        with replacing(target) as partial:
+            _copy(database, partial, target)
+    finally:
+        os.close(fd)
 
 
 def _in_use(target: Path, database: Path) -> bool:
     """Whether ``target`` is the database or a file SQLite or storage keeps beside it, through a
     symbolic or hard link too."""
-    suffixes = ("", *JOURNALS, "-journal", WRITER_LOCK)
+    suffixes = ("", *JOURNALS, "-journal", storage.WRITER_LOCK, storage.OPEN_LOCK)
     in_use = (database.with_name(database.name + suffix) for suffix in suffixes)
     return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
 
@@ -63,10 +75,35 @@ def check(path: Path) -> str:
     return f"{len(names)} migrations, {assessments} assessments"
 
 
+@contextmanager
+def _alone(database: Path) -> Iterator[None]:
+    """Hold the database against every other sovready process, or refuse if one has it open.
+
+    Renaming a file over the database leaves a running process on the old one (its writes lost),
+    and deleting the journals under it can damage either. A server, a PDF worker, a backup hold
+    a shared flock() while they have it open (storage.mark_open); this takes it exclusively, and
+    they wait for it to start.
+    """
+    try:
+        fd = storage.open_lock(database)
+    except OSError as error:  # the database's folder is missing or cannot be written
+        raise BackupError(f"{database}: cannot write: {error.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"{database}: a running sovready process (the server, its PDF worker, a backup) has the "
+                              "database open: stop it, then restore") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def restore(source: Path, database: Path) -> str:
-    """Replace the database with a checked backup (stop the server first); returns the check's summary."""
+    """Replace the database with a checked backup, unless a sovready process has it open; returns
+    the check's summary."""
     summary = check(source)
-    with replacing(database) as staged:
+    with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)

@@ -226,8 +226,19 @@ def serve(host: str, port: int, instance: Path, workers: int | None, report_work
               help="Processes rendering reports.")
 def worker(instance: Path, workers: int):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
+    from . import storage
     from .jobs import run_worker
+    from .web import SettingError, database_path
 
+    try:
+        database = database_path(instance)
+    except SettingError as error:
+        raise UserError(str(error)) from None
+    try:
+        # For the worker's whole life (its processes inherit it): a restore is refused meanwhile.
+        storage.mark_open(database)
+    except OSError as error:
+        raise UserError(f"{database}: cannot open: {error.strerror}") from None
     run_worker(str(instance.resolve()), workers)
 
 
@@ -281,6 +292,7 @@ def user_reset_password(email: str, instance: Path, password_stdin: bool):
         raise UserError(str(error)) from None
     if not path.is_file():  # connecting would make an empty database
         raise UserError(f"{path}: no database here; is --instance the server's instance folder?")
+    storage.mark_open(path)  # until the command ends: a restore is refused meanwhile
     db = storage.connect(path)
     found = accounts.get_user_by_email(db, email)
     if found is None:

@@ -19,6 +19,10 @@ BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("sovready")
 # Beside the database, the file whose flock() writer processes queue on (write_transaction).
 WRITER_LOCK = "-writer.lock"
+# Beside the database, the file every process that keeps the database open holds a shared flock()
+# on (mark_open), so that a restore can tell that none does. Not WRITER_LOCK: its writers take it
+# exclusively, so a process holding that one shared for its whole life would stop every write.
+OPEN_LOCK = "-open.lock"
 _writers: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
 _writers_lock = threading.Lock()
 
@@ -78,6 +82,24 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def open_lock(path: str | Path) -> int:
+    """A descriptor of the database's OPEN_LOCK file, made if missing. Read-only, and readable by
+    all (it holds nothing): flock() needs no more, so a lock file made by root (a restore run
+    with sudo) can still be locked by the server's own user."""
+    return os.open(f"{path}{OPEN_LOCK}", os.O_RDONLY | os.O_CREAT, 0o644)
+
+
+def mark_open(path: str | Path) -> int:
+    """Mark the database at ``path`` open in this process, until the descriptor returned is closed
+    or the process ends, however it ends: the kernel releases a flock() with the last descriptor
+    of its file, so a killed server leaves no stale mark, unlike a PID file. Forked children share
+    it. Waits while a restore replaces the database. Makes the database's folder, as ``init`` does."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = open_lock(path)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
 
 
 def first_row(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
