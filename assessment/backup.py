@@ -59,6 +59,16 @@ def _copy(source: Path, partial: Path, target: Path) -> None:
 
 def check(path: Path) -> str:
     """Refuse anything but an intact sovready database; return a one-line description."""
+    return _summary(*_contents(path))
+
+
+def _summary(names: list[str], assessments: int) -> str:
+    return f"{len(names)} migrations, {assessments} assessments"
+
+
+def _contents(path: Path) -> tuple[list[str], int]:
+    """The names of an intact sovready database's migrations and its number of assessments;
+    BackupError for anything else."""
     try:
         # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
@@ -72,7 +82,7 @@ def check(path: Path) -> str:
             db.close()
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path}: not a sovready database ({error})") from None
-    return f"{len(names)} migrations, {assessments} assessments"
+    return names, assessments
 
 
 @contextmanager
@@ -82,7 +92,7 @@ def _alone(database: Path) -> Iterator[None]:
     Renaming a file over the database leaves a running process on the old one (its writes lost),
     and deleting the journals under it can damage either. A server, a PDF worker, a backup hold
     a shared flock() while they have it open (storage.mark_open); this takes it exclusively, and
-    they wait for it to start.
+    one that starts meanwhile waits for it.
     """
     try:
         fd = storage.open_lock(database)
@@ -100,11 +110,15 @@ def _alone(database: Path) -> Iterator[None]:
 
 
 def restore(source: Path, database: Path) -> str:
-    """Replace the database with a checked backup, unless a sovready process has it open; returns
-    the check's summary."""
-    summary = check(source)
+    """Replace the database with a checked backup, unless a sovready process has it open or the
+    backup is from a newer sovready; returns the check's summary."""
+    names, assessments = _contents(source)
+    try:
+        storage.refuse_newer(source, names)
+    except storage.NewerDatabase as error:
+        raise BackupError(str(error)) from None
     with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
-    return summary
+    return _summary(names, assessments)

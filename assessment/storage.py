@@ -7,7 +7,7 @@ import hashlib
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -472,10 +472,31 @@ AUDIT_SCHEMA = (
 )
 
 
+class NewerDatabase(ValueError):
+    """A database a newer sovready has migrated: this code does not know its schema."""
+
+
+def refuse_newer(path: str | Path, applied: Iterable[str]) -> None:
+    """NewerDatabase if ``applied``, the names of the migrations a database has, holds one this
+    code does not have: it would run on tables it does not know, which a later upgrade's migrations
+    would not expect either."""
+    # pending() on an empty database lists every migration this code has.
+    known = {migration.name for migration in migrations.pending(sqlite_utils.Database(memory=True))}
+    if unknown := sorted(set(applied) - known):
+        raise NewerDatabase(f"{path}: made by a newer sovready (migrations unknown to this one: "
+                            f"{', '.join(unknown)}): upgrade sovready first")
+
+
 def init(path: str | Path) -> sqlite_utils.Database:
-    """Create or upgrade the database at ``path`` and return a connection to it."""
+    """Create or upgrade the database at ``path`` and return a connection to it; NewerDatabase if
+    a newer sovready has migrated it."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = connect(path)
+    try:
+        refuse_newer(path, [migration.name for migration in migrations.applied(db)])
+    except NewerDatabase:
+        db.close()
+        raise
     migrations.apply(db)
     return db
 

@@ -160,6 +160,8 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
         raise CannotServe(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
     except sqlite3.Error as error:  # not a database, a folder in its place, a folder it cannot write
         raise CannotServe(f"{database_path(instance)}: cannot open the database: {error}") from None
+    except storage.NewerDatabase as error:  # a downgrade, or a database copied from a newer server
+        raise CannotServe(str(error)) from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,24 @@ def test_restore_is_refused_while_a_backup_copies(app, backups, monkeypatch):
     monkeypatch.setattr(backup_module, "_copy", restore_meanwhile)
     backup(Path(app.config["DATABASE"]), backups / "again.db")
     _refused_while_open(refusals[0], instance)
+
+
+# Backups from other versions ----------------------------------------------------------------
+
+def _from_a_newer_sovready(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                   "VALUES ('sovready', '999_from_the_future', '2030-01-01')")
+
+
+NEWER = "made by a newer sovready (migrations unknown to this one: 999_from_the_future): upgrade sovready first"
+
+
+def test_restore_refuses_a_backup_from_a_newer_sovready(app, backups):
+    """This code would run on a schema it does not know; the server would start on it regardless."""
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    _from_a_newer_sovready(copy)
+    before = _state(Path(app.config["DATABASE"]))
+    _error(_restore(copy, app.instance_path), f"{copy}: {NEWER}")
+    assert _state(Path(app.config["DATABASE"])) == before
