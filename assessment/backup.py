@@ -110,8 +110,8 @@ def _alone(database: Path) -> Iterator[None]:
 
 
 def restore(source: Path, database: Path) -> str:
-    """Replace the database with a checked backup, unless a sovready process has it open or the
-    backup is from a newer sovready; returns the check's summary."""
+    """Replace the database with a checked backup, migrated to this version, unless a sovready
+    process has it open or the backup is from a newer sovready; returns the check's summary."""
     names, assessments = _contents(source)
     try:
         storage.refuse_newer(source, names)
@@ -119,6 +119,26 @@ def restore(source: Path, database: Path) -> str:
         raise BackupError(str(error)) from None
     with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
+        migrated = _migrate(source, staged)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
-    return _summary(names, assessments)
+    summary = _summary(names, assessments)
+    return f"{summary}; migrated now: {', '.join(migrated)}" if migrated else summary
+
+
+def _migrate(source: Path, staged: Path) -> list[str]:
+    """Apply to the staged copy of ``source`` the migrations of this version it lacks; their names.
+
+    Here rather than at the server's next start, so that a migration that fails refuses the
+    restore while the database is still as it was.
+    """
+    db = storage.connect(staged)
+    try:
+        pending = [migration.name for migration in storage.migrations.pending(db)]
+        storage.migrations.apply(db)
+        db.execute("PRAGMA journal_mode = DELETE")  # as _copy left it: nothing beside it to rename
+    except sqlite3.Error as error:
+        raise BackupError(f"{source}: cannot migrate it to this version: {error}") from None
+    finally:
+        db.close()
+    return pending

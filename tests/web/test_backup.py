@@ -298,3 +298,40 @@ def test_restore_refuses_a_backup_from_a_newer_sovready(app, backups):
     before = _state(Path(app.config["DATABASE"]))
     _error(_restore(copy, app.instance_path), f"{copy}: {NEWER}")
     assert _state(Path(app.config["DATABASE"])) == before
+
+
+LAST = "015_round_assessments_by_assessment"
+
+
+def _from_an_older_sovready(path: Path) -> None:
+    """A backup made before the last migration, as a sovready of that time would have made it."""
+    db = storage.connect(path)
+    storage.migrations.apply(db, stop_before=LAST)
+    db.close()
+    assert check(path).startswith("14 migrations")
+
+
+def test_restore_of_an_older_backup_migrates_it_to_this_version(app, backups):
+    copy = backups / "copy.db"
+    _from_an_older_sovready(copy)
+    result = _restore(copy, app.instance_path)
+    assert result.output == f"Restored {copy}: 14 migrations, 0 assessments; migrated now: {LAST}\n"
+    database = Path(app.config["DATABASE"])
+    assert check(database).startswith("15 migrations")
+    assert sorted(p.name for p in database.parent.glob("sovready.db*")) == [
+        "sovready.db", "sovready.db-open.lock", "sovready.db-writer.lock"]
+    assert check(copy).startswith("14 migrations")  # the backup itself is left as it was
+
+
+def test_an_older_backup_whose_migration_fails_is_refused_and_the_database_kept(app, backups):
+    """Migrated at the next start instead, it would have failed there, with the database already gone."""
+    copy = backups / "copy.db"
+    _from_an_older_sovready(copy)
+    with closing(sqlite3.connect(copy)) as db, db:
+        db.execute("CREATE TABLE clash (x)")
+        db.execute("CREATE INDEX round_assessments_assessment ON clash(x)")
+    database = Path(app.config["DATABASE"])
+    before = _state(database)
+    _error(_restore(copy, app.instance_path),
+           f"{copy}: cannot migrate it to this version: index round_assessments_assessment already exists")
+    assert _state(database) == before and not list(database.parent.glob("*.partial*"))
