@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -120,10 +121,23 @@ def restore(source: Path, database: Path) -> str:
     with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
         migrated = _migrate(source, staged)
+        _keep_owner_and_mode(staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
     summary = _summary(names, assessments)
     return f"{summary}; migrated now: {', '.join(migrated)}" if migrated else summary
+
+
+def _keep_owner_and_mode(staged: Path, database: Path) -> None:
+    """Give the staged copy the owner and permissions of the database it replaces: restored with
+    sudo, it was root's, which the server's user cannot write, and readable by all where the
+    database had been its owner's alone."""
+    try:
+        replaced = database.stat()
+    except FileNotFoundError:  # a fresh instance: the copy is the user's who restores
+        return
+    os.chown(staged, replaced.st_uid, replaced.st_gid)  # an OSError is a WriteError (replacing)
+    os.chmod(staged, stat.S_IMODE(replaced.st_mode))
 
 
 def _migrate(source: Path, staged: Path) -> list[str]:

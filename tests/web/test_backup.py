@@ -335,3 +335,16 @@ def test_an_older_backup_whose_migration_fails_is_refused_and_the_database_kept(
     _error(_restore(copy, app.instance_path),
            f"{copy}: cannot migrate it to this version: index round_assessments_assessment already exists")
     assert _state(database) == before and not list(database.parent.glob("*.partial*"))
+
+
+def test_restore_keeps_the_databases_owner_and_permissions(app, backups):
+    """Restored with sudo, the database became root's, which the server's user cannot write, and
+    readable by all where it had been the owner's alone."""
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    database.chmod(0o600)
+    owner = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())  # nobody, if we may
+    os.chown(database, *owner)
+    assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
+    restored = database.stat()
+    assert (stat.S_IMODE(restored.st_mode), restored.st_uid, restored.st_gid) == (0o600, *owner)
