@@ -120,7 +120,7 @@ def restore(source: Path, database: Path) -> str:
         raise BackupError(str(error)) from None
     with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
-        migrated = _migrate(source, staged)
+        migrated = _prepare(source, staged)
         _keep_owner_and_mode(staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
@@ -140,16 +140,20 @@ def _keep_owner_and_mode(staged: Path, database: Path) -> None:
     os.chmod(staged, stat.S_IMODE(replaced.st_mode))
 
 
-def _migrate(source: Path, staged: Path) -> list[str]:
-    """Apply to the staged copy of ``source`` the migrations of this version it lacks; their names.
+def _prepare(source: Path, staged: Path) -> list[str]:
+    """Apply to the staged copy of ``source`` the migrations of this version it lacks, and forget
+    its unfinished reports; the names of the migrations applied.
 
-    Here rather than at the server's next start, so that a migration that fails refuses the
-    restore while the database is still as it was.
+    Migrated here rather than at the server's next start, so that a migration that fails refuses
+    the restore while the database is still as it was.
     """
     db = storage.connect(staged)
     try:
         pending = [migration.name for migration in storage.migrations.pending(db)]
         storage.migrations.apply(db)
+        # Their tasks were in the queue (tasks.db), which is not backed up: left queued or running,
+        # a report shows as being prepared for ever, and asking again does nothing (jobs._request).
+        db.execute("DELETE FROM report_jobs WHERE status IN ('queued', 'running')")
         db.execute("PRAGMA journal_mode = DELETE")  # as _copy left it: nothing beside it to rename
     except sqlite3.Error as error:
         raise BackupError(f"{source}: cannot migrate it to this version: {error}") from None

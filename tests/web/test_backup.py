@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from assessment import backup as backup_module
-from assessment import records, storage
+from assessment import jobs, records, storage
 from assessment.answers import Answer
 from assessment.backup import backup, check
 from assessment.cli import cli
@@ -348,3 +348,19 @@ def test_restore_keeps_the_databases_owner_and_permissions(app, backups):
     assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
     restored = database.stat()
     assert (stat.S_IMODE(restored.st_mode), restored.st_uid, restored.st_gid) == (0o600, *owner)
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_report_unfinished_when_the_backup_was_made_can_be_asked_for_again(app, db, finished, backups, status):
+    """Its task was in the queue (tasks.db), which is not backed up: restored as it was, the
+    report showed as being prepared for ever, and asking again did nothing."""
+    database = Path(app.config["DATABASE"])
+    digest = jobs.report_digest(db, records.get_assessment(db, finished))
+    jobs.request_report(db, finished, digest)
+    db.execute("UPDATE report_jobs SET status = ? WHERE digest = ?", [status, digest])
+    backup(database, backups / "copy.db")
+    db.close()
+    assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
+    fresh = storage.connect(database)
+    assert jobs.job_status(fresh, digest) is None
+    assert jobs.request_report(fresh, finished, digest)  # the page then asks the worker again
