@@ -261,7 +261,7 @@ def backup_command(path: Path, instance: Path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @instance_option()
 def restore_command(path: Path, instance: Path):
-    """Replace the database with the backup at PATH after checking it. Stop the server first."""
+    """Replace the database with the backup at PATH after checking it; refused while the server runs."""
     from .backup import BackupError, restore
     from .web import SettingError, database_path
 

@@ -364,3 +364,17 @@ def test_a_report_unfinished_when_the_backup_was_made_can_be_asked_for_again(app
     fresh = storage.connect(database)
     assert jobs.job_status(fresh, digest) is None
     assert jobs.request_report(fresh, finished, digest)  # the page then asks the worker again
+
+
+def test_a_restore_that_fails_midway_leaves_the_database_as_it_was(app, backups, monkeypatch):
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    before = _state(database)
+
+    def disk_full(self, copy, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_module.sqlite3, "connect", _connecting_with(disk_full))
+    _error(_restore(backups / "copy.db", app.instance_path),
+           f"cannot copy {backups / 'copy.db'} to {database}: database or disk is full")
+    assert _state(database) == before and not list(database.parent.glob("*.partial*"))
