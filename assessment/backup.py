@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
-from contextlib import closing
+import stat
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+from . import storage
 from .files import replacing
-from .storage import WRITER_LOCK
 
 JOURNALS = ("-wal", "-shm")  # the WAL and its index, beside the database
 
@@ -23,14 +27,23 @@ def backup(database: Path, target: Path) -> None:
     if _in_use(target, database):
         # Renaming the copy over them would pull a file from under the running server.
         raise BackupError(f"{target}: this is the database (or its journal or lock): back up to another file")
-    with replacing(target) as partial:
-        _copy(database, partial, target)
+    # Marked open while it reads, as the server is: a restore meanwhile would leave this copy on
+    # the old file, and SQLite, closing it, deletes the -wal by name, which by then is the new one's.
+    try:
+        fd = storage.mark_open(database)
+    except OSError as error:  # no lock file yet, in a folder this user cannot write
+        raise BackupError(f"{database}: cannot back up: {error.strerror}") from None
+    try:
+        with replacing(target) as partial:
+            _copy(database, partial, target)
+    finally:
+        os.close(fd)
 
 
 def _in_use(target: Path, database: Path) -> bool:
     """Whether ``target`` is the database or a file SQLite or storage keeps beside it, through a
     symbolic or hard link too."""
-    suffixes = ("", *JOURNALS, "-journal", WRITER_LOCK)
+    suffixes = ("", *JOURNALS, "-journal", storage.WRITER_LOCK, storage.OPEN_LOCK)
     in_use = (database.with_name(database.name + suffix) for suffix in suffixes)
     return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
 
@@ -47,6 +60,16 @@ def _copy(source: Path, partial: Path, target: Path) -> None:
 
 def check(path: Path) -> str:
     """Refuse anything but an intact sovready database; return a one-line description."""
+    return _summary(*_contents(path))
+
+
+def _summary(names: list[str], assessments: int) -> str:
+    return f"{len(names)} migrations, {assessments} assessments"
+
+
+def _contents(path: Path) -> tuple[list[str], int]:
+    """The names of an intact sovready database's migrations and its number of assessments;
+    BackupError for anything else."""
     try:
         # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
@@ -60,14 +83,80 @@ def check(path: Path) -> str:
             db.close()
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path}: not a sovready database ({error})") from None
-    return f"{len(names)} migrations, {assessments} assessments"
+    return names, assessments
+
+
+@contextmanager
+def _alone(database: Path) -> Iterator[None]:
+    """Hold the database against every other sovready process, or refuse if one has it open.
+
+    Renaming a file over the database leaves a running process on the old one (its writes lost),
+    and deleting the journals under it can damage either. A server, a PDF worker, a backup hold
+    a shared flock() while they have it open (storage.mark_open); this takes it exclusively, and
+    one that starts meanwhile waits for it.
+    """
+    try:
+        fd = storage.open_lock(database)
+    except OSError as error:  # the database's folder is missing or cannot be written
+        raise BackupError(f"{database}: cannot write: {error.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"{database}: a running sovready process (the server, its PDF worker, a backup) has the "
+                              "database open: stop it, then restore") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def restore(source: Path, database: Path) -> str:
-    """Replace the database with a checked backup (stop the server first); returns the check's summary."""
-    summary = check(source)
-    with replacing(database) as staged:
+    """Replace the database with a checked backup, migrated to this version, unless a sovready
+    process has it open or the backup is from a newer sovready; returns the check's summary."""
+    names, assessments = _contents(source)
+    try:
+        storage.refuse_newer(source, names)
+    except storage.NewerDatabase as error:
+        raise BackupError(str(error)) from None
+    with _alone(database), replacing(database) as staged:
         _copy(source, staged, database)
+        migrated = _prepare(source, staged)
+        _keep_owner_and_mode(staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)
-    return summary
+    summary = _summary(names, assessments)
+    return f"{summary}; migrated now: {', '.join(migrated)}" if migrated else summary
+
+
+def _keep_owner_and_mode(staged: Path, database: Path) -> None:
+    """Give the staged copy the owner and permissions of the database it replaces: restored with
+    sudo, it was root's, which the server's user cannot write, and readable by all where the
+    database had been its owner's alone."""
+    try:
+        replaced = database.stat()
+    except FileNotFoundError:  # a fresh instance: the copy is the user's who restores
+        return
+    os.chown(staged, replaced.st_uid, replaced.st_gid)  # an OSError is a WriteError (replacing)
+    os.chmod(staged, stat.S_IMODE(replaced.st_mode))
+
+
+def _prepare(source: Path, staged: Path) -> list[str]:
+    """Apply to the staged copy of ``source`` the migrations of this version it lacks, and forget
+    its unfinished reports; the names of the migrations applied.
+
+    Migrated here rather than at the server's next start, so that a migration that fails refuses
+    the restore while the database is still as it was.
+    """
+    db = storage.connect(staged)
+    try:
+        pending = [migration.name for migration in storage.migrations.pending(db)]
+        storage.migrations.apply(db)
+        # Their tasks were in the queue (tasks.db), which is not backed up: left queued or running,
+        # a report shows as being prepared for ever, and asking again does nothing (jobs._request).
+        db.execute("DELETE FROM report_jobs WHERE status IN ('queued', 'running')")
+        db.execute("PRAGMA journal_mode = DELETE")  # as _copy left it: nothing beside it to rename
+    except sqlite3.Error as error:
+        raise BackupError(f"{source}: cannot migrate it to this version: {error}") from None
+    finally:
+        db.close()
+    return pending

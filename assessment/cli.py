@@ -227,8 +227,19 @@ def serve(host: str, port: int, instance: Path, workers: int | None, report_work
               help="Processes rendering reports.")
 def worker(instance: Path, workers: int):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
+    from . import storage
     from .jobs import run_worker
+    from .web import SettingError, database_path
 
+    try:
+        database = database_path(instance)
+    except SettingError as error:
+        raise UserError(str(error)) from None
+    try:
+        # For the worker's whole life (its processes inherit it): a restore is refused meanwhile.
+        storage.mark_open(database)
+    except OSError as error:
+        raise UserError(f"{database}: cannot open: {error.strerror}") from None
     run_worker(str(instance.resolve()), workers)
 
 
@@ -251,7 +262,7 @@ def backup_command(path: Path, instance: Path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @instance_option()
 def restore_command(path: Path, instance: Path):
-    """Replace the database with the backup at PATH after checking it. Stop the server first."""
+    """Replace the database with the backup at PATH after checking it; refused while the server runs."""
     from .backup import BackupError, restore
     from .web import SettingError, database_path
 
@@ -278,8 +289,11 @@ def _instance_database(instance: Path):
         raise UserError(str(error)) from None
     if not path.is_file():  # connecting would make an empty database
         raise UserError(f"{path}: no database here; is --instance the server's instance folder?")
+    storage.mark_open(path)  # until the command ends: a restore is refused meanwhile
     try:
         return storage.init(path)
+    except storage.NewerDatabase as error:
+        raise UserError(str(error)) from None
     except sqlite3.Error as error:  # not a database, one it cannot write
         raise UserError(f"{path}: cannot open the database: {error}") from None
 

@@ -7,7 +7,7 @@ import hashlib
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,10 @@ BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("sovready")
 # Beside the database, the file whose flock() writer processes queue on (write_transaction).
 WRITER_LOCK = "-writer.lock"
+# Beside the database, the file every process that keeps the database open holds a shared flock()
+# on (mark_open), so that a restore can tell that none does. Not WRITER_LOCK: its writers take it
+# exclusively, so a process holding that one shared for its whole life would stop every write.
+OPEN_LOCK = "-open.lock"
 _writers: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
 _writers_lock = threading.Lock()
 
@@ -78,6 +82,24 @@ def _writer_queue(db: sqlite_utils.Database) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def open_lock(path: str | Path) -> int:
+    """A descriptor of the database's OPEN_LOCK file, made if missing. Read-only, and readable by
+    all (it holds nothing): flock() needs no more, so a lock file made by root (a restore run
+    with sudo) can still be locked by the server's own user."""
+    return os.open(f"{path}{OPEN_LOCK}", os.O_RDONLY | os.O_CREAT, 0o644)
+
+
+def mark_open(path: str | Path) -> int:
+    """Mark the database at ``path`` open in this process, until the descriptor returned is closed
+    or the process ends, however it ends: the kernel releases a flock() with the last descriptor
+    of its file, so a killed server leaves no stale mark, unlike a PID file. Forked children share
+    it. Waits while a restore replaces the database. Makes the database's folder, as ``init`` does."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = open_lock(path)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
 
 
 def first_row(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
@@ -482,10 +504,31 @@ AUDIT_SCHEMA = (
 )
 
 
+class NewerDatabase(ValueError):
+    """A database a newer sovready has migrated: this code does not know its schema."""
+
+
+def refuse_newer(path: str | Path, applied: Iterable[str]) -> None:
+    """NewerDatabase if ``applied``, the names of the migrations a database has, holds one this
+    code does not have: it would run on tables it does not know, which a later upgrade's migrations
+    would not expect either."""
+    # pending() on an empty database lists every migration this code has.
+    known = {migration.name for migration in migrations.pending(sqlite_utils.Database(memory=True))}
+    if unknown := sorted(set(applied) - known):
+        raise NewerDatabase(f"{path}: made by a newer sovready (migrations unknown to this one: "
+                            f"{', '.join(unknown)}): upgrade sovready first")
+
+
 def init(path: str | Path) -> sqlite_utils.Database:
-    """Create or upgrade the database at ``path`` and return a connection to it."""
+    """Create or upgrade the database at ``path`` and return a connection to it; NewerDatabase if
+    a newer sovready has migrated it."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = connect(path)
+    try:
+        refuse_newer(path, [migration.name for migration in migrations.applied(db)])
+    except NewerDatabase:
+        db.close()
+        raise
     migrations.apply(db)
     return db
 

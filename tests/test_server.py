@@ -19,7 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from assessment import storage
+from assessment.cli import cli
 from assessment.web import server
 from bench.web import free_port, log_in, request, seed, start_server, stop
 
@@ -154,3 +157,16 @@ def test_a_server_stopped_while_a_worker_starts_stops_at_once(tmp_path):
         process.kill()  # nothing left to kill once stopped
     assert process.returncode == 0
     assert time.monotonic() - started < 5
+
+
+def test_serve_refuses_a_database_from_a_newer_sovready(tmp_path, monkeypatch):
+    db = storage.init(tmp_path / "sovready.db")
+    db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+               "VALUES ('sovready', '999_from_the_future', '2030-01-01')")
+    db.close()
+    monkeypatch.setattr(server, "Granian", lambda *args, **kwargs: pytest.fail("served a database it does not know"))
+    result = CliRunner().invoke(cli, ["serve", "--port", str(free_port()), "--instance", str(tmp_path),
+                                      "--report-workers", "0"])
+    assert (result.exit_code, result.stderr) == (2, f"Error: {tmp_path / 'sovready.db'}: made by a newer sovready "
+                                                    "(migrations unknown to this one: 999_from_the_future): "
+                                                    "upgrade sovready first\n")

@@ -1,6 +1,7 @@
 """SQLite storage: settings, migrations, and no lost writes under several writer processes."""
 
 import multiprocessing
+import re
 import sqlite3
 
 import pytest
@@ -159,3 +160,16 @@ def test_invitations_of_former_owners_migration_deletes_them_so_that_none_revive
     db.execute("UPDATE memberships SET role = 'owner' WHERE user_id = ?", [former])
     assert accounts.open_invite(db, kept) is not None
     assert len(accounts.pending_invites(db, workspace)) == 1
+
+
+def test_a_database_from_a_newer_sovready_is_refused_at_start(tmp_path):
+    """After a downgrade the older code went on running on a schema it does not know."""
+    path = tmp_path / "s.db"
+    db = storage.init(path)
+    db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+               "VALUES ('sovready', '999_from_the_future', '2030-01-01')")
+    db.close()
+    with pytest.raises(storage.NewerDatabase, match="^" + re.escape(
+            f"{path}: made by a newer sovready (migrations unknown to this one: 999_from_the_future): "
+            "upgrade sovready first") + "$"):
+        storage.init(path)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
+from .. import storage
 from . import create_app, database_path
 from .security_log import redacted
 
@@ -82,8 +83,10 @@ def _log_to_stdout() -> None:
 
 def worker_app(instance: Path):
     """The app in one of the server's worker processes, behind the access log. Made in the worker
-    (from what the master process migrated) so that the workers may be forked or spawned."""
+    (from what the master process migrated) so that the workers may be forked or spawned; marks
+    the database open for the worker's life too, which may outlive a master that was killed."""
     _log_to_stdout()
+    storage.mark_open(database_path(instance))
     return AccessLog(create_app(instance_path=instance))
 
 
@@ -150,11 +153,15 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     """
     refuse_taken_port(host, port)
     try:
+        # Before the database is opened, for the process's whole life: a restore is refused meanwhile.
+        storage.mark_open(database_path(instance))
         app = create_app(instance_path=instance)
     except OSError as error:  # the instance folder or its secret key cannot be made
         raise CannotServe(f"{instance}: cannot set up the instance folder: {error.strerror}") from None
     except sqlite3.Error as error:  # not a database, a folder in its place, a folder it cannot write
         raise CannotServe(f"{database_path(instance)}: cannot open the database: {error}") from None
+    except storage.NewerDatabase as error:  # a downgrade, or a database copied from a newer server
+        raise CannotServe(str(error)) from None
     if report_workers:
         start_report_worker(instance, report_workers)
     # A forked worker inherits the master's signal handlers, which only raise a flag that the

@@ -3,19 +3,27 @@
 import multiprocessing
 import os
 import re
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from assessment import backup as backup_module
-from assessment import records, storage
+from assessment import jobs, records, storage
 from assessment.answers import Answer
 from assessment.backup import backup, check
 from assessment.cli import cli
 from assessment.web import create_app
+from bench.web import free_port, start_server, stop
+
+from .conftest import OWNER
 
 
 def _keep_writing(database: str, stop) -> None:
@@ -113,13 +121,16 @@ def test_backup_refuses_to_write_over_the_database_or_its_files(app, tmp_path):
     """The copy renamed over the live database's path took its file from under the server."""
     database = Path(app.config["DATABASE"])
     lock = database.with_name(database.name + "-writer.lock")
+    # Replaced, it would no longer be the file the server holds: a restore would not see the server.
+    open_lock = database.with_name(database.name + "-open.lock")
+    os.close(storage.mark_open(database))  # makes it
     link = tmp_path / "link.db"
     link.symlink_to(database)
-    before = {path: path.stat().st_ino for path in (database, lock)}
-    for target in (database, link, lock):
+    before = {path: path.stat().st_ino for path in (database, lock, open_lock)}
+    for target in (database, link, lock, open_lock):
         _error(_backup(target, app.instance_path),
                f"{target}: this is the database (or its journal or lock): back up to another file")
-    assert {path: path.stat().st_ino for path in (database, lock)} == before and link.is_symlink()
+    assert {path: path.stat().st_ino for path in (database, lock, open_lock)} == before and link.is_symlink()
     assert not list(database.parent.glob("*.partial"))
 
 
@@ -171,3 +182,199 @@ def test_restore_into_a_missing_instance_folder_says_so_in_one_line(app, backups
 def test_restore_of_a_missing_file_says_so(app, tmp_path):
     result = CliRunner().invoke(cli, ["restore", str(tmp_path / "none.db"), "--instance", app.instance_path])
     assert result.exit_code == 2 and "does not exist" in result.stderr and "Traceback" not in result.output
+
+
+# Restoring onto a database a running process holds -----------------------------------------
+# Renaming a file over the database left the server's processes on the old one (their writes
+# lost) and deleting its -wal and -shm under them could damage either.
+
+def _restore(path, instance):
+    return CliRunner().invoke(cli, ["restore", str(path), "--instance", str(instance)])
+
+
+def _state(database: Path) -> tuple:
+    """What a refused restore must leave as it was: the database's file, content and journals."""
+    journals = sorted(p.name for p in database.parent.glob(database.name + "-*[lm]"))
+    return database.stat().st_ino, database.read_bytes(), journals
+
+
+def _refused_while_open(result, instance: Path) -> None:
+    _error(result, f"{instance / 'sovready.db'}: a running sovready process (the server, its PDF worker, a backup) has the database open: "
+                   "stop it, then restore")
+
+
+def test_restore_is_refused_while_the_server_runs_and_works_once_it_stops(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    server = start_server(instance, free_port(), workers=1, report_workers=0)
+    try:
+        assert _backup(tmp_path / "copy.db", instance).exit_code == 0  # a backup goes on while it serves
+        before = _state(instance / "sovready.db")
+        _refused_while_open(_restore(tmp_path / "copy.db", instance), instance)
+        assert _state(instance / "sovready.db") == before
+    finally:
+        stop(server)
+    result = _restore(tmp_path / "copy.db", instance)
+    assert result.exit_code == 0, result.output
+
+
+def _restore_until_refused(copy: Path, instance: Path, seconds: float = 30):
+    """Restore until refused (the process just started may not have opened the database yet)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        before = _state(instance / "sovready.db")
+        result = _restore(copy, instance)
+        if result.exit_code != 0:
+            return result, before
+        time.sleep(0.1)
+    raise AssertionError("restore was never refused")
+
+
+def test_restore_is_refused_while_the_pdf_worker_runs_and_works_once_it_is_killed(app, backups):
+    instance = Path(app.instance_path)
+    backup(Path(app.config["DATABASE"]), backups / "copy.db")
+    worker = subprocess.Popen([sys.executable, "-m", "assessment", "worker", "--instance", str(instance),
+                               "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        result, before = _restore_until_refused(backups / "copy.db", instance)
+        _refused_while_open(result, instance)
+        assert _state(instance / "sovready.db") == before
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the kernel releases what a killed process held
+        worker.wait(10)
+    result = _restore(backups / "copy.db", instance)
+    assert result.exit_code == 0, result.output
+
+
+def test_restore_is_refused_while_a_password_is_being_reset(app, backups, people):
+    instance = Path(app.instance_path)
+    backup(Path(app.config["DATABASE"]), backups / "copy.db")
+    refusals = []
+
+    def restore_meanwhile(*args, **kwargs):
+        refusals.append(_restore(backups / "copy.db", instance))
+        return "a brand new long password"
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("click.prompt", restore_meanwhile)
+        result = CliRunner().invoke(cli, ["user", "reset-password", OWNER, "--instance", str(instance)])
+    assert result.exit_code == 0, result.output
+    _refused_while_open(refusals[0], instance)
+
+
+def test_restore_is_refused_while_a_backup_copies(app, backups, monkeypatch):
+    """The backup's connection, left on the replaced file, would delete the new -wal as it closes."""
+    instance = Path(app.instance_path)
+    backup(Path(app.config["DATABASE"]), backups / "copy.db")
+    copy, refusals = backup_module._copy, []
+
+    def restore_meanwhile(*args):
+        monkeypatch.undo()  # the restore copies as it would
+        refusals.append(_restore(backups / "copy.db", instance))
+        copy(*args)
+
+    monkeypatch.setattr(backup_module, "_copy", restore_meanwhile)
+    backup(Path(app.config["DATABASE"]), backups / "again.db")
+    _refused_while_open(refusals[0], instance)
+
+
+# Backups from other versions ----------------------------------------------------------------
+
+def _from_a_newer_sovready(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                   "VALUES ('sovready', '999_from_the_future', '2030-01-01')")
+
+
+NEWER = "made by a newer sovready (migrations unknown to this one: 999_from_the_future): upgrade sovready first"
+
+
+def test_restore_refuses_a_backup_from_a_newer_sovready(app, backups):
+    """This code would run on a schema it does not know; the server would start on it regardless."""
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    _from_a_newer_sovready(copy)
+    before = _state(Path(app.config["DATABASE"]))
+    _error(_restore(copy, app.instance_path), f"{copy}: {NEWER}")
+    assert _state(Path(app.config["DATABASE"])) == before
+
+
+LAST = "015_round_assessments_by_assessment"
+
+
+def _from_an_older_sovready(path: Path) -> None:
+    """A backup made before the last migration, as a sovready of that time would have made it."""
+    db = storage.connect(path)
+    storage.migrations.apply(db, stop_before=LAST)
+    db.close()
+    assert check(path).startswith("14 migrations")
+
+
+def test_restore_of_an_older_backup_migrates_it_to_this_version(app, backups):
+    copy = backups / "copy.db"
+    _from_an_older_sovready(copy)
+    result = _restore(copy, app.instance_path)
+    assert result.output == f"Restored {copy}: 14 migrations, 0 assessments; migrated now: {LAST}\n"
+    database = Path(app.config["DATABASE"])
+    assert check(database).startswith("15 migrations")
+    assert sorted(p.name for p in database.parent.glob("sovready.db*")) == [
+        "sovready.db", "sovready.db-open.lock", "sovready.db-writer.lock"]
+    assert check(copy).startswith("14 migrations")  # the backup itself is left as it was
+
+
+def test_an_older_backup_whose_migration_fails_is_refused_and_the_database_kept(app, backups):
+    """Migrated at the next start instead, it would have failed there, with the database already gone."""
+    copy = backups / "copy.db"
+    _from_an_older_sovready(copy)
+    with closing(sqlite3.connect(copy)) as db, db:
+        db.execute("CREATE TABLE clash (x)")
+        db.execute("CREATE INDEX round_assessments_assessment ON clash(x)")
+    database = Path(app.config["DATABASE"])
+    before = _state(database)
+    _error(_restore(copy, app.instance_path),
+           f"{copy}: cannot migrate it to this version: index round_assessments_assessment already exists")
+    assert _state(database) == before and not list(database.parent.glob("*.partial*"))
+
+
+def test_restore_keeps_the_databases_owner_and_permissions(app, backups):
+    """Restored with sudo, the database became root's, which the server's user cannot write, and
+    readable by all where it had been the owner's alone."""
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    database.chmod(0o600)
+    owner = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())  # nobody, if we may
+    os.chown(database, *owner)
+    assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
+    restored = database.stat()
+    assert (stat.S_IMODE(restored.st_mode), restored.st_uid, restored.st_gid) == (0o600, *owner)
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_report_unfinished_when_the_backup_was_made_can_be_asked_for_again(app, db, finished, backups, status):
+    """Its task was in the queue (tasks.db), which is not backed up: restored as it was, the
+    report showed as being prepared for ever, and asking again did nothing."""
+    database = Path(app.config["DATABASE"])
+    digest = jobs.report_digest(db, records.get_assessment(db, finished))
+    jobs.request_report(db, finished, digest)
+    db.execute("UPDATE report_jobs SET status = ? WHERE digest = ?", [status, digest])
+    backup(database, backups / "copy.db")
+    db.close()
+    assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
+    fresh = storage.connect(database)
+    assert jobs.job_status(fresh, digest) is None
+    assert jobs.request_report(fresh, finished, digest)  # the page then asks the worker again
+
+
+def test_a_restore_that_fails_midway_leaves_the_database_as_it_was(app, backups, monkeypatch):
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    before = _state(database)
+
+    def disk_full(self, copy, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_module.sqlite3, "connect", _connecting_with(disk_full))
+    _error(_restore(backups / "copy.db", app.instance_path),
+           f"cannot copy {backups / 'copy.db'} to {database}: database or disk is full")
+    assert _state(database) == before and not list(database.parent.glob("*.partial*"))
