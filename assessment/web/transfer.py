@@ -16,7 +16,7 @@ from ..answers import NAME_MAX, answers_from_data
 from ..datafile import DataFileError, parse_data
 from ..exports import answers_csv, answers_document, gaps_csv
 from ..rubric import Rubric
-from ..rubrics import stored_rubric
+from ..rubrics import peers_for, stored_rubric
 from ..scoring import score
 from . import get_db
 from .access import assessment_for, workspace_for
@@ -68,7 +68,8 @@ def export_answers(assessment_id: str):
 @bp.get("/a/<assessment_id>/gaps.csv")
 def export_gaps(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id)
-    result = score(rubric, records.answer_set(get_db(), assessment))
+    # Against the peers, as the results page and the PDF: table stakes raise a gap's priority.
+    result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
     return download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
 
 

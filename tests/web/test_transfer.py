@@ -1,8 +1,10 @@
 """Exports and imports: a JSON round trip, CSV without formulas, the loader's messages on refusal."""
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -111,6 +113,17 @@ def test_answers_csv_has_every_question_and_gaps_csv_every_gap(owner, finished, 
     gaps = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
     assert gaps and float(gaps[0]["priority"]) >= float(gaps[-1]["priority"])
     assert csv_text(owner.get(f"/a/{empty}/gaps.csv")).count("\n") == 1  # the header only
+
+
+def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished):
+    """Table stakes raise a gap's priority on the page and in the PDF: the CSV must agree."""
+    page = text(owner.get(f"/a/{finished}/results"))
+    shown = [(html.unescape(title), float(priority)) for priority, title in re.findall(
+        r"<tr>\s*<td>([\d.]+)</td>\s*<th scope=\"row\"><a [^>]*>([^<]+)</a>", page.split('class="gaps"')[1])]
+    rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    assert [(row["title"], float(row["priority"])) for row in rows] == shown
+    (stakes,) = [row for row in rows if row["question"] == "governance.government_engagement"]
+    assert stakes["table_stakes"] == "True"
 
 
 def test_a_title_without_letters_still_gives_a_filename(owner, db, people, default_rubric):
