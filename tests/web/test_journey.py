@@ -331,6 +331,21 @@ def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finis
     assert "Compare with the previous round" in text(owner.get(f"/a/{round_id}/results"))
 
 
+def test_compare_changes_are_the_differences_of_the_scores_shown(owner, finished, db, default_rubric):
+    """The page shows whole scores, as the results page does: each change is what they differ by,
+    never a decimal that disagrees with them (42 → 41 with a change of -0.5)."""
+    round_id = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
+    records.save_answers(db, records.get_assessment(db, round_id), default_rubric,
+                         {"data.residency": Answer(4), "strategy.mandate": Answer(0)})
+    page = text(owner.get(f"/a/{round_id}/compare"))
+    rows = re.findall(r"<td>(\d+)</td><td>(\d+)</td>\s*<td[^>]*>([^<]*)</td>", page)
+    overall = re.search(r"Overall: (\d+) → (\d+)\s*\(<strong>([^<]*)</strong>\)", page)
+    assert len(rows) == 8 and overall
+    for before, now, change in [*rows, overall.groups()]:
+        assert change == ("0" if now == before else f"{int(now) - int(before):+d}")
+    assert "<td>0</td>" in page  # an unchanged dimension: no sign
+
+
 def test_compare_needs_an_earlier_round_in_the_same_workspace(owner, outsider, finished, empty, db, people,
                                                                default_rubric):
     assert owner.get(f"/a/{finished}/compare").status_code == 404
