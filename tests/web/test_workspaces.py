@@ -27,6 +27,19 @@ def test_the_dashboard_lists_assessments_with_progress_index_and_stage(owner, pe
     assert '<progress max="48" value="48"' in page
 
 
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+
+
+def test_times_shown_say_they_are_utc(owner, people, finished, workshop):
+    """Stored times are UTC: a time without its zone reads as local, hours off for most of the world."""
+    _invite_link(owner, people["workspace"], "viewer")
+    for path in (f"/w/{people['workspace']}", f"/w/{people['workspace']}/members", f"/a/{finished}/workshops",
+                 "/admin/rubrics"):
+        page = text(owner.get(path))
+        assert re.search(TIME, page), path
+        assert not re.search(TIME + r"(?! UTC)", page), path
+
+
 def test_a_viewer_sees_the_dashboard_without_write_buttons(viewer, people, finished):
     page = text(viewer.get(f"/w/{people['workspace']}"))
     assert "Spring review" in page and "New assessment" not in page and "Import answers" not in page
