@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from .benchmark import NO_FIGURE, PeerComparison, Percentile
 from .peers import PeerDataset, Source
 from .rubric import Rubric
@@ -10,6 +12,18 @@ from .scoring import Result
 HORIZON_NAMES = {"now": "Now (within 3 months)", "next": "Next (3 to 12 months)",
                  "later": "Later (beyond 12 months)"}
 BAR_WIDTH = 20
+
+
+def figure(value: float) -> str:
+    """A score or statistic as the pages, charts and PDF write it: to one decimal, half up (a
+    score of 42.5 is 42.5, never 42 as rounding half to even made it), without a trailing ".0"."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)).removesuffix(".0")
+
+
+def priority_figure(value: float) -> str:
+    """A gap's priority as the pages and PDF write it: to two decimals at most, as in the gaps CSV
+    ("0.75", "18"); one decimal made 0.75 "0.8" in the PDF."""
+    return f"{round(value, 2):g}"
 
 
 def _number(value: float | None) -> str:

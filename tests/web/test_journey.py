@@ -206,7 +206,7 @@ def test_the_review_lists_what_is_unanswered_with_links(owner, empty, db, defaul
 
 def test_results_show_index_stage_cap_charts_gaps_roadmap_and_exports(owner, finished, default_rubric):
     page = text(owner.get(f"/a/{finished}/results"))
-    assert '<span class="number">45</span>' in page and "Stage: <strong>Developing</strong>" in page
+    assert '<span class="number">45.3</span>' in page and "Stage: <strong>Developing</strong>" in page
     assert page.count('role="img"') == 2 and "<title id=\"radar-title\">" in page
     assert "Score and completeness per dimension" in page  # the charts' text alternative
     for dimension in default_rubric.dimensions:
@@ -332,18 +332,20 @@ def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finis
 
 
 def test_compare_changes_are_the_differences_of_the_scores_shown(owner, finished, db, default_rubric):
-    """The page shows whole scores, as the results page does: each change is what they differ by,
-    never a decimal that disagrees with them (42 → 41 with a change of -0.5)."""
+    """Each change is what the two scores shown differ by, never a figure that disagrees with them
+    (it showed 42 → 41 with a change of -0.5)."""
     round_id = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
     records.save_answers(db, records.get_assessment(db, round_id), default_rubric,
                          {"data.residency": Answer(4), "strategy.mandate": Answer(0)})
     page = text(owner.get(f"/a/{round_id}/compare"))
-    rows = re.findall(r"<td>(\d+)</td><td>(\d+)</td>\s*<td[^>]*>([^<]*)</td>", page)
-    overall = re.search(r"Overall: (\d+) → (\d+)\s*\(<strong>([^<]*)</strong>\)", page)
+    rows = re.findall(r"<td>([\d.]+)</td><td>([\d.]+)</td>\s*<td[^>]*>([^<]*)</td>", page)
+    overall = re.search(r"Overall: ([\d.]+) → ([\d.]+)\s*\(<strong>([^<]*)</strong>\)", page)
     assert len(rows) == 8 and overall
     for before, now, change in [*rows, overall.groups()]:
-        assert change == ("0" if now == before else f"{int(now) - int(before):+d}")
-    assert "<td>0</td>" in page  # an unchanged dimension: no sign
+        assert float(change) == pytest.approx(float(now) - float(before)), (before, now, change)
+        assert change == "0" or change[0] in "+-"
+    for assessment_id, shown in ((finished, overall.group(1)), (round_id, overall.group(2))):
+        assert f'<span class="number">{shown}</span>' in text(owner.get(f"/a/{assessment_id}/results"))
 
 
 def test_compare_needs_an_earlier_round_in_the_same_workspace(owner, outsider, finished, empty, db, people,

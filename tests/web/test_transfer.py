@@ -15,6 +15,7 @@ from assessment.answers import Answer
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
+from assessment.textreport import figure
 
 from .conftest import csv_text, text
 
@@ -58,7 +59,7 @@ def test_the_command_line_scores_an_export(owner, finished, tmp_path):
     result = CliRunner().invoke(cli, ["score", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     page = text(owner.get(f"/a/{finished}/results"))
-    assert f'<span class="number">{json.loads(result.output)["overall"]:.0f}</span>' in page
+    assert f'<span class="number">{figure(json.loads(result.output)["overall"])}</span>' in page
 
 
 def test_a_yaml_answers_file_imports_too(owner, people):
