@@ -312,6 +312,8 @@ def test_results_name_the_critical_questions_that_cap_the_stage(owner, db, peopl
 def test_results_of_an_empty_assessment_say_nothing_is_scored(owner, empty):
     page = text(owner.get(f"/a/{empty}/results"))
     assert "Nothing is scored yet" in page and "48 of 48 questions are unanswered" in page
+    # Not "every answered question meets its target", true of no answer at all but read as good news.
+    assert "No gaps yet: no question is answered." in page and "every answered question" not in page
 
 
 def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finished, db, default_rubric):

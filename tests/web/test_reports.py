@@ -195,3 +195,8 @@ def test_priorities_read_the_same_on_the_results_page_and_in_the_pdf(owner, fini
     page = text(owner.get(f"/a/{finished}/results"))
     shown = re.findall(r"<tr>\s*<td>([\d.]+)</td>", page.split('class="gaps"')[1])
     assert sorted(shown) == sorted(re.findall(r"priority ([\d.]+):", pdf_html)) and "6.75" in shown
+
+
+def test_the_pdf_of_an_empty_assessment_says_nothing_is_answered(db, empty):
+    report = pdf.render_html(jobs.build_report(db, records.get_assessment(db, empty)))
+    assert "No gaps yet: no question is answered." in report and "every answered question" not in report
