@@ -195,6 +195,20 @@ def _stamp(stored: dict) -> str:
     return content_digest(stored)[:16]
 
 
+@bp.get("/a/<assessment_id>/continue")
+def resume(assessment_id: str):
+    """Where the dashboard's Continue goes: the first dimension with a question unanswered, the
+    organization page while nothing is answered, the results once everything is."""
+    assessment, _, rubric = assessment_for(assessment_id)
+    progress = records.progress_by_dimension(get_db(), assessment.id)
+    finished = finished_steps(assessment, rubric, progress)
+    if progress.get(records.OVERALL, (0, 0))[0] == 0:
+        return redirect(url_for("journey.about", assessment_id=assessment.id))
+    step = next((s for s in steps(rubric) if s.key.startswith("dimension:") and s.key not in finished),
+                steps(rubric)[-1])
+    return redirect(url_for(step.endpoint, assessment_id=assessment.id, **step.args))
+
+
 @bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
 def about(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")

@@ -13,7 +13,7 @@ from assessment.textreport import cannot_say
 
 from .conftest import stored_form, text
 
-ANSWER_ROUTES = ["about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
+ANSWER_ROUTES = ["continue", "about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
                  "export.json", "answers.csv", "gaps.csv"]
 WRITE_ROUTES = [("about", {"title": "x"}), ("drivers", {}), ("dimensions/data", {"data.residency-value": "2"}),
                 ("barriers", {}), ("rounds", {}), ("delete", {})]
@@ -159,6 +159,16 @@ def test_the_buttons_are_in_the_order_shown_and_enter_continues(owner, empty, pa
     assert buttons[0] == ("next", " hidden")  # the form's default button: Enter saves and continues
     shown = [value for value, hidden in buttons[1:]]
     assert shown == (["stay", "next"] if path == "about" else ["back", "stay", "next"])
+
+
+def test_continue_picks_up_where_the_answers_stop(owner, people, empty, finished, db, default_rubric):
+    """The dashboard's Continue led to the organization page, eleven steps before where one stopped."""
+    assert f'href="/a/{empty}/continue"' in text(owner.get(f"/w/{people['workspace']}"))
+    assert owner.get(f"/a/{empty}/continue").location == f"/a/{empty}/about"  # nothing answered: the start
+    strategy = {q.id: Answer(2) for q in default_rubric.dimensions[0].questions}
+    records.save_answers(db, records.get_assessment(db, empty), default_rubric, strategy | {"data.access": Answer(1)})
+    assert owner.get(f"/a/{empty}/continue").location == f"/a/{empty}/dimensions/data"
+    assert owner.get(f"/a/{finished}/continue").location == f"/a/{finished}/results"
 
 
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
@@ -394,7 +404,7 @@ def test_saving_refreshes_the_scores_table(owner, empty, db):
 
 @pytest.mark.parametrize("route", ANSWER_ROUTES)
 def test_a_viewer_reads_every_page(viewer, finished, route):
-    expected = 404 if route == "compare" else 200  # no earlier round to compare with
+    expected = {"compare": 404, "continue": 302}.get(route, 200)  # no earlier round; a redirect to where to go on
     assert viewer.get(f"/a/{finished}/{route}").status_code == expected
 
 
