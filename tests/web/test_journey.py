@@ -171,6 +171,20 @@ def test_continue_picks_up_where_the_answers_stop(owner, people, empty, finished
     assert owner.get(f"/a/{finished}/continue").location == f"/a/{finished}/results"
 
 
+@pytest.mark.parametrize("path", ["about", "drivers", "dimensions/data", "barriers"])
+def test_a_journey_form_posts_to_its_page_without_the_fragment(owner, empty, path):
+    """Without an action a form posts to the page's URL with its fragment: after Save (#main) a
+    refused save came back at #main, and Chrome moved the focus there, off the error summary."""
+    assert f'<form method="post" action="/a/{empty}/{path}" novalidate>' in text(owner.get(f"/a/{empty}/{path}"))
+    mounted = text(owner.get(f"/a/{empty}/{path}", base_url="http://localhost/sovready"))
+    assert f'<form method="post" action="/sovready/a/{empty}/{path}" novalidate>' in mounted
+
+
+def test_the_new_assessment_and_import_forms_post_to_their_page_without_the_fragment(owner, people):
+    for path in (f"/w/{people['workspace']}/assessments/new", f"/w/{people['workspace']}/import"):
+        assert f'<form method="post" action="{path}" ' in text(owner.get(path))
+
+
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
     assert owner.post(f"/a/{empty}/about", data={"title": "T", "go": "back"}).location == f"/a/{empty}/about"
     assert owner.post(f"/a/{empty}/barriers", data={}).location == f"/a/{empty}/review"
@@ -515,6 +529,12 @@ def test_a_page_saved_by_someone_else_meanwhile_is_not_overwritten(owner, editor
     again = owner.post(f"/a/{finished}/{path}", data={**base, field: mine, "loaded": _loaded(page), "go": "stay"})
     assert again.status_code == 302  # saving again, knowingly, keeps the owner's
     assert shown.format(mine) in text(owner.get(f"/a/{finished}/{path}"))
+
+
+def test_the_page_held_for_someone_elses_save_links_to_itself_where_the_app_is_mounted(owner, finished):
+    mounted = "http://localhost/sovready"
+    response = owner.post(f"/a/{finished}/about", data={"title": "Mine", "loaded": "0" * 16}, base_url=mounted)
+    assert f'<a href="/sovready/a/{finished}/about">open the page anew</a>' in text(response)
 
 
 def test_an_unchanged_page_saves_with_its_stamp(owner, finished, db):
