@@ -84,6 +84,15 @@ def test_the_organization_page_saves_title_and_profile(owner, empty, db):
     assert assessment.opt_in_benchmark is True
 
 
+def test_the_opt_in_checkbox_is_described_by_what_it_shares(owner, empty):
+    """The warning on what opting in shares was a paragraph after the checkbox, tied to nothing:
+    a screen reader on the checkbox never read it."""
+    page = text(owner.get(f"/a/{empty}/about"))
+    checkbox = re.search(r'<input [^>]*id="opt_in_benchmark"[^>]*>', page).group(0)
+    assert 'aria-describedby="opt_in_benchmark-help"' in checkbox
+    assert re.search(r'<p class="help" id="opt_in_benchmark-help">Included, its scores', page)
+
+
 def test_an_unknown_profile_option_is_refused_next_to_its_field(owner, empty):
     response = owner.post(f"/a/{empty}/about", data={"title": "T", "region": "mars"})
     assert response.status_code == 200
