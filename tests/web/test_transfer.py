@@ -17,7 +17,7 @@ from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
 from assessment.textreport import figure
 
-from .conftest import csv_text, text
+from .conftest import csv_text, flashes, text
 
 
 def _upload(client, workspace_id, content: bytes, name="answers.json", title=""):
@@ -67,6 +67,14 @@ def test_a_yaml_answers_file_imports_too(owner, people):
                        name="early.yaml")
     assert response.status_code == 302
     assert "Imported: " in text(owner.get(response.location))
+
+
+def test_an_import_says_what_it_created(owner, people):
+    """It ended on the new assessment's review page without a word: nothing said the import worked."""
+    response = _upload(owner, people["workspace"], (EXAMPLES / "early-public-agency.yaml").read_bytes(),
+                       name="early.yaml", title="Baseline")
+    assert flashes(owner.get(response.location)) == [
+        "“Baseline” is imported from early.yaml, with 48 answers."]
 
 
 @pytest.mark.parametrize("content, message", [
