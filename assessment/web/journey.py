@@ -6,6 +6,7 @@ to the previous step, the next one, or itself.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -401,10 +402,13 @@ def _cohorts(assessment, rubric: Rubric, parts: ResultParts, filters: dict) -> l
     return stats
 
 
+ROUND_DATE = re.compile(r" \(round of \d{4}-\d\d-\d\d\)$")  # a round's title ends with it once
+
+
 @bp.post("/a/<assessment_id>/rounds")
 def new_round(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id, write=True)
-    title = f"{assessment.title} (round of {date.today().isoformat()})"
+    title = f"{ROUND_DATE.sub('', assessment.title)} (round of {date.today().isoformat()})"
     round_id = records.start_round(get_db(), assessment, rubric, title, g.user["id"])
     flash("A new round has started with the answers of the previous one. Change what has changed.")
     return redirect(url_for("journey.about", assessment_id=round_id))

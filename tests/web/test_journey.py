@@ -366,6 +366,13 @@ def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finis
     assert "Compare with the previous round" in text(owner.get(f"/a/{round_id}/results"))
 
 
+def test_a_round_of_a_round_is_named_after_the_first_with_one_date(owner, finished, db):
+    """It piled up: "Spring review (round of 2026-03-01) (round of 2026-09-01)"."""
+    first = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
+    second = owner.post(f"/a/{first}/rounds").location.split("/")[2]
+    assert re.fullmatch(r"Spring review \(round of \d{4}-\d\d-\d\d\)", records.get_assessment(db, second).title)
+
+
 def test_compare_changes_are_the_differences_of_the_scores_shown(owner, finished, db, default_rubric):
     """Each change is what the two scores shown differ by, never a figure that disagrees with them
     (it showed 42 → 41 with a change of -0.5)."""
