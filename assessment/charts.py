@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from .textreport import cannot_say, in_words, ordinal
+from .textreport import cannot_say, figure, in_words, ordinal, priority_figure
 
 RADAR_CENTER = 260
 RADAR_RADIUS = 150
@@ -130,3 +130,5 @@ def register(env: Environment) -> None:
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,
                        ordinal=ordinal,  # percentiles are written the same on charts, pages and the PDF
                        in_words=in_words, cannot_say=cannot_say, cut=cut)
+    # Scores and priorities are written the same on charts, pages and the PDF.
+    env.filters.update(figure=figure, priority_figure=priority_figure)

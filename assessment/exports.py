@@ -65,9 +65,9 @@ def answers_csv(rubric: Rubric, answers: AnswerSet) -> str:
 def gaps_csv(result: Result) -> str:
     """One row per gap, highest priority first."""
     rows = [[round(g.priority, 2), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
-             g.critical, g.evidence_gap, g.next_step] for g in result.gaps]
+             g.critical, g.table_stakes, g.evidence_gap, g.next_step] for g in result.gaps]
     return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
-                 "evidence_gap", "next_step"], rows)
+                 "table_stakes", "evidence_gap", "next_step"], rows)
 
 
 AUDIT_COLUMNS = ("at", "actor", "user_id", "action", "assessment_id", "assessment", "subject", "detail")

@@ -175,13 +175,20 @@ def update_assessment(db: sqlite_utils.Database, assessment: Assessment, rubric:
 
 
 def _write_fields(db: sqlite_utils.Database, before: Assessment, rubric: Rubric, fields: dict, by: int | None) -> None:
-    """``update_assessment`` inside the caller's write transaction; ``before`` as stored, for the audit log."""
+    """``update_assessment`` inside the caller's write transaction; ``before`` as stored, for the audit log.
+
+    Fields saved unchanged write nothing, as answers do (``write_answers``): the assessment keeps
+    its content token and its "updated" time, which the dashboard sorts by and the PDF is dated by.
+    """
+    changes = field_changes(before, fields)
+    if not changes:
+        return
     stored = {name: json.dumps(value) if name in _JSON else value for name, value in fields.items()}
     assignments = ", ".join(f"{name} = ?" for name in stored)
     db.execute(f"UPDATE assessments SET {assignments}, updated_at = ?, content_token = ? WHERE id = ?",  # noqa: S608 (names from EDITABLE)
                [*stored.values(), now(), content_token(), before.id])
     _refresh_scores(db, get_assessment(db, before.id), rubric)
-    for action, parts in field_changes(before, fields).items():
+    for action, parts in changes.items():
         audit.record(db, before.workspace_id, by, action, "", "; ".join(parts), assessment_id=before.id)
 
 

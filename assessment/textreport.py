@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from .benchmark import NO_FIGURE, PeerComparison, Percentile
 from .peers import PeerDataset, Source
 from .rubric import Rubric
@@ -12,8 +14,21 @@ HORIZON_NAMES = {"now": "Now (within 3 months)", "next": "Next (3 to 12 months)"
 BAR_WIDTH = 20
 
 
+def figure(value: float) -> str:
+    """A score or statistic as the pages, charts, PDF and command line write it: to one decimal,
+    half up (42.25 is 42.3, never 42.2 as rounding half to even made it), with its ".0", so that
+    a column of scores reads alike ("55.0" beside "51.8")."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def priority_figure(value: float) -> str:
+    """A gap's priority as the pages and PDF write it: to two decimals at most, as in the gaps CSV
+    ("0.75", "18"); one decimal made 0.75 "0.8" in the PDF."""
+    return f"{round(value, 2):g}"
+
+
 def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
+    return "n/a" if value is None else figure(value)
 
 
 def _bar(value: float | None) -> str:

@@ -65,6 +65,24 @@ def test_a_save_writes_only_the_answers_that_changed(db, stored):
     assert [row[0] for row in db.execute("SELECT subject FROM audit ORDER BY id")][audited:] == [second]
 
 
+def test_fields_saved_unchanged_write_nothing(db, stored):
+    """Moving on from the organization, drivers or barriers page without a change stamped the
+    assessment as updated: the dashboard's "Updated" and order, and the PDF's date, moved."""
+    fields = {"title": "T", "organization": "Org", "profile": {"region": "europe"}, "opt_in_benchmark": False,
+              "drivers": {"data_control": "critical"}, "barriers": ["ip_concerns", "vendor_lock_in"]}
+    assessment_id = records.create_assessment(db, 1, stored, "T")
+    records.update_assessment(db, records.get_assessment(db, assessment_id), stored, **fields)
+    db.execute("UPDATE assessments SET updated_at = 'then'")
+    db.conn.commit()
+    before = records.get_assessment(db, assessment_id)
+    records.update_assessment(db, before, stored, **fields)
+    records.update_assessment(db, before, stored, barriers=["vendor_lock_in", "ip_concerns"])  # the same, reordered
+    after = records.get_assessment(db, assessment_id)
+    assert (after.content_token, after.updated_at) == (before.content_token, "then")
+    records.update_assessment(db, after, stored, title="Renamed")
+    assert records.get_assessment(db, assessment_id).updated_at != "then"
+
+
 def test_each_read_of_an_assessment_has_containers_of_its_own(db, stored):
     assessment_id = records.create_assessment(db, 1, stored, "T", drivers={"data_control": "critical"},
                                               barriers=["ip_concerns"])

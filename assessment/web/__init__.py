@@ -33,6 +33,11 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def utc_minute(stamp: str) -> str:
+    """A stored time (ISO 8601, UTC) to the minute, with its zone: without it, it reads as local time."""
+    return f"{stamp[:16].replace('T', ' ')} UTC"
+
+
 class RowId(IntegerConverter):
     """``<int:...>`` in a URL: a number past SQLite's largest integer matches no route, a 404
     (found by hostile-input probing: /w/99999999999999999999 was an OverflowError, a 500)."""
@@ -132,6 +137,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.
     app.jinja_env.globals.update(error_items=forms.error_items, aria_attributes=forms.aria_attributes, zip=zip)
+    app.jinja_env.filters["utc_minute"] = utc_minute
     for module in (home, auth, workspaces, journey, transfer, reports, admin, workshops, participate, portfolios,
                    audit):
         app.register_blueprint(module.bp)

@@ -161,7 +161,11 @@ def about_form(rubric: Rubric) -> type[FlaskForm]:
         choices = [SelectChoice("", "Not specified")] + [SelectChoice(o.id, o.label) for o in item.options]
         fields[item.id] = SelectField(item.label, description=item.help, validators=[Optional()], choices=choices)
     fields["opt_in_benchmark"] = BooleanField(
-        "Include this assessment, without its name, in peer comparisons within this installation")
+        "Include this assessment, without its name, in peer comparisons within this installation",
+        description="Included, its scores (overall and per dimension, with region, type and size) count in the "
+                    "figures people in other workspaces see: quartiles and median, from at least five other "
+                    "workspaces, never its name. Someone with several accounts could still narrow its scores down; "
+                    "include it only if that is acceptable.")
     return type("AboutForm", (FlaskForm,), fields)
 
 

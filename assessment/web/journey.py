@@ -6,6 +6,7 @@ to the previous step, the next one, or itself.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -202,6 +203,20 @@ class _FormOnDemand:
 
 def _stamp(stored: dict) -> str:
     return content_digest(stored)[:16]
+
+
+@bp.get("/a/<assessment_id>/continue")
+def resume(assessment_id: str):
+    """Where the dashboard's Continue goes: the first dimension with a question unanswered, the
+    organization page while nothing is answered, the results once everything is."""
+    assessment, _, rubric = assessment_for(assessment_id)
+    progress = records.progress_by_dimension(get_db(), assessment.id)
+    finished = finished_steps(assessment, rubric, progress)
+    if progress.get(records.OVERALL, (0, 0))[0] == 0:
+        return redirect(url_for("journey.about", assessment_id=assessment.id))
+    step = next((s for s in steps(rubric) if s.key.startswith("dimension:") and s.key not in finished),
+                steps(rubric)[-1])
+    return redirect(url_for(step.endpoint, assessment_id=assessment.id, **step.args))
 
 
 @bp.route("/a/<assessment_id>/about", methods=["GET", "POST"])
@@ -407,6 +422,9 @@ def _round_form(rubric: Rubric, later: list[str]) -> NewRoundForm:
     return form
 
 
+ROUND_DATE = re.compile(r" \(round of \d{4}-\d\d-\d\d\)$")  # a round's title ends with it once
+
+
 @bp.post("/a/<assessment_id>/rounds")
 def new_round(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id, write=True)
@@ -414,7 +432,7 @@ def new_round(assessment_id: str):
     if not form.validate():  # every version a round may be on is a choice: another was never offered
         abort(400)
     chosen = stored_rubric(get_db(), rubric.id, form.rubric_version.data)
-    title = f"{assessment.title} (round of {date.today().isoformat()})"
+    title = f"{ROUND_DATE.sub('', assessment.title)} (round of {date.today().isoformat()})"
     round_id = records.start_round(get_db(), assessment, chosen, title, g.user["id"])
     flash(_round_started(rubric, chosen))
     return redirect(url_for("journey.about", assessment_id=round_id))

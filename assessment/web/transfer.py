@@ -8,7 +8,7 @@ import unicodedata
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
 from werkzeug.utils import secure_filename
 
 from .. import records
@@ -16,7 +16,7 @@ from ..answers import NAME_MAX, answers_from_data
 from ..datafile import DataFileError, parse_data
 from ..exports import answers_csv, answers_document, gaps_csv
 from ..rubric import Rubric
-from ..rubrics import stored_rubric
+from ..rubrics import peers_for, stored_rubric
 from ..scoring import score
 from . import get_db
 from .access import assessment_for, workspace_for
@@ -68,7 +68,8 @@ def export_answers(assessment_id: str):
 @bp.get("/a/<assessment_id>/gaps.csv")
 def export_gaps(assessment_id: str):
     assessment, _, rubric = assessment_for(assessment_id)
-    result = score(rubric, records.answer_set(get_db(), assessment))
+    # Against the peers, as the results page and the PDF: table stakes raise a gap's priority.
+    result = score(rubric, records.answer_set(get_db(), assessment), peers_for(rubric))
     return download(gaps_csv(result), assessment.title, "-gaps.csv", "text/csv")
 
 
@@ -94,7 +95,8 @@ def _rubric_for(data, filename: str) -> Rubric:
 
 
 def _import(file, title: str, workspace_id: int) -> str:
-    """Validate an uploaded answers document and store it as a new assessment; DataFileError if refused."""
+    """Validate an uploaded answers document and store it as a new assessment, and say so; DataFileError
+    if refused."""
     filename = secure_filename(file.filename or "") or "upload.json"
     try:
         text = file.read().decode("utf-8")
@@ -104,8 +106,12 @@ def _import(file, title: str, workspace_id: int) -> str:
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
     title = title or answers.title or f"Imported: {answers.organization or filename}"[:NAME_MAX]
-    return records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers, created_by=g.user["id"],
-                                     action="assessment.imported", detail=f"from {filename}")
+    assessment_id = records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers,
+                                              created_by=g.user["id"], action="assessment.imported",
+                                              detail=f"from {filename}")
+    count = len(answers.answers)
+    flash(f"“{title}” is imported from {filename}, with {count} answer{'' if count == 1 else 's'}.")
+    return assessment_id
 
 
 @bp.route("/w/<int:workspace_id>/import", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from .. import accounts, portfolios, records
+from ..rubrics import stored_rubric
 from . import get_db, security_log
 from .access import listed, workspace_for
 from .auth import log_in
@@ -35,8 +36,19 @@ def new():
 def dashboard(workspace_id: int):
     workspace = workspace_for(workspace_id)
     return render_template("workspaces/dashboard.html", workspace=workspace,
-                           assessments=records.assessments_in(get_db(), workspace_id),
+                           assessments=_with_stage_names(records.assessments_in(get_db(), workspace_id)),
                            workspaces=accounts.workspaces_for(get_db(), g.user["id"]))
+
+
+def _with_stage_names(assessments: list[dict]) -> list[dict]:
+    """Each assessment with its stage's name in its rubric version, as its results page gives it."""
+    names: dict[tuple[str, str], dict[str, str]] = {}  # per rubric version: most rows share one
+    for row in assessments:
+        version = (row["rubric_id"], row["rubric_version"])
+        if version not in names:
+            names[version] = {s.id: s.name for s in stored_rubric(get_db(), *version).stages}
+        row["stage_name"] = names[version].get(row["stage"])
+    return assessments
 
 
 @bp.route("/w/<int:workspace_id>/members", methods=["GET", "POST"])

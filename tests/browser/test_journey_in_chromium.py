@@ -223,6 +223,8 @@ def _anonymous_pages_fit_a_phone(browser, server, invitation: str) -> None:
 def test_enter_continues_and_tab_follows_the_buttons_as_shown(page, server):
     _log_in(page, server)
     page.get_by_role("link", name="Continue Browser review").click()
+    page.wait_for_url("**/results")  # every question is answered: Continue goes on to the results
+    page.get_by_role("link", name="Organization", exact=True).click()
     page.get_by_label("Title").press("Enter")  # the form's default button
     page.wait_for_url("**/drivers")
     page.get_by_role("link", name="Data sovereignty").click()
@@ -239,3 +241,17 @@ def test_enter_continues_and_tab_follows_the_buttons_as_shown(page, server):
     page.get_by_role("button", name="Save", exact=True).click()
     assert page.url.endswith("/dimensions/data#main")
     assert page.get_by_role("status").inner_text() == "Your answers are saved."
+    _refused_after_save_focuses_the_error_summary(page)
+
+
+def _refused_after_save_focuses_the_error_summary(page) -> None:
+    """Save leaves the page at #main; a refused save after it must still focus the error summary
+    (posted to the URL with #main, the page came back there and Chrome focused <main>)."""
+    page.get_by_role("link", name="Organization", exact=True).click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/about#main")
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".error-summary").wait_for()
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.className") == "error-summary"

@@ -52,7 +52,7 @@ GET_CLASSES = {
     "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export",
               "admin.disable_user",  # asking before disabling
               "admin.appoint_owner"},
-    "member": {"journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
+    "member": {"journey.resume", "journey.results", "journey.review", "journey.about", "journey.drivers", "journey.dimension",
                "journey.barriers", "journey.compare_rounds", "transfer.export_json", "transfer.export_answers",
                "transfer.export_gaps", "reports.status", "reports.download_pdf", "workspaces.dashboard",
                "portfolios.mine", "workspaces.members",  # members see who else is in; changing it needs an owner

@@ -14,12 +14,19 @@ def _linked(page: str) -> list[str]:
 
 def test_pages_link_the_static_files_by_their_digest_and_those_addresses_are_kept_a_year(owner, finished):
     linked = _linked(text(owner.get(f"/a/{finished}/results")))
-    assert [address.split("?")[0] for address in linked] == ["/static/app.css", "/static/app.js"]
+    assert [address.split("?")[0] for address in linked] == ["/static/favicon.svg", "/static/app.css", "/static/app.js"]
     for address in linked:
         assert re.search(r"\?v=[0-9a-f]{12}$", address)
         with owner.get(address) as response:
             assert response.status_code == 200
             assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_pages_name_their_icon_so_that_browsers_do_not_ask_for_a_missing_one(owner, finished):
+    """Without one, each browser asked for /favicon.ico: a 404 that the security log recorded as a
+    refused request, 22 of the 23 'refused' lines of one journey."""
+    assert re.search(r'<link rel="icon" href="/static/favicon.svg\?v=[0-9a-f]{12}" type="image/svg\+xml">',
+                     text(owner.get(f"/a/{finished}/results")))
 
 
 def test_an_address_without_the_current_digest_is_served_but_checked_each_time(client):
@@ -46,4 +53,4 @@ def test_the_development_server_links_files_without_a_digest(tmp_path, monkeypat
     """Under `flask --debug` a file edited while it runs must not keep its old digest."""
     monkeypatch.setenv("FLASK_DEBUG", "1")
     page = text(create_app({"TESTING": True}, instance_path=tmp_path).test_client().get("/setup"))
-    assert _linked(page) == ["/static/app.css", "/static/app.js"]
+    assert _linked(page) == ["/static/favicon.svg", "/static/app.css", "/static/app.js"]

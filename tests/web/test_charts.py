@@ -63,10 +63,10 @@ def test_bars_mark_the_peer_reference_where_there_is_one(charts):
 
 def test_bars_write_each_value_and_mark_unscored_dimensions(charts):
     svg = str(charts[1].bars(DIMENSIONS))
-    assert 'role="img"' in svg and svg.count("<rect ") == 4 and "not scored" in svg and ">75</text>" in svg
+    assert 'role="img"' in svg and svg.count("<rect ") == 4 and "not scored" in svg and ">75.0</text>" in svg
 
 
-def _value_label_x(svg: str, value: int) -> float:
+def _value_label_x(svg: str, value: str) -> float:
     """Where the bar's value is written (the axis' labels are in 11-point type)."""
     return float(re.search(rf'<text x="([\d.]+)"[^>]* font-size="12"[^>]*>{value}</text>', svg).group(1))
 
@@ -78,9 +78,9 @@ def _tick_x(svg: str) -> float:
 def test_a_bar_value_never_sits_under_the_peer_tick(charts):
     near = [SimpleNamespace(id="d", title="D", score=50)]
     svg = str(charts[1].bars(near, {"d": 52}))  # the tick falls where the value would be written
-    assert _value_label_x(svg, 50) > _tick_x(svg) + 3
+    assert _value_label_x(svg, "50.0") > _tick_x(svg) + 3
     svg = str(charts[1].bars(near, {"d": 90}))  # a tick far beyond the bar leaves it alone
-    assert _value_label_x(svg, 50) < _tick_x(svg) - 60
+    assert _value_label_x(svg, "50.0") < _tick_x(svg) - 60
 
 
 LONG = [SimpleNamespace(id="g", title="Global collaboration and community", score=40),

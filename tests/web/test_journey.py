@@ -13,7 +13,7 @@ from assessment.textreport import cannot_say
 
 from .conftest import stored_form, text
 
-ANSWER_ROUTES = ["about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
+ANSWER_ROUTES = ["continue", "about", "drivers", "dimensions/data", "barriers", "review", "results", "compare",
                  "export.json", "answers.csv", "gaps.csv"]
 WRITE_ROUTES = [("about", {"title": "x"}), ("drivers", {}), ("dimensions/data", {"data.residency-value": "2"}),
                 ("barriers", {}), ("rounds", {}), ("delete", {})]
@@ -82,6 +82,15 @@ def test_the_organization_page_saves_title_and_profile(owner, empty, db):
     assessment = records.get_assessment(db, empty)
     assert (assessment.title, assessment.profile) == ("Renamed", {"region": "europe"})
     assert assessment.opt_in_benchmark is True
+
+
+def test_the_opt_in_checkbox_is_described_by_what_it_shares(owner, empty):
+    """The warning on what opting in shares was a paragraph after the checkbox, tied to nothing:
+    a screen reader on the checkbox never read it."""
+    page = text(owner.get(f"/a/{empty}/about"))
+    checkbox = re.search(r'<input [^>]*id="opt_in_benchmark"[^>]*>', page).group(0)
+    assert 'aria-describedby="opt_in_benchmark-help"' in checkbox
+    assert re.search(r'<p class="help" id="opt_in_benchmark-help">Included, its scores', page)
 
 
 def test_an_unknown_profile_option_is_refused_next_to_its_field(owner, empty):
@@ -161,6 +170,30 @@ def test_the_buttons_are_in_the_order_shown_and_enter_continues(owner, empty, pa
     assert shown == (["stay", "next"] if path == "about" else ["back", "stay", "next"])
 
 
+def test_continue_picks_up_where_the_answers_stop(owner, people, empty, finished, db, default_rubric):
+    """The dashboard's Continue led to the organization page, eleven steps before where one stopped."""
+    assert f'href="/a/{empty}/continue"' in text(owner.get(f"/w/{people['workspace']}"))
+    assert owner.get(f"/a/{empty}/continue").location == f"/a/{empty}/about"  # nothing answered: the start
+    strategy = {q.id: Answer(2) for q in default_rubric.dimensions[0].questions}
+    records.save_answers(db, records.get_assessment(db, empty), default_rubric, strategy | {"data.access": Answer(1)})
+    assert owner.get(f"/a/{empty}/continue").location == f"/a/{empty}/dimensions/data"
+    assert owner.get(f"/a/{finished}/continue").location == f"/a/{finished}/results"
+
+
+@pytest.mark.parametrize("path", ["about", "drivers", "dimensions/data", "barriers"])
+def test_a_journey_form_posts_to_its_page_without_the_fragment(owner, empty, path):
+    """Without an action a form posts to the page's URL with its fragment: after Save (#main) a
+    refused save came back at #main, and Chrome moved the focus there, off the error summary."""
+    assert f'<form method="post" action="/a/{empty}/{path}" novalidate>' in text(owner.get(f"/a/{empty}/{path}"))
+    mounted = text(owner.get(f"/a/{empty}/{path}", base_url="http://localhost/sovready"))
+    assert f'<form method="post" action="/sovready/a/{empty}/{path}" novalidate>' in mounted
+
+
+def test_the_new_assessment_and_import_forms_post_to_their_page_without_the_fragment(owner, people):
+    for path in (f"/w/{people['workspace']}/assessments/new", f"/w/{people['workspace']}/import"):
+        assert f'<form method="post" action="{path}" ' in text(owner.get(path))
+
+
 def test_the_first_and_last_steps_stay_in_the_journey(owner, empty):
     assert owner.post(f"/a/{empty}/about", data={"title": "T", "go": "back"}).location == f"/a/{empty}/about"
     assert owner.post(f"/a/{empty}/barriers", data={}).location == f"/a/{empty}/review"
@@ -206,7 +239,7 @@ def test_the_review_lists_what_is_unanswered_with_links(owner, empty, db, defaul
 
 def test_results_show_index_stage_cap_charts_gaps_roadmap_and_exports(owner, finished, default_rubric):
     page = text(owner.get(f"/a/{finished}/results"))
-    assert '<span class="number">45</span>' in page and "Stage: <strong>Developing</strong>" in page
+    assert '<span class="number">45.3</span>' in page and "Stage: <strong>Developing</strong>" in page
     assert page.count('role="img"') == 2 and "<title id=\"radar-title\">" in page
     assert "Score and completeness per dimension" in page  # the charts' text alternative
     for dimension in default_rubric.dimensions:
@@ -221,8 +254,9 @@ def test_results_set_the_peer_reference_beside_the_score_on_the_same_questions(o
     assert "linked questions only (none without a survey figure), while the blue scores cover all its questions" in " ".join(page.split())
     summary = " ".join(page.split("Score and completeness per dimension")[1].split("Among the survey peers")[0].split())
     assert "You, same questions Median peer, same questions" in summary
-    # Data sovereignty: 55 on its six questions; 50 against the median peer's 51 on the linked one.
-    assert "Data sovereignty 55 6 of 6 50 51" in summary and "Security and resilience 40 6 of 6 no survey figure" in summary
+    # Data sovereignty: 55 on its six questions; 50 against the median peer's 51.1 on the linked one.
+    assert "Data sovereignty 55.0 6 of 6 50.0 51.1" in summary
+    assert "Security and resilience 40.0 6 of 6 no survey figure" in summary
 
 
 def test_a_table_stakes_gap_names_the_survey_figure_behind_it(owner, finished):
@@ -312,6 +346,8 @@ def test_results_name_the_critical_questions_that_cap_the_stage(owner, db, peopl
 def test_results_of_an_empty_assessment_say_nothing_is_scored(owner, empty):
     page = text(owner.get(f"/a/{empty}/results"))
     assert "Nothing is scored yet" in page and "48 of 48 questions are unanswered" in page
+    # Not "every answered question meets its target", true of no answer at all but read as good news.
+    assert "No gaps yet: no question is answered." in page and "every answered question" not in page
 
 
 def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finished, db, default_rubric):
@@ -325,10 +361,34 @@ def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finis
     before = _answers(db, finished)["data.residency"].value
     assert re.search(rf"Data residency and jurisdiction</th><td>level {before}</td><td>level 4</td>"
                      rf"<td>\+{4 - before}</td>", page)
-    data_delta = re.search(r"<th scope=\"row\">Data sovereignty[^<]*</th><td>\d+</td><td>\d+</td>\s*<td class=\"up\">"
+    data_delta = re.search(r"<th scope=\"row\">Data sovereignty[^<]*</th><td>[\d.]+</td><td>[\d.]+</td>\s*<td class=\"up\">"
                            r"\+([\d.]+)</td>", page)
     assert data_delta and float(data_delta.group(1)) > 0
     assert "Compare with the previous round" in text(owner.get(f"/a/{round_id}/results"))
+
+
+def test_a_round_of_a_round_is_named_after_the_first_with_one_date(owner, finished, db):
+    """It piled up: "Spring review (round of 2026-03-01) (round of 2026-09-01)"."""
+    first = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
+    second = owner.post(f"/a/{first}/rounds").location.split("/")[2]
+    assert re.fullmatch(r"Spring review \(round of \d{4}-\d\d-\d\d\)", records.get_assessment(db, second).title)
+
+
+def test_compare_changes_are_the_differences_of_the_scores_shown(owner, finished, db, default_rubric):
+    """Each change is what the two scores shown differ by, never a figure that disagrees with them
+    (it showed 42 → 41 with a change of -0.5)."""
+    round_id = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
+    records.save_answers(db, records.get_assessment(db, round_id), default_rubric,
+                         {"data.residency": Answer(4), "strategy.mandate": Answer(0)})
+    page = text(owner.get(f"/a/{round_id}/compare"))
+    rows = re.findall(r"<td>([\d.]+)</td><td>([\d.]+)</td>\s*<td[^>]*>([^<]*)</td>", page)
+    overall = re.search(r"Overall: ([\d.]+) → ([\d.]+)\s*\(<strong>([^<]*)</strong>\)", page)
+    assert len(rows) == 8 and overall
+    for before, now, change in [*rows, overall.groups()]:
+        assert float(change) == pytest.approx(float(now) - float(before)), (before, now, change)
+        assert change == "0.0" or change[0] in "+-"
+    for assessment_id, shown in ((finished, overall.group(1)), (round_id, overall.group(2))):
+        assert f'<span class="number">{shown}</span>' in text(owner.get(f"/a/{assessment_id}/results"))
 
 
 def test_compare_needs_an_earlier_round_in_the_same_workspace(owner, outsider, finished, empty, db, people,
@@ -375,7 +435,7 @@ def test_saving_refreshes_the_scores_table(owner, empty, db):
 
 @pytest.mark.parametrize("route", ANSWER_ROUTES)
 def test_a_viewer_reads_every_page(viewer, finished, route):
-    expected = 404 if route == "compare" else 200  # no earlier round to compare with
+    expected = {"compare": 404, "continue": 302}.get(route, 200)  # no earlier round; a redirect to where to go on
     assert viewer.get(f"/a/{finished}/{route}").status_code == expected
 
 
@@ -486,6 +546,12 @@ def test_a_page_saved_by_someone_else_meanwhile_is_not_overwritten(owner, editor
     again = owner.post(f"/a/{finished}/{path}", data={**base, field: mine, "loaded": _loaded(page), "go": "stay"})
     assert again.status_code == 302  # saving again, knowingly, keeps the owner's
     assert shown.format(mine) in text(owner.get(f"/a/{finished}/{path}"))
+
+
+def test_the_page_held_for_someone_elses_save_links_to_itself_where_the_app_is_mounted(owner, finished):
+    mounted = "http://localhost/sovready"
+    response = owner.post(f"/a/{finished}/about", data={"title": "Mine", "loaded": "0" * 16}, base_url=mounted)
+    assert f'<a href="/sovready/a/{finished}/about">open the page anew</a>' in text(response)
 
 
 def test_an_unchanged_page_saves_with_its_stamp(owner, finished, db):

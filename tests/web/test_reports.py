@@ -3,6 +3,7 @@
 import io
 import logging
 import os
+import re
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +13,8 @@ from pypdf import PdfReader
 
 from assessment import backup, jobs, pdf, records
 from assessment.answers import Answer
+
+from .conftest import text
 
 
 def _status(client, assessment_id):
@@ -167,3 +170,33 @@ def test_a_backup_after_the_deletion_holds_no_trace_of_the_pdf(app, owner, finis
     owner.post(f"/a/{finished}/delete")
     backup.backup(Path(app.config["DATABASE"]), tmp_path / "after.db")
     assert SECRET not in (tmp_path / "after.db").read_bytes()
+
+
+def test_scores_read_the_same_on_the_results_page_the_dashboard_and_the_pdf(owner, finished, people, db):
+    """The PDF gave 45.3 for the index and 51.8 for a dimension that the page and dashboard gave as
+    45 and 52, and its own bar chart as 52 beside its table's 51.8."""
+    pdf_html = pdf.render_html(jobs.build_report(db, records.get_assessment(db, finished)))
+    page = text(owner.get(f"/a/{finished}/results"))
+    dashboard = text(owner.get(f"/w/{people['workspace']}"))
+    assert '<span class="index">45.3</span>' in pdf_html and '<span class="number">45.3</span>' in page
+    assert re.search(r"<td>45\.3</td>\s*<td>Developing</td>", dashboard)
+    for html in (pdf_html, page):
+        assert re.search(r'<th scope="row">Strategy and priority</th>\s*<td[^>]*>51\.8</td>', html)
+        assert re.search(r'fill="#1b1f24">51\.8</text>', html)  # the bar's label
+
+
+def test_priorities_read_the_same_on_the_results_page_and_in_the_pdf(owner, finished, db, default_rubric):
+    """A table stake of weight 3, three levels short, its drivers not relevant: 3 × 3 × 0.5 × 1.5 = 6.75,
+    which the PDF wrote 6.8."""
+    assessment = records.get_assessment(db, finished)
+    records.update_assessment(db, assessment, default_rubric, drivers=dict.fromkeys(assessment.drivers, "not_relevant"))
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric, {"strategy.mandate": Answer(0)})
+    pdf_html = pdf.render_html(jobs.build_report(db, records.get_assessment(db, finished)))
+    page = text(owner.get(f"/a/{finished}/results"))
+    shown = re.findall(r"<tr>\s*<td>([\d.]+)</td>", page.split('class="gaps"')[1])
+    assert sorted(shown) == sorted(re.findall(r"priority ([\d.]+):", pdf_html)) and "6.75" in shown
+
+
+def test_the_pdf_of_an_empty_assessment_says_nothing_is_answered(db, empty):
+    report = pdf.render_html(jobs.build_report(db, records.get_assessment(db, empty)))
+    assert "No gaps yet: no question is answered." in report and "every answered question" not in report

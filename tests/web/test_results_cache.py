@@ -11,14 +11,14 @@ from .conftest import text
 
 
 def _index(page: str) -> str:
-    return re.search(r'<span class="number">(\d+)</span>', page).group(1)
+    return re.search(r'<span class="number">([\d.]+)</span>', page).group(1)
 
 
 def test_a_change_shows_at_once_even_within_the_same_second(owner, finished):
-    assert _index(text(owner.get(f"/a/{finished}/results"))) == "45"
+    assert _index(text(owner.get(f"/a/{finished}/results"))) == "45.3"
     form = {f"data.{q}-value": "4" for q in ("residency", "inventory", "quality", "access", "open_data", "portability")}
     assert owner.post(f"/a/{finished}/dimensions/data", data={**form, "go": "stay"}).status_code == 302
-    assert _index(text(owner.get(f"/a/{finished}/results"))) != "45"
+    assert _index(text(owner.get(f"/a/{finished}/results"))) != "45.3"
 
 
 def test_a_viewer_filling_the_cache_does_not_change_what_an_owner_may_do(viewer, owner, finished):

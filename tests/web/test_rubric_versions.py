@@ -37,10 +37,10 @@ def test_rounds_on_two_versions_show_what_one_version_lacks_never_as_a_drop(owne
         answers=same | {"strategy.roadmap": Answer(3), "compute.q0": Answer(2)}))
     page = text(owner.get(f"/a/{later}/compare?with={finished}"))
     assert "(rubric 1.0.1) to this round (rubric 2.0.0)" in page
-    assert "no change is given" in page and not re.search(r"Overall: \d+ → \d+\s*\(", page)
-    assert _cells(page, "Compute and infrastructure") == ["not in 1.0.1", "50", "new in 2.0.0"]
+    assert "no change is given" in page and not re.search(r"Overall: [\d.]+ → [\d.]+\s*\(", page)
+    assert _cells(page, "Compute and infrastructure") == ["not in 1.0.1", "50.0", "new in 2.0.0"]
     assert _cells(page, "Security and resilience")[2] == "not comparable: its questions or weights changed in 2.0.0"
-    assert _cells(page, "Data sovereignty")[2] == "+0.0"  # only the dimension's weight changed
+    assert _cells(page, "Data sovereignty")[2] == "0.0"  # only the dimension's weight changed
     assert _cells(page, "Dedicated funding and resourcing") == [f"level {old.answers['strategy.funding'].value}", "removed in 2.0.0"]
     assert _cells(page, "Sovereign AI roadmap") == ["new in 2.0.0", "level 3"]
     assert "No answer has changed." in page
@@ -121,6 +121,6 @@ def test_a_new_dimension_without_a_linked_figure_has_no_survey_figure_rather_tha
     later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0", answers)
     page = text(owner.get(f"/a/{later}/results"))
     summary = page.split('<h2 id="peers-title">')[0]
-    assert _cells(summary, "Compute and infrastructure") == ["50", "3 of 3", "no survey figure", "no survey figure"]
+    assert _cells(summary, "Compute and infrastructure") == ["50.0", "3 of 3", "no survey figure", "no survey figure"]
     peers = page.split('<h2 id="peers-title">')[1]
     assert "The survey gives no figure linked to this dimension" in _cells(peers, "Compute and infrastructure")[0]

@@ -1,8 +1,10 @@
 """Exports and imports: a JSON round trip, CSV without formulas, the loader's messages on refusal."""
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -13,8 +15,9 @@ from assessment.answers import Answer
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
+from assessment.textreport import figure
 
-from .conftest import csv_text, text
+from .conftest import csv_text, flashes, text
 
 
 def _upload(client, workspace_id, content: bytes, name="answers.json", title=""):
@@ -56,7 +59,7 @@ def test_the_command_line_scores_an_export(owner, finished, tmp_path):
     result = CliRunner().invoke(cli, ["score", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     page = text(owner.get(f"/a/{finished}/results"))
-    assert f'<span class="number">{json.loads(result.output)["overall"]:.0f}</span>' in page
+    assert f'<span class="number">{figure(json.loads(result.output)["overall"])}</span>' in page
 
 
 def test_a_yaml_answers_file_imports_too(owner, people):
@@ -64,6 +67,14 @@ def test_a_yaml_answers_file_imports_too(owner, people):
                        name="early.yaml")
     assert response.status_code == 302
     assert "Imported: " in text(owner.get(response.location))
+
+
+def test_an_import_says_what_it_created(owner, people):
+    """It ended on the new assessment's review page without a word: nothing said the import worked."""
+    response = _upload(owner, people["workspace"], (EXAMPLES / "early-public-agency.yaml").read_bytes(),
+                       name="early.yaml", title="Baseline")
+    assert flashes(owner.get(response.location)) == [
+        "“Baseline” is imported from early.yaml, with 48 answers."]
 
 
 @pytest.mark.parametrize("content, message", [
@@ -111,6 +122,17 @@ def test_answers_csv_has_every_question_and_gaps_csv_every_gap(owner, finished, 
     gaps = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
     assert gaps and float(gaps[0]["priority"]) >= float(gaps[-1]["priority"])
     assert csv_text(owner.get(f"/a/{empty}/gaps.csv")).count("\n") == 1  # the header only
+
+
+def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished):
+    """Table stakes raise a gap's priority on the page and in the PDF: the CSV must agree."""
+    page = text(owner.get(f"/a/{finished}/results"))
+    shown = [(html.unescape(title), float(priority)) for priority, title in re.findall(
+        r"<tr>\s*<td>([\d.]+)</td>\s*<th scope=\"row\"><a [^>]*>([^<]+)</a>", page.split('class="gaps"')[1])]
+    rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    assert [(row["title"], float(row["priority"])) for row in rows] == shown
+    (stakes,) = [row for row in rows if row["question"] == "governance.government_engagement"]
+    assert stakes["table_stakes"] == "True"
 
 
 def test_a_title_without_letters_still_gives_a_filename(owner, db, people, default_rubric):

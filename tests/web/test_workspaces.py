@@ -4,7 +4,10 @@ import re
 
 import pytest
 
-from assessment import accounts
+from assessment import accounts, records
+from assessment.answers import load_answers
+from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.rubrics import add_rubric
 
 from .conftest import PASSWORD, flashes, text
 
@@ -25,6 +28,29 @@ def test_the_dashboard_lists_assessments_with_progress_index_and_stage(owner, pe
     assert page.index("Autumn review") < page.index("Spring review")  # most recently updated first
     assert "48/48" in page and "0/48" in page and "Developing" in page
     assert '<progress max="48" value="48"' in page
+
+
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+
+
+def test_times_shown_say_they_are_utc(owner, people, finished, workshop):
+    """Stored times are UTC: a time without its zone reads as local, hours off for most of the world."""
+    _invite_link(owner, people["workspace"], "viewer")
+    for path in (f"/w/{people['workspace']}", f"/w/{people['workspace']}/members", f"/a/{finished}/workshops",
+                 "/admin/rubrics"):
+        page = text(owner.get(path))
+        assert re.search(TIME, page), path
+        assert not re.search(TIME + r"(?! UTC)", page), path
+
+
+def test_the_dashboard_names_the_stage_as_the_rubric_and_results_page_do(owner, people, db):
+    """It wrote the stage's id, capitalized: a rubric naming its stages otherwise read differently there."""
+    source = DEFAULT_RUBRIC.read_text().replace("version: 1.0.1", "version: 1.1.0")
+    rubric, _ = add_rubric(db, source.replace("name: Developing", "name: Building"), "renamed.yaml")
+    assessment_id = records.create_assessment(db, people["workspace"], rubric, "Renamed stages",
+                                              answers=load_answers(EXAMPLES / "mid-enterprise.yaml", rubric))
+    assert "Stage: <strong>Building</strong>" in text(owner.get(f"/a/{assessment_id}/results"))
+    assert re.search(r"<td>Building</td>", text(owner.get(f"/w/{people['workspace']}")))
 
 
 def test_a_viewer_sees_the_dashboard_without_write_buttons(viewer, people, finished):
