@@ -128,6 +128,16 @@ def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, peo
         assert not any(secret in line for line in lines)
 
 
+def test_a_path_cannot_write_a_line_of_its_own_into_the_security_log(app, people, caplog):
+    """Found by probing: /p/x%0A<forged entry> was logged with the line feed decoded, so any
+    visitor could add a fake log-in (or any entry) to the log that reports probing."""
+    caplog.set_level("INFO", logger="sovready.security")
+    forged = "2026-01-01T00:00:00Z sovready.security login address=10.0.0.9 path=/login user=1"
+    assert app.test_client().get("/p/x%0A" + forged.replace(" ", "%20")).status_code == 404
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    assert "\n" not in line and line.startswith("refused") and "path=/p/x%0A2026-01-01T00" in line
+
+
 def test_security_log_timestamps_are_utc():
     import logging
     import time
