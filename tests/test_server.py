@@ -121,6 +121,16 @@ def test_the_access_log_never_shows_a_secret_link(path, referrer, logged):
     assert logged in server.combined_line(environ, "200", "9")
 
 
+def test_a_quote_in_a_header_cannot_add_fields_to_the_access_log_line():
+    """Found by probing: a User-Agent of x" 500 0 "-" "forged was written as it came, so the line
+    read as a 500 with another agent. Quotes and backslashes are escaped as nginx escapes them."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": 'q="1"', "SERVER_PROTOCOL": "HTTP/1.1",
+               "HTTP_REFERER": 'https://example.org/"', "HTTP_USER_AGENT": 'x" 500 0 "-" "forged\\'}
+    line = server.combined_line(environ, "200", "9")
+    assert line.endswith('"GET /?q=\\x221\\x22 HTTP/1.1" 200 9 "https://example.org/\\x22" '
+                         '"x\\x22 500 0 \\x22-\\x22 \\x22forged\\x5C"')
+
+
 def _replace_a_worker(process) -> list[int]:
     """Kill one of the server's workers; the workers once its replacement has started."""
     dead = _children(process.pid)[0]
