@@ -262,6 +262,13 @@ def _index_round_assessments_by_assessment(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX round_assessments_assessment ON round_assessments(assessment_id)")
 
 
+@migrations(name="016_report_jobs_requested_by")
+def _name_who_asked_for_each_report(db: sqlite_utils.Database) -> None:
+    # One person may have only a few reports waiting to render (jobs.PENDING_PER_PERSON), or one
+    # editor could queue hundreds ahead of everyone else's: a job names who asked for it.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN requested_by INTEGER REFERENCES users(id) ON DELETE SET NULL")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

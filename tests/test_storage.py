@@ -28,7 +28,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
     assert names == ["001_rubrics", "002_accounts", "003_assessments", "004_cohort_summary", "005_reports",
                      "006_workshops", "007_portfolios", "008_failures", "009_audit", "010_report_subjects",
                      "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs",
-                     "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment"]
+                     "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment",
+                     "016_report_jobs_requested_by"]
     assert db.table("rubrics").exists()
 
 

@@ -219,10 +219,13 @@ def request_report(portfolio_id: int):
     portfolio_for(portfolio_id)
     chosen = _round(portfolio_id)
     digest = _report_digest(portfolio_id, chosen["id"])
-    if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(get_db(), portfolio_id,
-                                                                                  chosen["id"], digest):
-        jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
-                               chosen["id"], digest)
+    try:
+        if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(
+                get_db(), portfolio_id, chosen["id"], digest, g.user["id"]):
+            jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
+                                   chosen["id"], digest)
+    except jobs.TooManyPending as refused:
+        flash(str(refused), "error")
     return redirect(url_for("portfolios.report", portfolio_id=portfolio_id, round=chosen["id"]))
 
 
