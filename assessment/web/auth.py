@@ -109,7 +109,10 @@ def admin_required(view):
 
 
 def log_in(user_id: int) -> None:
-    """Start a server-side session under a fresh cookie: the old session id is never reused."""
+    """Start a server-side session under a fresh cookie: the old session id is never reused, and
+    a session it replaces (someone who had not logged out on this browser) is ended."""
+    if session.get("sid"):
+        accounts.end_session(get_db(), session["sid"])
     session.clear()
     session.permanent = True
     session["sid"] = accounts.start_session(get_db(), user_id, current_app.config["SESSION_HOURS"])

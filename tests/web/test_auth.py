@@ -105,6 +105,15 @@ def test_log_out_ends_the_session_on_the_server(app, owner):
     assert _replay(app, cookie).status_code == 302
 
 
+def test_logging_in_over_a_session_ends_that_session(app, owner):
+    """Found by probing: someone logging in on a browser where another person had not logged out
+    replaced the cookie, but the other person's session stayed open on the server for its 8 hours,
+    for whoever had a copy of that cookie."""
+    cookie = _stolen_cookie(owner)
+    owner.login(EDITOR)
+    assert _replay(app, cookie).status_code == 302
+
+
 def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
     other_device = _stolen_cookie(app.test_client().login(OWNER))
     new = "a brand new long password"
