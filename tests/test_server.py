@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from assessment.web import server
+from assessment import accounts, storage
+from assessment.web import create_app, server
 from bench.web import free_port, log_in, request, seed, start_server, stop
 
 CONNECTIONS = 32
@@ -92,6 +93,17 @@ def test_serve_refuses_a_port_something_listens_on(tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+def test_before_the_first_account_the_server_prints_the_setup_code(tmp_path, capsys):
+    app = create_app(instance_path=tmp_path)
+    server.announce(app, "127.0.0.1", 8000)
+    code = (tmp_path / "setup_code").read_text().strip()
+    assert f"open http://127.0.0.1:8000/setup and give the setup code {code} (also in {tmp_path}/setup_code)" \
+        in capsys.readouterr().out
+    accounts.create_user(storage.connect(app.config["DATABASE"]), "ada@example.org", "Ada", "a long test password")
+    server.announce(create_app(instance_path=tmp_path), "127.0.0.1", 8000)
+    assert "setup" not in capsys.readouterr().out
 
 
 def test_the_access_log_line_is_in_the_combined_format(monkeypatch, caplog):

@@ -13,16 +13,21 @@ from flask import Config, Flask, current_app, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .. import charts, storage
+from .. import accounts, charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
 from ..rubrics import add_rubric
 
 _connections = threading.local()
+SETUP_CODE = "setup_code"  # the file, in the instance folder until the first account exists
 
 
 def _secret_key(instance: Path) -> str:
     """The instance's secret key, generated on first run and never kept in the repository."""
-    path = instance / "secret_key"
+    return _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """The random text in ``path``, which is made owner-only on first use and then kept."""
     try:
         # Created with owner-only permissions from the start, and never overwritten.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -164,6 +169,10 @@ def _init_storage(app: Flask) -> None:
     rubric_path = Path(app.config["RUBRIC"])
     db = storage.init(app.config["DATABASE"])
     rubric = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
+    if not accounts.has_users(db):
+        # Whoever completes the first-run setup becomes the administrator: only someone who can read
+        # the instance folder (or the server's output, which prints it) may.
+        app.config["SETUP_CODE"] = _instance_secret(Path(app.instance_path) / SETUP_CODE)
     db.close()
     app.config["DEFAULT_RUBRIC"] = (rubric.id, rubric.version)
     app.teardown_appcontext(_release_db)

@@ -6,6 +6,7 @@ import copy
 import functools
 import time
 import unicodedata
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -13,7 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
 from .. import accounts, ratelimit
-from . import get_db, security_log
+from . import SETUP_CODE, get_db, security_log
 from .contentcache import cache
 from .forms import LoginForm, PasswordForm, SetupForm
 
@@ -140,6 +141,7 @@ def setup():
     if not _needs_setup():
         abort(404)
     form = SetupForm()
+    form.expected_code = current_app.config.get("SETUP_CODE")
     if form.validate_on_submit():
         try:
             user_id, workspace_id = accounts.create_first_admin(
@@ -147,6 +149,7 @@ def setup():
         except ValueError:  # someone else finished the setup a moment ago
             abort(404)
         current_app.extensions["sovready.has_users"] = True
+        (Path(current_app.instance_path) / SETUP_CODE).unlink(missing_ok=True)
         log_in(user_id)
         flash("Welcome. Your administrator account and first workspace are ready.")
         return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
-from . import create_app, database_path
+from . import SETUP_CODE, create_app, database_path
 from .security_log import PATH_SAFE, redacted
 
 # 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 2 x 2,
@@ -117,6 +117,14 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     return process
 
 
+def announce(app, host: str, port: int) -> None:
+    """Say where the app serves, and before the first account exists, the setup code it asks for."""
+    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    if code := app.config.get("SETUP_CODE"):
+        print(f"sovready: no account exists yet: open http://{host}:{port}/setup and give the setup code {code} "
+              f"(also in {Path(app.instance_path) / SETUP_CODE})", flush=True)
+
+
 class CannotServe(Exception):
     """The server cannot start; ``busy`` when another server holds the port, which is no mistake in
     the command (the command line exits 1 then, and 2 otherwise)."""
@@ -174,7 +182,7 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     # Until Granian sets the worker's own handlers, once the app is made, a stop signal ends the
     # worker at once: it serves nothing yet.
     os.register_at_fork(after_in_child=_default_stop_signals)
-    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    announce(app, host, port)
     # The target only names what the workers serve: each loads it through target_loader.
     server = Granian("assessment.web.server:worker_app", address=host, port=port, interface=Interfaces.WSGI,
                      workers=workers or WORKERS, blocking_threads=THREADS, http=HTTPModes.http1, websockets=False,
