@@ -1,5 +1,6 @@
 """Log-in rate limits, and what changes when the app is served over HTTPS."""
 
+import base64
 import sqlite3
 
 from assessment import accounts, portfolios, ratelimit, workshops
@@ -30,6 +31,26 @@ def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):
     for _ in range(3):
         _login(client, OWNER, "wrong password, long enough")
     assert _login(client, OWNER, PASSWORD).status_code == 302
+
+
+def test_a_guesser_cannot_lock_people_out_of_the_browsers_they_logged_in_with(app, people):
+    """Found by probing: ten wrong passwords every ten minutes, from one address, kept any account
+    whose email the guesser knew locked (429, the right password too) for as long as they liked.
+    A browser that has logged in to the account before counts its own failures instead."""
+    owner = app.test_client().login(OWNER)
+    owner.post("/logout")
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(ratelimit.FAILURE_LIMIT):
+        _login(guesser, OWNER, "wrong password, long enough")
+    assert _login(app.test_client(), OWNER, PASSWORD).status_code == 429  # a new browser still waits
+    assert _login(owner, OWNER, PASSWORD).status_code == 302
+    assert _login(guesser, OWNER, PASSWORD).status_code == 429
+    with owner.session_transaction() as session:
+        session.clear()
+    for _ in range(ratelimit.FAILURE_LIMIT):  # a known browser's own failures still count, against it
+        _login(owner, OWNER, "wrong password, long enough")
+    assert _login(owner, OWNER, PASSWORD).status_code == 429
 
 
 def test_wrong_current_passwords_on_a_password_change_are_limited_like_log_ins(app, people, editor):
@@ -79,6 +100,16 @@ def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, 
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     cookie = response.headers.get("Set-Cookie", "")
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    source, target = sqlite3.connect(seed[0]), sqlite3.connect(app.config["DATABASE"])
+    source.backup(target)  # the web tests' people
+    source.close(), target.close()
+    client.get("/login", base_url="https://localhost")  # a session (and its CSRF token) over HTTPS
+    response = client.post("/login", data={"email": OWNER, "password": PASSWORD}, base_url="https://localhost",
+                           headers={"Referer": "https://localhost/login"})
+    device = next(c for c in response.headers.getlist("Set-Cookie") if "device=" in c)
+    assert device.startswith("__Host-device=") and "Secure" in device and "HttpOnly" in device and "Path=/" in device
+    payload = device.split("=", 1)[1].split(".")[0]  # signed, not encrypted: it must not say whose it is
+    assert b"owner" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 
 
 def test_over_plain_http_there_is_no_hsts(client, people):
