@@ -10,6 +10,8 @@ from .files import replacing
 from .storage import WRITER_LOCK
 
 JOURNALS = ("-wal", "-shm")  # the WAL and its index, beside the database
+# A copy holds what the database holds (answers, notes, password hashes): the owner's alone.
+OWNER_ONLY = 0o600
 
 
 class BackupError(ValueError):
@@ -23,7 +25,7 @@ def backup(database: Path, target: Path) -> None:
     if _in_use(target, database):
         # Renaming the copy over them would pull a file from under the running server.
         raise BackupError(f"{target}: this is the database (or its journal or lock): back up to another file")
-    with replacing(target) as partial:
+    with replacing(target, OWNER_ONLY) as partial:
         _copy(database, partial, target)
 
 
@@ -66,7 +68,7 @@ def check(path: Path) -> str:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup (stop the server first); returns the check's summary."""
     summary = check(source)
-    with replacing(database) as staged:
+    with replacing(database, OWNER_ONLY) as staged:
         _copy(source, staged, database)
         for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
             database.with_name(database.name + suffix).unlink(missing_ok=True)

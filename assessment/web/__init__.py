@@ -108,7 +108,9 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static",
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The owner's alone when the app makes it: the database holds every organization's answers
+    # and the password hashes, and a usual umask would let every account on the machine read it.
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.url_map.converters["int"] = RowId  # before any route is added
     _configure(app, test_config)
     _init_storage(app)

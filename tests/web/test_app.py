@@ -29,6 +29,13 @@ def test_first_run_creates_database_and_secret_key_in_the_instance(app, tmp_path
     assert app.config["SECRET_KEY"] == key.read_text()
 
 
+def test_a_new_instance_folder_is_the_owners_alone(app, tmp_path):
+    """Found by probing: with the usual umask the folder, the database, its journal and the PDF
+    queue were readable by every account on the machine: every organization's answers and
+    notes, and the password hashes. A folder the operator made is left as they made it."""
+    assert stat.S_IMODE((tmp_path / "instance").stat().st_mode) == 0o700
+
+
 def test_restart_keeps_the_secret_key_and_stores_the_rubric_once(app, tmp_path):
     again = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]

@@ -43,6 +43,7 @@ def test_backup_of_a_live_database_while_another_process_writes(app, finished, t
     copy = sqlite3.connect(tmp_path / "copy.db")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT count(*) FROM answers WHERE assessment_id = ?", [finished]).fetchone()[0] == 48
+    assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600  # it holds what the database holds
 
 
 def test_restore_brings_back_the_backup_and_drops_later_changes(app, db, finished, default_rubric, tmp_path):
@@ -55,6 +56,7 @@ def test_restore_brings_back_the_backup_and_drops_later_changes(app, db, finishe
     level = fresh.execute("SELECT value FROM answers WHERE assessment_id = ? AND question_id = 'data.residency'",
                           [finished]).fetchone()[0]
     assert level == "2"  # the mid-maturity example's answer, not the 0 saved after the backup
+    assert stat.S_IMODE(Path(app.config["DATABASE"]).stat().st_mode) == 0o600
 
 
 def test_restore_refuses_what_is_not_an_intact_sovready_database(app, tmp_path):
