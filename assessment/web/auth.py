@@ -111,14 +111,16 @@ def admin_required(view):
     return wrapped
 
 
-def log_in(user_id: int) -> None:
+def log_in(user_id: int, event: str) -> None:
     """Start a server-side session under a fresh cookie: the old session id is never reused, and
-    a session it replaces (someone who had not logged out on this browser) is ended."""
+    a session it replaces (someone who had not logged out on this browser) is ended. ``event``
+    names it in the security log: "login", "account-created", "password-changed"."""
     if session.get("sid"):
         accounts.end_session(get_db(), session["sid"])
     session.clear()
     session.permanent = True
     session["sid"] = accounts.start_session(get_db(), user_id, current_app.config["SESSION_HOURS"])
+    security_log.event(event, user=user_id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -152,7 +154,7 @@ def setup():
             abort(404)
         current_app.extensions["sovready.has_users"] = True
         (Path(current_app.instance_path) / SETUP_CODE).unlink(missing_ok=True)
-        log_in(user_id)
+        log_in(user_id, "account-created")
         flash("Welcome. Your administrator account and first workspace are ready.")
         return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
     return render_template("auth/setup.html", form=form)
@@ -164,8 +166,7 @@ def login():
     if form.validate_on_submit():
         user = _authenticate_limited(form.email.data, form.password.data, "login", _device_key(form.email.data))
         if user:
-            log_in(user["id"])
-            security_log.event("login", user=user["id"])
+            log_in(user["id"], "login")
             return _known_device(redirect(_safe_next(request.args.get("next"))), form.email.data)
         form.password.errors.append("The email address or the password is not right.")
     return render_template("auth/login.html", form=form)
@@ -256,8 +257,7 @@ def account():
             form.current.errors.append("This is not your current password.")
         else:
             accounts.set_password(get_db(), g.user["id"], form.password.data, by=g.user["id"])
-            security_log.event("password-changed", user=g.user["id"])
-            log_in(g.user["id"])  # every other session ended with the old password
+            log_in(g.user["id"], "password-changed")  # every other session ended with the old password
             flash("Your password is changed. Other sessions are logged out.")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)

@@ -267,7 +267,7 @@ def _join(token: str, form, found: dict) -> str:
         return portfolios.join(get_db(), token, g.user["id"], rubric)[1]
     user_id, _, assessment_id = portfolios.register_and_join(get_db(), token, form.email.data, form.name.data,
                                                              form.password.data, rubric)
-    log_in(user_id)
+    log_in(user_id, "account-created")
     return assessment_id
 
 

@@ -25,13 +25,16 @@ def test_before_the_first_account_every_page_leads_to_setup(client, url):
     assert response.status_code == 302 and response.location == "/setup"
 
 
-def test_setup_creates_the_administrator_and_workspace_and_logs_in(app, client, db, setup_form):
+def test_setup_creates_the_administrator_and_workspace_and_logs_in(app, client, db, setup_form, caplog):
+    caplog.set_level("INFO", logger="sovready.security")
     response = client.post("/setup", data=setup_form)
     (workspace,) = db.execute("SELECT id FROM workspaces").fetchone()
     assert response.status_code == 302 and response.location == f"/w/{workspace}"
     assert "Ministry of Examples" in text(client.get(f"/w/{workspace}"))
     user = accounts.get_user_by_email(db, "ada@example.org")
     assert user["is_admin"] == 1 and user["password_hash"].startswith("scrypt:")
+    assert any(r.getMessage().startswith("account-created ") and f"user={user['id']}" in r.getMessage()
+               for r in caplog.records if r.name == "sovready.security")
     assert client.get("/setup").status_code == 404
     assert not (Path(app.instance_path) / "setup_code").exists()  # used: no longer needed
 

@@ -141,6 +141,22 @@ def test_security_log_records_password_changes_and_log_outs(owner, people, caplo
     assert not any(new in line for line in lines)
 
 
+def test_security_log_records_the_log_ins_of_new_accounts(app, db, people, portfolio, caplog):
+    """Found by probing: an account made through an invitation or an agency's link, and the first
+    administrator, were logged in without a line in the log that claims every log-in."""
+    caplog.set_level("INFO", logger="sovready.security")
+    newcomer = {"name": "Nina New", "password": PASSWORD, "confirm": PASSWORD}
+    invitation = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 72)
+    app.test_client().post(f"/invite/{invitation}", data={**newcomer, "email": "nina@example.org"})
+    agency = portfolios.invite_agencies(db, portfolio, [(2, {"name": "Tax office", "type": "", "size": "",
+                                                             "contact": ""})])[0].token
+    app.test_client().post(f"/portfolio-invite/{agency}", data={**newcomer, "email": "tax@example.org"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    for email in ("nina@example.org", "tax@example.org"):
+        user = accounts.get_user_by_email(db, email)["id"]
+        assert any(line.startswith("account-created ") and f"user={user}" in line for line in lines), lines
+
+
 def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, people, workshop, portfolio, caplog):
     """A refusal (here a form whose session cookie was lost: 400) is just when a link is still pending."""
     caplog.set_level("INFO", logger="sovready.security")
