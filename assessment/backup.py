@@ -14,6 +14,8 @@ from . import storage
 from .files import replacing
 
 JOURNALS = ("-wal", "-shm")  # the WAL and its index, beside the database
+# A copy holds what the database holds (answers, notes, password hashes): the owner's alone.
+OWNER_ONLY = 0o600
 
 
 class BackupError(ValueError):
@@ -34,7 +36,7 @@ def backup(database: Path, target: Path) -> None:
     except OSError as error:  # no lock file yet, in a folder this user cannot write
         raise BackupError(f"{database}: cannot back up: {error.strerror}") from None
     try:
-        with replacing(target) as partial:
+        with replacing(target, OWNER_ONLY) as partial:
             _copy(database, partial, target)
     finally:
         os.close(fd)
@@ -118,7 +120,7 @@ def restore(source: Path, database: Path) -> str:
         storage.refuse_newer(source, names)
     except storage.NewerDatabase as error:
         raise BackupError(str(error)) from None
-    with _alone(database), replacing(database) as staged:
+    with _alone(database), replacing(database, OWNER_ONLY) as staged:
         _copy(source, staged, database)
         migrated = _prepare(source, staged)
         _keep_owner_and_mode(staged, database)

@@ -21,7 +21,7 @@ import select
 import signal
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -43,10 +43,23 @@ RENDER_SECONDS = 30
 RENDER_MEMORY = 1 << 30  # 1 GiB of address space
 # Renders yield the CPU to the web server's workers: a PDF can wait a moment, a page should not.
 RENDER_NICENESS = 10
+# The queue is first come, first served: at most this many of one person's reports wait at a
+# time, or one editor could queue hundreds ahead of everyone else's. A job still waiting after
+# PENDING_WINDOW was lost (its worker killed, its queue file replaced) and no longer counts.
+PENDING_PER_PERSON = 3
+PENDING_WINDOW = timedelta(minutes=15)
 
 
 class RenderError(RuntimeError):
     """A render that failed or was stopped; the message is shown to the user."""
+
+
+class TooManyPending(RuntimeError):
+    """The person already has PENDING_PER_PERSON reports waiting; the message is shown to them."""
+
+    def __init__(self):
+        super().__init__(f"You have {PENDING_PER_PERSON} reports waiting to be rendered. Ask for this one again "
+                         "once one of them is ready: each takes a few seconds.")
 
 
 @lru_cache(maxsize=1)
@@ -211,28 +224,38 @@ def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
                          [digest]), None)
 
 
-def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str) -> bool:
-    """Record a job unless one is queued, running or done; True if the worker must be asked."""
-    return _request(db, digest, [assessment_id, None, None, "{}"])
+def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int) -> bool:
+    """Record a job unless one is queued, running or done; True if the worker must be asked.
+    TooManyPending if the user ``by`` has PENDING_PER_PERSON jobs waiting."""
+    return _request(db, digest, [assessment_id, None, None, "{}"], by)
 
 
 def request_portfolio_report(db: sqlite_utils.Database, portfolio_id: int, round_id: int, digest: str,
-                             filters: dict[str, str] | None = None) -> bool:
+                             by: int, filters: dict[str, str] | None = None) -> bool:
     """As request_report, for a portfolio round's report over the agencies matching ``filters``."""
-    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)])
+    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)], by)
 
 
-def _request(db: sqlite_utils.Database, digest: str, subject: list) -> bool:
+def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> bool:
     """``subject``: assessment_id, portfolio_id, round_id, filters, with either the first or the
     next two (and the filters, as JSON, of a portfolio report)."""
     with storage.write_transaction(db):
         status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
         if status and status[0] != "failed":
             return False
+        if _pending(db, by) >= PENDING_PER_PERSON:
+            raise TooManyPending
         db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, portfolio_id, round_id, filters, "
-                   "status, error, queued_at) VALUES (?, ?, ?, ?, ?, 'queued', '', ?)",
-                   [digest, *subject, storage.now()])
+                   "status, error, queued_at, requested_by) VALUES (?, ?, ?, ?, ?, 'queued', '', ?, ?)",
+                   [digest, *subject, storage.now(), by])
     return True
+
+
+def _pending(db: sqlite_utils.Database, user_id: int) -> int:
+    """How many of the user's jobs are waiting or rendering (those asked for within PENDING_WINDOW)."""
+    since = (datetime.now(UTC) - PENDING_WINDOW).isoformat(timespec="seconds")
+    return db.execute("SELECT count(*) FROM report_jobs WHERE requested_by = ? AND status IN ('queued', 'running') "
+                      "AND queued_at > ?", [user_id, since]).fetchone()[0]
 
 
 def _finish(db: sqlite_utils.Database, digest: str, pdf: bytes | None, error: str = "") -> None:

@@ -316,6 +316,13 @@ def _count_deleted_agencies(db: sqlite_utils.Database) -> None:
                "WHERE id = OLD.round_id AND closed_at IS NOT NULL; END")
 
 
+@migrations(name="019_report_jobs_requested_by")
+def _name_who_asked_for_each_report(db: sqlite_utils.Database) -> None:
+    # One person may have only a few reports waiting to render (jobs.PENDING_PER_PERSON), or one
+    # editor could queue hundreds ahead of everyone else's: a job names who asked for it.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN requested_by INTEGER REFERENCES users(id) ON DELETE SET NULL")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

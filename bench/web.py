@@ -112,7 +112,8 @@ def log_in(port: int, assessment_id: str) -> tuple[str, str]:
         "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
     if status != 302:
         raise RuntimeError(f"log-in failed with {status}")
-    cookie = headers["Set-Cookie"].split(";")[0]
+    # The session's cookie, not the browser's device cookie that a log-in sets beside it.
+    cookie = next(c for c in headers.get_all("Set-Cookie") if c.startswith("session=")).split(";")[0]
     _, headers, page = request(port, "GET", f"/a/{assessment_id}/dimensions/data", headers={"Cookie": cookie})
     # The first form after log-in puts a CSRF secret into the session, which sets a new cookie.
     cookie = headers["Set-Cookie"].split(";")[0] if "Set-Cookie" in headers else cookie

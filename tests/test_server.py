@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assessment import storage
+from assessment import accounts, storage
 from assessment.cli import cli
-from assessment.web import server
+from assessment.web import create_app, server
 from bench.web import free_port, log_in, request, seed, start_server, stop
 
 CONNECTIONS = 32
@@ -97,6 +97,17 @@ def test_serve_refuses_a_port_something_listens_on(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
 
 
+def test_before_the_first_account_the_server_prints_the_setup_code(tmp_path, capsys):
+    app = create_app(instance_path=tmp_path)
+    server.announce(app, "127.0.0.1", 8000)
+    code = (tmp_path / "setup_code").read_text().strip()
+    assert f"open http://127.0.0.1:8000/setup and give the setup code {code} (also in {tmp_path}/setup_code)" \
+        in capsys.readouterr().out
+    accounts.create_user(storage.connect(app.config["DATABASE"]), "ada@example.org", "Ada", "a long test password")
+    server.announce(create_app(instance_path=tmp_path), "127.0.0.1", 8000)
+    assert "setup" not in capsys.readouterr().out
+
+
 def test_the_access_log_line_is_in_the_combined_format(monkeypatch, caplog):
     def app(environ, start_response):
         start_response("404 NOT FOUND", [("Content-Type", "text/html"), ("Content-Length", "207")])
@@ -122,6 +133,16 @@ def test_the_access_log_line_is_in_the_combined_format(monkeypatch, caplog):
 def test_the_access_log_never_shows_a_secret_link(path, referrer, logged):
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_REFERER": referrer}
     assert logged in server.combined_line(environ, "200", "9")
+
+
+def test_a_quote_in_a_header_cannot_add_fields_to_the_access_log_line():
+    """Found by probing: a User-Agent of x" 500 0 "-" "forged was written as it came, so the line
+    read as a 500 with another agent. Quotes and backslashes are escaped as nginx escapes them."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": 'q="1"', "SERVER_PROTOCOL": "HTTP/1.1",
+               "HTTP_REFERER": 'https://example.org/"', "HTTP_USER_AGENT": 'x" 500 0 "-" "forged\\'}
+    line = server.combined_line(environ, "200", "9")
+    assert line.endswith('"GET /?q=\\x221\\x22 HTTP/1.1" 200 9 "https://example.org/\\x22" '
+                         '"x\\x22 500 0 \\x22-\\x22 \\x22forged\\x5C"')
 
 
 def _replace_a_worker(process) -> list[int]:

@@ -13,16 +13,21 @@ from flask import Config, Flask, current_app, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .. import charts, storage
+from .. import accounts, charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
 from ..rubrics import add_rubric
 
 _connections = threading.local()
+SETUP_CODE = "setup_code"  # the file, in the instance folder until the first account exists
 
 
 def _secret_key(instance: Path) -> str:
     """The instance's secret key, generated on first run and never kept in the repository."""
-    path = instance / "secret_key"
+    return _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """The random text in ``path``, which is made owner-only on first use and then kept."""
     try:
         # Created with owner-only permissions from the start, and never overwritten.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -108,7 +113,9 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder="static",
                 instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # The owner's alone when the app makes it: the database holds every organization's answers
+    # and the password hashes, and a usual umask would let every account on the machine read it.
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.url_map.converters["int"] = RowId  # before any route is added
     _configure(app, test_config)
     _init_storage(app)
@@ -170,6 +177,10 @@ def _init_storage(app: Flask) -> None:
     rubric_path = Path(app.config["RUBRIC"])
     db = storage.init(app.config["DATABASE"])
     rubric, _ = add_rubric(db, rubric_path.read_text(encoding="utf-8"), rubric_path.name)
+    if not accounts.has_users(db):
+        # Whoever completes the first-run setup becomes the administrator: only someone who can read
+        # the instance folder (or the server's output, which prints it) may.
+        app.config["SETUP_CODE"] = _instance_secret(Path(app.instance_path) / SETUP_CODE)
     db.close()
     app.config["DEFAULT_RUBRIC"] = (rubric.id, rubric.version)
     app.teardown_appcontext(_release_db)

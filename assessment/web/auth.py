@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import functools
+import hmac
+import secrets
 import time
 import unicodedata
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import accounts, ratelimit
-from . import get_db, security_log
+from . import SETUP_CODE, get_db, security_log
 from .contentcache import cache
 from .forms import LoginForm, PasswordForm, SetupForm
 
@@ -108,14 +111,16 @@ def admin_required(view):
     return wrapped
 
 
-def log_in(user_id: int) -> None:
+def log_in(user_id: int, event: str) -> None:
     """Start a server-side session under a fresh cookie: the old session id is never reused, and
-    the session it replaced (someone else's at this browser, say) ends, or it would live on."""
+    a session it replaces (someone who had not logged out on this browser) is ended. ``event``
+    names it in the security log: "login", "account-created", "password-changed"."""
     if session.get("sid"):
         accounts.end_session(get_db(), session["sid"])
     session.clear()
     session.permanent = True
     session["sid"] = accounts.start_session(get_db(), user_id, current_app.config["SESSION_HOURS"])
+    security_log.event(event, user=user_id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -140,6 +145,7 @@ def setup():
     if not _needs_setup():
         abort(404)
     form = SetupForm()
+    form.expected_code = current_app.config.get("SETUP_CODE")
     if form.validate_on_submit():
         try:
             user_id, workspace_id = accounts.create_first_admin(
@@ -147,7 +153,8 @@ def setup():
         except ValueError:  # someone else finished the setup a moment ago
             abort(404)
         current_app.extensions["sovready.has_users"] = True
-        log_in(user_id)
+        (Path(current_app.instance_path) / SETUP_CODE).unlink(missing_ok=True)
+        log_in(user_id, "account-created")
         flash("Welcome. Your administrator account and first workspace are ready.")
         return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
     return render_template("auth/setup.html", form=form)
@@ -157,13 +164,54 @@ def setup():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = _authenticate_limited(form.email.data, form.password.data, "login")
+        user = _authenticate_limited(form.email.data, form.password.data, "login", _device_key(form.email.data))
         if user:
-            log_in(user["id"])
-            security_log.event("login", user=user["id"])
-            return redirect(_safe_next(request.args.get("next")))
+            log_in(user["id"], "login")
+            return _known_device(redirect(_safe_next(request.args.get("next"))), form.email.data)
         form.password.errors.append("The email address or the password is not right.")
     return render_template("auth/login.html", form=form)
+
+
+# A browser that has logged in to an account carries a signed cookie saying so, and its wrong
+# passwords for that account count against the cookie rather than the account: else anyone who
+# knows an email address could keep its account locked (ten guesses every ten minutes suffice)
+# while its owner, on a browser used before, still gets in. (OWASP's "device cookies".)
+DEVICE_DAYS = 365
+DEVICE_SALT = "sovready known device"
+
+
+def _device_cookie_name() -> str:
+    return "__Host-device" if current_app.config["HTTPS"] else "device"
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=DEVICE_SALT)
+
+
+def _account_mark(email: str) -> str:
+    """Which account a device cookie is for, keyed with the secret: the cookie is signed, not
+    encrypted, and a browser left logged out should not show whose it was."""
+    return hmac.new(current_app.secret_key.encode(), email.strip().lower().encode(), "sha256").hexdigest()[:32]
+
+
+def _known_device(response, email: str):
+    """``response`` with this browser's device cookie for the account of ``email``."""
+    token = _device_signer().dumps({"account": _account_mark(email), "device": secrets.token_urlsafe(16)})
+    response.set_cookie(_device_cookie_name(), token, max_age=DEVICE_DAYS * 86400, path="/", httponly=True,
+                        secure=current_app.config["HTTPS"], samesite="Lax")
+    return response
+
+
+def _device_key(email: str) -> str | None:
+    """The failure limit's key of this browser for the account of ``email``, if it has logged in to it."""
+    cookie = request.cookies.get(_device_cookie_name())
+    if not cookie:
+        return None
+    try:
+        found = _device_signer().loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    return f"device:{found['device']}" if found.get("account") == _account_mark(email) else None
 
 
 def client_address() -> str:
@@ -172,13 +220,14 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _authenticate_limited(email: str, password: str, event: str) -> dict | None:
+def _authenticate_limited(email: str, password: str, event: str, device: str | None = None) -> dict | None:
     """``accounts.authenticate`` within the failure limits: 429 once the client's address or the
     account has used them up, and a wrong password counts against both. Every check of a password
     goes through here (log-in, and the current password on a change), or a guesser would use the
-    one without a limit. ``event`` names the security-log events ("login-failed", ...)."""
+    one without a limit. ``event`` names the security-log events ("login-failed", ...); ``device``
+    is a browser's key (``_device_key``), which counts in place of the account."""
     # Per address and per account: a guesser is slowed whichever of the two they vary.
-    keys = (f"login:{client_address()}", f"account:{email.strip().lower()}")
+    keys = (f"login:{client_address()}", device or f"account:{email.strip().lower()}")
     if ratelimit.too_many_failures(get_db(), *keys):
         security_log.event(f"{event}-limited", email=email)
         abort(429)
@@ -206,8 +255,7 @@ def account():
         if not _authenticate_limited(g.user["email"], form.current.data, "password-change"):
             form.current.errors.append("This is not your current password.")
         elif _changed_password(form):
-            security_log.event("password-changed", user=g.user["id"])
-            log_in(g.user["id"])  # every other session ended with the old password
+            log_in(g.user["id"], "password-changed")  # every other session ended with the old password
             flash("Your password is changed. Other sessions are logged out.")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form)

@@ -13,7 +13,8 @@ ADVICE = {
     405: "This address does not take that kind of request. Go back and use the page's own links and buttons.",
     410: "This workshop is closed: answers are no longer accepted.",
     429: "Too many failed attempts (wrong join codes or passwords). Wait ten minutes, then try again.",
-    413: "The upload is larger than this server accepts (1 MiB). Try a smaller file.",
+    413: "The upload is larger than this server accepts (1 MiB), or the form has more fields than this server "
+         "accepts. Try a smaller file.",
 }
 # Workshop participants have no account: their way on is the join page, not the log-in.
 PARTICIPANT_ADVICE = {

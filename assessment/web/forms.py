@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -72,8 +73,18 @@ class AccountForm(FlaskForm):
 
 
 class SetupForm(AccountForm):
+    expected_code = None  # the instance's setup code (the view sets it)
+    code = StringField("Setup code", validators=[DataRequired()], filters=[_stripped],
+                       description="Printed by sovready serve when it started, and kept in the file setup_code "
+                                   "of its instance folder until the first account exists.",
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
     workspace = StringField("Organization or workspace name", validators=[DataRequired(), Length(max=NAME_MAX)],
                             render_kw={"autocomplete": "organization"})
+
+    def validate_code(self, field):
+        if not hmac.compare_digest(field.data.encode(), (self.expected_code or "").encode()):
+            raise ValidationError("This is not the setup code. Copy it from what sovready serve printed when it "
+                                  "started, or from the file setup_code in the instance folder.")
 
 
 class LoginForm(FlaskForm):

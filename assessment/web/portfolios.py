@@ -235,10 +235,13 @@ def request_report(portfolio_id: int):
         flash(f"No agency of this round has {unknown}: no PDF is prepared for it.", "error")
         return _report_page(portfolio_id, chosen)
     digest = _report_digest(portfolio_id, chosen["id"])
-    if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(get_db(), portfolio_id,
-                                                                                  chosen["id"], digest, _filters()):
-        jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
-                               chosen["id"], digest, _filters())
+    try:
+        if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(
+                get_db(), portfolio_id, chosen["id"], digest, g.user["id"], _filters()):
+            jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
+                                   chosen["id"], digest, _filters())
+    except jobs.TooManyPending as refused:
+        flash(str(refused), "error")
     return _report_page(portfolio_id, chosen)
 
 
@@ -280,7 +283,7 @@ def _join(token: str, form, found: dict) -> str:
         return portfolios.join(get_db(), token, g.user["id"], rubric)[1]
     user_id, _, assessment_id = portfolios.register_and_join(get_db(), token, form.email.data, form.name.data,
                                                              form.password.data, rubric)
-    log_in(user_id)
+    log_in(user_id, "account-created")
     return assessment_id
 
 

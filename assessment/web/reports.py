@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, url_for
+from flask import Blueprint, current_app, flash, g, redirect, url_for
 
 from .. import jobs
 from . import get_db
@@ -32,8 +32,12 @@ def request_report(assessment_id: str):
     """Queue the report (viewers may ask too: it changes no answer)."""
     assessment, _, _ = assessment_for(assessment_id)
     digest = _digest(assessment)
-    if jobs.cached_pdf(get_db(), digest) is None and jobs.request_report(get_db(), assessment.id, digest):
-        jobs.enqueue(current_app.instance_path, current_app.config["DATABASE"], assessment.id, digest)
+    try:
+        if jobs.cached_pdf(get_db(), digest) is None and jobs.request_report(get_db(), assessment.id, digest,
+                                                                             g.user["id"]):
+            jobs.enqueue(current_app.instance_path, current_app.config["DATABASE"], assessment.id, digest)
+    except jobs.TooManyPending as refused:
+        flash(str(refused), "error")
     return redirect(url_for("reports.status", assessment_id=assessment_id))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import quote
 
 from flask import Flask, g, request
 
@@ -21,6 +22,9 @@ REFUSED = {400, 403, 404, 410, 429}
 # codes. Whoever reads a log must not be able to use a pending one, and a refusal (an expired
 # session, a wrong code) is just when one is still pending.
 SECRET_IN_PATH = re.compile(r"(/(?:invite|portfolio-invite|join)/)[^/?#\"\s]+")
+# What a logged path keeps as it is; anything else (a line feed, a space, a quote) is written
+# percent-encoded, as a client sends it: decoded, a %0A began a line of the visitor's choosing.
+PATH_SAFE = "/;:@&=+$,~!*'()"
 
 
 class _UTCFormatter(logging.Formatter):
@@ -30,7 +34,12 @@ class _UTCFormatter(logging.Formatter):
 def event(name: str, **fields) -> None:
     """One security event with the request's address and path."""
     details = " ".join(f"{key}={value!r}" for key, value in fields.items())
-    log.info("%s address=%s path=%s %s", name, request.remote_addr, redacted(request.path), details)
+    log.info("%s address=%s path=%s %s", name, request.remote_addr, logged_path(request.path), details)
+
+
+def logged_path(path: str) -> str:
+    """A decoded path as a log line shows it: encoded again where it must be, its secret redacted."""
+    return redacted(quote(path, safe=PATH_SAFE))
 
 
 def redacted(url: str) -> str:

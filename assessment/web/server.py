@@ -6,6 +6,7 @@ import atexit
 import errno
 import logging
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -20,8 +21,8 @@ from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 
 from .. import storage
-from . import create_app, database_path
-from .security_log import redacted
+from . import SETUP_CODE, create_app, database_path
+from .security_log import PATH_SAFE, redacted
 
 # 2 processes of 4 threads on this project's 2-core machine. Measured side by side with 2 x 2,
 # 2 x 8 and 1 x 8 (wrk, 32 clients, the layouts taking turns): the best throughput and p95 of the
@@ -32,6 +33,10 @@ BACKLOG = 2048
 SHUTDOWN_SECONDS = 30  # for requests in flight when the server is stopped
 
 access_log = logging.getLogger("sovready.access")
+# What a client may put in the query, the referrer or the user agent but a log line may not hold
+# as such: a quote would end the field early and let the client write fields of its own (a status,
+# another agent). Escaped as nginx escapes them, \x22 for a quote.
+UNSAFE_IN_LOG = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
 
 
 class AccessLog:
@@ -60,15 +65,21 @@ class AccessLog:
 
 def combined_line(environ: dict, status: str, size: str) -> str:
     """The request line as the client sent it (WSGI gives the path decoded, as Latin-1), secrets
-    redacted in it and in the referrer (the page after an invitation sends one)."""
+    redacted in it and in the referrer (the page after an invitation sends one), and what the
+    client chose escaped (``UNSAFE_IN_LOG``)."""
     target = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"),
-                   safe="/;:@&=+$,~!*'()")
+                   safe=PATH_SAFE)
     if query := environ.get("QUERY_STRING"):
         target += "?" + query
-    request_line = f'{environ["REQUEST_METHOD"]} {redacted(target)} {environ.get("SERVER_PROTOCOL", "-")}'
+    request_line = f'{environ["REQUEST_METHOD"]} {_escaped(redacted(target))} {environ.get("SERVER_PROTOCOL", "-")}'
+    referrer = _escaped(redacted(environ.get("HTTP_REFERER", "-")))
+    agent = _escaped(environ.get("HTTP_USER_AGENT", "-"))
     when = time.strftime("[%d/%b/%Y:%H:%M:%S %z]")
-    return (f'{environ.get("REMOTE_ADDR", "-")} - - {when} "{request_line}" {status} {size} '
-            f'"{redacted(environ.get("HTTP_REFERER", "-"))}" "{environ.get("HTTP_USER_AGENT", "-")}"')
+    return f'{environ.get("REMOTE_ADDR", "-")} - - {when} "{request_line}" {status} {size} "{referrer}" "{agent}"'
+
+
+def _escaped(text: str) -> str:
+    return UNSAFE_IN_LOG.sub(lambda found: f"\\x{ord(found.group()):02X}", text)
 
 
 def _log_to_stdout() -> None:
@@ -107,6 +118,14 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     master = os.getpid()
     atexit.register(lambda: os.getpid() == master and process.terminate())
     return process
+
+
+def announce(app, host: str, port: int) -> None:
+    """Say where the app serves, and before the first account exists, the setup code it asks for."""
+    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    if code := app.config.get("SETUP_CODE"):
+        print(f"sovready: no account exists yet: open http://{host}:{port}/setup and give the setup code {code} "
+              f"(also in {Path(app.instance_path) / SETUP_CODE})", flush=True)
 
 
 class CannotServe(Exception):
@@ -170,7 +189,7 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     # Until Granian sets the worker's own handlers, once the app is made, a stop signal ends the
     # worker at once: it serves nothing yet.
     os.register_at_fork(after_in_child=_default_stop_signals)
-    print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    announce(app, host, port)
     # The target only names what the workers serve: each loads it through target_loader.
     server = Granian("assessment.web.server:worker_app", address=host, port=port, interface=Interfaces.WSGI,
                      workers=workers or WORKERS, blocking_threads=THREADS, http=HTTPModes.http1, websockets=False,

@@ -237,5 +237,5 @@ def _join(token: str, form) -> int:
         return accounts.accept_invite(get_db(), token, g.user["id"])
     user_id, workspace_id = accounts.register_with_invite(get_db(), token, form.email.data, form.name.data,
                                                           form.password.data)
-    log_in(user_id)
+    log_in(user_id, "account-created")
     return workspace_id

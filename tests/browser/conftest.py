@@ -23,10 +23,16 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def instance(tmp_path_factory):
+    """The server's instance folder, where the first-run setup code is kept."""
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="module")
+def server(instance):
     """The production server on a free port with a fresh instance; its base URL."""
     port = free_port()
-    process = start_server(tmp_path_factory.mktemp("instance"), port, workers=1)
+    process = start_server(instance, port, workers=1)
     yield f"http://127.0.0.1:{port}"
     stop(process)
 

@@ -19,7 +19,7 @@ def _check_accessibility(page, what: str) -> None:
     assert bad == [], f"{what}: {bad}"
 
 
-def _set_up(page, server) -> None:
+def _set_up(page, server, instance) -> None:
     page.goto(server)
     assert page.url == f"{server}/setup"
     _check_accessibility(page, "setup")
@@ -29,6 +29,7 @@ def _set_up(page, server) -> None:
     page.get_by_role("button", name="Create the administrator").click()
     _fits_a_phone(page, "setup refused")
     page.set_viewport_size(size)
+    page.get_by_label("Setup code").fill((instance / "setup_code").read_text())
     page.get_by_label("Your name").fill("Ada Admin")
     page.get_by_label("Email address").fill("ada@example.org")
     page.get_by_label("Password (at least 12 characters)").fill(PASSWORD)
@@ -46,8 +47,8 @@ def _answer_every_dimension(page) -> None:
         page.wait_for_load_state()
 
 
-def test_first_run_to_results_and_export(page, server, tmp_path):
-    _set_up(page, server)
+def test_first_run_to_results_and_export(page, server, instance, tmp_path):
+    _set_up(page, server, instance)
     _check_accessibility(page, "empty dashboard")
     page.get_by_role("link", name="Start the first assessment").click()
     page.get_by_label("Title").fill("Browser review")

@@ -11,11 +11,11 @@ pytestmark = pytest.mark.browser
 LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
 
 
-def _open_workshop(page, server) -> tuple[str, str, str]:
+def _open_workshop(page, server, instance) -> tuple[str, str, str]:
     """The facilitator sets up, starts an assessment, opens a workshop on Data sovereignty.
 
     Returns the assessment's id, the workshop page's URL and the join code."""
-    _set_up(page, server)
+    _set_up(page, server, instance)
     page.get_by_role("link", name="Start the first assessment").click()
     page.get_by_label("Title").fill("Workshop review")
     page.get_by_role("button", name="Start").click()
@@ -124,8 +124,8 @@ def _reloads_without_scripts(browser, page, dashboard: str) -> None:
         context.close()
 
 
-def test_a_workshop_to_consensus(page, browser, server):
-    assessment_id, dashboard, code = _open_workshop(page, server)
+def test_a_workshop_to_consensus(page, browser, server, instance):
+    assessment_id, dashboard, code = _open_workshop(page, server, instance)
     people = [_participant(browser, server, code, f"Person {n}", level, phone=n == 0)
               for n, level in enumerate(LEVELS)]
     try:

@@ -226,10 +226,13 @@ def test_every_route_is_classified(classes, routes):
 
 
 @pytest.mark.parametrize("endpoint", GETS)
-def test_get_matrix(app, world, clients, endpoint):
+def test_get_matrix(app, db, world, clients, endpoint):
+    """Each role's GET, which changes nothing, whoever asks (only wrong join codes are counted)."""
     url = _world_url(app, world, endpoint)
+    before = snapshot(db)
     got = tuple(_answer(clients[role].get(url)) for role in ROLES)
     assert got == EXPECTED[_class_of(GET_CLASSES, endpoint)], f"{endpoint} {url}: {dict(zip(ROLES, got, strict=True))}"
+    assert snapshot(db) == before, f"GET {endpoint} changed the database"
 
 
 @pytest.mark.parametrize("endpoint", POSTS)

@@ -29,6 +29,13 @@ def test_first_run_creates_database_and_secret_key_in_the_instance(app, tmp_path
     assert app.config["SECRET_KEY"] == key.read_text()
 
 
+def test_a_new_instance_folder_is_the_owners_alone(app, tmp_path):
+    """Found by probing: with the usual umask the folder, the database, its journal and the PDF
+    queue were readable by every account on the machine: every organization's answers and
+    notes, and the password hashes. A folder the operator made is left as they made it."""
+    assert stat.S_IMODE((tmp_path / "instance").stat().st_mode) == 0o700
+
+
 def test_restart_keeps_the_secret_key_and_stores_the_rubric_once(app, tmp_path):
     again = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
@@ -137,6 +144,19 @@ def test_an_oversized_upload_gets_a_friendly_413(owner, people):
                           content_type="multipart/form-data; boundary=x")
     assert response.status_code == 413
     assert "larger than this server accepts" in text(response)
+
+
+def test_a_form_of_too_many_fields_gets_a_413_before_it_is_parsed(app, people, client):
+    """Found by probing: Werkzeug limits the parts of a multipart form (MAX_FORM_PARTS) but not the
+    fields of a URL-encoded one, whose 340,000 empty fields fit in 1 MiB and took 1.7 s of a
+    worker's CPU to parse, for anyone, before the CSRF check. Past the limit: 413, at once."""
+    crowded = "&".join(["a="] * (security.MAX_FORM_FIELDS + 1))
+    response = client.post("/login", data=crowded, content_type="application/x-www-form-urlencoded", csrf=False)
+    assert response.status_code == 413
+    assert "more fields than this server accepts" in text(response)
+    fewer = "&".join(["a="] * security.MAX_FORM_FIELDS)
+    assert client.post("/login", data=fewer, content_type="application/x-www-form-urlencoded",
+                       csrf=False).status_code == 400  # no CSRF token: refused as any form without one
 
 
 def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path):

@@ -1,6 +1,7 @@
 """First-run setup, log in and out, sessions kept on the server, password changes, accounts."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -12,20 +13,42 @@ SETUP = {"name": "Ada Admin", "email": "ada@example.org", "password": PASSWORD, 
          "workspace": "Ministry of Examples"}
 
 
+@pytest.fixture
+def setup_form(app) -> dict:
+    """The first-run form as the operator fills it, with the setup code the server printed."""
+    return {**SETUP, "code": (Path(app.instance_path) / "setup_code").read_text().strip()}
+
+
 @pytest.mark.parametrize("url", ["/", "/login", "/w/1", "/a/whatever/results", "/admin/rubrics", "/rubric"])
 def test_before_the_first_account_every_page_leads_to_setup(client, url):
     response = client.get(url)
     assert response.status_code == 302 and response.location == "/setup"
 
 
-def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
-    response = client.post("/setup", data=SETUP)
+def test_setup_creates_the_administrator_and_workspace_and_logs_in(app, client, db, setup_form, caplog):
+    caplog.set_level("INFO", logger="sovready.security")
+    response = client.post("/setup", data=setup_form)
     (workspace,) = db.execute("SELECT id FROM workspaces").fetchone()
     assert response.status_code == 302 and response.location == f"/w/{workspace}"
     assert "Ministry of Examples" in text(client.get(f"/w/{workspace}"))
     user = accounts.get_user_by_email(db, "ada@example.org")
     assert user["is_admin"] == 1 and user["password_hash"].startswith("scrypt:")
+    assert any(r.getMessage().startswith("account-created ") and f"user={user['id']}" in r.getMessage()
+               for r in caplog.records if r.name == "sovready.security")
     assert client.get("/setup").status_code == 404
+    assert not (Path(app.instance_path) / "setup_code").exists()  # used: no longer needed
+
+
+@pytest.mark.parametrize("code", [None, "", "not the code"])
+def test_setup_needs_the_code_that_only_the_operator_can_read(app, client, db, code):
+    """Found by probing: a new instance let whoever reached it first become its administrator.
+    The code is in the instance folder, owner-only, and printed by sovready serve."""
+    form = SETUP if code is None else {**SETUP, "code": code}
+    response = client.post("/setup", data=form)
+    assert response.status_code == 200 and not accounts.has_users(db)
+    assert "This is not the setup code" in text(response) or "This field is required" in text(response)
+    assert 'class="error-summary"' in text(response) and 'value="Ministry of Examples"' in text(response)
+    assert (Path(app.instance_path) / "setup_code").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("change, message", [
@@ -40,8 +63,8 @@ def test_setup_creates_the_administrator_and_workspace_and_logs_in(client, db):
     ({"email": "not an address"}, "Enter an email address."),
     ({"workspace": ""}, "This field is required."),
 ])
-def test_setup_refuses_bad_input_with_the_message_next_to_the_field(client, db, change, message):
-    response = client.post("/setup", data={**SETUP, **change})
+def test_setup_refuses_bad_input_with_the_message_next_to_the_field(client, db, setup_form, change, message):
+    response = client.post("/setup", data={**setup_form, **change})
     assert response.status_code == 200
     assert message in text(response) and 'class="error-summary"' in text(response)
     assert not accounts.has_users(db)
@@ -85,14 +108,6 @@ def test_log_in_starts_a_new_session_id(app, people):
         assert session["sid"] != first
 
 
-def test_logging_in_again_ends_the_session_it_replaces(app, people):
-    client = app.test_client().login(OWNER)
-    replaced = _stolen_cookie(client)
-    client.login(EDITOR)  # another person at the same browser, say
-    assert _replay(app, replaced).status_code == 302  # to the log-in page
-    assert client.get("/account").status_code == 200
-
-
 def _stolen_cookie(client):
     with client.session_transaction() as session:
         return dict(session)
@@ -111,6 +126,16 @@ def test_log_out_ends_the_session_on_the_server(app, owner):
     response = owner.post("/logout")
     assert response.location == "/login"
     assert _replay(app, cookie).status_code == 302
+
+
+def test_logging_in_over_a_session_ends_that_session(app, owner):
+    """Found by probing: someone logging in on a browser where another person had not logged out
+    replaced the cookie, but the other person's session stayed open on the server for its 8 hours,
+    for whoever had a copy of that cookie."""
+    cookie = _stolen_cookie(owner)
+    owner.login(EDITOR)
+    assert _replay(app, cookie).status_code == 302  # to the log-in page
+    assert owner.get("/account").status_code == 200
 
 
 def test_password_change_ends_other_sessions_and_keeps_this_one(app, owner, db):
@@ -245,7 +270,8 @@ NEW_ACCOUNT_INPUTS = {"name": "text name", "email": "email email", "password": "
 
 def test_the_first_run_form_says_what_each_field_is_for(client):
     """WCAG 1.3.5: browsers and password managers fill these in, and assistive technology names them."""
-    assert _inputs(text(client.get("/setup"))) == NEW_ACCOUNT_INPUTS | {"workspace": "text organization"}
+    assert _inputs(text(client.get("/setup"))) == NEW_ACCOUNT_INPUTS | {"workspace": "text organization",
+                                                                        "code": "text off"}  # a one-time code
 
 
 def test_account_forms_say_what_each_field_is_for(app, owner, db, people):

@@ -52,10 +52,12 @@ def test_backup_of_a_live_database_while_another_process_writes(app, finished, t
     copy = sqlite3.connect(tmp_path / "copy.db")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT count(*) FROM answers WHERE assessment_id = ?", [finished]).fetchone()[0] == 48
+    assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600  # it holds what the database holds
 
 
 def test_restore_brings_back_the_backup_and_drops_later_changes(app, db, finished, default_rubric, tmp_path):
     backup(Path(app.config["DATABASE"]), tmp_path / "before.db")
+    mode = stat.S_IMODE(Path(app.config["DATABASE"]).stat().st_mode)
     records.save_answers(db, records.get_assessment(db, finished), default_rubric, {"data.residency": Answer(0)})
     db.close()
     result = CliRunner().invoke(cli, ["restore", str(tmp_path / "before.db"), "--instance", app.instance_path])
@@ -64,6 +66,8 @@ def test_restore_brings_back_the_backup_and_drops_later_changes(app, db, finishe
     level = fresh.execute("SELECT value FROM answers WHERE assessment_id = ? AND question_id = 'data.residency'",
                           [finished]).fetchone()[0]
     assert level == "2"  # the mid-maturity example's answer, not the 0 saved after the backup
+    # The replaced database's mode, not the backup's 0600 (test_restore_keeps_the_databases_owner_and_permissions)
+    assert stat.S_IMODE(Path(app.config["DATABASE"]).stat().st_mode) == mode
 
 
 def test_restore_refuses_what_is_not_an_intact_sovready_database(app, tmp_path):
@@ -355,19 +359,20 @@ def test_restore_keeps_the_databases_owner_and_permissions(app, backups):
 
 
 @pytest.mark.parametrize("status", ["queued", "running"])
-def test_a_report_unfinished_when_the_backup_was_made_can_be_asked_for_again(app, db, finished, backups, status):
+def test_a_report_unfinished_when_the_backup_was_made_can_be_asked_for_again(app, db, people, finished, backups,
+                                                                            status):
     """Its task was in the queue (tasks.db), which is not backed up: restored as it was, the
     report showed as being prepared for ever, and asking again did nothing."""
     database = Path(app.config["DATABASE"])
     digest = jobs.report_digest(db, records.get_assessment(db, finished))
-    jobs.request_report(db, finished, digest)
+    jobs.request_report(db, finished, digest, people["owner"])
     db.execute("UPDATE report_jobs SET status = ? WHERE digest = ?", [status, digest])
     backup(database, backups / "copy.db")
     db.close()
     assert _restore(backups / "copy.db", app.instance_path).exit_code == 0
     fresh = storage.connect(database)
     assert jobs.job_status(fresh, digest) is None
-    assert jobs.request_report(fresh, finished, digest)  # the page then asks the worker again
+    assert jobs.request_report(fresh, finished, digest, people["owner"])  # the page then asks the worker again
 
 
 def test_a_restore_that_fails_midway_leaves_the_database_as_it_was(app, backups, monkeypatch):

@@ -1,5 +1,6 @@
 """Log-in rate limits, and what changes when the app is served over HTTPS."""
 
+import base64
 import sqlite3
 
 from assessment import accounts, portfolios, ratelimit, workshops
@@ -30,6 +31,26 @@ def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):
     for _ in range(3):
         _login(client, OWNER, "wrong password, long enough")
     assert _login(client, OWNER, PASSWORD).status_code == 302
+
+
+def test_a_guesser_cannot_lock_people_out_of_the_browsers_they_logged_in_with(app, people):
+    """Found by probing: ten wrong passwords every ten minutes, from one address, kept any account
+    whose email the guesser knew locked (429, the right password too) for as long as they liked.
+    A browser that has logged in to the account before counts its own failures instead."""
+    owner = app.test_client().login(OWNER)
+    owner.post("/logout")
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(ratelimit.FAILURE_LIMIT):
+        _login(guesser, OWNER, "wrong password, long enough")
+    assert _login(app.test_client(), OWNER, PASSWORD).status_code == 429  # a new browser still waits
+    assert _login(owner, OWNER, PASSWORD).status_code == 302
+    assert _login(guesser, OWNER, PASSWORD).status_code == 429
+    with owner.session_transaction() as session:
+        session.clear()
+    for _ in range(ratelimit.FAILURE_LIMIT):  # a known browser's own failures still count, against it
+        _login(owner, OWNER, "wrong password, long enough")
+    assert _login(owner, OWNER, PASSWORD).status_code == 429
 
 
 def test_wrong_current_passwords_on_a_password_change_are_limited_like_log_ins(app, people, editor):
@@ -79,6 +100,16 @@ def test_over_https_cookies_are_secure_host_prefixed_and_hsts_is_sent(tmp_path, 
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     cookie = response.headers.get("Set-Cookie", "")
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    source, target = sqlite3.connect(seed[0]), sqlite3.connect(app.config["DATABASE"])
+    source.backup(target)  # the web tests' people
+    source.close(), target.close()
+    client.get("/login", base_url="https://localhost")  # a session (and its CSRF token) over HTTPS
+    response = client.post("/login", data={"email": OWNER, "password": PASSWORD}, base_url="https://localhost",
+                           headers={"Referer": "https://localhost/login"})
+    device = next(c for c in response.headers.getlist("Set-Cookie") if "device=" in c)
+    assert device.startswith("__Host-device=") and "Secure" in device and "HttpOnly" in device and "Path=/" in device
+    payload = device.split("=", 1)[1].split(".")[0]  # signed, not encrypted: it must not say whose it is
+    assert b"owner" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 
 
 def test_over_plain_http_there_is_no_hsts(client, people):
@@ -110,6 +141,22 @@ def test_security_log_records_password_changes_and_log_outs(owner, people, caplo
     assert not any(new in line for line in lines)
 
 
+def test_security_log_records_the_log_ins_of_new_accounts(app, db, people, portfolio, caplog):
+    """Found by probing: an account made through an invitation or an agency's link, and the first
+    administrator, were logged in without a line in the log that claims every log-in."""
+    caplog.set_level("INFO", logger="sovready.security")
+    newcomer = {"name": "Nina New", "password": PASSWORD, "confirm": PASSWORD}
+    invitation = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 72)
+    app.test_client().post(f"/invite/{invitation}", data={**newcomer, "email": "nina@example.org"})
+    agency = portfolios.invite_agencies(db, portfolio, [(2, {"name": "Tax office", "type": "", "size": "",
+                                                             "contact": ""})])[0].token
+    app.test_client().post(f"/portfolio-invite/{agency}", data={**newcomer, "email": "tax@example.org"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    for email in ("nina@example.org", "tax@example.org"):
+        user = accounts.get_user_by_email(db, email)["id"]
+        assert any(line.startswith("account-created ") and f"user={user}" in line for line in lines), lines
+
+
 def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, people, workshop, portfolio, caplog):
     """A refusal (here a form whose session cookie was lost: 400) is just when a link is still pending."""
     caplog.set_level("INFO", logger="sovready.security")
@@ -126,6 +173,16 @@ def test_security_log_never_holds_a_pending_invitation_or_join_code(app, db, peo
         prefix, secret = path.rsplit("/", 1)
         assert any(f"path={prefix}/[redacted] " in line for line in lines)
         assert not any(secret in line for line in lines)
+
+
+def test_a_path_cannot_write_a_line_of_its_own_into_the_security_log(app, people, caplog):
+    """Found by probing: /p/x%0A<forged entry> was logged with the line feed decoded, so any
+    visitor could add a fake log-in (or any entry) to the log that reports probing."""
+    caplog.set_level("INFO", logger="sovready.security")
+    forged = "2026-01-01T00:00:00Z sovready.security login address=10.0.0.9 path=/login user=1"
+    assert app.test_client().get("/p/x%0A" + forged.replace(" ", "%20")).status_code == 404
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    assert "\n" not in line and line.startswith("refused") and "path=/p/x%0A2026-01-01T00" in line
 
 
 def test_security_log_timestamps_are_utc():

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records, workshops
+from assessment import accounts, jobs, pdf, portfolio_report, portfolios, records, storage, workshops
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
@@ -320,6 +320,21 @@ def test_the_portfolio_pdf_follows_the_figures_and_only_owners_ask_for_it(
     _, (_, assessment_b) = two_agencies
     records.save_answers(db, records.get_assessment(db, assessment_b), default_rubric, {"data.residency": Answer(0)})
     assert "Prepare the PDF report" in text(owner.get(status))  # changed figures, new report
+
+
+def test_a_portfolio_pdf_counts_against_its_askers_reports_waiting(app, db, owner, people, portfolio, finished):
+    """One person's reports waiting to render are capped (jobs.PENDING_PER_PERSON), a portfolio's too."""
+    for _ in range(jobs.PENDING_PER_PERSON):  # three waiting jobs of the owner's, as by three assessments
+        db.execute("INSERT INTO report_jobs (digest, assessment_id, status, queued_at, requested_by) "
+                   "VALUES (lower(hex(randomblob(16))), ?, 'queued', ?, ?)", [finished, storage.now(), people["owner"]])
+    db.conn.commit()
+    status = f"/portfolios/{portfolio}/report"
+    page = text(owner.post(status, follow_redirects=True))
+    assert f"You have {jobs.PENDING_PER_PERSON} reports waiting to be rendered" in page
+    assert "Prepare the PDF report" in page and jobs.run_pending(app.instance_path) == 0
+    db.execute("UPDATE report_jobs SET queued_at = '2000-01-01T00:00:00+00:00'")  # lost long ago: they count no more
+    db.conn.commit()
+    assert "The report is queued" in text(owner.post(status, follow_redirects=True))
 
 
 def test_the_portfolio_pdf_cites_the_survey_behind_the_median_peer(db, portfolio, two_agencies, peers):

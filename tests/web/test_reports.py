@@ -57,6 +57,25 @@ def test_viewers_may_get_the_report_and_strangers_may_not(app, viewer, outsider,
     assert client.get(f"/a/{finished}/report.pdf").status_code == 302  # to the log-in page
 
 
+def test_one_person_cannot_fill_the_render_queue(app, editor, owner, finished, db, people, default_rubric):
+    """Found by probing: an editor could create (or import) assessments and ask for each one's PDF,
+    a second or more of the worker's CPU each, all ahead of everyone else's in the queue. At most
+    three of a person's reports wait at a time; the next is refused with a message."""
+    answers = records.answer_set(db, records.get_assessment(db, finished))
+    mine = [records.create_assessment(db, people["workspace"], default_rubric, f"Copy {n}", answers=answers)
+            for n in range(10)]
+    for assessment_id in mine:
+        response = editor.post(f"/a/{assessment_id}/report", follow_redirects=True)
+    assert _count(db, "report_jobs") == 3
+    assert "You have 3 reports waiting to be rendered" in text(response)
+    assert "Prepare the PDF report" in text(response)  # nothing queued: the button is still there
+    owner.post(f"/a/{finished}/report")
+    assert "The report is queued" in _status(owner, finished)  # another person's report is still taken
+    jobs.run_pending(app.instance_path)
+    editor.post(f"/a/{mine[-1]}/report")  # once those are rendered, the editor may ask again
+    assert "The report is queued" in _status(editor, mine[-1])
+
+
 def test_a_failed_render_says_why_and_can_be_retried(app, owner, finished, monkeypatch):
     def fail(render, seconds=30):
         raise jobs.RenderError("The report took more than 30 seconds and was stopped.")
