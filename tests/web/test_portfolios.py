@@ -16,6 +16,8 @@ from assessment import accounts, jobs, pdf, portfolio_report, portfolios, record
 from assessment.answers import Answer, load_answers
 from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
+from assessment.scoring import score
+from assessment.textreport import figure
 
 from .conftest import PASSWORD, csv_text, stored_form, text
 
@@ -79,6 +81,17 @@ def test_owner_drills_down_read_only(app, owner, portfolio, two_agencies):
     # The owner never joins the agency's workspace: its pages, and its answers, stay closed.
     assert owner.get(f"/a/{assessment_b}/about").status_code == 404
     assert owner.post(f"/a/{assessment_b}/delete").status_code == 404
+
+
+def test_the_owner_reads_an_agencys_scores_as_the_agency_does(db, owner, portfolio, two_agencies, default_rubric):
+    """The portfolio pages wrote whole numbers (45) where the agency's own results page, the
+    PDFs and the command line write one decimal (45.3)."""
+    (agency_b, assessment_b) = two_agencies[1]
+    page = text(owner.get(f"/portfolios/{portfolio}/agencies/{agency_b['id']}"))
+    answers = records.answer_set(db, records.get_assessment(db, assessment_b))
+    shown = figure(score(default_rubric, answers).overall)
+    assert re.fullmatch(r"\d+\.\d", shown)
+    assert f"Readiness index <strong>{shown}</strong>" in page
 
 
 def test_members_who_are_not_owners_are_refused(editor, outsider, portfolio):
@@ -176,7 +189,7 @@ def test_a_new_round_continues_each_agency_and_shows_the_changes(db, people, por
 def test_dashboard_shows_round_changes(owner, db, people, portfolio, two_agencies, default_rubric):
     portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
     page = text(owner.get(f"/portfolios/{portfolio}"))
-    assert "National AI office · 2027" in page and "+0.0 since the previous round" in page
+    assert "National AI office · 2027" in page and "0.0 since the previous round" in page
 
 
 def _upload(client, portfolio_id, content: str, **kwargs):
@@ -438,7 +451,7 @@ def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people,
     assert "2 of 2 agencies have finished" in page and "Agency C" not in page
     page = text(owner.get(f"/portfolios/{portfolio}"))
     assert "3 of 3 agencies have finished" in page
-    assert "+0.0 since the previous round over the 2 agencies finished in both" in page
+    assert "0.0 since the previous round over the 2 agencies finished in both" in page
 
 
 def test_the_csv_gives_no_score_or_stage_until_an_agency_has_finished(owner, db, people, portfolio, default_rubric):
