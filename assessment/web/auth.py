@@ -50,6 +50,8 @@ def _load_user():
     if _needs_setup():
         return redirect(url_for("auth.setup"))
     if g.user is None and request.endpoint not in PUBLIC:
+        if request.method == "POST":  # the session ended while the form was open
+            flash(SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"]), "error")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
 
@@ -64,6 +66,13 @@ def user_for_error_page():
     except Exception:  # noqa: BLE001 (an error page must render whatever went wrong)
         return None
 
+
+# A form sent after the session ended (SESSION_HOURS after log-in) is refused whole, by the CSRF
+# check once the cookie has expired too (errors.py), or here: say what to do before the browser
+# forgets what was typed.
+SESSION_ENDED = ("Your session has ended (sessions last {hours} hours after logging in), so this was not saved. "
+                 "Go back with your browser's Back button, which usually still shows what you typed, copy it, "
+                 "then log in again and enter it.")
 
 COOKIES_CACHED = 1024  # a few hundred bytes each
 

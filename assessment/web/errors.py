@@ -1,9 +1,10 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .auth import user_for_error_page
+from .auth import PUBLIC, SESSION_ENDED, user_for_error_page
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
 ADVICE = {
@@ -30,6 +31,9 @@ def _render(error: HTTPException):
     g.user = user_for_error_page()  # the same header as other pages, even if refused before it was looked up
     advice = ADVICE.get(error.code, fallback)
     way_on = (url_for("workspaces.index") if g.user else url_for("auth.login"), "Back to the start")
+    if isinstance(error, CSRFError) and not g.user and request.endpoint not in PUBLIC:
+        advice = SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"])
+        way_on = (url_for("auth.login"), "Log in")
     if request.blueprint == "participate" and not g.user:
         advice = PARTICIPANT_ADVICE.get(error.code, advice)
         way_on = (url_for("participate.join"), "Enter a join code")

@@ -290,3 +290,26 @@ def test_spaces_around_an_email_are_no_part_of_it(app, people, client, db):
     client.post(f"/invite/{token}", data={"name": "Nina", "email": "\tnina@example.org ",
                                           "password": PASSWORD, "confirm": PASSWORD})
     assert accounts.get_user_by_email(db, "nina@example.org")["email"] == "nina@example.org"
+
+
+def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_what_to_do(app, db, owner, finished):
+    """A form sent after the 8 hours of a session were up went to the log-in page without a word,
+    and what had been typed was gone: the page now says so while the browser's Back can still help."""
+    page = f"/a/{finished}/dimensions/data"
+    token = owner.csrf_token()
+    db.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'")
+    db.conn.commit()
+    response = owner.post(page, data={"csrf_token": token, "data.residency-value": "4", "go": "stay"})
+    assert response.location == f"/login?next={page}"
+    advice = ("Your session has ended (sessions last 8 hours after logging in), so this was not saved. Go back with "
+              "your browser&#39;s Back button, which usually still shows what you typed, copy it, then log in again "
+              "and enter it.")
+    assert flashes(owner.get(response.location)) == [advice]
+    # Once the cookie has expired as well, the form's CSRF token has nothing to match: the same advice.
+    refused = app.test_client().post(page, data={"csrf_token": token, "data.residency-value": "4"})
+    assert refused.status_code == 400 and advice in text(refused) and '<a href="/login">Log in</a>' in text(refused)
+
+
+def test_a_log_in_form_that_sat_open_too_long_gets_the_plain_advice(app):
+    refused = app.test_client().post("/login", data={"email": OWNER, "password": PASSWORD}, csrf=False)
+    assert refused.status_code == 400 and "Your session has ended" not in text(refused)
