@@ -69,7 +69,7 @@ def test_first_run_to_results_and_export(page, server, instance, tmp_path):
     _check_accessibility(page, "review")
     page.get_by_role("link", name="See the results").click()
 
-    assert page.locator(".index .number").inner_text() == "50"
+    assert page.locator(".index .number").inner_text() == "50.0"
     assert page.locator("svg.radar title").text_content() == "Readiness by dimension"
     _check_accessibility(page, "results")
     with page.expect_download() as download:
