@@ -69,11 +69,12 @@ def list_rubrics(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT id, version, added_at FROM rubrics ORDER BY id, added_at DESC, version DESC"))
 
 
-def _semver(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """A MAJOR.MINOR.PATCH version as numbers, for ordering: 1.10.0 comes after 1.9.0."""
     return tuple(int(part) for part in version.split("."))
 
 
 def later_versions(db: sqlite_utils.Database, rubric: Rubric) -> list[str]:
     """The stored versions of ``rubric`` above its own, newest first: what a new round may move to."""
     versions = [row[0] for row in db.execute("SELECT version FROM rubrics WHERE id = ?", [rubric.id])]
-    return sorted((v for v in versions if _semver(v) > _semver(rubric.version)), key=_semver, reverse=True)
+    return sorted((v for v in versions if version_key(v) > version_key(rubric.version)), key=version_key, reverse=True)

@@ -16,7 +16,7 @@ from ..answers import NAME_MAX, answers_from_data
 from ..datafile import DataFileError, parse_data
 from ..exports import answers_csv, answers_document, gaps_csv
 from ..rubric import Rubric
-from ..rubrics import peers_for, stored_rubric
+from ..rubrics import peers_for, stored_rubric, version_key
 from ..scoring import score
 from . import get_db
 from .access import assessment_for, workspace_for
@@ -78,19 +78,19 @@ def _text(value) -> str | None:
 
 
 def _rubric_for(data, filename: str) -> Rubric:
-    """The stored rubric an import names: its version, else the default or the newest of that id."""
+    """The stored rubric an import names: its version, else the default or the highest of that id."""
     # Only strings name a stored rubric; anything else (a list, a mapping) is left to the answers check.
     fields = data if isinstance(data, dict) else {}
     named, version = _text(fields.get("rubric")), _text(fields.get("rubric_version"))
     default_id, default_version = current_app.config["DEFAULT_RUBRIC"]
     stored = [row[0] for row in get_db().execute(
-        "SELECT version FROM rubrics WHERE id = ? ORDER BY added_at DESC", [named])]
+        "SELECT version FROM rubrics WHERE id = ?", [named])]
     if version and stored and version not in stored:
         raise DataFileError(filename, [("rubric_version", f"rubric {named} {version} is not installed here; "
                                                           "an administrator can upload it")])
     if not stored:  # unknown or missing id: the answers check reports it against the default rubric
         return stored_rubric(get_db(), default_id, default_version)
-    chosen = version or (default_version if named == default_id else stored[0])
+    chosen = version or (default_version if named == default_id else max(stored, key=version_key))
     return stored_rubric(get_db(), named, chosen)
 
 

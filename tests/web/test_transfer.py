@@ -15,6 +15,7 @@ from assessment.answers import Answer
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
+from assessment.rubrics import add_rubric
 from assessment.textreport import figure
 
 from .conftest import csv_text, flashes, text
@@ -151,3 +152,16 @@ def test_a_download_keeps_the_titles_own_letters(owner, db, people, default_rubr
     header = owner.get(f"/a/{assessment_id}/answers.csv").headers["Content-Disposition"]
     today = date.today().isoformat()
     assert header == f"attachment; filename=\"{plain}-{today}-answers.csv\"; filename*=UTF-8''{own}-{today}-answers.csv"
+
+
+def test_an_import_naming_a_rubric_without_a_version_gets_its_highest_version(owner, db, people):
+    """It got the version uploaded last: 1.5.0 uploaded after 2.0.0 took an import meant for the newest."""
+    source = (EXAMPLES.parent / "rubric" / "sovereign-ai-readiness.yaml").read_text()
+    for version in ("2.0.0", "1.5.0"):
+        add_rubric(db, source.replace("id: sovereign-ai-readiness", "id: agency-readiness")
+                   .replace("version: 1.0.1", f"version: {version}"), f"agency-{version}.yaml")
+    document = json.dumps({"rubric": "agency-readiness", "answers": {"data.residency": {"level": 2}}}).encode()
+    response = _upload(owner, people["workspace"], document, title="Versionless")
+    assert response.status_code == 302, text(response)
+    imported = records.get_assessment(db, response.location.split("/")[2])
+    assert (imported.rubric_id, imported.rubric_version) == ("agency-readiness", "2.0.0")
