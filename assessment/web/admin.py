@@ -8,7 +8,7 @@ from werkzeug.utils import secure_filename
 from .. import accounts
 from ..datafile import DataFileError
 from ..rubrics import add_rubric, list_rubrics
-from . import get_db
+from . import get_db, security_log
 from .audit import log_export, log_page
 from .auth import admin_required
 from .confirm import ask_first, confirm_page
@@ -134,6 +134,8 @@ def _appoint(workspace: dict, form):
     if form.confirmed.data != "yes":
         return _ask(workspace, accounts.owner_candidate(get_db(), workspace, email), email)
     user = accounts.appoint_owner(get_db(), workspace, email, by=g.user["id"])
+    # As a deleted workspace is: a change of who controls a workspace, made from outside it.
+    security_log.event("owner-appointed", user=g.user["id"], workspace=workspace["id"], owner=user["id"])
     flash(f"{user['name']} is now an owner of {workspace['name']}.")
     return redirect(url_for("admin.users"))
 

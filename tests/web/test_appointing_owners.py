@@ -37,7 +37,8 @@ def test_accounts_links_each_workspace_without_an_enabled_owner_to_its_page(owne
     assert f'href="{_url(ownerless)}">Appoint an owner' in text(owner.get("/admin/users"))
 
 
-def test_an_enabled_member_is_made_owner_after_being_asked(owner, people, ownerless, db):
+def test_an_enabled_member_is_made_owner_after_being_asked(owner, people, ownerless, db, caplog):
+    caplog.set_level("INFO", logger="sovready.security")
     page = text(owner.get(_url(ownerless)))
     assert "<h1>An owner for Other Org</h1>" in page and EDITOR in page
     asking = owner.post(_url(ownerless), data={"email": EDITOR})
@@ -54,6 +55,8 @@ def test_an_enabled_member_is_made_owner_after_being_asked(owner, people, ownerl
     assert instance["detail"] == "Other Org; Editor <editor@example.org>: viewer → owner"
     assert (workspace["workspace_id"], workspace["detail"]) == (ownerless, "Editor <editor@example.org>: viewer → owner")
     assert "Owner appointed" in text(owner.get("/admin/audit"))
+    events = [r.getMessage() for r in caplog.records if r.name == "sovready.security" and "owner-appointed" in r.getMessage()]
+    assert len(events) == 1 and f"workspace={ownerless} owner={people['editor']}" in events[0]
 
 
 @pytest.mark.parametrize("email, confirmed, message", [
