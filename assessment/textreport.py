@@ -65,7 +65,7 @@ def _roadmap(result: Result) -> list[str]:
             stakes = f" [table stakes; {result.peers.stakes_figure(gap.question)}]" if gap.table_stakes else ""
             flag = (" [critical]" if gap.critical else "") + stakes
             lines.append(f"  - {gap.title} ({gap.question}, level {gap.current} -> {gap.target}, "
-                         f"priority {gap.priority:g}){flag}")
+                         f"priority {priority_figure(gap.priority)}){flag}")
             lines.append(f"    {gap.next_step}")
     return lines
 

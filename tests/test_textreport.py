@@ -1,8 +1,14 @@
 """Small text helpers shared by the CLI, the pages and the PDF."""
 
+import dataclasses
+
 import pytest
 
-from assessment.textreport import figure, in_words
+from assessment.answers import load_answers
+from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.rubric import load_rubric
+from assessment.scoring import score
+from assessment.textreport import _roadmap, figure, in_words
 
 
 @pytest.mark.parametrize(("names", "sentence"), [
@@ -19,3 +25,12 @@ def test_names_are_listed_as_a_sentence_lists_them(names, sentence):
 ])
 def test_a_score_is_written_to_one_decimal_half_up(value, shown):
     assert figure(value) == shown
+
+
+def test_the_command_lines_roadmap_writes_a_priority_as_the_pages_do():
+    """It wrote 3.375 where the pages, the PDF and the gaps CSV write 3.38."""
+    rubric = load_rubric(DEFAULT_RUBRIC)
+    result = score(rubric, load_answers(EXAMPLES / "mid-enterprise.yaml", rubric))
+    gap = result.gaps[0]._replace(priority=3.375, table_stakes=False)
+    lines = _roadmap(dataclasses.replace(result, gaps=(gap,)))
+    assert f"  - {gap.title} ({gap.question}, level {gap.current} -> {gap.target}, priority 3.38)" in lines[2]
