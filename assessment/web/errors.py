@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .auth import PUBLIC, SESSION_ENDED, user_for_error_page
+from .forms import file_size
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
 ADVICE = {
@@ -14,7 +15,7 @@ ADVICE = {
     405: "This address does not take that kind of request. Go back and use the page's own links and buttons.",
     410: "This workshop is closed: answers are no longer accepted.",
     429: "Too many failed attempts (wrong join codes or passwords). Wait ten minutes, then try again.",
-    413: "The upload is larger than this server accepts (1 MiB), or the form has more fields than this server "
+    413: "The upload is larger than this server accepts ({limit}), or the form has more fields than this server "
          "accepts. Try a smaller file.",
 }
 # Workshop participants have no account: their way on is the join page, not the log-in.
@@ -29,7 +30,7 @@ def _render(error: HTTPException):
     fallback = ("The request could not be accepted." if error.code < 500
                 else "Something went wrong on our side. Try again in a moment.")
     g.user = user_for_error_page()  # the same header as other pages, even if refused before it was looked up
-    advice = ADVICE.get(error.code, fallback)
+    advice = ADVICE.get(error.code, fallback).format(limit=file_size(current_app.config["MAX_CONTENT_LENGTH"]))
     way_on = (url_for("workspaces.index") if g.user else url_for("auth.login"), "Back to the start")
     if isinstance(error, CSRFError) and not g.user and request.endpoint not in PUBLIC:
         advice = SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -128,13 +129,35 @@ class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
 
 
+def file_size(size: int) -> str:
+    """A size in bytes as people read it: 1 MiB, 512 KiB, 1.5 MiB."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+class UploadField(FileField):
+    """A required file field that states the server's size limit and lets the browser check it.
+
+    Over the limit the whole request is refused unread (413), so the server cannot say which file
+    was too large; the browser can, before sending it (app.js reads ``data-max-bytes``).
+    """
+
+    def __init__(self, label: str, accept: str, **kwargs):
+        limit = current_app.config["MAX_CONTENT_LENGTH"]  # fields are built per request, in its context
+        super().__init__(label, validators=[FileRequired()], description=f"At most {file_size(limit)}.",
+                         render_kw={"accept": accept, "data-max-bytes": limit}, **kwargs)
+
+
 class ImportForm(FlaskForm):
-    file = FileField("Answers file (JSON export, or YAML answers file)", validators=[FileRequired()])
+    file = UploadField("Answers file (JSON export, or YAML answers file)",
+                       accept=".json,.yaml,.yml,application/json")
     title = StringField("Title of the new assessment", validators=[Optional(), Length(max=NAME_MAX)])
 
 
 class RubricUploadForm(FlaskForm):
-    file = FileField("Rubric YAML file", validators=[FileRequired()])
+    file = UploadField("Rubric YAML file", accept=".yaml,.yml")
 
 
 class NewAssessmentForm(FlaskForm):

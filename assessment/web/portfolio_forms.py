@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from .forms import NAME_MAX
+from .forms import NAME_MAX, UploadField
 
 
 class PortfolioForm(FlaskForm):
@@ -25,7 +24,7 @@ class AgencyForm(FlaskForm):
 
 
 class AgencyUploadForm(FlaskForm):
-    file = FileField("CSV file with the columns name,type,size,contact", validators=[FileRequired()])
+    file = UploadField("CSV file with the columns name,type,size,contact", accept=".csv,text/csv")
 
 
 class RoundForm(FlaskForm):

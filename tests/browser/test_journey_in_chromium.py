@@ -256,3 +256,22 @@ def _refused_after_save_focuses_the_error_summary(page) -> None:
     page.locator(".error-summary").wait_for()
     page.wait_for_load_state("load")
     assert page.evaluate("document.activeElement.className") == "error-summary"
+
+
+def test_a_file_over_the_limit_is_named_before_it_is_sent(page, server):
+    """Over the limit the server refuses the request unread and cannot say which file it was: the page does."""
+    _log_in(page, server)
+    page.get_by_role("link", name="Import answers").click()
+    upload = page.get_by_label("Answers file (JSON export, or YAML answers file)")
+    upload.set_input_files({"name": "huge.json", "mimeType": "application/json", "buffer": b" " * (3 * 1024 * 1024)})
+    alert = page.get_by_role("alert")
+    assert alert.text_content() == "Error: huge.json is 3 MiB; this server accepts files of at most 1 MiB."
+    assert upload.get_attribute("aria-invalid") == "true"
+    page.get_by_role("button", name="Import").click()
+    assert page.get_by_role("heading", name="Import answers").is_visible()  # not sent: no 413 page
+    assert page.evaluate("document.activeElement.type") == "file"
+    _check_accessibility(page, "import refused in the browser")
+    upload.set_input_files({"name": "small.json", "mimeType": "application/json", "buffer": b"{}"})
+    assert page.get_by_role("alert").count() == 0 and upload.get_attribute("aria-invalid") is None
+    page.get_by_role("button", name="Import").click()
+    assert "small.json" in page.content()  # the server's own refusal names the file it could read

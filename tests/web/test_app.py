@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from assessment.cli import cli
 from assessment.web import SettingError, create_app, security
+from assessment.web.forms import file_size
 from bench.web import free_port
 
 from .conftest import OWNER, PASSWORD, text
@@ -144,6 +145,25 @@ def test_an_oversized_upload_gets_a_friendly_413(owner, people):
                           content_type="multipart/form-data; boundary=x")
     assert response.status_code == 413
     assert "larger than this server accepts" in text(response)
+
+
+def test_upload_fields_state_the_limit_the_server_is_configured_with(app, owner, people):
+    """The 413 page cannot name the file (the body is refused unread): the form states the limit,
+    and carries it for app.js to check the chosen file's size before sending it."""
+    page = owner.get(f"/w/{people['workspace']}/import")
+    assert "At most 1 MiB." in text(page)
+    assert 'data-max-bytes="1048576"' in page.text and 'accept=".json,.yaml,.yml,application/json"' in page.text
+    app.config["MAX_CONTENT_LENGTH"] = 3 * 1024 * 1024 // 2
+    assert "At most 1.5 MiB." in text(owner.get(f"/w/{people['workspace']}/import"))
+    refused = owner.post(f"/w/{people['workspace']}/import", data=b"x" * (2 * 1024 * 1024),
+                         content_type="multipart/form-data; boundary=x")
+    assert refused.status_code == 413 and "larger than this server accepts (1.5 MiB)" in text(refused)
+
+
+@pytest.mark.parametrize(("size", "shown"), [(1024 * 1024, "1 MiB"), (512 * 1024, "512 KiB"),
+                                             (5 * 1024 * 1024 + 1, "5 MiB"), (1000, "1000 bytes")])
+def test_file_sizes_read_as_people_write_them(size, shown):
+    assert file_size(size) == shown
 
 
 def test_a_form_of_too_many_fields_gets_a_413_before_it_is_parsed(app, people, client):

@@ -18,10 +18,59 @@ document.addEventListener("DOMContentLoaded", () => {
   window.addEventListener("resize", tabStopsWhereTablesScroll);
   // Select the whole invitation link on focus, ready to copy.
   document.querySelectorAll("input.copy").forEach((input) => input.addEventListener("focus", () => input.select()));
+  // The forms are novalidate (the server's messages are the ones shown), so the submit is held here.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
+    input.addEventListener("change", () => checkFileSize(input));
+    input.form.addEventListener("submit", (event) => {
+      if (checkFileSize(input)) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+  });
   // Pages that change while open (a workshop dashboard, a report being rendered) update in place.
   const source = document.querySelector("[data-live-from]");
   if (source) updateInPlace(source);
 });
+
+// A request over the server's limit is refused unread, so only the browser can name the file that was
+// too large: it does so beside the field, as the server shows its errors. Returns that message, or "".
+function checkFileSize(input) {
+  const limit = Number(input.dataset.maxBytes);
+  const file = input.files[0];
+  const message = file && file.size > limit
+    ? `${file.name} is ${fileSize(file.size)}; this server accepts files of at most ${fileSize(limit)}.` : "";
+  const id = `${input.id}-size`;
+  const field = input.closest(".field");
+  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter((each) => each && each !== id);
+  document.getElementById(id)?.remove();
+  const serverErrors = field.querySelector(".field-errors");
+  field.classList.toggle("has-error", Boolean(message || serverErrors));
+  if (message || serverErrors) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  if (message) {
+    const alert = document.createElement("p");
+    alert.className = "field-errors";
+    alert.id = id;
+    alert.setAttribute("role", "alert");
+    const prefix = document.createElement("span");
+    prefix.className = "visually-hidden";
+    prefix.textContent = "Error: ";
+    alert.append(prefix, message);
+    input.before(alert);
+    describedBy.push(id);
+  }
+  if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
+  else input.removeAttribute("aria-describedby");
+  return message;
+}
+
+function fileSize(bytes) {
+  for (const [unit, scale] of [["MiB", 1024 * 1024], ["KiB", 1024]]) {
+    if (bytes >= scale) return `${(bytes / scale).toFixed(1).replace(/\.0$/, "")} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
 
 function tabStopsWhereTablesScroll() {
   document.querySelectorAll(".table-scroll[tabindex]").forEach((box) => {
