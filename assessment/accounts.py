@@ -362,8 +362,8 @@ def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
 def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     """The workspace's invites that still work, with the name of the owner who created each."""
     return list(db.query(f"SELECT invites.id, invites.role, invites.created_at, invites.expires_at, "
-                         f"creator_user.name AS creator {_OPEN_INVITES} AND invites.workspace_id = ? "
-                         "ORDER BY invites.created_at", [now(), workspace_id]))
+                         f"invites.accounts_closed_at, creator_user.name AS creator {_OPEN_INVITES} "
+                         "AND invites.workspace_id = ? ORDER BY invites.created_at", [now(), workspace_id]))
 
 
 class InvitationGone(ValueError):
@@ -415,13 +415,32 @@ def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
         return _use_invite(db, token, user_id)
 
 
+class NoNewAccount(ValueError):
+    """The invitation makes no account for this address: it has one, or the link refused one before."""
+
+    def __init__(self):
+        super().__init__("This invitation cannot create an account for this address. If you already have an "
+                         "account, log in to join with it; otherwise ask the owner who sent the link for a new one.")
+
+
 def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name: str,
                          password: str) -> tuple[int, int]:
-    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
+    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id).
+
+    NoNewAccount for a taken address, which closes the link to new accounts for good: refusing
+    only that address would let the link's holder try one address after another and learn which
+    have accounts. The invitee who has one still joins by logging in (``accept_invite``)."""
     with write_transaction(db):
         invite = _open_or_gone(db, token)
-        user_id = insert_user(db, email, name, password, False, invite["workspace"])
-        return user_id, _use_invite(db, token, user_id)
+        if invite["accounts_closed_at"] is None and get_user_by_email(db, email) is None:
+            user_id = insert_user(db, email, name, password, False, invite["workspace"])
+            return user_id, _use_invite(db, token, user_id)
+        if invite["accounts_closed_at"] is None:
+            db.execute("UPDATE invites SET accounts_closed_at = ? WHERE id = ?", [now(), invite["id"]])
+            audit.record(db, invite["workspace_id"], None, "invite.accounts_closed", f"invite {invite['id']}",
+                         "an address with an account was entered; the link now lets an account join by logging in",
+                         actor="whoever holds the link")
+    raise NoNewAccount
 
 
 def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, *, by: int | None = None) -> None:

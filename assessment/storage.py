@@ -323,6 +323,15 @@ def _name_who_asked_for_each_report(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE report_jobs ADD COLUMN requested_by INTEGER REFERENCES users(id) ON DELETE SET NULL")
 
 
+
+@migrations(name="020_invitations_closed_to_new_accounts")
+def _close_invitations_to_new_accounts(db: sqlite_utils.Database) -> None:
+    # An invitation refusing a taken address stayed open, so whoever held the link could try
+    # address after address and learn which have accounts. The first refused address now closes
+    # the link to new accounts (accounts.register_with_invite): it still lets an existing account
+    # join by logging in, and answers every further address alike.
+    db.execute("ALTER TABLE invites ADD COLUMN accounts_closed_at TEXT")
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,
