@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from . import audit
-from .storage import first_row, hash_token, now, random_id, write_transaction
+from .storage import first_row, hash_token, later, now, random_id, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -27,10 +26,6 @@ CAN_MANAGE = {"owner"}
 # Checked against when the email is unknown, so a failed log-in takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
-
-
-def _later(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
 def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
@@ -155,7 +150,7 @@ def start_session(db: sqlite_utils.Database, user_id: int, hours: float) -> str:
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         db.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                   [hash_token(token), user_id, now(), _later(hours)])
+                   [hash_token(token), user_id, now(), later(hours)])
     return token
 
 
@@ -336,7 +331,7 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
     with write_transaction(db):
         invite_id = db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, "
                                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               [hash_token(token), workspace_id, role, created_by, now(), _later(hours)]).lastrowid
+                               [hash_token(token), workspace_id, role, created_by, now(), later(hours)]).lastrowid
         audit.record(db, workspace_id, created_by, "invite.created", f"invite {invite_id}", f"role: {role}")
     return token
 
