@@ -351,6 +351,13 @@ def _expire_agency_links(db: sqlite_utils.Database) -> None:
                "portfolio_rounds WHERE portfolio_id = portfolio_agencies.portfolio_id) "
                "WHERE token_hash IS NOT NULL AND joined_at IS NULL", [expires])
 
+
+@migrations(name="022_workshop_joins_stopped")
+def _let_facilitators_stop_new_joins(db: sqlite_utils.Database) -> None:
+    # A join code shown on a screen leaks easily, and only closing the workshop kept strangers
+    # from joining, which also stopped the room answering: new joins can now be stopped alone.
+    db.execute("ALTER TABLE workshops ADD COLUMN joins_stopped_at TEXT")
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -77,7 +77,7 @@ POST_CLASSES = {
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",
                "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget",
-               "workshops.remove"},
+               "workshops.remove", "workshops.stop_joins", "workshops.allow_joins", "workshops.new_code"},
     "owner": {"workspaces.members", "workspaces.change_role", "workspaces.remove_member", "workspaces.revoke",
               "workspaces.delete",
               "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round",
