@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from . import audit
-from .storage import first_row, hash_token, now, random_id, write_transaction
+from .storage import first_row, hash_token, later, now, random_id, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -27,10 +26,6 @@ CAN_MANAGE = {"owner"}
 # Checked against when the email is unknown, so a failed log-in takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
-
-
-def _later(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
 def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
@@ -155,7 +150,7 @@ def start_session(db: sqlite_utils.Database, user_id: int, hours: float) -> str:
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         db.execute("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                   [hash_token(token), user_id, now(), _later(hours)])
+                   [hash_token(token), user_id, now(), later(hours)])
     return token
 
 
@@ -336,7 +331,7 @@ def create_invite(db: sqlite_utils.Database, workspace_id: int, role: str, creat
     with write_transaction(db):
         invite_id = db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, "
                                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               [hash_token(token), workspace_id, role, created_by, now(), _later(hours)]).lastrowid
+                               [hash_token(token), workspace_id, role, created_by, now(), later(hours)]).lastrowid
         audit.record(db, workspace_id, created_by, "invite.created", f"invite {invite_id}", f"role: {role}")
     return token
 
@@ -362,8 +357,8 @@ def open_invite(db: sqlite_utils.Database, token: str) -> dict | None:
 def pending_invites(db: sqlite_utils.Database, workspace_id: int) -> list[dict]:
     """The workspace's invites that still work, with the name of the owner who created each."""
     return list(db.query(f"SELECT invites.id, invites.role, invites.created_at, invites.expires_at, "
-                         f"creator_user.name AS creator {_OPEN_INVITES} AND invites.workspace_id = ? "
-                         "ORDER BY invites.created_at", [now(), workspace_id]))
+                         f"invites.accounts_closed_at, creator_user.name AS creator {_OPEN_INVITES} "
+                         "AND invites.workspace_id = ? ORDER BY invites.created_at", [now(), workspace_id]))
 
 
 class InvitationGone(ValueError):
@@ -415,13 +410,32 @@ def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
         return _use_invite(db, token, user_id)
 
 
+class NoNewAccount(ValueError):
+    """The invitation makes no account for this address: it has one, or the link refused one before."""
+
+    def __init__(self):
+        super().__init__("This invitation cannot create an account for this address. If you already have an "
+                         "account, log in to join with it; otherwise ask the owner who sent the link for a new one.")
+
+
 def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name: str,
                          password: str) -> tuple[int, int]:
-    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id)."""
+    """A new account that joins the invite's workspace, or neither; returns (user id, workspace id).
+
+    NoNewAccount for a taken address, which closes the link to new accounts for good: refusing
+    only that address would let the link's holder try one address after another and learn which
+    have accounts. The invitee who has one still joins by logging in (``accept_invite``)."""
     with write_transaction(db):
         invite = _open_or_gone(db, token)
-        user_id = insert_user(db, email, name, password, False, invite["workspace"])
-        return user_id, _use_invite(db, token, user_id)
+        if invite["accounts_closed_at"] is None and get_user_by_email(db, email) is None:
+            user_id = insert_user(db, email, name, password, False, invite["workspace"])
+            return user_id, _use_invite(db, token, user_id)
+        if invite["accounts_closed_at"] is None:
+            db.execute("UPDATE invites SET accounts_closed_at = ? WHERE id = ?", [now(), invite["id"]])
+            audit.record(db, invite["workspace_id"], None, "invite.accounts_closed", f"invite {invite['id']}",
+                         "an address with an account was entered; the link now lets an account join by logging in",
+                         actor="whoever holds the link")
+    raise NoNewAccount
 
 
 def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, *, by: int | None = None) -> None:

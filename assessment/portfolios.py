@@ -22,11 +22,12 @@ from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .rubrics import peers_for
 from .scoring import score
-from .storage import first_row, hash_token, now, random_id, write_transaction
+from .storage import first_row, hash_token, later, now, random_id, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+LINK_DAYS = 30  # how long an agency's link works, unless AGENCY_LINK_DAYS says otherwise
 
 
 class AgencyRowsError(ValueError):
@@ -144,9 +145,10 @@ def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
 
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,
-                    by: int | None = None) -> list[Invited]:
+                    days: int = LINK_DAYS, by: int | None = None) -> list[Invited]:
     """Invite every agency or none (one transaction); AgencyRowsError for names already in the portfolio.
-    An agency whose workspace was deleted is invited again under its name: its own row, with a new link."""
+    An agency whose workspace was deleted is invited again under its name: its own row, with a new link.
+    Each link works for ``days``, and only while the current round is open."""
     invited = []
     with write_transaction(db):
         taken = _agency_names(db, portfolio_id)
@@ -156,7 +158,8 @@ def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tup
             raise AgencyRowsError(clashes)
         for _, row in rows:
             left = taken.get(row["name"].lower())
-            invited.append(_invite(db, portfolio_id, row) if left is None else _invite_again(db, left, row))
+            agency_id = _insert_agency(db, portfolio_id, row) if left is None else _invite_again(db, left, row)
+            invited.append(_new_link(db, portfolio_id, agency_id, row["name"], days))
             detail = row["name"] if left is None else f"{row['name']}, again: its workspace was deleted"
             _log(db, portfolio_id, by, "agency.invited", detail)  # never the link's token
     return invited
@@ -170,29 +173,70 @@ def _agency_names(db: sqlite_utils.Database, portfolio_id: int) -> dict[str, int
         "WHERE portfolio_id = ?", [portfolio_id])}
 
 
-def _invite(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> Invited:
-    token = secrets.token_urlsafe(32)
-    agency_id = db.execute(
-        "INSERT INTO portfolio_agencies (portfolio_id, name, type, size, contact, token_hash, invited_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [portfolio_id, row["name"], row["type"], row["size"], row["contact"], hash_token(token), now()]).lastrowid
-    return Invited(agency_id, row["name"], token)
+def _insert_agency(db: sqlite_utils.Database, portfolio_id: int, row: dict) -> int:
+    return db.execute(
+        "INSERT INTO portfolio_agencies (portfolio_id, name, type, size, contact, invited_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [portfolio_id, row["name"], row["type"], row["size"], row["contact"], now()]).lastrowid
 
 
-def _invite_again(db: sqlite_utils.Database, agency_id: int, row: dict) -> Invited:
-    """A new link for an agency whose workspace was deleted: not joined until it accepts, as if new."""
+def _invite_again(db: sqlite_utils.Database, agency_id: int, row: dict) -> int:
+    """An agency whose workspace was deleted, as given now: not joined until it accepts, as if new."""
+    db.execute("UPDATE portfolio_agencies SET name = ?, type = ?, size = ?, contact = ?, invited_at = ?, "
+               "joined_at = NULL WHERE id = ?",
+               [row["name"], row["type"], row["size"], row["contact"], now(), agency_id])
+    return agency_id
+
+
+def _new_link(db: sqlite_utils.Database, portfolio_id: int, agency_id: int, name: str, days: int) -> Invited:
+    """A new one-time link for the agency, in place of any earlier one: ``days`` long, this round only."""
     token = secrets.token_urlsafe(32)
-    db.execute("UPDATE portfolio_agencies SET name = ?, type = ?, size = ?, contact = ?, token_hash = ?, "
-               "invited_at = ?, joined_at = NULL WHERE id = ?",
-               [row["name"], row["type"], row["size"], row["contact"], hash_token(token), now(), agency_id])
-    return Invited(agency_id, row["name"], token)
+    db.execute("UPDATE portfolio_agencies SET token_hash = ?, link_expires_at = ?, link_round_id = ? WHERE id = ?",
+               [hash_token(token), later(days * 24), rounds(db, portfolio_id)[0]["id"], agency_id])
+    return Invited(agency_id, name, token)
+
+
+def renew_link(db: sqlite_utils.Database, portfolio_id: int, agency_id: int, *, days: int = LINK_DAYS,
+               by: int | None = None) -> Invited | None:
+    """A fresh link for an agency that has not joined (the earlier one stops working), or None."""
+    with write_transaction(db):
+        found = db.execute("SELECT name FROM portfolio_agencies WHERE id = ? AND portfolio_id = ? "
+                           "AND joined_at IS NULL", [agency_id, portfolio_id]).fetchone()
+        if found is None:
+            return None
+        _log(db, portfolio_id, by, "agency.link_renewed", found[0])  # never the link's token
+        return _new_link(db, portfolio_id, agency_id, found[0], days)
+
+
+# A link ends after its days or when the round it was sent for closes: an agency that has not
+# joined by then is sent a fresh one, for the round it will answer.
+_INVITATION_SQL = """
+SELECT ag.*, p.name AS portfolio, w.name AS workspace, u.name AS sender,
+       ag.link_expires_at <= :now OR r.closed_at IS NOT NULL AS expired
+FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id JOIN workspaces w ON w.id = p.workspace_id
+LEFT JOIN users u ON u.id = p.created_by LEFT JOIN portfolio_rounds r ON r.id = ag.link_round_id
+WHERE ag.joined_at IS NULL AND {where}
+"""
+
+
+def invitation(db: sqlite_utils.Database, token: str) -> dict | None:
+    """The agency an unused token names, with its portfolio's and owning workspace's names, the
+    name of whoever created the portfolio (``sender``) and whether the link has ``expired``; or None."""
+    return first_row(db, _INVITATION_SQL.format(where="ag.token_hash = :token"),
+                     {"now": now(), "token": hash_token(token)})
 
 
 def open_invitation(db: sqlite_utils.Database, token: str) -> dict | None:
-    """The agency an unused invite token names, with its portfolio's name, or None."""
-    return next(db.query(
-        "SELECT ag.*, p.name AS portfolio FROM portfolio_agencies ag JOIN portfolios p ON p.id = ag.portfolio_id "
-        "WHERE ag.token_hash = ? AND ag.joined_at IS NULL", [hash_token(token)]), None)
+    """The agency an unused, unexpired invite token names, with its portfolio's name, or None."""
+    found = invitation(db, token)
+    return found if found and not found["expired"] else None
+
+
+def pending_links(db: sqlite_utils.Database, portfolio_id: int) -> dict[int, dict]:
+    """The links not used yet, by agency id: when each ends (``link_expires_at``) and whether it has."""
+    rows = db.query(_INVITATION_SQL.format(where="ag.portfolio_id = :portfolio AND ag.token_hash IS NOT NULL"),
+                    {"now": now(), "portfolio": portfolio_id})
+    return {row["id"]: row for row in rows}
 
 
 def _claim(db: sqlite_utils.Database, token: str, user_id: int) -> dict:

@@ -9,7 +9,7 @@ import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -129,6 +129,11 @@ def random_id() -> int:
 def now() -> str:
     """The current time as stored in every table: UTC, ISO 8601, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def later(hours: float) -> str:
+    """The time ``hours`` from now, as ``now`` writes it: when a session or a link ends."""
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
 @migrations(name="001_rubrics")
@@ -322,6 +327,36 @@ def _name_who_asked_for_each_report(db: sqlite_utils.Database) -> None:
     # editor could queue hundreds ahead of everyone else's: a job names who asked for it.
     db.execute("ALTER TABLE report_jobs ADD COLUMN requested_by INTEGER REFERENCES users(id) ON DELETE SET NULL")
 
+
+
+@migrations(name="020_invitations_closed_to_new_accounts")
+def _close_invitations_to_new_accounts(db: sqlite_utils.Database) -> None:
+    # An invitation refusing a taken address stayed open, so whoever held the link could try
+    # address after address and learn which have accounts. The first refused address now closes
+    # the link to new accounts (accounts.register_with_invite): it still lets an existing account
+    # join by logging in, and answers every further address alike.
+    db.execute("ALTER TABLE invites ADD COLUMN accounts_closed_at TEXT")
+
+
+@migrations(name="021_agency_links_expire")
+def _expire_agency_links(db: sqlite_utils.Database) -> None:
+    # An agency's link worked until used, for ever: it now ends after AGENCY_LINK_DAYS or when
+    # the round it was sent for closes, whichever comes first (portfolios.invitation). Links
+    # already sent get the default 30 days from the upgrade, in the current round.
+    db.execute("ALTER TABLE portfolio_agencies ADD COLUMN link_expires_at TEXT")
+    db.execute("ALTER TABLE portfolio_agencies ADD COLUMN link_round_id INTEGER "
+               "REFERENCES portfolio_rounds(id) ON DELETE SET NULL")
+    expires = later(30 * 24)
+    db.execute("UPDATE portfolio_agencies SET link_expires_at = ?, link_round_id = (SELECT max(id) FROM "
+               "portfolio_rounds WHERE portfolio_id = portfolio_agencies.portfolio_id) "
+               "WHERE token_hash IS NOT NULL AND joined_at IS NULL", [expires])
+
+
+@migrations(name="022_workshop_joins_stopped")
+def _let_facilitators_stop_new_joins(db: sqlite_utils.Database) -> None:
+    # A join code shown on a screen leaks easily, and only closing the workshop kept strangers
+    # from joining, which also stopped the room answering: new joins can now be stopped alone.
+    db.execute("ALTER TABLE workshops ADD COLUMN joins_stopped_at TEXT")
 
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (

@@ -32,6 +32,10 @@ class WorkshopClosed(Exception):
     """An answer arrived after the facilitator closed the workshop."""
 
 
+class JoinsStopped(Exception):
+    """Someone new tried to join after the facilitator stopped new joins."""
+
+
 class RationaleTooLong(Exception):
     """The consensus line would not fit in the answer's note beside its evidence; ``room`` is what would."""
 
@@ -51,6 +55,7 @@ class Workshop:
     created_by: int | None
     created_at: str
     closed_at: str | None
+    joins_stopped_at: str | None
 
     @property
     def revealed(self) -> bool:
@@ -86,15 +91,19 @@ def create_workshop(db: sqlite_utils.Database, assessment_id: str, dimensions: l
         raise ValueError("a workshop needs at least one dimension")
     workshop_id = secrets.token_urlsafe(16)
     with write_transaction(db):
-        while True:  # a collision is astronomically rare, but the code must be unique
-            code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(CODE_LENGTH))
-            if db.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone() is None:
-                break
         db.table("workshops").insert({"id": workshop_id, "assessment_id": assessment_id,
-                                      "dimensions": json.dumps(list(dimensions)), "join_code": code,
+                                      "dimensions": json.dumps(list(dimensions)), "join_code": _unused_code(db),
                                       "status": "open", "created_by": created_by, "created_at": now()})
         _log(db, workshop_id, created_by, "workshop.opened", f"dimensions: {', '.join(dimensions)}")
     return workshop_id
+
+
+def _unused_code(db: sqlite_utils.Database) -> str:
+    """A join code no workshop has, inside the caller's write transaction."""
+    while True:  # a collision is astronomically rare, but the code must be unique
+        code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone() is None:
+            return code
 
 
 def _log(db: sqlite_utils.Database, workshop_id: str, by: int | None, action: str, detail: str = "") -> None:
@@ -143,14 +152,32 @@ def close(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None)
             _log(db, workshop_id, by, "workshop.closed")
 
 
+def stop_joins(db: sqlite_utils.Database, workshop_id: str, stop: bool, *, by: int | None = None) -> None:
+    """Stop new joins (``stop``) or let people join again; those who joined go on answering either way."""
+    with write_transaction(db):
+        if db.execute("UPDATE workshops SET joins_stopped_at = ? WHERE id = ? AND (joins_stopped_at IS NULL) = ?",
+                      [now() if stop else None, workshop_id, stop]).rowcount:
+            _log(db, workshop_id, by, "workshop.joins_stopped" if stop else "workshop.joins_allowed")
+
+
+def new_code(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = None) -> None:
+    """Give the workshop a new join code: the old one, and its link, stop working (a leaked one)."""
+    with write_transaction(db):
+        db.execute("UPDATE workshops SET join_code = ? WHERE id = ?", [_unused_code(db), workshop_id])
+        _log(db, workshop_id, by, "workshop.code_changed")  # never the code: it lets people in
+
+
 # Participants --------------------------------------------------------------------------------
 
 def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tuple[int, str]:
-    """A new participant; returns their id and the token for their cookie (only its hash is kept)."""
+    """A new participant; returns their id and the token for their cookie (only its hash is kept).
+    WorkshopClosed or JoinsStopped, checked under the write lock, when the facilitator said so."""
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         if _status(db, workshop_id) == "closed":
             raise WorkshopClosed
+        if db.execute("SELECT joins_stopped_at FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]:
+            raise JoinsStopped
         participant_id = db.table("participants").insert({
             "workshop_id": workshop_id, "display_name": display_name, "token_hash": hash_token(token),
             "joined_at": now()}).last_pk

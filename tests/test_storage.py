@@ -31,7 +31,9 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "011_content_tokens", "012_cohorts_token", "013_report_files_follow_jobs",
                      "014_portfolio_reports_follow_their_agencies", "015_round_assessments_by_assessment",
                      "016_invitations_of_former_owners", "017_portfolio_report_filters",
-                     "018_rounds_count_deleted_agencies", "019_report_jobs_requested_by"]
+                     "018_rounds_count_deleted_agencies", "019_report_jobs_requested_by",
+                     "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
+                     "022_workshop_joins_stopped"]
     assert db.table("rubrics").exists()
 
 

@@ -19,6 +19,8 @@ from .forms import JoinCodeForm, JoinForm, dimension_form
 bp = Blueprint("participate", __name__)
 JOIN_FAILURE_LIMIT = 50  # wrong codes per address in ratelimit.FAILURE_WINDOW: 7,200 guesses a day of 8.5e11
 CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
+JOINS_STOPPED = ("The facilitator has stopped new joins to this workshop. If you are meant to take part, "
+                 "ask the facilitator to let people join again.")
 
 
 def _find(code: str):
@@ -62,12 +64,16 @@ def join_code(code: str):
         return _home(workshop.id)
     if workshop.closed:
         return _closed()
+    if workshop.joins_stopped_at:
+        return _joins_stopped()
     form = JoinForm()
     if form.validate_on_submit():
         try:
             _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
         except workshops.WorkshopClosed:  # closed while the name was being typed
             return _closed()
+        except workshops.JoinsStopped:
+            return _joins_stopped()
         session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
         session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
         return _home(workshop.id)
@@ -76,6 +82,11 @@ def join_code(code: str):
 
 def _closed():
     return render_template("participate/closed.html", message=CLOSED), 410
+
+
+def _joins_stopped():
+    # 403, not 410: the facilitator may let people join again.
+    return render_template("participate/closed.html", message=JOINS_STOPPED, title="No new participants"), 403
 
 
 def _home(workshop_id: str):

@@ -90,6 +90,7 @@ def _agencies_page(portfolio, workspace, invited=(), problems=(), **forms):
     forms = {"form": AgencyForm(formdata=None), "upload": AgencyUploadForm(formdata=None), **forms}
     rows = portfolios.round_rows(get_db(), portfolio["id"], portfolios.rounds(get_db(), portfolio["id"])[0]["id"])
     return render_template("portfolios/agencies.html", portfolio=portfolio, workspace=workspace, rows=rows,
+                           links=portfolios.pending_links(get_db(), portfolio["id"]), action=ActionForm(),
                            invited=invited, problems=problems, **forms)
 
 
@@ -102,11 +103,15 @@ def agencies(portfolio_id: int):
 def _invite(portfolio, workspace, rows, **forms):
     """Invite the rows (all or none) and show their one-time links, on this response only."""
     try:
-        invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows, by=g.user["id"])
+        invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows, by=g.user["id"],
+                                             days=current_app.config["AGENCY_LINK_DAYS"])
     except portfolios.AgencyRowsError as error:
         return _agencies_page(portfolio, workspace, problems=error.problems, **forms)
-    links = [(i.name, url_for("portfolios.join", token=i.token, _external=True)) for i in invited]
-    return _agencies_page(portfolio, workspace, invited=links)
+    return _agencies_page(portfolio, workspace, invited=_links(invited))
+
+
+def _links(invited) -> list[tuple[str, str]]:
+    return [(i.name, url_for("portfolios.join", token=i.token, _external=True)) for i in invited]
 
 
 @bp.post("/portfolios/<int:portfolio_id>/agencies")
@@ -117,6 +122,17 @@ def invite_one(portfolio_id: int):
         return _agencies_page(portfolio, workspace, form=form)
     row = {key: (form[key].data or "").strip() for key in portfolios.CSV_COLUMNS}
     return _invite(portfolio, workspace, [(0, row)], form=form)  # 0: no line number to show
+
+
+@bp.post("/portfolios/<int:portfolio_id>/agencies/<int:agency_id>/link")
+def new_link(portfolio_id: int, agency_id: int):
+    """A fresh link for an agency that has not joined, shown once; its earlier link stops working."""
+    portfolio, workspace, _ = portfolio_for(portfolio_id)
+    invited = portfolios.renew_link(get_db(), portfolio_id, agency_id, by=g.user["id"],
+                                    days=current_app.config["AGENCY_LINK_DAYS"])
+    if invited is None:  # joined, or no agency of this portfolio
+        abort(404)
+    return _agencies_page(portfolio, workspace, invited=_links([invited]))
 
 
 @bp.post("/portfolios/<int:portfolio_id>/agencies/upload")
@@ -261,9 +277,11 @@ def export_pdf(portfolio_id: int):
 @bp.route("/portfolio-invite/<token>", methods=["GET", "POST"])
 def join(token: str):
     """Accept an agency's invitation: as the logged-in user, or with a new account."""
-    found = portfolios.open_invitation(get_db(), token)
+    found = portfolios.invitation(get_db(), token)
     if found is None:
         abort(404)
+    if found["expired"]:
+        return render_template("portfolios/link_expired.html", agency=found), 410
     form = ActionForm() if g.user else AccountForm()
     if form.validate_on_submit():
         try:

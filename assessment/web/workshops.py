@@ -107,6 +107,33 @@ def close(workshop_id: str):
     return _back(workshop_id)
 
 
+@bp.post("/workshops/<workshop_id>/joins/stop")
+def stop_joins(workshop_id: str):
+    """No one new joins, with the code or its link; those who joined go on answering."""
+    _workshop_for(workshop_id)
+    workshops.stop_joins(get_db(), workshop_id, True, by=g.user["id"])
+    flash("New joins are stopped: those who joined go on answering.")
+    return _back(workshop_id)
+
+
+@bp.post("/workshops/<workshop_id>/joins/allow")
+def allow_joins(workshop_id: str):
+    _workshop_for(workshop_id)
+    workshops.stop_joins(get_db(), workshop_id, False, by=g.user["id"])
+    flash("People can join again with the code.")
+    return _back(workshop_id)
+
+
+@bp.post("/workshops/<workshop_id>/code")
+def new_code(workshop_id: str):
+    """A new join code, when the old one has leaked: it and its link stop working."""
+    _workshop_for(workshop_id)
+    workshops.new_code(get_db(), workshop_id, by=g.user["id"])
+    flash("The workshop has a new join code: the old one no longer lets anyone join. "
+          "Those who joined go on answering.")
+    return _back(workshop_id)
+
+
 def _crumbs(workshop, assessment, workspace) -> list:
     return [(workspace["name"], url_for("workspaces.dashboard", workspace_id=workspace["id"])),
             (f"{assessment.title}: workshops", url_for("workshops.index", assessment_id=assessment.id)),

@@ -210,7 +210,8 @@ def invite(token: str):
         except accounts.AlreadyMember as already:
             flash(str(already))
             return redirect(url_for("workspaces.dashboard", workspace_id=already.workspace_id))
-        except accounts.EmailTaken as error:  # beside the field, and so in the page's error summary
+        except accounts.NoNewAccount as error:  # beside the field, and so in the page's error summary
+            security_log.event("invite-account-refused", invite=found["id"])
             form.email.errors.append(str(error))
         except ValueError as error:  # the password (the form checks it as insert_user does, so hardly ever)
             form.password.errors.append(str(error))
@@ -218,7 +219,7 @@ def invite(token: str):
             flash(f"You have joined {found['workspace']}.")
             return redirect(url_for("workspaces.dashboard", workspace_id=workspace_id))
     return render_template("workspaces/invite.html", invite=found, form=form, token=token,
-                           already=_role_covering(found))
+                           already=_role_covering(found), no_new_account=str(accounts.NoNewAccount()))
 
 
 def _role_covering(invite) -> str | None:

@@ -77,11 +77,11 @@ POST_CLASSES = {
     "writer": {"journey.new", "journey.about", "journey.drivers", "journey.dimension", "journey.barriers",
                "journey.delete", "journey.new_round", "transfer.import_answers", "workshops.index",
                "workshops.reveal", "workshops.close", "workshops.set_consensus", "workshops.forget",
-               "workshops.remove"},
+               "workshops.remove", "workshops.stop_joins", "workshops.allow_joins", "workshops.new_code"},
     "owner": {"workspaces.members", "workspaces.change_role", "workspaces.remove_member", "workspaces.revoke",
               "workspaces.delete",
               "portfolios.new", "portfolios.invite_one", "portfolios.invite_csv", "portfolios.open_round",
-              "portfolios.request_report"},
+              "portfolios.request_report", "portfolios.new_link"},
     "agency-writer": {"portfolios.start_again"},
 }
 GETS = sorted(endpoint for endpoint, method in _rules() if method == "GET")
@@ -147,7 +147,7 @@ def _build_world(db, ids) -> dict:
         "rubric": (rubric_id, version), "assessment": assessment, "workshop": workshop,
         "drivers": {driver.id: rubric.default_importance for driver in rubric.drivers},
         "sessions": {role: accounts.start_session(db, user, 8) for role, user in users.items()},
-        "participant_token": participant_token, "portfolio_token": invite(db, portfolio, "Agency B").token,
+        "participant_token": participant_token, "portfolio_invited": invite(db, portfolio, "Agency B"),
         "ownerless": ownerless,
         "arguments": {"workspace_id": workspace, "user_id": ids["editor"], "invite_id": invite_id, "token": token,
                       "workshop_id": workshop, "code": workshops.get_workshop(db, workshop).join_code,
@@ -206,11 +206,14 @@ def _answer(response) -> int | str:
 
 def _world_url(app, world, endpoint):
     # Two routes take a token: the workspace invitation's and the portfolio invitation's.
-    token = world["portfolio_token"] if endpoint == "portfolios.join" else world["arguments"]["token"]
+    pending = world["portfolio_invited"]
+    token = pending.token if endpoint == "portfolios.join" else world["arguments"]["token"]
     # An administrator appoints an owner only where there is no enabled one.
     workspace = world["ownerless"] if endpoint == "admin.appoint_owner" else world["arguments"]["workspace_id"]
+    # A new link is for an agency that has not joined.
+    agency = pending.id if endpoint == "portfolios.new_link" else world["arguments"]["agency_id"]
     return _url(app, endpoint, world["assessment"], **{**world["arguments"], "token": token,
-                                                        "workspace_id": workspace})
+                                                        "workspace_id": workspace, "agency_id": agency})
 
 
 def _class_of(classes: dict, endpoint: str) -> str:

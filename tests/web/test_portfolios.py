@@ -6,7 +6,7 @@ import io
 import json
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -259,6 +259,59 @@ def test_a_new_user_accepts_an_invitation_once(app, db, portfolio):
     assert agency[1] is not None
     assert records.assessments_in(db, agency[0])[0]["organization"] == "Statistics office"
     assert app.test_client().get(f"/portfolio-invite/{invited.token}").status_code == 404
+
+
+def _expire_links(db):
+    db.execute("UPDATE portfolio_agencies SET link_expires_at = '2000-01-01T00:00:00+00:00'")
+    db.conn.commit()
+
+
+LINK_EXPIRED = ("This link for Statistics office to join National AI office has expired. Ask Olga Owner or another "
+                "owner of Acme Public Agency for a new link.")
+
+
+def test_an_agency_link_expires_with_a_page_that_says_whom_to_ask(app, db, portfolio):
+    invited = invite(db, portfolio, "Statistics office")
+    url = f"/portfolio-invite/{invited.token}"
+    assert app.test_client().get(url).status_code == 200
+    _expire_links(db)
+    for response in (app.test_client().get(url), app.test_client().post(url, data={
+            "name": "Stan", "email": "stan@stats.example", "password": PASSWORD, "confirm": PASSWORD})):
+        assert response.status_code == 410 and LINK_EXPIRED in html.unescape(text(response))
+    assert accounts.get_user_by_email(db, "stan@stats.example") is None
+
+
+def test_an_agency_link_stops_when_the_round_it_was_sent_for_closes(app, db, people, portfolio, default_rubric):
+    invited = invite(db, portfolio, "Statistics office")
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    response = app.test_client().get(f"/portfolio-invite/{invited.token}")
+    assert response.status_code == 410 and LINK_EXPIRED in html.unescape(text(response))
+
+
+def test_agency_links_last_the_configured_days(app, db, owner, portfolio):
+    app.config["AGENCY_LINK_DAYS"] = 3
+    owner.post(f"/portfolios/{portfolio}/agencies", data={"name": "Statistics office"})
+    (expires,) = db.execute("SELECT link_expires_at FROM portfolio_agencies").fetchone()
+    assert expires[:10] == (date.today() + timedelta(days=3)).isoformat()
+
+
+def test_the_agencies_page_shows_each_links_expiry_and_sends_a_fresh_one(app, db, owner, portfolio):
+    invited = invite(db, portfolio, "Statistics office")
+    page = html.unescape(text(owner.get(f"/portfolios/{portfolio}/agencies")))
+    assert "invited, link valid until " in page
+    _expire_links(db)
+    page = html.unescape(text(owner.get(f"/portfolios/{portfolio}/agencies")))
+    assert "invited, link expired" in page
+    response = owner.post(f"/portfolios/{portfolio}/agencies/{invited.id}/link")
+    fresh = re.search(r"<code>http://localhost(/portfolio-invite/[^<]+)</code>", text(response)).group(1)
+    assert app.test_client().get(fresh).status_code == 200
+    assert app.test_client().get(f"/portfolio-invite/{invited.token}").status_code == 404  # replaced
+    assert "invited, link valid until " in html.unescape(text(owner.get(f"/portfolios/{portfolio}/agencies")))
+
+
+def test_a_joined_agency_gets_no_fresh_link(db, owner, people, portfolio, default_rubric):
+    agency, _ = add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    assert owner.post(f"/portfolios/{portfolio}/agencies/{agency['id']}/link").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/portfolios/{p}/agencies", "/portfolios/{p}/agencies/upload", "/portfolios/{p}/rounds",

@@ -11,7 +11,7 @@ from assessment import jobs, records, workshops
 from assessment.answers import Answer
 from assessment.pdf import render_pdf
 from assessment.web import participate
-from assessment.web.participate import CLOSED
+from assessment.web.participate import CLOSED, JOINS_STOPPED
 
 from .conftest import DIMENSIONS, flashes, text
 
@@ -174,7 +174,8 @@ def test_deleting_personal_data_keeps_answers_and_consensus(app, db, editor, wor
 @pytest.mark.parametrize("path", ["/join", "/join/{code}", "/p/{workshop}/data", "/workshops/{workshop}/reveal",
                                   "/workshops/{workshop}/close", "/workshops/{workshop}/consensus/data.residency",
                                   "/workshops/{workshop}/participants/1/forget", "/workshops/{workshop}/participants/1/remove",
-                                  "/a/{finished}/workshops"])
+                                  "/a/{finished}/workshops", "/workshops/{workshop}/joins/stop",
+                                  "/workshops/{workshop}/joins/allow", "/workshops/{workshop}/code"])
 def test_every_new_post_needs_a_csrf_token(app, db, editor, workshop, finished, path):
     client = _join(app, db, workshop) if path.startswith("/p/") else editor
     url = path.format(code=_code(db, workshop), workshop=workshop, finished=finished)
@@ -438,3 +439,31 @@ def test_the_rationale_limit_is_what_fits_in_the_note_and_is_stated(db, editor, 
     assert records.answer_set(db, assessment).answers[qid] == Answer(1)
     editor.post(f"/workshops/{workshop}/consensus/{qid}", data={"level": "2", "rationale": "r" * limit})
     assert records.answer_set(db, assessment).answers[qid].note == f"Workshop consensus: {'r' * limit}"  # whole
+
+
+def test_stopping_new_joins_keeps_the_workshop_open_for_those_who_joined(app, db, editor, workshop):
+    pat = _join(app, db, workshop)
+    assert editor.post(f"/workshops/{workshop}/joins/stop").status_code == 302
+    code = _code(db, workshop)
+    stranger = app.test_client()
+    for response in (stranger.get(f"/join/{code}"), stranger.post(f"/join/{code}", data={"display_name": "Eve"})):
+        assert response.status_code == 403 and JOINS_STOPPED in html.unescape(text(response))
+    assert [p["display_name"] for p in workshops.participants(db, workshop)] == ["Pat"]
+    assert _answer(pat, workshop, "data", {"data.residency": "3"}).status_code == 302  # still answering
+    assert pat.get(f"/join/{code}").headers["Location"] == f"/p/{workshop}"  # and still let in
+    assert "New joins are stopped" in text(editor.get(f"/workshops/{workshop}"))
+    editor.post(f"/workshops/{workshop}/joins/allow")
+    _join(app, db, workshop, "Sam")
+
+
+def test_a_new_join_code_shuts_out_a_leaked_one_and_keeps_the_participants(app, db, editor, workshop):
+    pat = _join(app, db, workshop)
+    leaked = _code(db, workshop)
+    assert editor.post(f"/workshops/{workshop}/code").status_code == 302
+    fresh = _code(db, workshop)
+    assert fresh != leaked and fresh in text(editor.get(f"/workshops/{workshop}"))
+    assert app.test_client().get(f"/join/{leaked}").status_code == 404
+    assert pat.get(f"/p/{workshop}").status_code == 200
+    _join(app, db, workshop, "Sam")
+    actions = [row[0] for row in db.execute("SELECT action FROM audit WHERE subject = ?", [workshop])]
+    assert "workshop.code_changed" in actions
