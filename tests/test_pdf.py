@@ -14,6 +14,8 @@ from weasyprint.formatting_structure import boxes
 
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
+from assessment.divergence import Summary as WorkshopSummary
+from assessment.divergence import spread_of
 from assessment.paths import EXAMPLES
 from assessment.pdf import (
     ASSET_BASE,
@@ -400,3 +402,124 @@ def test_without_peers_no_table_has_an_empty_survey_column(rubric):
     assert "Survey respondents citing it" not in flat and "What the survey measured" not in flat
     assert "Data control Critical National security" in flat
     assert "survey" not in reader.metadata.subject
+
+
+# Page layout as a reader sees it before the report goes to a board: no page left near empty in
+# the middle of a chapter, no heading or table header at the foot of a page, no table row cut in
+# two, nothing below the bottom margin. Checked on the examples, a workshop and long notes.
+
+NEAR_EMPTY = 0.25  # of the content area's height
+HEADINGS = {"h1", "h2", "h3", "caption", "thead"}
+
+
+def _content(box, holders=()):
+    """The lines, table rows and images of a laid-out box in reading order, each with its holders."""
+    box = getattr(box, "_box", box)
+    if isinstance(box, (boxes.LineBox, boxes.TableRowBox, boxes.ReplacedBox)):
+        yield box, holders
+        return
+    for child in getattr(box, "children", ()):
+        yield from _content(child, (*holders, box))
+
+
+def _names(holders) -> set[str]:
+    """The tags and classes of the elements holding a line or row ("h2", "question", "thead")."""
+    return {name for box in holders if box.element is not None
+            for name in (box.element_tag, *(box.element.get("class") or "").split())}
+
+
+def _page_content(page) -> list:
+    page_box = page._page_box
+    return [item for child in page_box.children if not isinstance(child, boxes.MarginBox)
+            for item in _content(child)]
+
+
+def _fill(page) -> float:
+    """How much of the page's content area is used, from its top to the bottom of its last box."""
+    page_box = page._page_box
+    bottom = max(box.position_y + box.margin_height() for box, _ in _page_content(page))
+    return (bottom - page_box.content_box_y()) / page_box.height
+
+
+def _starts_chapter(page) -> bool:
+    return bool(_names(_page_content(page)[0][1]) & {"h1", "toc-title"})
+
+
+def _workshop(rubric):
+    """Seven participants on every question, the first five agreed: the heatmap's 48 rows."""
+    spreads = tuple(spread_of(qid, [str(i % 5), str(i * 3 % 5), "2", "1", "3", "2", "0"])
+                    for i, qid in enumerate(rubric.questions))
+    spreads = tuple(sorted(spreads, key=lambda s: -s.spread))
+    consensus = {s.question_id: (2, "Agreed after discussing the evidence and the budget") for s in spreads[:5]}
+    return WorkshopSummary(7, spreads, consensus)
+
+
+def _long_notes(answers):
+    note = "The evidence is in the register and reviewed quarterly by the risk committee. " * 4
+    return replace(answers, answers={qid: replace(a, note=note) for qid, a in answers.answers.items()})
+
+
+def _one_long_note(answers):
+    """A note that brings the governance dimension's opening to the foot of a page."""
+    mandate = answers.answers["strategy.mandate"]
+    return replace(answers, answers={**answers.answers, "strategy.mandate": replace(mandate, note="word " * 144)})
+
+
+LAYOUTS = ["early-public-agency", "mid-enterprise", "advanced-research-lab", "workshop", "long notes"]
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def laid_out(request, rubric, peers):
+    name = request.param
+    answers = load_answers(EXAMPLES / f"{name if name in LAYOUTS[:3] else 'mid-enterprise'}.yaml", rubric)
+    if name == "long notes":
+        answers = _long_notes(answers)
+    report = _report(rubric, peers, answers)
+    if name == "workshop":
+        report = replace(report, workshop=_workshop(rubric))
+    return _layout(report).pages
+
+
+def test_no_page_is_left_near_empty_but_a_short_chapters_and_the_last(laid_out):
+    # A dimension's last question had a page of its own, and the workshop's heading and
+    # introduction one before its heatmap.
+    starts = [_starts_chapter(page) for page in laid_out]  # a chapter's only page: it and the next start one
+    near_empty = [(number, f"{_fill(page):.0%}") for number, page in enumerate(laid_out[:-1], 1)
+                  if _fill(page) < NEAR_EMPTY and not (starts[number - 1] and starts[number])]
+    assert near_empty == []
+
+
+def _opens_a_dimension(holders) -> bool:
+    """A line of a dimension's score or description, between its heading and its first question."""
+    return holders[-1].element_tag == "p" and "dimension" in _names(holders[-2:-1])
+
+
+def _ending_on_a_heading(pages) -> list:
+    return [(number, sorted(_names(holders) & HEADINGS) or "a dimension's opening")
+            for number, page in enumerate(pages, 1) for _, holders in _page_content(page)[-1:]
+            if _names(holders) & HEADINGS or _opens_a_dimension(holders)]
+
+
+def test_no_page_ends_on_a_heading_or_a_tables_header(laid_out):
+    assert _ending_on_a_heading(laid_out) == []
+
+
+def test_a_dimensions_opening_at_the_foot_of_a_page_goes_over_with_its_first_question(rubric, peers):
+    # Its description was cut after two lines, its first question on the next page.
+    answers = _one_long_note(load_answers(EXAMPLES / "mid-enterprise.yaml", rubric))
+    assert _ending_on_a_heading(_layout(_report(rubric, peers, answers)).pages) == []
+
+
+def test_no_table_row_is_cut_across_pages(laid_out):
+    # Header rows are repeated on each page a table runs onto; a row of the body is on one page only.
+    pages_of = {}
+    for number, page in enumerate(laid_out, 1):
+        for row, holders in _page_content(page):
+            if isinstance(row, boxes.TableRowBox) and not _names(holders) & {"thead", "tfoot"}:
+                pages_of.setdefault(row.element, set()).add(number)
+    assert [sorted(pages) for pages in pages_of.values() if len(pages) > 1] == []
+
+
+def test_nothing_runs_past_the_bottom_margin(laid_out):
+    # The workshop's heatmap, as wide as the page, ran into the footer.
+    assert [(number, f"{_fill(page):.0%}") for number, page in enumerate(laid_out, 1) if _fill(page) > 1.001] == []
