@@ -523,3 +523,23 @@ def test_no_table_row_is_cut_across_pages(laid_out):
 def test_nothing_runs_past_the_bottom_margin(laid_out):
     # The workshop's heatmap, as wide as the page, ran into the footer.
     assert [(number, f"{_fill(page):.0%}") for number, page in enumerate(laid_out, 1) if _fill(page) > 1.001] == []
+
+
+def _line_text(line) -> str:
+    return "".join(t.text for t in line.descendants() if isinstance(t, boxes.TextBox))
+
+
+def test_the_running_header_names_the_chapter_the_page_opens_with(laid_out):
+    # With the dimensions running on, a page opening on one dimension's last questions named the
+    # dimension that started lower down.
+    expected, wrong = None, []
+    for number, page in enumerate(laid_out, 1):
+        chapters = [(index, _line_text(line)) for index, (line, holders) in enumerate(_page_content(page))
+                    if _names(holders) & {"h1", "toc-title"}]
+        if chapters and chapters[0][0] == 0:
+            expected = chapters[0][1]
+        header = _margin_lines(page, "@top-right")  # the cover and the contents have none
+        if header and header != [expected]:
+            wrong.append((number, header, expected))
+        expected = chapters[-1][1] if chapters else expected
+    assert wrong == []
