@@ -349,8 +349,9 @@ def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_
     earlier = [r for r in all_rounds if r < round_id]
     rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
     previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
-    answer_sets = [records.answer_set(db, records.get_assessment(db, r["assessment_id"]))
-                   for r in rows if r["finished"]]
+    finished = [r["assessment_id"] for r in rows if r["finished"]]
+    read = records.answer_sets(db, finished)
+    answer_sets = [read[i] for i in finished if i in read]  # in the rows' order: common gaps break ties by it
     peers = peers_for(rubric)
     linked = [linked_scores(rubric, peers, answers) for answers in answer_sets] if peers else []
     return summarize(rows, previous, [d.id for d in rubric.dimensions],

@@ -49,6 +49,8 @@ class Assessment:
 
 _FIELDS = tuple(Assessment.__dataclass_fields__)
 _SELECT_ASSESSMENT = f"SELECT {', '.join(_FIELDS)} FROM assessments WHERE id = ?"  # noqa: S608 (field names)
+# Many at once: the ids as one JSON array, which no count of them can take past SQLite's limit of variables.
+_SELECT_ASSESSMENTS = _SELECT_ASSESSMENT.replace("= ?", "IN (SELECT value FROM json_each(?))")
 _JSON_AT = [at for at, name in enumerate(_FIELDS) if name in _JSON]
 _OPT_IN_AT = _FIELDS.index("opt_in_benchmark")
 
@@ -82,6 +84,23 @@ def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
     """Everything the assessment says, as the scoring engine and the exports take it."""
     answers = _answers(db, "SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?",
                        [assessment.id])
+    return _with_answers(assessment, answers)
+
+
+def answer_sets(db: sqlite_utils.Database, assessment_ids: list[str]) -> dict[str, AnswerSet]:
+    """``answer_set`` of many assessments in two queries, by id (a portfolio round has hundreds);
+    an id no assessment has is left out."""
+    ids = json.dumps(assessment_ids)
+    answers: dict[str, dict[str, Answer]] = {}
+    for assessment_id, qid, value, note, basis in db.execute(
+            "SELECT assessment_id, question_id, value, note, basis FROM answers "
+            "WHERE assessment_id IN (SELECT value FROM json_each(?))", [ids]):
+        answers.setdefault(assessment_id, {})[qid] = Answer(normalize_value(value), note, basis)
+    assessments = map(_from_row, db.execute(_SELECT_ASSESSMENTS, [ids]))
+    return {a.id: _with_answers(a, answers.get(a.id, {})) for a in assessments}
+
+
+def _with_answers(assessment: Assessment, answers: dict[str, Answer]) -> AnswerSet:
     return AnswerSet(answers=answers, rubric=assessment.rubric_id, rubric_version=assessment.rubric_version,
                      title=assessment.title, organization=assessment.organization, profile=assessment.profile,
                      drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
