@@ -166,6 +166,14 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
 
     ``action`` and ``detail`` are what the audit log says of it (an import names its file).
     """
+    with write_transaction(db):
+        return insert_assessment(db, workspace_id, rubric, title, answers, action=action, detail=detail, **fields)
+
+
+def insert_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric, title: str,
+                      answers: AnswerSet | None = None, *, action: str = "assessment.created", detail: str = "",
+                      **fields) -> str:
+    """``create_assessment`` inside the caller's write transaction."""
     given = answers or AnswerSet(answers={})
     values = {"organization": given.organization, "profile": dict(given.profile), "drivers": dict(given.drivers),
               "barriers": list(given.barriers), "targets": dict(given.targets), **fields}
@@ -174,12 +182,11 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
                             updated_at=now(), content_token=content_token(), **values)
     row = {name: getattr(assessment, name) for name in Assessment.__dataclass_fields__}
     row.update({name: json.dumps(row[name]) for name in _JSON})
-    with write_transaction(db):
-        db.table("assessments").insert(row)
-        _insert_answers(db, assessment.id, dict(given.answers))
-        _refresh_scores(db, assessment, rubric)
-        detail = "; ".join(filter(None, [detail, f"{len(given.answers)} answers" if given.answers else ""]))
-        audit.record(db, workspace_id, fields.get("created_by"), action, title, detail, assessment_id=assessment.id)
+    db.table("assessments").insert(row)
+    _insert_answers(db, assessment.id, dict(given.answers))
+    _refresh_scores(db, assessment, rubric)
+    detail = "; ".join(filter(None, [detail, f"{len(given.answers)} answers" if given.answers else ""]))
+    audit.record(db, workspace_id, fields.get("created_by"), action, title, detail, assessment_id=assessment.id)
     return assessment.id
 
 
@@ -288,10 +295,17 @@ def start_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, t
                 created_by: int | None) -> str:
     """A new round of an assessment on ``rubric``: the parent's version or another of the same rubric.
     Its answers are copied, but for what ``rubric`` does not ask, which stays with the parent."""
+    with write_transaction(db):
+        return insert_round(db, parent, rubric, title, created_by)
+
+
+def insert_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, title: str,
+                 created_by: int | None) -> str:
+    """``start_round`` inside the caller's write transaction."""
     if rubric.id != parent.rubric_id:
         raise ValueError(f"a round of a {parent.rubric_id} assessment cannot be on rubric {rubric.id}")
     moved = f"; rubric {parent.rubric_version} → {rubric.version}" if rubric.version != parent.rubric_version else ""
-    return create_assessment(db, parent.workspace_id, rubric, title, answers=kept_for(answer_set(db, parent), rubric),
+    return insert_assessment(db, parent.workspace_id, rubric, title, answers=kept_for(answer_set(db, parent), rubric),
                              action="round.started", detail=f"continues {parent.title}{moved}", parent_id=parent.id,
                              opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
 

@@ -6,6 +6,8 @@ per agency or participant (an N+1 query) turns a 300-agency portfolio into hundr
 
 from contextlib import contextmanager
 
+import pytest
+
 from assessment import accounts, portfolios, records
 from assessment.answers import Answer
 
@@ -56,3 +58,37 @@ def test_the_portfolio_reports_page_reads_as_much_for_many_finished_agencies_as_
     few = _statements(db, owner, f"/portfolios/{portfolio}/report")
     _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3, 13)], 3)
     assert _statements(db, owner, f"/portfolios/{portfolio}/report") == few
+
+
+def test_opening_a_round_commits_once_however_many_agencies_continue(db, people, portfolio, default_rubric):
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(5)], 2)
+    with counted(db) as statements:
+        round_id = portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    assert statements.count("COMMIT") == 1  # each commit waits for the disk: 600 of them took seconds
+    assert len([r for r in portfolios.round_rows(db, portfolio, round_id) if r["finished"]]) == 5
+
+
+def test_a_round_that_fails_to_open_leaves_the_previous_one_open_and_whole(db, people, portfolio, default_rubric,
+                                                                           monkeypatch):
+    from assessment import audit
+
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3)], 2)
+    before = db.execute("SELECT count(*) FROM assessments").fetchone()[0]
+    real_record, started = audit.record, []
+
+    def failing_record(db, workspace_id, user_id, action, *args, **kwargs):
+        if action == "round.started":
+            started.append(workspace_id)
+            if len(started) == 2:  # halfway, as a full disk or a restart would
+                raise OSError("disk full")
+        return real_record(db, workspace_id, user_id, action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    with pytest.raises(OSError):
+        portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    monkeypatch.setattr(audit, "record", real_record)
+    (only,) = portfolios.rounds(db, portfolio)
+    assert only["closed_at"] is None and db.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
+    assert portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])  # it can be tried again
