@@ -118,7 +118,7 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     if tuple(header) != CSV_COLUMNS:
         found = ",".join(header) or "nothing"
         raise AgencyRowsError([(1, f"the header must be {','.join(CSV_COLUMNS)} (found {found})")])
-    rows, problems = [], []
+    rows, problems, first_lines = [], [], {}
     for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue
@@ -126,7 +126,8 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
             problems.append((line, f"expected {len(CSV_COLUMNS)} columns, found {len(cells)}"))
             continue
         row = dict(zip(CSV_COLUMNS, (c.strip() for c in cells), strict=True))
-        problem = _check_row(row) or _duplicate(row, rows)
+        first = first_lines.setdefault(row["name"].lower(), line)
+        problem = _check_row(row) or _duplicate(row, first, line)
         problems += [(line, problem)] if problem else []
         rows.append((line, row))
     if not rows and not problems:  # else the upload would succeed without a word, inviting no one
@@ -136,11 +137,11 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     return rows
 
 
-def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
-    """A name that an earlier line of the file already gave (a pasted line twice). A contact may repeat,
-    as in the one-by-one form: one person (a shared IT service) can be the contact of several agencies."""
-    first = next((line for line, r in earlier if r["name"].lower() == row["name"].lower()), None)
-    return f"{row['name']!r} is already on line {first}" if first else None
+def _duplicate(row: dict, first: int, line: int) -> str | None:
+    """A name that an earlier line of the file already gave (a pasted line twice): ``first`` is the line
+    that first gave it. A contact may repeat, as in the one-by-one form: one person (a shared IT
+    service) can be the contact of several agencies."""
+    return f"{row['name']!r} is already on line {first}" if first != line else None
 
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,

@@ -4,6 +4,7 @@ Each test counts the SQL statements a page makes for a few rows, then for more: 
 per agency or participant (an N+1 query) turns a 300-agency portfolio into hundreds of them.
 """
 
+import sys
 from contextlib import contextmanager
 
 import pytest
@@ -92,3 +93,26 @@ def test_a_round_that_fails_to_open_leaves_the_previous_one_open_and_whole(db, p
     (only,) = portfolios.rounds(db, portfolio)
     assert only["closed_at"] is None and db.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
     assert portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])  # it can be tried again
+
+
+def _builtin_calls(function, *args) -> int:
+    """How many calls of built-in functions and methods ``function`` makes: its work, counted rather than timed."""
+    calls = []
+    sys.setprofile(lambda frame, event, arg: calls.append(1) if event == "c_call" else None)
+    try:
+        function(*args)
+    finally:
+        sys.setprofile(None)
+    return len(calls)
+
+
+def _agencies_csv(count: int) -> str:
+    return "name,type,size,contact\n" + "".join(f"Agency {n},agency,small,\n" for n in range(count))
+
+
+def test_reading_an_agency_file_twice_as_long_is_twice_the_work_not_four_times():
+    # Each line was compared with every earlier one for duplicates: the 30,000 lines that fit in
+    # an upload (MAX_CONTENT_LENGTH) kept a server thread busy for minutes.
+    shorter = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(500))
+    longer = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(1000))
+    assert longer < 2.2 * shorter
