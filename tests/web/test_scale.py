@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from assessment import accounts, portfolios, records
+from assessment import accounts, portfolios, records, workshops
 from assessment.answers import Answer
 
 from .conftest import PASSWORD, text
@@ -116,3 +116,17 @@ def test_reading_an_agency_file_twice_as_long_is_twice_the_work_not_four_times()
     shorter = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(500))
     longer = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(1000))
     assert longer < 2.2 * shorter
+
+
+def _participants_answer(db, workshop_id, questions, count):
+    for n in range(count):
+        participant_id, _ = workshops.join(db, workshop_id, f"Participant {n}")
+        workshops.save_participant_answers(db, workshop_id, participant_id, {q: str(n % 5) for q in questions})
+
+
+def test_the_workshop_dashboard_reads_as_much_for_many_participants_as_for_few(db, owner, workshop, default_rubric):
+    questions = [q.id for q in workshops.questions_of(default_rubric, ["data", "security"])]
+    _participants_answer(db, workshop, questions, 2)
+    few = [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")]
+    _participants_answer(db, workshop, questions, 10)
+    assert [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")] == few
