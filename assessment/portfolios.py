@@ -119,7 +119,7 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     if tuple(header) != CSV_COLUMNS:
         found = ",".join(header) or "nothing"
         raise AgencyRowsError([(1, f"the header must be {','.join(CSV_COLUMNS)} (found {found})")])
-    rows, problems = [], []
+    rows, problems, first_lines = [], [], {}
     for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue
@@ -127,7 +127,8 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
             problems.append((line, f"expected {len(CSV_COLUMNS)} columns, found {len(cells)}"))
             continue
         row = dict(zip(CSV_COLUMNS, (c.strip() for c in cells), strict=True))
-        problem = _check_row(row) or _duplicate(row, rows)
+        first = first_lines.setdefault(row["name"].lower(), line)
+        problem = _check_row(row) or _duplicate(row, first, line)
         problems += [(line, problem)] if problem else []
         rows.append((line, row))
     if not rows and not problems:  # else the upload would succeed without a word, inviting no one
@@ -137,11 +138,11 @@ def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
     return rows
 
 
-def _duplicate(row: dict, earlier: list[tuple[int, dict]]) -> str | None:
-    """A name that an earlier line of the file already gave (a pasted line twice). A contact may repeat,
-    as in the one-by-one form: one person (a shared IT service) can be the contact of several agencies."""
-    first = next((line for line, r in earlier if r["name"].lower() == row["name"].lower()), None)
-    return f"{row['name']!r} is already on line {first}" if first else None
+def _duplicate(row: dict, first: int, line: int) -> str | None:
+    """A name that an earlier line of the file already gave (a pasted line twice): ``first`` is the line
+    that first gave it. A contact may repeat, as in the one-by-one form: one person (a shared IT
+    service) can be the contact of several agencies."""
+    return f"{row['name']!r} is already on line {first}" if first != line else None
 
 
 def invite_agencies(db: sqlite_utils.Database, portfolio_id: int, rows: list[tuple[int, dict]], *,
@@ -278,19 +279,23 @@ def ensure_assessment(db: sqlite_utils.Database, agency: dict, rubric: Rubric, u
     title = f"{agency['name']} ({current['name']})"
     assessment_id = records.create_assessment(db, agency["workspace_id"], rubric, title,
                                               organization=agency["name"], created_by=user_id)
-    _link(db, current["id"], agency["id"], assessment_id)
+    with write_transaction(db):
+        _link(db, current["id"], agency["id"], assessment_id)
     return assessment_id
 
 
 def _link(db: sqlite_utils.Database, round_id: int, agency_id: int, assessment_id: str) -> None:
-    with write_transaction(db):
-        db.execute("INSERT OR IGNORE INTO round_assessments (round_id, agency_id, assessment_id) VALUES (?, ?, ?)",
-                   [round_id, agency_id, assessment_id])
+    """Inside the caller's write transaction."""
+    db.execute("INSERT OR IGNORE INTO round_assessments (round_id, agency_id, assessment_id) VALUES (?, ?, ?)",
+               [round_id, agency_id, assessment_id])
 
 
 def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, name: str, user_id: int | None) -> int:
     """Close the current round and open a new one: each joined agency's assessment continues as a new round.
-    ValueError for a name the portfolio's rounds already have (a form sent twice opened two rounds)."""
+    ValueError for a name the portfolio's rounds already have (a form sent twice opened two rounds).
+
+    One transaction: a round stopped halfway (a restart, a full disk) closed the previous one with
+    only some agencies continued, and one commit, not two per agency, is what makes 300 quick."""
     with write_transaction(db):  # read under the write lock: a second request sees the first's round
         all_rounds = rounds(db, portfolio_id)
         if name.strip().lower() in {r["name"].lower() for r in all_rounds}:
@@ -303,12 +308,18 @@ def open_round(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, nam
                    "round_assessments WHERE round_id = ?)", [records.content_token(), previous["id"]])
         round_id = _insert_round(db, portfolio_id, name)
         _log(db, portfolio_id, user_id, "portfolio.round_opened", f"{previous['name']} → {name.strip()}")
-    for agency_id, assessment_id in db.execute(
-            "SELECT agency_id, assessment_id FROM round_assessments WHERE round_id = ?", [previous["id"]]).fetchall():
-        parent = records.get_assessment(db, assessment_id)
-        title = re.sub(r"\s*\([^)]*\)$", "", parent.title) + f" ({name.strip()})"
-        _link(db, round_id, agency_id, records.start_round(db, parent, rubric, title, user_id))
+        _continue_agencies(db, previous["id"], round_id, rubric, name.strip(), user_id)
     return round_id
+
+
+def _continue_agencies(db: sqlite_utils.Database, previous_id: int, round_id: int, rubric: Rubric, name: str,
+                       user_id: int | None) -> None:
+    """Inside open_round's transaction: each assessment of the previous round continues in the new one."""
+    for agency_id, assessment_id in db.execute(
+            "SELECT agency_id, assessment_id FROM round_assessments WHERE round_id = ?", [previous_id]).fetchall():
+        parent = records.get_assessment(db, assessment_id)
+        title = re.sub(r"\s*\([^)]*\)$", "", parent.title) + f" ({name})"
+        _link(db, round_id, agency_id, records.insert_round(db, parent, rubric, title, user_id))
 
 
 def closed_round(db: sqlite_utils.Database, assessment_id: str) -> dict | None:
@@ -393,8 +404,9 @@ def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_
     earlier = [r for r in all_rounds if r < round_id]
     rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
     previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
-    answer_sets = [records.answer_set(db, records.get_assessment(db, r["assessment_id"]))
-                   for r in rows if r["finished"]]
+    finished = [r["assessment_id"] for r in rows if r["finished"]]
+    read = records.answer_sets(db, finished)
+    answer_sets = [read[i] for i in finished if i in read]  # in the rows' order: common gaps break ties by it
     peers = peers_for(rubric)
     linked = [linked_scores(rubric, peers, answers) for answers in answer_sets] if peers else []
     return summarize(rows, previous, [d.id for d in rubric.dimensions],

@@ -49,6 +49,8 @@ class Assessment:
 
 _FIELDS = tuple(Assessment.__dataclass_fields__)
 _SELECT_ASSESSMENT = f"SELECT {', '.join(_FIELDS)} FROM assessments WHERE id = ?"  # noqa: S608 (field names)
+# Many at once: the ids as one JSON array, which no count of them can take past SQLite's limit of variables.
+_SELECT_ASSESSMENTS = _SELECT_ASSESSMENT.replace("= ?", "IN (SELECT value FROM json_each(?))")
 _JSON_AT = [at for at, name in enumerate(_FIELDS) if name in _JSON]
 _OPT_IN_AT = _FIELDS.index("opt_in_benchmark")
 
@@ -82,6 +84,23 @@ def answer_set(db: sqlite_utils.Database, assessment: Assessment) -> AnswerSet:
     """Everything the assessment says, as the scoring engine and the exports take it."""
     answers = _answers(db, "SELECT question_id, value, note, basis FROM answers WHERE assessment_id = ?",
                        [assessment.id])
+    return _with_answers(assessment, answers)
+
+
+def answer_sets(db: sqlite_utils.Database, assessment_ids: list[str]) -> dict[str, AnswerSet]:
+    """``answer_set`` of many assessments in two queries, by id (a portfolio round has hundreds);
+    an id no assessment has is left out."""
+    ids = json.dumps(assessment_ids)
+    answers: dict[str, dict[str, Answer]] = {}
+    for assessment_id, qid, value, note, basis in db.execute(
+            "SELECT assessment_id, question_id, value, note, basis FROM answers "
+            "WHERE assessment_id IN (SELECT value FROM json_each(?))", [ids]):
+        answers.setdefault(assessment_id, {})[qid] = Answer(normalize_value(value), note, basis)
+    assessments = map(_from_row, db.execute(_SELECT_ASSESSMENTS, [ids]))
+    return {a.id: _with_answers(a, answers.get(a.id, {})) for a in assessments}
+
+
+def _with_answers(assessment: Assessment, answers: dict[str, Answer]) -> AnswerSet:
     return AnswerSet(answers=answers, rubric=assessment.rubric_id, rubric_version=assessment.rubric_version,
                      title=assessment.title, organization=assessment.organization, profile=assessment.profile,
                      drivers=assessment.drivers, barriers=tuple(assessment.barriers), targets=assessment.targets)
@@ -147,6 +166,14 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
 
     ``action`` and ``detail`` are what the audit log says of it (an import names its file).
     """
+    with write_transaction(db):
+        return insert_assessment(db, workspace_id, rubric, title, answers, action=action, detail=detail, **fields)
+
+
+def insert_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric, title: str,
+                      answers: AnswerSet | None = None, *, action: str = "assessment.created", detail: str = "",
+                      **fields) -> str:
+    """``create_assessment`` inside the caller's write transaction."""
     given = answers or AnswerSet(answers={})
     values = {"organization": given.organization, "profile": dict(given.profile), "drivers": dict(given.drivers),
               "barriers": list(given.barriers), "targets": dict(given.targets), **fields}
@@ -155,12 +182,11 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
                             updated_at=now(), content_token=content_token(), **values)
     row = {name: getattr(assessment, name) for name in Assessment.__dataclass_fields__}
     row.update({name: json.dumps(row[name]) for name in _JSON})
-    with write_transaction(db):
-        db.table("assessments").insert(row)
-        _insert_answers(db, assessment.id, dict(given.answers))
-        _refresh_scores(db, assessment, rubric)
-        detail = "; ".join(filter(None, [detail, f"{len(given.answers)} answers" if given.answers else ""]))
-        audit.record(db, workspace_id, fields.get("created_by"), action, title, detail, assessment_id=assessment.id)
+    db.table("assessments").insert(row)
+    _insert_answers(db, assessment.id, dict(given.answers))
+    _refresh_scores(db, assessment, rubric)
+    detail = "; ".join(filter(None, [detail, f"{len(given.answers)} answers" if given.answers else ""]))
+    audit.record(db, workspace_id, fields.get("created_by"), action, title, detail, assessment_id=assessment.id)
     return assessment.id
 
 
@@ -269,10 +295,17 @@ def start_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, t
                 created_by: int | None) -> str:
     """A new round of an assessment on ``rubric``: the parent's version or another of the same rubric.
     Its answers are copied, but for what ``rubric`` does not ask, which stays with the parent."""
+    with write_transaction(db):
+        return insert_round(db, parent, rubric, title, created_by)
+
+
+def insert_round(db: sqlite_utils.Database, parent: Assessment, rubric: Rubric, title: str,
+                 created_by: int | None) -> str:
+    """``start_round`` inside the caller's write transaction."""
     if rubric.id != parent.rubric_id:
         raise ValueError(f"a round of a {parent.rubric_id} assessment cannot be on rubric {rubric.id}")
     moved = f"; rubric {parent.rubric_version} → {rubric.version}" if rubric.version != parent.rubric_version else ""
-    return create_assessment(db, parent.workspace_id, rubric, title, answers=kept_for(answer_set(db, parent), rubric),
+    return insert_assessment(db, parent.workspace_id, rubric, title, answers=kept_for(answer_set(db, parent), rubric),
                              action="round.started", detail=f"continues {parent.title}{moved}", parent_id=parent.id,
                              opt_in_benchmark=parent.opt_in_benchmark, created_by=created_by)
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
+from assessment import portfolio_report
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
 from assessment.divergence import Summary as WorkshopSummary
@@ -29,6 +30,7 @@ from assessment.pdf import (
     render_pdf,
     stylesheet,
 )
+from assessment.portfolio_stats import summarize
 from assessment.report import Report, report_date
 from assessment.scoring import score
 from assessment.textreport import cannot_say
@@ -358,6 +360,22 @@ def test_no_text_runs_past_its_cell_or_the_margin(rubric, peers, weasyprint_warn
         overflowing = [(number, text) for number, page in enumerate(_layout(report).pages, 1)
                        for text in _overflowing(page._page_box)]
         assert overflowing == []
+
+
+def test_an_agency_name_without_spaces_stays_within_the_portfolio_pdfs_margins(rubric, weasyprint_warnings):
+    # A name, a type (and so a filter) are up to 200 characters (portfolios.NAME_MAX): a name
+    # without a space ran off the page in its scorecard line.
+    name = "MinistryOfDigitalAffairs" * 8 + "X" * 8
+    scores = {d.id: 50.0 for d in rubric.dimensions}
+    row = {"id": 1, "name": name, "type": name, "size": "", "overall": 50.0, "dimensions": scores, "finished": True}
+    summary = summarize([row], [], list(scores), [], [])
+    portfolio = {"name": "National AI office", "rubric_id": rubric.id, "rubric_version": rubric.version, "peers": None}
+    html = portfolio_report.render_html(portfolio=portfolio, round_name="2026", rubric=rubric, summary=summary,
+                                        reference={}, peers=None, sources=(), filters={"type": name}, round_agencies=2,
+                                        deleted_after_closing=0)
+    css, fonts = stylesheet()
+    pages = parse_html(html).render(stylesheets=[css], font_config=fonts).pages
+    assert [text for page in pages for text in _overflowing(page._page_box)] == []
 
 
 def test_a_long_name_keeps_the_running_header_short_and_the_scorecard_on_one_page(rubric, peers):

@@ -94,6 +94,16 @@ def test_each_read_of_an_assessment_has_containers_of_its_own(db, stored):
                                                                        False)
 
 
+def test_many_answer_sets_read_at_once_equal_those_read_one_by_one(db, stored):
+    ids = [records.create_assessment(db, 1, stored, f"T{n}", answers=AnswerSet(
+        answers={qid: Answer(n, f"note {n}") for qid in list(stored.questions)[n:]}, organization=f"Org {n}"))
+        for n in range(3)]
+    ids.append(records.create_assessment(db, 1, stored, "Unanswered"))
+    read = records.answer_sets(db, [*ids, "no-such-assessment"])
+    assert read == {i: records.answer_set(db, records.get_assessment(db, i)) for i in ids}
+    assert records.answer_sets(db, []) == {}
+
+
 def test_cohort_statistics_read_the_covering_index(db):
     plan = " ".join(row[3] for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT score FROM scores WHERE rubric_id = ? AND rubric_version = ? AND dimension = ?",

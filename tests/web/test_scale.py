@@ -1,0 +1,132 @@
+"""Pages at the scale their users bring: what a page reads must not grow with what it lists.
+
+Each test counts the SQL statements a page makes for a few rows, then for more: a statement
+per agency or participant (an N+1 query) turns a 300-agency portfolio into hundreds of them.
+"""
+
+import sys
+from contextlib import contextmanager
+
+import pytest
+
+from assessment import accounts, portfolios, records, workshops
+from assessment.answers import Answer
+
+from .conftest import PASSWORD, text
+
+
+@contextmanager
+def counted(db):
+    """The SQL statements run on the database's connection (the pages' own, in tests) meanwhile."""
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        db.conn.set_trace_callback(None)
+
+
+def _statements(db, client, url: str) -> int:
+    with counted(db) as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def _add_agencies(db, portfolio_id, rubric, user_id, names, level):
+    """Agencies that joined as ``user_id`` and answered every question at ``level``."""
+    rows = [(2, {"name": name, "type": "ministry", "size": "large", "contact": ""}) for name in names]
+    for invited in portfolios.invite_agencies(db, portfolio_id, rows):
+        _, assessment_id = portfolios.join(db, invited.token, user_id, rubric)
+        answers = {qid: Answer(level) for qid in rubric.questions}
+        records.save_answers(db, records.get_assessment(db, assessment_id), rubric, answers)
+
+
+def test_the_portfolio_dashboard_reads_as_much_for_many_finished_agencies_as_for_few(
+        db, people, owner, portfolio, default_rubric):
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, ["Agency 1", "Agency 2"], 2)
+    few = _statements(db, owner, f"/portfolios/{portfolio}")
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3, 13)], 3)
+    many = _statements(db, owner, f"/portfolios/{portfolio}")
+    assert many == few
+    assert "12 of 12 agencies have finished" in text(owner.get(f"/portfolios/{portfolio}"))
+
+
+def test_the_portfolio_reports_page_reads_as_much_for_many_finished_agencies_as_for_few(
+        db, people, owner, portfolio, default_rubric):
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, ["Agency 1", "Agency 2"], 2)
+    few = _statements(db, owner, f"/portfolios/{portfolio}/report")
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3, 13)], 3)
+    assert _statements(db, owner, f"/portfolios/{portfolio}/report") == few
+
+
+def test_opening_a_round_commits_once_however_many_agencies_continue(db, people, portfolio, default_rubric):
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(5)], 2)
+    with counted(db) as statements:
+        round_id = portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    assert statements.count("COMMIT") == 1  # each commit waits for the disk: 600 of them took seconds
+    assert len([r for r in portfolios.round_rows(db, portfolio, round_id) if r["finished"]]) == 5
+
+
+def test_a_round_that_fails_to_open_leaves_the_previous_one_open_and_whole(db, people, portfolio, default_rubric,
+                                                                           monkeypatch):
+    from assessment import audit
+
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3)], 2)
+    before = db.execute("SELECT count(*) FROM assessments").fetchone()[0]
+    real_record, started = audit.record, []
+
+    def failing_record(db, workspace_id, user_id, action, *args, **kwargs):
+        if action == "round.started":
+            started.append(workspace_id)
+            if len(started) == 2:  # halfway, as a full disk or a restart would
+                raise OSError("disk full")
+        return real_record(db, workspace_id, user_id, action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    with pytest.raises(OSError):
+        portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    monkeypatch.setattr(audit, "record", real_record)
+    (only,) = portfolios.rounds(db, portfolio)
+    assert only["closed_at"] is None and db.execute("SELECT count(*) FROM assessments").fetchone()[0] == before
+    assert portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])  # it can be tried again
+
+
+def _builtin_calls(function, *args) -> int:
+    """How many calls of built-in functions and methods ``function`` makes: its work, counted rather than timed."""
+    calls = []
+    sys.setprofile(lambda frame, event, arg: calls.append(1) if event == "c_call" else None)
+    try:
+        function(*args)
+    finally:
+        sys.setprofile(None)
+    return len(calls)
+
+
+def _agencies_csv(count: int) -> str:
+    return "name,type,size,contact\n" + "".join(f"Agency {n},agency,small,\n" for n in range(count))
+
+
+def test_reading_an_agency_file_twice_as_long_is_twice_the_work_not_four_times():
+    # Each line was compared with every earlier one for duplicates: the 30,000 lines that fit in
+    # an upload (MAX_CONTENT_LENGTH) kept a server thread busy for minutes.
+    shorter = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(500))
+    longer = _builtin_calls(portfolios.parse_agencies_csv, _agencies_csv(1000))
+    assert longer < 2.2 * shorter
+
+
+def _participants_answer(db, workshop_id, questions, count):
+    for n in range(count):
+        participant_id, _ = workshops.join(db, workshop_id, f"Participant {n}")
+        workshops.save_participant_answers(db, workshop_id, participant_id, {q: str(n % 5) for q in questions})
+
+
+def test_the_workshop_dashboard_reads_as_much_for_many_participants_as_for_few(db, owner, workshop, default_rubric):
+    questions = [q.id for q in workshops.questions_of(default_rubric, ["data", "security"])]
+    _participants_answer(db, workshop, questions, 2)
+    few = [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")]
+    _participants_answer(db, workshop, questions, 10)
+    assert [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")] == few
