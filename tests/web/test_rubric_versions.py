@@ -1,5 +1,6 @@
 """The life of a rubric version: uploaded, chosen for new rounds, compared with rounds on the one before."""
 
+import csv
 import io
 import re
 
@@ -9,7 +10,7 @@ from assessment import records
 from assessment.answers import Answer, AnswerSet
 from assessment.rubrics import stored_rubric
 
-from .conftest import OUTSIDER, text
+from .conftest import OUTSIDER, csv_text, text
 
 NEW = "2.0.0"  # the version of the next_version_yaml fixture
 
@@ -151,3 +152,13 @@ def test_a_version_not_stored_is_not_found(owner, path):
 
 def test_the_survey_sources_link_leads_to_the_assessments_version(owner, finished, newer):
     assert 'href="/rubric/sovereign-ai-readiness/1.0.1#sources"' in text(owner.get(f"/a/{finished}/results"))
+
+
+@pytest.mark.parametrize("export", ["answers.csv", "gaps.csv"])
+def test_the_csv_rows_of_two_rounds_on_two_versions_say_which_version_each_is(owner, db, people, finished, newer,
+                                                                              export):
+    later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0",
+                                      AnswerSet(answers={qid: Answer(1) for qid in newer.questions}))
+    for assessment_id, version in ((finished, "1.0.1"), (later, "2.0.0")):
+        rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{assessment_id}/{export}")))))
+        assert rows and {(r["rubric"], r["rubric_version"]) for r in rows} == {("sovereign-ai-readiness", version)}
