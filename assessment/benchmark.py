@@ -37,6 +37,7 @@ class ItemComparison:
     sources: tuple[str, ...]
     cited: str  # the share with its confidence and sources, "93% (A; S1, S2)"; "" without a share
     base: str | None = None  # whom the share is of when the report does not say all respondents
+    in_dataset: bool = True  # False: the linked figure is not in the peer dataset shipped now
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class DriverComparison:
     confidence: str | None
     sources: tuple[str, ...]
     cited: str  # "72% (A; S1, S2, S3)"; "" where the survey gives no figure
+    in_dataset: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,13 @@ def _status(question: Question, answers: AnswerSet) -> tuple[int | None, str]:
 
 
 NO_FIGURE = "No published survey figure."
+NOT_IN_DATASET = "not in the current peer dataset"
+
+
+def _gone(link, peers: PeerDataset) -> str:
+    """What is said, and all that is said, of a linked figure that a later dataset renamed or removed."""
+    return (f"The linked survey figure ({link.finding} / {link.option}) is {NOT_IN_DATASET} "
+            f"({peers.id} {peers.version}): not compared.")
 
 
 def _cited(figure: Figure | None, share: float | None) -> str:
@@ -176,6 +185,8 @@ def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: Answe
           region: str | None) -> ItemComparison:
     link = question.peer_link
     figure = peers.figure(link.finding, link.option)
+    if figure is None:
+        return _missing_item(rubric, peers, question, answers)
     share, regional = figure.share(region)
     level, status = _status(question, answers)
     stakes = status == "does_not" and share is not None and share >= rubric.table_stakes.min_share
@@ -189,6 +200,18 @@ def _item(rubric: Rubric, peers: PeerDataset, question: Question, answers: Answe
                           figure.base)
 
 
+def _missing_item(rubric: Rubric, peers: PeerDataset, question: Question, answers: AnswerSet) -> ItemComparison:
+    """A question linked to a figure the dataset no longer has: no share, so it is neither scored
+    against the peers nor table stakes."""
+    link = question.peer_link
+    level, status = _status(question, answers)
+    finding = peers.finding(link.finding)
+    return ItemComparison(question.id, rubric.dimension_id[question.id], question.title, link.finding,
+                          link.option, None, None, None, False, "", link.from_level, level, status,
+                          _gone(link, peers), "", False, finding.question if finding else link.finding, (), "",
+                          in_dataset=False)
+
+
 def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[DriverComparison, ...]:
     rows = []
     for driver in rubric.drivers:
@@ -196,7 +219,7 @@ def _drivers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> tuple[Dr
         share = figure.overall_pct if figure else None
         rows.append(DriverComparison(driver.id, driver.name, answers.drivers.get(driver.id), share,
                                      figure.confidence if figure else None, tuple(figure.sources) if figure else (),
-                                     _cited(figure, share)))
+                                     _cited(figure, share), in_dataset=figure is not None or not driver.peer_link))
     return tuple(rows)
 
 
@@ -212,9 +235,15 @@ def _barriers(rubric: Rubric, peers: PeerDataset, answers: AnswerSet,
         who = _whom(figure, peers.regions[region] if regional else "") if figure else ""
         rows.append(BarrierComparison(barrier.id, barrier.name, share, figure.confidence if figure else None,
                                       barrier.mitigation, tuple(figure.sources) if figure else (), cited,
-                                      f"{cited} of {who} {figure.statement}." if cited else NO_FIGURE,
+                                      _barrier_sentence(barrier, figure, cited, who, peers),
                                       region if regional else None))
     return tuple(rows)
+
+
+def _barrier_sentence(barrier, figure: Figure | None, cited: str, who: str, peers: PeerDataset) -> str:
+    if cited:
+        return f"{cited} of {who} {figure.statement}."
+    return _gone(barrier.peer_link, peers) if barrier.peer_link and figure is None else NO_FIGURE
 
 
 def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerComparison:
@@ -240,8 +269,8 @@ def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dic
 def linked_sources(rubric: Rubric, peers: PeerDataset) -> frozenset[str]:
     """The ids of the sources cited by the figures linked to the rubric's questions (those behind
     the modelled median peer)."""
-    return frozenset(s for q in rubric.linked_questions
-                     for s in peers.figure(q.peer_link.finding, q.peer_link.option).sources)
+    figures = [peers.figure(q.peer_link.finding, q.peer_link.option) for q in rubric.linked_questions]
+    return frozenset(s for figure in figures if figure for s in figure.sources)
 
 
 def _scored(items) -> list[ItemComparison]:

@@ -15,6 +15,8 @@ from .scoring import Result
 # A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
 # too, as some programs strip them first); a leading apostrophe makes it plain text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# On every row of a CSV export, last: rows of rounds on two versions, pasted into one sheet, stay apart.
+VERSION_COLUMNS = ["rubric", "rubric_version"]
 
 
 def answers_document(answers: AnswerSet) -> dict:
@@ -58,16 +60,17 @@ def answers_csv(rubric: Rubric, answers: AnswerSet) -> str:
         for question in dimension.questions:
             answer = answers.answers.get(question.id)
             rows.append([dimension.id, question.id, question.title, "" if answer is None else answer.value,
-                         answer.basis if answer else "", answer.note if answer else ""])
-    return _csv(["dimension", "question", "title", "answer", "basis", "note"], rows)
+                         answer.basis if answer else "", answer.note if answer else "", rubric.id, rubric.version])
+    return _csv(["dimension", "question", "title", "answer", "basis", "note", *VERSION_COLUMNS], rows)
 
 
 def gaps_csv(result: Result) -> str:
     """One row per gap, highest priority first."""
     rows = [[round(g.priority, 2), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
-             g.critical, g.table_stakes, g.evidence_gap, g.next_step] for g in result.gaps]
+             g.critical, g.table_stakes, g.evidence_gap, g.next_step, result.rubric, result.rubric_version]
+            for g in result.gaps]
     return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
-                 "table_stakes", "evidence_gap", "next_step"], rows)
+                 "table_stakes", "evidence_gap", "next_step", *VERSION_COLUMNS], rows)
 
 
 AUDIT_COLUMNS = ("at", "actor", "user_id", "action", "assessment_id", "assessment", "subject", "detail")

@@ -9,12 +9,13 @@ from collections.abc import Mapping
 from . import pdf
 from .answers import AnswerSet
 from .benchmark import compare, linked_sources
-from .exports import safe_cell
+from .exports import VERSION_COLUMNS, safe_cell
 from .portfolio_stats import Summary
 from .rubric import Rubric
 from .rubrics import peers_for
 
-CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage", "finished"]
+CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage", "finished",
+              *VERSION_COLUMNS]
 
 
 def _cells(row: dict, round_name: str, rubric: Rubric, progress: Mapping[str, tuple[int, int]]):
@@ -22,12 +23,13 @@ def _cells(row: dict, round_name: str, rubric: Rubric, progress: Mapping[str, tu
     answered: a partial index is not the agency's result."""
     common = [row["name"], row["type"], row["size"], round_name]
     finished = "yes" if row["finished"] else "no"
+    version = [rubric.id, rubric.version]
     for dimension in rubric.dimensions:
         answered, total = progress.get(dimension.id, (None, None))
         score = row["dimensions"].get(dimension.id) if row["finished"] else None
-        yield [*common, dimension.id, score, answered, total, "", finished]
+        yield [*common, dimension.id, score, answered, total, "", finished, *version]
     yield [*common, "overall", row["overall"] if row["finished"] else None, row["answered"], row["total"],
-           (row["stage"] or "") if row["finished"] else "", finished]
+           (row["stage"] or "") if row["finished"] else "", finished, *version]
 
 
 def portfolio_csv(rows: list[dict], round_name: str, rubric: Rubric,

@@ -237,17 +237,18 @@ def _stage_problems(rubric: Rubric) -> list[tuple[str, str]]:
     return problems
 
 
-def _link_problems(link: PeerLink | None, path: str, peers: PeerDataset | None) -> list[tuple[str, str]]:
+def _link_problems(link: PeerLink | None, path: str, peers: PeerDataset | None,
+                   figures: bool) -> list[tuple[str, str]]:
     if link is None:
         return []
     if peers is None:
         return [(path, "links to a survey figure but the rubric names no peer dataset")]
-    if peers.figure(link.finding, link.option) is None:
+    if figures and peers.figure(link.finding, link.option) is None:
         return [(path, f"no figure {link.finding!r} / {link.option!r} in peer dataset {peers.id!r}")]
     return []
 
 
-def _question_problems(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
+def _question_problems(rubric: Rubric, peers: PeerDataset | None, figures: bool) -> list[tuple[str, str]]:
     drivers = {d.id for d in rubric.drivers}
     findings = peers.finding_ids if peers else set()
     problems = []
@@ -255,27 +256,40 @@ def _question_problems(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[
         for j, q in enumerate(dim.questions):
             path = f"dimensions[{i}].questions[{j}]"
             problems += [(f"{path}.drivers", f"unknown driver {d!r}") for d in q.drivers if d not in drivers]
-            problems += [(f"{path}.findings", f"unknown finding {f!r}") for f in q.findings if f not in findings]
-            problems += _link_problems(q.peer_link, f"{path}.peer_link", peers)
+            problems += [(f"{path}.findings", f"unknown finding {f!r}")
+                         for f in q.findings if figures and f not in findings]
+            problems += _link_problems(q.peer_link, f"{path}.peer_link", peers, figures)
     return problems
 
 
-def _other_link_problems(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
+def _other_link_problems(rubric: Rubric, peers: PeerDataset | None, figures: bool) -> list[tuple[str, str]]:
     dimensions = {d.id for d in rubric.dimensions}
     problems = []
     for i, driver in enumerate(rubric.drivers):
-        problems += _link_problems(driver.peer_link, f"drivers[{i}].peer_link", peers)
+        problems += _link_problems(driver.peer_link, f"drivers[{i}].peer_link", peers, figures)
     for i, barrier in enumerate(rubric.barriers):
-        problems += _link_problems(barrier.peer_link, f"barriers[{i}].peer_link", peers)
+        problems += _link_problems(barrier.peer_link, f"barriers[{i}].peer_link", peers, figures)
         problems += [(f"barriers[{i}].dimensions", f"unknown dimension {d!r}")
                      for d in barrier.dimensions if d not in dimensions]
     return problems
 
 
-def check_rubric(rubric: Rubric, peers: PeerDataset | None) -> list[tuple[str, str]]:
-    """Cross-reference problems that a single field's validation cannot see."""
+def check_rubric(rubric: Rubric, peers: PeerDataset | None, figures: bool = True) -> list[tuple[str, str]]:
+    """Cross-reference problems that a single field's validation cannot see; with ``figures`` False,
+    findings and figures that ``peers`` lacks are no problem (``missing_figures`` lists them)."""
     return (_id_problems(rubric) + _stage_problems(rubric)
-            + _question_problems(rubric, peers) + _other_link_problems(rubric, peers))
+            + _question_problems(rubric, peers, figures) + _other_link_problems(rubric, peers, figures))
+
+
+def missing_figures(rubric: Rubric, peers: PeerDataset | None) -> list[str]:
+    """The findings and figures ("finding / option") the rubric cites that ``peers`` lacks, sorted."""
+    if peers is None:
+        return []
+    links = [item.peer_link for item in (*rubric.questions.values(), *rubric.drivers, *rubric.barriers)]
+    missing = {f"{link.finding} / {link.option}" for link in links
+               if link and peers.figure(link.finding, link.option) is None}
+    missing |= {f for q in rubric.questions.values() for f in q.findings if f not in peers.finding_ids}
+    return sorted(missing)
 
 
 def peers_path(rubric_path: Path, dataset_id: str) -> Path:
@@ -291,11 +305,11 @@ def _named_peers(rubric: Rubric, filename: str, peers_dir: Path) -> PeerDataset:
     return load_peers(path)
 
 
-def _build(data, filename: str, peers: PeerDataset | None, peers_dir: Path) -> Rubric:
+def _build(data, filename: str, peers: PeerDataset | None, peers_dir: Path, figures: bool = True) -> Rubric:
     rubric = validate(Rubric, data, filename)
     if peers is None and rubric.peers:
         peers = _named_peers(rubric, filename, peers_dir)
-    problems = check_rubric(rubric, peers)
+    problems = check_rubric(rubric, peers, figures)
     if problems:
         raise DataFileError(filename, problems)
     return rubric
@@ -311,9 +325,10 @@ def load_rubric(path: str | Path, peers: PeerDataset | None = None) -> Rubric:
     return _build(read_data(path), path.name, peers, path.parent / "peers")
 
 
-def rubric_from_text(text: str, filename: str, peers_dir: Path) -> Rubric:
+def rubric_from_text(text: str, filename: str, peers_dir: Path, figures: bool = True) -> Rubric:
     """Validate rubric text (an upload, a stored version) as ``load_rubric`` does a file.
 
-    Messages name ``filename``; the peer dataset the rubric names is read from ``peers_dir``.
+    Messages name ``filename``; the peer dataset the rubric names is read from ``peers_dir``. With
+    ``figures`` False, links to findings and figures that dataset lacks are accepted (see ``check_rubric``).
     """
-    return _build(parse_yaml(text, filename), filename, None, peers_dir)
+    return _build(parse_yaml(text, filename), filename, None, peers_dir, figures)

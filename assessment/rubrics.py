@@ -10,14 +10,15 @@ import sqlite_utils
 from . import audit, storage
 from .paths import RUBRIC_DIR
 from .peers import PeerDataset, load_peers
-from .rubric import Rubric, rubric_from_text
+from .rubric import Rubric, missing_figures, rubric_from_text
 
 PEERS_DIR = RUBRIC_DIR / "peers"
 
 
-def parse_rubric(text: str, filename: str) -> Rubric:
-    """Validate rubric text against the shipped peer datasets; raises DataFileError."""
-    return rubric_from_text(text, Path(filename).name or "rubric.yaml", PEERS_DIR)
+def parse_rubric(text: str, filename: str, figures: bool = True) -> Rubric:
+    """Validate rubric text against the shipped peer datasets; raises DataFileError. ``figures``:
+    whether every finding and figure it links to must be in them (see ``stored_rubric``)."""
+    return rubric_from_text(text, Path(filename).name or "rubric.yaml", PEERS_DIR, figures)
 
 
 @lru_cache(maxsize=8)
@@ -53,15 +54,27 @@ def add_rubric(db: sqlite_utils.Database, text: str, filename: str, *,
 
 
 def stored_rubric(db: sqlite_utils.Database, rubric_id: str, version: str) -> Rubric:
-    """A stored rubric version, parsed once per process; LookupError if it is not stored."""
+    """A stored rubric version, parsed once per process; LookupError if it is not stored.
+
+    Its links to survey figures are not required to be in the dataset shipped now: a release that
+    renamed or removed one would otherwise make every assessment on the version fail to load. The
+    comparison says which are gone (``benchmark``); ``versions_missing_figures`` lists them.
+    """
     row = db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]).fetchone()
     if row is None:
         raise LookupError(f"rubric {rubric_id} {version} is not stored")
     key = (rubric_id, version, row[0])
     if key not in _parsed:
         (text,) = db.execute("SELECT source FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]).fetchone()
-        _parsed[key] = parse_rubric(text, f"{rubric_id}-{version}.yaml")
+        _parsed[key] = parse_rubric(text, f"{rubric_id}-{version}.yaml", figures=False)
     return _parsed[key]
+
+
+def versions_missing_figures(db: sqlite_utils.Database) -> list[tuple[str, str, list[str]]]:
+    """(id, version, missing ids) for each stored version that links to figures no longer shipped."""
+    rubrics = [stored_rubric(db, row["id"], row["version"]) for row in list_rubrics(db)]
+    found = [(rubric.id, rubric.version, missing_figures(rubric, peers_for(rubric))) for rubric in rubrics]
+    return [entry for entry in found if entry[2]]
 
 
 def list_rubrics(db: sqlite_utils.Database) -> list[dict]:

@@ -286,3 +286,15 @@ def test_broken_peer_data_on_the_command_line(tmp_path):
     bad.write_text("id: x\n")
     result = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peer-data", str(bad)])
     assert result.exit_code == 2 and "bad.yaml: version: is required" in result.output
+
+
+def test_a_figure_the_dataset_no_longer_has_is_said_to_be_gone_and_counts_for_nothing(rubric, peers):
+    """A stored rubric version may link to a figure a later dataset renamed: no share is invented for it."""
+    renamed = peers.model_copy(update={"findings": [
+        f.model_copy(update={"id": "priority.value"}) if f.id == "priority.valuable" else f for f in peers.findings]})
+    before, after = compare(rubric, peers, _answers(rubric, 3)), compare(rubric, renamed, _answers(rubric, 3))
+    item = _item(after, "strategy.mandate")
+    assert (item.share, item.cited, item.sources, item.in_dataset, item.table_stakes) == (None, "", (), False, False)
+    assert "(priority.valuable / Yes) is not in the current peer dataset" in item.sentence
+    assert after.overall.items == before.overall.items - 1
+    assert all(i.in_dataset for i in before.items)

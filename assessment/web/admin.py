@@ -7,7 +7,7 @@ from werkzeug.utils import secure_filename
 
 from .. import accounts
 from ..datafile import DataFileError
-from ..rubrics import add_rubric, list_rubrics
+from ..rubrics import add_rubric, list_rubrics, versions_missing_figures
 from . import get_db, security_log
 from .audit import log_export, log_page
 from .auth import admin_required
@@ -36,7 +36,8 @@ def rubrics():
             flash(f"Rubric {rubric.id} {rubric.version} is available for new assessments." if added else
                   f"Rubric {rubric.id} {rubric.version} is already stored with this content: nothing changed.")
             return redirect(url_for("admin.rubrics"))
-    return render_template("admin/rubrics.html", form=form, problems=problems, rubrics=list_rubrics(get_db()))
+    return render_template("admin/rubrics.html", form=form, problems=problems, rubrics=list_rubrics(get_db()),
+                           missing=versions_missing_figures(get_db()))
 
 
 @bp.get("/users")

@@ -48,7 +48,8 @@ GET_CLASSES = {
                "workspaces.invite", "portfolios.join"},
     "nothing-here": {"auth.setup"},
     "participant": {"participate.home", "participate.dimension"},
-    "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric"},
+    # Rubric versions are the instance's: any user may start an assessment on any stored one.
+    "user": {"workspaces.index", "workspaces.new", "auth.account", "home.rubric", "home.rubric_version"},
     "admin": {"admin.users", "admin.rubrics", "admin.audit", "admin.audit_export",
               "admin.disable_user",  # asking before disabling
               "admin.appoint_owner"},
@@ -152,7 +153,8 @@ def _build_world(db, ids) -> dict:
         "arguments": {"workspace_id": workspace, "user_id": ids["editor"], "invite_id": invite_id, "token": token,
                       "workshop_id": workshop, "code": workshops.get_workshop(db, workshop).join_code,
                       "participant_id": participant, "portfolio_id": portfolio, "agency_id": agency["id"],
-                      "question_id": "data.residency", "dimension_id": "data"},
+                      "question_id": "data.residency", "dimension_id": "data", "rubric_id": rubric_id,
+                      "version": version},
     }
 
 

@@ -344,6 +344,15 @@ def test_csv_export_is_formula_safe(owner, db, people, portfolio, default_rubric
     assert all(r[0].startswith("'=") and r[1] == "'+ministry" for r in rows[1:])
 
 
+def test_csv_rows_name_the_portfolios_rubric_version(owner, db, people, portfolio, default_rubric):
+    """Two portfolios' exports on two rubric versions, pasted into one spreadsheet, stay apart."""
+    add_agency(db, portfolio, default_rubric, "Agency A", people["outsider"])
+    rows = list(csv.reader(io.StringIO(csv_text(owner.get(f"/portfolios/{portfolio}/export.csv")))))
+    assert rows[0] == ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage",
+                       "finished", "rubric", "rubric_version"]
+    assert {tuple(r[-2:]) for r in rows[1:]} == {(default_rubric.id, default_rubric.version)}
+
+
 def test_json_export(owner, portfolio, two_agencies):
     document = json.loads(text(owner.get(f"/portfolios/{portfolio}/export.json")))
     assert [a["name"] for a in document["agencies"]] == ["Agency A", "Agency B"]

@@ -15,7 +15,7 @@ from .conftest import text
 ARGUMENTS = {"workspace_id": 1, "dimension_id": "data", "user_id": 2, "invite_id": 1, "change": "disable",
              "token": "no-such-invitation", "filename": "app.css", "workshop_id": "no-such-workshop",
              "code": "NOSUCHCD", "participant_id": 1, "question_id": "data.residency", "portfolio_id": 1,
-             "agency_id": 1}
+             "agency_id": 1, "rubric_id": "sovereign-ai-readiness", "version": "1.0.1"}
 # Pages of things that do not exist in the scenario (no earlier round, no invitation, no workshop, no portfolio;
 # tests/web/test_workshops.py and test_portfolios.py render those).
 MISSING = ("auth.setup", "workspaces.invite", "workspaces.revoke", "journey.compare_rounds", "workshops.dashboard",

@@ -1,5 +1,6 @@
 """The life of a rubric version: uploaded, chosen for new rounds, compared with rounds on the one before."""
 
+import csv
 import io
 import re
 
@@ -9,7 +10,7 @@ from assessment import records
 from assessment.answers import Answer, AnswerSet
 from assessment.rubrics import stored_rubric
 
-from .conftest import text
+from .conftest import OUTSIDER, csv_text, text
 
 NEW = "2.0.0"  # the version of the next_version_yaml fixture
 
@@ -101,10 +102,11 @@ def test_a_new_version_is_not_offered_to_a_round_on_the_newest(owner, db, people
 
 
 @pytest.mark.parametrize("page", ["about", "dimensions/data", "review", "results"])
-def test_every_page_of_an_assessment_names_its_rubric_version(owner, db, people, finished, newer, page):
+def test_every_page_of_an_assessment_names_and_links_its_rubric_version(owner, db, people, finished, newer, page):
     later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0")
-    assert "Rubric: Sovereign AI Readiness 1.0.1" in text(owner.get(f"/a/{finished}/{page}"))
-    assert "Rubric: Sovereign AI Readiness 2.0.0" in text(owner.get(f"/a/{later}/{page}"))
+    link = 'Rubric: <a href="/rubric/sovereign-ai-readiness/{0}">Sovereign AI Readiness {0}</a>'
+    assert link.format("1.0.1") in text(owner.get(f"/a/{finished}/{page}"))
+    assert link.format("2.0.0") in text(owner.get(f"/a/{later}/{page}"))
 
 
 def test_the_dashboard_names_the_versions_once_there_are_two(owner, db, people, finished, newer):
@@ -124,3 +126,39 @@ def test_a_new_dimension_without_a_linked_figure_has_no_survey_figure_rather_tha
     assert _cells(summary, "Compute and infrastructure") == ["50.0", "3 of 3", "no survey figure", "no survey figure"]
     peers = page.split('<h2 id="peers-title">')[1]
     assert "The survey gives no figure linked to this dimension" in _cells(peers, "Compute and infrastructure")[0]
+
+
+def test_the_rubric_page_shows_a_stored_version_and_lists_every_one(owner, newer):
+    page = text(owner.get("/rubric/sovereign-ai-readiness/2.0.0"))
+    assert "Rubric sovereign-ai-readiness version 2.0.0" in page and "Compute and infrastructure" in page
+    default = text(owner.get("/rubric"))
+    assert "Rubric sovereign-ai-readiness version 1.0.1" in default and "Compute and infrastructure" not in default
+    assert '<a href="/rubric/sovereign-ai-readiness/1.0.1">sovereign-ai-readiness 1.0.1</a>, the default' in page
+    assert "<strong>sovereign-ai-readiness 2.0.0</strong> (shown)" in page
+    assert '<a href="/rubric/sovereign-ai-readiness/2.0.0">sovereign-ai-readiness 2.0.0</a>' in default
+
+
+def test_any_signed_in_user_may_read_any_stored_version(client, people, newer):
+    """Versions are the instance's, as the choice of rubric for a new assessment is: no workspace owns one."""
+    client.login(OUTSIDER)
+    assert "version 2.0.0" in text(client.get("/rubric/sovereign-ai-readiness/2.0.0"))
+
+
+@pytest.mark.parametrize("path", ["sovereign-ai-readiness/9.9.9", "no-such-rubric/1.0.1", "sovereign-ai-readiness/1.0",
+                                  "sovereign-ai-readiness/1.0.1%00", "%2E%2E/1.0.1"])
+def test_a_version_not_stored_is_not_found(owner, path):
+    assert owner.get(f"/rubric/{path}").status_code == 404
+
+
+def test_the_survey_sources_link_leads_to_the_assessments_version(owner, finished, newer):
+    assert 'href="/rubric/sovereign-ai-readiness/1.0.1#sources"' in text(owner.get(f"/a/{finished}/results"))
+
+
+@pytest.mark.parametrize("export", ["answers.csv", "gaps.csv"])
+def test_the_csv_rows_of_two_rounds_on_two_versions_say_which_version_each_is(owner, db, people, finished, newer,
+                                                                              export):
+    later = records.create_assessment(db, people["workspace"], newer, "On 2.0.0",
+                                      AnswerSet(answers={qid: Answer(1) for qid in newer.questions}))
+    for assessment_id, version in ((finished, "1.0.1"), (later, "2.0.0")):
+        rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{assessment_id}/{export}")))))
+        assert rows and {(r["rubric"], r["rubric_version"]) for r in rows} == {("sovereign-ai-readiness", version)}

@@ -125,6 +125,15 @@ def test_answers_csv_has_every_question_and_gaps_csv_every_gap(owner, finished, 
     assert csv_text(owner.get(f"/a/{empty}/gaps.csv")).count("\n") == 1  # the header only
 
 
+def test_the_csv_columns_are_the_documented_ones(owner, finished):
+    """docs/web.md lists them; a reader's spreadsheet finds them by name."""
+    answers = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/answers.csv")))))
+    assert answers == ["dimension", "question", "title", "answer", "basis", "note", "rubric", "rubric_version"]
+    gaps = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    assert gaps == ["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
+                    "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version"]
+
+
 def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished):
     """Table stakes raise a gap's priority on the page and in the PDF: the CSV must agree."""
     page = text(owner.get(f"/a/{finished}/results"))
