@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import audit, records
+from . import audit, portfolios, records
 from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
@@ -30,6 +30,15 @@ RATIONALE_MAX = NOTE_MAX - len(CONSENSUS_PREFIX)  # what fits in a note with no 
 
 class WorkshopClosed(Exception):
     """An answer arrived after the facilitator closed the workshop."""
+
+
+class RoundClosed(Exception):
+    """The workshop's assessment is the record of a closed portfolio round (``closed``, as
+    ``portfolios.closed_round`` gives it): its workshops take no more answers, consensus or workshops."""
+
+    def __init__(self, closed: dict):
+        super().__init__(f"round {closed['name']} of the portfolio {closed['portfolio']} is closed")
+        self.closed = closed
 
 
 class RationaleTooLong(Exception):
@@ -86,6 +95,7 @@ def create_workshop(db: sqlite_utils.Database, assessment_id: str, dimensions: l
         raise ValueError("a workshop needs at least one dimension")
     workshop_id = secrets.token_urlsafe(16)
     with write_transaction(db):
+        _refuse_closed_round(db, assessment_id)
         while True:  # a collision is astronomically rare, but the code must be unique
             code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(CODE_LENGTH))
             if db.execute("SELECT 1 FROM workshops WHERE join_code = ?", [code]).fetchone() is None:
@@ -149,8 +159,7 @@ def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tupl
     """A new participant; returns their id and the token for their cookie (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
-        if _status(db, workshop_id) == "closed":
-            raise WorkshopClosed
+        _refuse_closed(db, workshop_id)
         participant_id = db.table("participants").insert({
             "workshop_id": workshop_id, "display_name": display_name, "token_hash": hash_token(token),
             "joined_at": now()}).last_pk
@@ -165,17 +174,28 @@ def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | No
                          "AND deleted = 0", [workshop_id, hash_token(token)]), None)
 
 
-def _status(db: sqlite_utils.Database, workshop_id: str) -> str | None:
-    row = db.execute("SELECT status FROM workshops WHERE id = ?", [workshop_id]).fetchone()
-    return row[0] if row else None
+def _refuse_closed(db: sqlite_utils.Database, workshop_id: str) -> None:
+    """WorkshopClosed or RoundClosed when the workshop takes no more answers.
+
+    Called under the write lock, so that no answer slips past the workshop's or the round's close."""
+    status, assessment_id = db.execute("SELECT status, assessment_id FROM workshops WHERE id = ?",
+                                       [workshop_id]).fetchone() or (None, None)
+    if status == "closed":
+        raise WorkshopClosed
+    _refuse_closed_round(db, assessment_id)
+
+
+def _refuse_closed_round(db: sqlite_utils.Database, assessment_id: str) -> None:
+    closed = portfolios.closed_round(db, assessment_id)
+    if closed:
+        raise RoundClosed(closed)
 
 
 def save_participant_answers(db: sqlite_utils.Database, workshop_id: str, participant_id: int,
                              answers: dict[str, str | None]) -> None:
     """Store one participant's answers (None removes one); WorkshopClosed once the workshop is closed."""
     with write_transaction(db):
-        if _status(db, workshop_id) == "closed":  # checked under the write lock: no answer slips past close
-            raise WorkshopClosed
+        _refuse_closed(db, workshop_id)
         db.conn.executemany("DELETE FROM participant_answers WHERE participant_id = ? AND question_id = ?",
                             [(participant_id, q) for q, v in answers.items() if v is None])
         db.conn.executemany(
@@ -245,6 +265,7 @@ def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric,
     assessment = records.get_assessment(db, workshop.assessment_id)
     # One transaction: the answer, the consensus and their audit entries stand or fall together.
     with write_transaction(db):
+        _refuse_closed_round(db, assessment.id)
         before = db.execute("SELECT level, rationale FROM consensus WHERE workshop_id = ? AND question_id = ?",
                             [workshop.id, question_id]).fetchone()
         stored = records.answers_to(db, assessment.id, [question_id]).get(question_id)
