@@ -35,11 +35,11 @@ def _find(code: str):
     workshop = workshops.by_code(get_db(), code)
     if workshop is not None and _participant(workshop) is not None:
         return workshop
-    key = f"join:{client_address()}"
-    if ratelimit.too_many_failures(get_db(), key, limit=JOIN_FAILURE_LIMIT):
+    marks = ratelimit.attempt(get_db(), f"join:{client_address()}", limit=JOIN_FAILURE_LIMIT)
+    if marks is None:
         abort(429)
-    if workshop is None:
-        ratelimit.record_failure(get_db(), key)
+    if workshop is not None:
+        ratelimit.succeeded(get_db(), marks)
     return workshop
 
 
