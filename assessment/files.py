@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,9 +27,27 @@ def _new_file_beside(target: Path, mode: int) -> Path:
     if target.exists() and not target.is_file():
         # Renaming over a device, a FIFO or a socket would delete it (`backup /dev/full` did).
         raise WriteError(f"{target}: not a regular file: refusing to replace it")
+    if target.exists() and _read_only(target):
+        raise WriteError(f"{target}: read-only: refusing to replace it (make it writable, or choose another file)")
     partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
     return partial
+
+
+def _read_only(target: Path) -> bool:
+    """Whether ``target`` is marked read-only, or this user may not write it. A rename would replace
+    it anyway; the mode is what an operator sets to keep a file (a backup known to be good), and
+    root, who may write any file, is held to it too: a backup often runs as root from cron."""
+    return not stat.S_IMODE(target.stat().st_mode) & 0o222 or not os.access(target, os.W_OK)
+
+
+def _sync_folder(path: Path) -> None:
+    """Make a rename in ``path``'s folder durable: until the folder is synced, a crash can undo it."""
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 @contextmanager
@@ -47,6 +66,7 @@ def replacing(target: Path, mode: int = 0o666) -> Iterator[Path]:
     try:
         yield partial
         os.replace(partial, real)
+        _sync_folder(real)
     except OSError as error:
         raise _cannot_write(target, error) from None
     finally:

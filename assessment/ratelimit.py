@@ -20,14 +20,21 @@ def _window_start() -> str:
     return (datetime.now(UTC) - FAILURE_WINDOW).isoformat(timespec="seconds")
 
 
-def too_many_failures(db: sqlite_utils.Database, *keys: str, limit: int = FAILURE_LIMIT) -> bool:
-    """Whether any of these keys has used up its ``limit`` of failures for the window."""
-    return any(db.execute("SELECT count(*) FROM failures WHERE key = ? AND at > ?",
-                          [key, _window_start()]).fetchone()[0] >= limit for key in keys)
+def attempt(db: sqlite_utils.Database, *keys: str, limit: int = FAILURE_LIMIT) -> tuple[int, ...] | None:
+    """Count an attempt as a failure against each key in advance; None, counting nothing, once any
+    key has used up its ``limit`` for the window. Returns what ``succeeded`` takes back.
 
-
-def record_failure(db: sqlite_utils.Database, *keys: str) -> None:
-    """Count a failure against each key, and forget failures older than the window."""
+    Check and count are one transaction under the write lock: attempts sent at once cannot all pass
+    the check before any of them counts (a password check takes a slow hash in between)."""
     with write_transaction(db):
         db.execute("DELETE FROM failures WHERE at <= ?", [_window_start()])
-        db.conn.executemany("INSERT INTO failures VALUES (?, ?)", [(key, now()) for key in keys])
+        if any(db.execute("SELECT count(*) FROM failures WHERE key = ?", [key]).fetchone()[0] >= limit
+               for key in keys):
+            return None
+        return tuple(db.execute("INSERT INTO failures VALUES (?, ?)", [key, now()]).lastrowid for key in keys)
+
+
+def succeeded(db: sqlite_utils.Database, marks: tuple[int, ...]) -> None:
+    """The attempt ``attempt`` counted was right after all: it is no failure."""
+    with write_transaction(db):
+        db.conn.executemany("DELETE FROM failures WHERE rowid = ?", [(mark,) for mark in marks])

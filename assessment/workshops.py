@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import audit, records
+from . import audit, portfolios, records
 from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
@@ -34,6 +34,15 @@ class WorkshopClosed(Exception):
 
 class JoinsStopped(Exception):
     """Someone new tried to join after the facilitator stopped new joins."""
+
+
+class RoundClosed(Exception):
+    """The workshop's assessment is the record of a closed portfolio round (``closed``, as
+    ``portfolios.closed_round`` gives it): its workshops take no more answers, consensus or workshops."""
+
+    def __init__(self, closed: dict):
+        super().__init__(f"round {closed['name']} of the portfolio {closed['portfolio']} is closed")
+        self.closed = closed
 
 
 class RationaleTooLong(Exception):
@@ -91,6 +100,7 @@ def create_workshop(db: sqlite_utils.Database, assessment_id: str, dimensions: l
         raise ValueError("a workshop needs at least one dimension")
     workshop_id = secrets.token_urlsafe(16)
     with write_transaction(db):
+        _refuse_closed_round(db, assessment_id)
         db.table("workshops").insert({"id": workshop_id, "assessment_id": assessment_id,
                                       "dimensions": json.dumps(list(dimensions)), "join_code": _unused_code(db),
                                       "status": "open", "created_by": created_by, "created_at": now()})
@@ -171,11 +181,10 @@ def new_code(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = No
 
 def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tuple[int, str]:
     """A new participant; returns their id and the token for their cookie (only its hash is kept).
-    WorkshopClosed or JoinsStopped, checked under the write lock, when the facilitator said so."""
+    WorkshopClosed, RoundClosed or JoinsStopped, checked under the write lock."""
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
-        if _status(db, workshop_id) == "closed":
-            raise WorkshopClosed
+        _refuse_closed(db, workshop_id)
         if db.execute("SELECT joins_stopped_at FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]:
             raise JoinsStopped
         participant_id = db.table("participants").insert({
@@ -192,17 +201,28 @@ def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | No
                          "AND deleted = 0", [workshop_id, hash_token(token)]), None)
 
 
-def _status(db: sqlite_utils.Database, workshop_id: str) -> str | None:
-    row = db.execute("SELECT status FROM workshops WHERE id = ?", [workshop_id]).fetchone()
-    return row[0] if row else None
+def _refuse_closed(db: sqlite_utils.Database, workshop_id: str) -> None:
+    """WorkshopClosed or RoundClosed when the workshop takes no more answers.
+
+    Called under the write lock, so that no answer slips past the workshop's or the round's close."""
+    status, assessment_id = db.execute("SELECT status, assessment_id FROM workshops WHERE id = ?",
+                                       [workshop_id]).fetchone() or (None, None)
+    if status == "closed":
+        raise WorkshopClosed
+    _refuse_closed_round(db, assessment_id)
+
+
+def _refuse_closed_round(db: sqlite_utils.Database, assessment_id: str) -> None:
+    closed = portfolios.closed_round(db, assessment_id)
+    if closed:
+        raise RoundClosed(closed)
 
 
 def save_participant_answers(db: sqlite_utils.Database, workshop_id: str, participant_id: int,
                              answers: dict[str, str | None]) -> None:
     """Store one participant's answers (None removes one); WorkshopClosed once the workshop is closed."""
     with write_transaction(db):
-        if _status(db, workshop_id) == "closed":  # checked under the write lock: no answer slips past close
-            raise WorkshopClosed
+        _refuse_closed(db, workshop_id)
         db.conn.executemany("DELETE FROM participant_answers WHERE participant_id = ? AND question_id = ?",
                             [(participant_id, q) for q, v in answers.items() if v is None])
         db.conn.executemany(
@@ -272,6 +292,7 @@ def set_consensus(db: sqlite_utils.Database, workshop: Workshop, rubric: Rubric,
     assessment = records.get_assessment(db, workshop.assessment_id)
     # One transaction: the answer, the consensus and their audit entries stand or fall together.
     with write_transaction(db):
+        _refuse_closed_round(db, assessment.id)
         before = db.execute("SELECT level, rationale FROM consensus WHERE workshop_id = ? AND question_id = ?",
                             [workshop.id, question_id]).fetchone()
         stored = records.answers_to(db, assessment.id, [question_id]).get(question_id)

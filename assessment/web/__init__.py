@@ -142,7 +142,7 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
         workspaces,
     )
 
-    for module in (security, errors, auth, security_log, urls, assets):
+    for module in (errors, security, auth, security_log, urls, assets):  # errors first: it checks the host
         module.init_app(app)
     charts.register(app.jinja_env)
     # For the error summary atop each form, and pairing rubric items with their form fields.

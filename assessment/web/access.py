@@ -39,8 +39,14 @@ def refuse_if_closed(assessment, back: str) -> None:
     Not a 403: the person may write in the workspace, just not in a past round."""
     closed = portfolios.closed_round(get_db(), assessment.id)
     if closed:
-        flash(f"No change was made. {closed_message(closed)}", "error")
-        abort(redirect(back))
+        abort(refused_in_closed_round(closed, back))
+
+
+def refused_in_closed_round(closed: dict, back: str):
+    """The redirect to ``back`` that says no change was made, ``closed`` being the round
+    (for a change refused inside its transaction: the round closed meanwhile)."""
+    flash(f"No change was made. {closed_message(closed)}", "error")
+    return redirect(back)
 
 
 def listed(rows, row_id: int) -> dict:

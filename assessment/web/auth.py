@@ -237,13 +237,15 @@ def _authenticate_limited(email: str, password: str, event: str, device: str | N
     is a browser's key (``_device_key``), which counts in place of the account."""
     # Per address and per account: a guesser is slowed whichever of the two they vary.
     keys = (f"login:{client_address()}", device or f"account:{email.strip().lower()}")
-    if ratelimit.too_many_failures(get_db(), *keys):
+    marks = ratelimit.attempt(get_db(), *keys)
+    if marks is None:
         security_log.event(f"{event}-limited", email=email)
         abort(429)
     user = accounts.authenticate(get_db(), email, password)
     if user is None:
-        ratelimit.record_failure(get_db(), *keys)
         security_log.event(f"{event}-failed", email=email)
+    else:
+        ratelimit.succeeded(get_db(), marks)
     return user
 
 

@@ -1,8 +1,9 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
 from flask import Flask, current_app, g, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .auth import PUBLIC, SESSION_ENDED, user_for_error_page
 from .forms import file_size
@@ -18,6 +19,8 @@ ADVICE = {
     413: "The upload is larger than this server accepts ({limit}), or the form has more fields than this server "
          "accepts. Try a smaller file.",
 }
+UNTRUSTED_HOST = ("This server does not answer to the address the request named. "
+                  "Use the address your administrator gave you.")
 # Workshop participants have no account: their way on is the join page, not the log-in.
 PARTICIPANT_ADVICE = {
     429: "Too many wrong join codes from this network. Check the code with the facilitator, "
@@ -31,6 +34,8 @@ def _render(error: HTTPException):
                 else "Something went wrong on our side. Try again in a moment.")
     g.user = user_for_error_page()  # the same header as other pages, even if refused before it was looked up
     advice = ADVICE.get(error.code, fallback).format(limit=file_size(current_app.config["MAX_CONTENT_LENGTH"]))
+    if isinstance(error, SecurityError):
+        advice = UNTRUSTED_HOST
     way_on = (url_for("workspaces.index") if g.user else url_for("auth.login"), "Back to the start")
     if isinstance(error, CSRFError) and not g.user and request.endpoint not in PUBLIC:
         advice = SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"])
@@ -41,6 +46,18 @@ def _render(error: HTTPException):
     return render_template("error.html", error=error, advice=advice, way_on=way_on), error.code
 
 
+def _refuse_untrusted_host() -> None:
+    """A 400 for a Host header outside TRUSTED_HOSTS, before any other check reads the request.
+
+    Flask leaves such a request without URLs to build, so the error page failed with it (a 500):
+    it gets them bound to a trusted host. The pages build paths, in which no host appears."""
+    if isinstance(request.routing_exception, SecurityError):
+        host = current_app.config["TRUSTED_HOSTS"][0].lstrip(".")  # ".example.org" trusts its subdomains
+        request_ctx.url_adapter = current_app.url_map.bind(host, script_name=request.script_root,
+                                                           url_scheme=request.scheme)
+        raise request.routing_exception
+
+
 def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _render(error)
@@ -48,6 +65,8 @@ def _unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    """Called before any other subsystem adds a check of the request: the host's comes first."""
+    app.before_request(_refuse_untrusted_host)
     app.register_error_handler(HTTPException, _render)
     if not app.testing:  # tests see the real traceback instead
         app.register_error_handler(Exception, _unexpected)

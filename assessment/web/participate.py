@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from .. import ratelimit, records, workshops
+from .. import portfolios, ratelimit, records, workshops
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
 from . import get_db
@@ -21,6 +21,9 @@ JOIN_FAILURE_LIMIT = 50  # wrong codes per address in ratelimit.FAILURE_WINDOW: 
 CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
 JOINS_STOPPED = ("The facilitator has stopped new joins to this workshop. If you are meant to take part, "
                  "ask the facilitator to let people join again.")
+# Participants need no account: the message does not name the portfolio or the round.
+ROUND_CLOSED = ("This workshop's assessment is kept as the result of a closed portfolio round: "
+                "answers are no longer accepted. Thank you for taking part.")
 
 
 def _find(code: str):
@@ -34,11 +37,11 @@ def _find(code: str):
     workshop = workshops.by_code(get_db(), code)
     if workshop is not None and _participant(workshop) is not None:
         return workshop
-    key = f"join:{client_address()}"
-    if ratelimit.too_many_failures(get_db(), key, limit=JOIN_FAILURE_LIMIT):
+    marks = ratelimit.attempt(get_db(), f"join:{client_address()}", limit=JOIN_FAILURE_LIMIT)
+    if marks is None:
         abort(429)
-    if workshop is None:
-        ratelimit.record_failure(get_db(), key)
+    if workshop is not None:
+        ratelimit.succeeded(get_db(), marks)
     return workshop
 
 
@@ -62,8 +65,8 @@ def join_code(code: str):
         abort(404)
     if _participant(workshop) is not None:
         return _home(workshop.id)
-    if workshop.closed:
-        return _closed()
+    if closed := _closed_message(workshop):
+        return _closed(closed)
     if workshop.joins_stopped_at:
         return _joins_stopped()
     form = JoinForm()
@@ -71,7 +74,9 @@ def join_code(code: str):
         try:
             _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
         except workshops.WorkshopClosed:  # closed while the name was being typed
-            return _closed()
+            return _closed(CLOSED)
+        except workshops.RoundClosed:
+            return _closed(ROUND_CLOSED)
         except workshops.JoinsStopped:
             return _joins_stopped()
         session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
@@ -80,8 +85,15 @@ def join_code(code: str):
     return render_template("participate/name.html", form=form, code=workshop.join_code)
 
 
-def _closed():
-    return render_template("participate/closed.html", message=CLOSED), 410
+def _closed(message: str):
+    return render_template("participate/closed.html", message=message), 410
+
+
+def _closed_message(workshop) -> str | None:
+    """Why the workshop takes no more answers, or None while it does."""
+    if workshop.closed:
+        return CLOSED
+    return ROUND_CLOSED if portfolios.closed_round(get_db(), workshop.assessment_id) else None
 
 
 def _joins_stopped():
@@ -122,7 +134,7 @@ def home(workshop_id: str):
         spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
     return render_template("participate/home.html", workshop=workshop, participant=participant,
                            dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
-                           spreads=spreads, questions=rubric.questions, closed_message=CLOSED)
+                           spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop))
 
 
 @bp.route("/p/<workshop_id>/<dimension_id>", methods=["GET", "POST"])
@@ -141,7 +153,7 @@ def dimension(workshop_id: str, dimension_id: str):
         mine = workshops.participant_answers(get_db(), participant["id"])
         form = form_class(formdata=None, data={q: {"value": v} for q, v in mine.items()})
     return render_template("participate/dimension.html", workshop=workshop, dimension=found, form=form,
-                           closed_message=CLOSED)
+                           closed_message=_closed_message(workshop))
 
 
 def _save(workshop, participant, answers: dict):
@@ -149,6 +161,9 @@ def _save(workshop, participant, answers: dict):
         workshops.save_participant_answers(get_db(), workshop.id, participant["id"], answers)
     except workshops.WorkshopClosed:
         flash(CLOSED, "error")
+        return _home(workshop.id)
+    except workshops.RoundClosed:
+        flash(ROUND_CLOSED, "error")
         return _home(workshop.id)
     flash("Your answers are saved.")
     return _home(workshop.id)

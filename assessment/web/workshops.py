@@ -9,9 +9,9 @@ import segno
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import workshops
+from .. import portfolios, workshops
 from . import get_db
-from .access import assessment_for, listed, refuse_if_closed
+from .access import assessment_for, closed_message, listed, refuse_if_closed, refused_in_closed_round
 from .confirm import ask_first
 from .forms import ConsensusForm, workshop_form
 
@@ -40,14 +40,24 @@ def qr_svg(link: str) -> Markup:
 def index(assessment_id: str):
     """The assessment's workshops, and the form that opens a new one."""
     assessment, workspace, rubric = assessment_for(assessment_id, write=True)
+    results = url_for("journey.results", assessment_id=assessment.id)
     if request.method == "POST":
-        refuse_if_closed(assessment, url_for("journey.results", assessment_id=assessment.id))
+        refuse_if_closed(assessment, results)
     form = workshop_form(rubric)(formdata=None if request.method == "GET" else request.form)
     if request.method == "POST" and form.validate():
-        workshop_id = workshops.create_workshop(get_db(), assessment.id, form.dimensions.data, g.user["id"])
+        try:
+            workshop_id = workshops.create_workshop(get_db(), assessment.id, form.dimensions.data, g.user["id"])
+        except workshops.RoundClosed as error:
+            return refused_in_closed_round(error.closed, results)
         return _back(workshop_id)
     return render_template("workshops/index.html", assessment=assessment, workspace=workspace, form=form,
-                           workshops=workshops.workshops_of(get_db(), assessment.id))
+                           workshops=workshops.workshops_of(get_db(), assessment.id), closed=_round_closed(assessment))
+
+
+def _round_closed(assessment) -> str | None:
+    """Why the assessment's workshops take no more answers, consensus or workshops: its round is closed."""
+    closed = portfolios.closed_round(get_db(), assessment.id)
+    return closed_message(closed) if closed else None
 
 
 def _dashboard_context(workshop, rubric) -> dict:
@@ -65,7 +75,8 @@ def _dashboard_context(workshop, rubric) -> dict:
 def _dashboard(workshop, assessment, workspace, rubric, auto=False, refused=None):
     """The dashboard; ``refused`` is a (question id, ConsensusForm) whose errors it shows there."""
     return render_template("workshops/dashboard.html", workshop=workshop, assessment=assessment,
-                           workspace=workspace, auto=auto, refused=refused, **_dashboard_context(workshop, rubric))
+                           workspace=workspace, auto=auto, refused=refused, closed=_round_closed(assessment),
+                           **_dashboard_context(workshop, rubric))
 
 
 @bp.get("/workshops/<workshop_id>")
@@ -155,6 +166,8 @@ def set_consensus(workshop_id: str, question_id: str):
                                 (form.rationale.data or "").strip(), g.user["id"])
     except ValueError:
         abort(404)
+    except workshops.RoundClosed as error:
+        return refused_in_closed_round(error.closed, url_for("workshops.dashboard", workshop_id=workshop_id))
     except workshops.RationaleTooLong as error:
         form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
                                      f"{error.room} characters. Shorten it, or the evidence note.")

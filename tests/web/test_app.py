@@ -179,6 +179,24 @@ def test_a_form_of_too_many_fields_gets_a_413_before_it_is_parsed(app, people, c
                        csrf=False).status_code == 400  # no CSRF token: refused as any form without one
 
 
+def test_a_host_outside_trusted_hosts_gets_a_400_page(tmp_path, monkeypatch, caplog):
+    """Found by a closing note: with Flask's TRUSTED_HOSTS set, a request naming another host left
+    Flask without URLs to build, and the error page, building its links, answered 500."""
+    monkeypatch.setenv("SOVREADY_TRUSTED_HOSTS", '["sovready.example.org"]')
+    caplog.set_level("INFO", logger="sovready.security")
+    app = create_app({}, instance_path=tmp_path / "instance")  # not TESTING: the server's error path
+    client = app.test_client()
+    for response in (client.get("/login", headers={"Host": "attacker.example"}),
+                     client.post("/login", headers={"Host": "attacker.example"}, data={"email": OWNER}),
+                     client.get("/static/app.css", headers={"Host": "attacker.example"})):
+        assert response.status_code == 400
+        assert "This server does not answer to the address" in text(response) and 'href="/login"' in text(response)
+    assert client.get("/setup", headers={"Host": "sovready.example.org"}).status_code == 200  # a fresh instance
+    refused = [r.getMessage() for r in caplog.records if r.name == "sovready.security"]
+    assert refused == [f"refused address=127.0.0.1 path={path} status=400 user=None"
+                       for path in ("/login", "/login", "/static/app.css")]
+
+
 def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path):
     app = create_app({}, instance_path=tmp_path / "instance")
     app.add_url_rule("/boom", "boom", lambda: 1 / 0)

@@ -147,6 +147,33 @@ def test_backup_refuses_to_replace_what_is_not_a_regular_file(app, backups):
     assert stat.S_ISFIFO(fifo.stat().st_mode) and [p.name for p in backups.iterdir()] == ["fifo"]
 
 
+def test_backup_keeps_a_previous_backup_marked_read_only(app, backups):
+    """Found by a closing note: the copy's rename replaced a backup the operator had made read-only
+    (chmod a-w) to keep it; root's cp and sqlite's .backup would have written over it too, so the
+    mode itself is what is honoured, whoever runs the backup (cron often runs it as root)."""
+    kept = backups / "known-good.db"
+    kept.write_bytes(b"the backup to keep")
+    kept.chmod(0o444)
+    _error(_backup(kept, app.instance_path),
+           f"{kept}: read-only: refusing to replace it (make it writable, or choose another file)")
+    assert kept.read_bytes() == b"the backup to keep" and [p.name for p in backups.iterdir()] == ["known-good.db"]
+    kept.chmod(0o644)
+    assert _backup(kept, app.instance_path).exit_code == 0
+
+
+def test_backup_syncs_the_folder_after_the_rename(app, backups, monkeypatch):
+    """Found by a closing note: the rename is only durable once the folder is synced; a crash
+    before could leave the folder without the new backup, or with the previous one."""
+    steps = []
+    replace, fsync = os.replace, os.fsync
+    monkeypatch.setattr(os, "replace", lambda *paths: (steps.append("rename"), replace(*paths))[1])
+    monkeypatch.setattr(os, "fsync", lambda fd: (steps.append(stat.S_ISDIR(os.fstat(fd).st_mode)
+                                                              and os.path.samestat(os.fstat(fd), backups.stat())
+                                                              and "folder synced"), fsync(fd))[1])
+    assert _backup(backups / "copy.db", app.instance_path).exit_code == 0
+    assert steps[steps.index("rename"):] == ["rename", "folder synced"]
+
+
 def test_backup_to_a_missing_folder_says_so_in_one_line(app, tmp_path):
     target = tmp_path / "missing" / "copy.db"
     _error(_backup(target, app.instance_path), f"{target}: cannot write: No such file or directory")

@@ -2,6 +2,7 @@
 
 import base64
 import sqlite3
+import threading
 
 from assessment import accounts, portfolios, ratelimit, workshops
 from assessment.web import create_app
@@ -25,6 +26,29 @@ def test_wrong_passwords_are_limited_per_address_across_accounts(app, people, cl
     for n in range(ratelimit.FAILURE_LIMIT):
         _login(client, f"nobody{n}@example.org", "wrong password, long enough")
     assert _login(client, OWNER, PASSWORD).status_code == 429
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_limit_together(app, people, db):
+    """Found by a closing note: each log-in checked the count, then checked the password (a slow
+    hash), then counted its failure, so log-ins sent at once all passed the check before any counted.
+    Threads with their own connections to the database file, as a threaded server's workers are."""
+    attempts = 3 * ratelimit.FAILURE_LIMIT
+    start = threading.Barrier(attempts)
+    statuses = []
+
+    def guess(n):
+        client = app.test_client()
+        start.wait()
+        statuses.append(_login(client, OWNER, f"wrong password number {n}").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * ratelimit.FAILURE_LIMIT + [429] * (attempts - ratelimit.FAILURE_LIMIT)
+    assert db.execute("SELECT count(*) FROM failures WHERE key = ?",
+                      [f"account:{OWNER}"]).fetchone()[0] == ratelimit.FAILURE_LIMIT
 
 
 def test_a_few_mistakes_do_not_lock_anyone_out(app, people, client):

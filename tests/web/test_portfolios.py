@@ -18,6 +18,7 @@ from assessment.cohorts import MIN_COHORT
 from assessment.paths import EXAMPLES
 from assessment.scoring import score
 from assessment.textreport import figure
+from assessment.web.participate import ROUND_CLOSED
 
 from .conftest import PASSWORD, csv_text, stored_form, text
 
@@ -497,6 +498,80 @@ def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people
     assert records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"] == before
     assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
     assert len(workshops.workshops_of(db, assessment_a)) == 1
+
+
+def _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_id):
+    """A workshop on the agency's 2026 assessment, one participant's browser that joined and answered
+    before 2027 opened, and the question it answered."""
+    workshop_id = workshops.create_workshop(db, assessment_id, ["data"], people["outsider"])
+    participant = app.test_client()
+    code = workshops.get_workshop(db, workshop_id).join_code
+    assert participant.post(f"/join/{code}", data={"display_name": "Pat"}).status_code == 302
+    assert participant.post(f"/p/{workshop_id}/data", data={"data.residency-value": "1"}).status_code == 302
+    portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
+    return workshop_id, participant
+
+
+def test_a_closed_rounds_workshop_refuses_answers_and_its_report_chapter_stays(app, db, people, portfolio,
+                                                                             two_agencies, default_rubric):
+    """Found by a closing note: participants could still answer a workshop of a closed round's assessment,
+    and so change that round's PDF (its workshop chapter) after the close."""
+    (_, assessment_a), _ = two_agencies
+    workshop_id, participant = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    before = workshops.summary(db, assessment_a, default_rubric)
+    page = text(participant.get(f"/p/{workshop_id}/data"))
+    assert ROUND_CLOSED in html.unescape(page) and ">Save</button>" not in page
+    response = participant.post(f"/p/{workshop_id}/data", data={"data.residency-value": "4"}, follow_redirects=True)
+    assert ROUND_CLOSED in html.unescape(text(response))
+    assert workshops.summary(db, assessment_a, default_rubric) == before
+    late = app.test_client()
+    response = late.post(f"/join/{workshops.get_workshop(db, workshop_id).join_code}", data={"display_name": "Lee"})
+    assert response.status_code == 410 and ROUND_CLOSED in html.unescape(text(response))
+    assert len(workshops.participants(db, workshop_id)) == 1
+
+
+def test_a_closed_round_is_checked_inside_each_workshop_write(app, db, people, portfolio, two_agencies,
+                                                            default_rubric):
+    """The pages check before writing; the writes check again under the write lock, as a workshop's close
+    is checked, so nothing slips in while the next round opens."""
+    (_, assessment_a), _ = two_agencies
+    workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    workshop = workshops.get_workshop(db, workshop_id)
+    participant_id = workshops.participants(db, workshop_id)[0]["id"]
+    writes = [lambda: workshops.save_participant_answers(db, workshop_id, participant_id, {"data.residency": "4"}),
+              lambda: workshops.join(db, workshop_id, "Lee"),
+              lambda: workshops.set_consensus(db, workshop, default_rubric, "data.residency", 0, "", None),
+              lambda: workshops.create_workshop(db, assessment_a, ["data"], people["outsider"])]
+    for write in writes:
+        with pytest.raises(workshops.RoundClosed):
+            write()
+    assert workshops.participant_answers(db, participant_id) == {"data.residency": "1"}
+    assert workshops.consensus(db, workshop_id) == {} and len(workshops.workshops_of(db, assessment_a)) == 1
+
+
+def test_the_facilitator_of_a_closed_rounds_workshop_is_told_and_offered_no_form(app, db, people, portfolio,
+                                                                               two_agencies, default_rubric):
+    (_, assessment_a), _ = two_agencies
+    workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    client = app.test_client().login("outsider@example.org")
+    for page in (text(client.get(f"/workshops/{workshop_id}")), text(client.get(f"/a/{assessment_a}/workshops"))):
+        assert "Round 2026 of the portfolio National AI office was closed on" in page
+        assert "Record the consensus" not in page and "Open the workshop" not in page
+
+
+def test_a_round_closed_while_the_facilitator_writes_refuses_with_its_message(app, db, people, portfolio,
+                                                                              two_agencies, default_rubric,
+                                                                              monkeypatch):
+    """The pages' own check passed just before the next round opened: the write's refusal says why."""
+    (_, assessment_a), _ = two_agencies
+    workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    monkeypatch.setattr("assessment.web.workshops.refuse_if_closed", lambda assessment, back: None)
+    client = app.test_client().login("outsider@example.org")
+    for url, data in ((f"/workshops/{workshop_id}/consensus/data.residency", {"level": "0"}),
+                      (f"/a/{assessment_a}/workshops", {"dimensions": ["data"]})):
+        response = client.post(url, data=data, follow_redirects=True)
+        assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
+    assert workshops.consensus(db, workshop_id) == {} and len(workshops.workshops_of(db, assessment_a)) == 1
 
 
 def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people, portfolio, two_agencies,
