@@ -43,12 +43,16 @@ def _type_and_send_too_late(page, server, assessment, instance, note: str, end=_
     page.goto(f"{server}/login")
     _log_in(page)
     page.goto(f"{assessment}/dimensions/data")
+    _answer(page, note)
+    end(page, instance)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+
+def _answer(page, note: str) -> None:
     page.locator(RESIDENCY).check()
     if not page.locator(NOTE).is_visible():  # open once a note is stored
         page.get_by_text("Evidence, basis and target").first.click()
     page.locator(NOTE).fill(note)
-    end(page, instance)
-    page.get_by_role("button", name="Save", exact=True).click()
 
 
 def _stored(instance, assessment) -> list[tuple]:
@@ -87,11 +91,34 @@ def test_once_the_cookie_has_expired_too_the_error_page_leads_back_to_the_draft(
                             end=lambda page, _: page.context.clear_cookies())  # the form's CSRF token then matches nothing
     assert "Your session has ended" in page.locator(".lead").inner_text()
     assert page.get_by_text("This browser tab has kept what you typed there").is_visible()
+    _save_elsewhere(page.context.browser, server, assessment, "Saved by someone else")
     page.get_by_role("link", name="Log in").click()
     _log_in(page)
     page.wait_for_url(f"{assessment}/dimensions/data")
     page.get_by_role("button", name=re.compile("^Restore what you typed")).click()
     assert page.locator(NOTE).input_value() == "Typed again"
+    # The draft was typed over what was stored before that save: it is held, not saved over it.
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("heading", name="Someone else saved this page after you opened it").wait_for()
+    assert _stored(instance, assessment) == [("3", "Saved by someone else")]
+    page.get_by_role("button", name="Save", exact=True).click()  # a second save keeps it
+    page.wait_for_url("**/dimensions/data#main")
+    assert _stored(instance, assessment) == [("3", "Typed again")]
+
+
+def _save_elsewhere(browser, server, assessment, note: str) -> None:
+    """The note saved on the dimension page from another browser."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/login")
+        _log_in(page)
+        page.goto(f"{assessment}/dimensions/data")
+        _answer(page, note)
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_url("**/dimensions/data#main")
+    finally:
+        context.close()
 
 
 def test_logging_out_forgets_what_was_kept(page, server, assessment, instance):
