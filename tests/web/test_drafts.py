@@ -52,3 +52,10 @@ def test_after_the_session_ended_log_in_leads_back_to_the_page_and_says_its_inpu
     assert f'<a href="/login?next={page}">Log in</a>' in text(refused)
     assert f'<p class="notice" data-draft-for="{page}" hidden>' in text(refused)
     assert "data-draft-for" not in text(app.test_client().get("/login"))
+
+
+def test_the_log_in_page_names_the_draft_of_whatever_next_says_as_text(app, people):
+    """``next`` is the visitor's to write: in the note it is an attribute's escaped text, a key app.js
+    looks up and never a link (log-in follows it only to a path on this site: test_auth)."""
+    page = text(app.test_client().get('/login?next="><script>alert(1)</script>?x=1'))
+    assert '<p class="notice" data-draft-for="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" hidden>' in page
