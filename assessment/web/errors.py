@@ -37,13 +37,16 @@ def _render(error: HTTPException):
     if isinstance(error, SecurityError):
         advice = UNTRUSTED_HOST
     way_on = (url_for("workspaces.index") if g.user else url_for("auth.login"), "Back to the start")
+    draft_for = None
     if isinstance(error, CSRFError) and not g.user and request.endpoint not in PUBLIC:
         advice = SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"])
-        way_on = (url_for("auth.login"), "Log in")
+        # Back to this page after logging in, where app.js offers what it kept of the input.
+        way_on = (url_for("auth.login", next=request.full_path.rstrip("?")), "Log in")
+        draft_for = request.script_root + request.path
     if request.blueprint == "participate" and not g.user:
         advice = PARTICIPANT_ADVICE.get(error.code, advice)
         way_on = (url_for("participate.join"), "Enter a join code")
-    return render_template("error.html", error=error, advice=advice, way_on=way_on), error.code
+    return render_template("error.html", error=error, advice=advice, way_on=way_on, draft_for=draft_for), error.code
 
 
 def _refuse_untrusted_host() -> None:

@@ -307,7 +307,8 @@ def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_what_to_d
     assert flashes(owner.get(response.location)) == [advice]
     # Once the cookie has expired as well, the form's CSRF token has nothing to match: the same advice.
     refused = app.test_client().post(page, data={"csrf_token": token, "data.residency-value": "4"})
-    assert refused.status_code == 400 and advice in text(refused) and '<a href="/login">Log in</a>' in text(refused)
+    assert refused.status_code == 400 and advice in text(refused)
+    assert f'<a href="/login?next={page}">Log in</a>' in text(refused)  # back to the page after logging in
 
 
 def test_a_log_in_form_that_sat_open_too_long_gets_the_plain_advice(app):

@@ -184,9 +184,9 @@ def test_continue_picks_up_where_the_answers_stop(owner, people, empty, finished
 def test_a_journey_form_posts_to_its_page_without_the_fragment(owner, empty, path):
     """Without an action a form posts to the page's URL with its fragment: after Save (#main) a
     refused save came back at #main, and Chrome moved the focus there, off the error summary."""
-    assert f'<form method="post" action="/a/{empty}/{path}" novalidate>' in text(owner.get(f"/a/{empty}/{path}"))
+    assert f'<form method="post" action="/a/{empty}/{path}" novalidate data-draft="offer">' in text(owner.get(f"/a/{empty}/{path}"))
     mounted = text(owner.get(f"/a/{empty}/{path}", base_url="http://localhost/sovready"))
-    assert f'<form method="post" action="/sovready/a/{empty}/{path}" novalidate>' in mounted
+    assert f'<form method="post" action="/sovready/a/{empty}/{path}" novalidate data-draft="offer">' in mounted
 
 
 def test_the_new_assessment_and_import_forms_post_to_their_page_without_the_fragment(owner, people):

@@ -31,6 +31,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // Pages that change while open (a workshop dashboard, a report being rendered) update in place.
   const source = document.querySelector("[data-live-from]");
   if (source) updateInPlace(source);
+  keepDrafts();
 });
 
 // A request over the server's limit is refused unread, so only the browser can name the file that was
@@ -162,4 +163,105 @@ function updateInPlace(source) {
     });
   }
   if ("liveAuto" in source.dataset || sessionStorage.getItem(remembered)) start();
+}
+
+// Drafts: what was typed on a journey page, kept in this tab's sessionStorage (under "draft:" and the
+// page's path) when its form is sent, in case the save is refused because the session has ended. The
+// page a save leads to names the page saved (<meta name="draft-saved">), whose draft is then forgotten;
+// back on a page with a draft, a button offers to restore it, never unasked. A draft is its typist's
+// alone (<meta name="draft-user">): another account's are forgotten, and logging out forgets them all.
+const DRAFT = "draft:";
+
+function keepDrafts() {
+  const user = document.querySelector('meta[name="draft-user"]')?.content;
+  document.querySelectorAll('meta[name="draft-saved"]').forEach((saved) => {
+    sessionStorage.removeItem(DRAFT + saved.content);
+  });
+  if (user) forgetDrafts((draft) => draft.user !== user);
+  document.querySelectorAll("form[data-forget-drafts]").forEach((form) => {
+    form.addEventListener("submit", () => forgetDrafts(() => true));
+  });
+  // The log-in page, and the error page of a form refused once the session cookie had expired too.
+  document.querySelectorAll("[data-draft-for]").forEach((note) => {
+    note.hidden = !sessionStorage.getItem(DRAFT + note.dataset.draftFor);
+  });
+  const form = document.querySelector("form[data-draft]");
+  if (!form || !user) return;
+  form.addEventListener("submit", () => sessionStorage.setItem(DRAFT + location.pathname,
+    JSON.stringify({ user, at: Date.now(), fields: typedInto(form) })));
+  if (form.dataset.draft === "offer") offerDraft(form);
+}
+
+function forgetDrafts(which) {
+  for (const key of Object.keys(sessionStorage)) {
+    if (key.startsWith(DRAFT) && which(JSON.parse(sessionStorage.getItem(key)))) sessionStorage.removeItem(key);
+  }
+}
+
+// The form's fields as [name, value] pairs; the CSRF token is the session's, and a new session has its own.
+function typedInto(form) {
+  return [...new FormData(form)].filter(([name]) => name !== "csrf_token");
+}
+
+function offerDraft(form) {
+  const key = DRAFT + location.pathname;
+  const draft = JSON.parse(sessionStorage.getItem(key));
+  if (!draft) return;
+  if (sameInput(draft.fields, typedInto(form))) {  // nothing to restore: the page shows it already
+    sessionStorage.removeItem(key);
+    return;
+  }
+  const when = new Date(draft.at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const offer = document.createElement("div");
+  offer.className = "notice warning draft-offer";
+  offer.innerHTML = '<p tabindex="-1"></p><div class="actions"><button type="button" class="primary"></button>'
+    + '<button type="button" class="secondary">Discard it</button></div>';
+  const [message, [restoring, discarding]] = [offer.querySelector("p"), offer.querySelectorAll("button")];
+  message.textContent = `What you typed on this page on ${when} was not saved.`;
+  restoring.textContent = `Restore what you typed on ${when}`;
+  restoring.addEventListener("click", () => {
+    fill(form, draft.fields);
+    message.textContent = `Restored what you typed on ${when}. It is not saved until you save this page.`;
+    offer.querySelector(".actions").remove();
+    message.focus();
+  });
+  discarding.addEventListener("click", () => {
+    sessionStorage.removeItem(key);
+    offer.remove();
+  });
+  form.before(offer);
+}
+
+// The stamp of what was stored when the page was loaded ("loaded") differs after any save, and says
+// nothing of what was typed.
+function sameInput(kept, onPage) {
+  const typed = (fields) => JSON.stringify(fields.filter(([name]) => name !== "loaded"));
+  return typed(kept) === typed(onPage);
+}
+
+// Each field as the draft has it: a choice not in it is cleared, as it was when the form was sent. The
+// draft's "loaded" stamp goes back too, so that a save over someone else's since is held, not made.
+// A field that changed is shown: the evidence notes are in closed <details>.
+function fill(form, fields) {
+  for (const field of form.elements) {
+    if (!field.name || field.name === "csrf_token" || field.type === "submit" || field.type === "button") continue;
+    const values = fields.filter(([name]) => name === field.name).map(([, value]) => value);
+    if (restore(field, values)) field.closest("details")?.setAttribute("open", "");
+  }
+}
+
+// Set the field to the draft's values; whether that changed it.
+function restore(field, values) {
+  const before = shown(field);
+  if (field.type === "radio" || field.type === "checkbox") field.checked = values.includes(field.value);
+  else if (field.type === "select-multiple") {
+    [...field.options].forEach((option) => { option.selected = values.includes(option.value); });
+  } else if (values.length) field.value = values[0];
+  return shown(field) !== before;
+}
+
+function shown(field) {
+  if (field.type === "radio" || field.type === "checkbox") return field.checked;
+  if (field.type === "select-multiple") return [...field.selectedOptions].map((option) => option.value).join("\n");
+  return field.value;
 }
