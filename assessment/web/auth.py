@@ -49,7 +49,9 @@ def _load_user():
         return None
     if _needs_setup():
         return redirect(url_for("auth.setup"))
-    if g.user is None and request.endpoint not in PUBLIC:
+    # An address no route takes gets its 404 (or 405) whoever asks: a log-in would not find it either,
+    # and a POST there had been told that its session ended.
+    if g.user is None and request.endpoint not in PUBLIC and request.routing_exception is None:
         if request.method == "POST":  # the session ended while the form was open
             flash(SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"]), "error")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

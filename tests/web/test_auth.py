@@ -311,6 +311,17 @@ def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_what_to_d
     assert f'<a href="/login?next={page}">Log in</a>' in text(refused)  # back to the page after logging in
 
 
+def test_an_address_no_route_takes_is_not_found_without_a_log_in(app, people):
+    """Hypothesis found it: a POST to /invite// (an empty token) told a visitor who had never logged
+    in that their session had ended, and sent them to log in to reach a page that does not exist."""
+    client = app.test_client()
+    refused = client.post("/invite//", data={"email": OWNER}, csrf=False)
+    assert refused.status_code == 404 and "Your session has ended" not in text(refused)
+    assert client.get("/no-such-page").status_code == 404
+    assert client.post("/healthz").status_code == 405
+    assert client.get(f"/w/{people['workspace']}").location.startswith("/login?next=")  # a real page: log in first
+
+
 def test_a_log_in_form_that_sat_open_too_long_gets_the_plain_advice(app):
     refused = app.test_client().post("/login", data={"email": OWNER, "password": PASSWORD}, csrf=False)
     assert refused.status_code == 400 and "Your session has ended" not in text(refused)
