@@ -191,3 +191,21 @@ def test_serve_refuses_a_database_from_a_newer_sovready(tmp_path, monkeypatch):
     assert (result.exit_code, result.stderr) == (2, f"Error: {tmp_path / 'sovready.db'}: made by a newer sovready "
                                                     "(migrations unknown to this one: 999_from_the_future): "
                                                     "upgrade sovready first\n")
+
+
+def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, monkeypatch):
+    """A proxy serving sovready at /sovready/ passes requests on without the prefix and names it in
+    X-Forwarded-Prefix (docs/operations.md): the first-run setup and its assets carry it."""
+    monkeypatch.setenv("SOVREADY_PROXIES", "1")
+    port = free_port()
+    server = start_server(tmp_path, port, workers=1, report_workers=0)
+    try:
+        proxied = {"X-Forwarded-Prefix": "/sovready", "X-Forwarded-For": "192.0.2.1"}
+        status, headers, _ = request(port, "GET", "/", headers=proxied)
+        _, _, page = request(port, "GET", "/setup", headers=proxied)
+        _, _, at_root = request(port, "GET", "/setup")
+    finally:
+        stop(server)
+    assert status == 302 and headers["Location"] == "/sovready/setup"
+    assert 'href="/sovready/static/app.css?v=' in page
+    assert 'href="/static/app.css?v=' in at_root  # a request without the header: served at the root

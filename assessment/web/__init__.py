@@ -156,9 +156,10 @@ def create_app(test_config: dict | None = None, instance_path: str | Path | None
     if app.config["PROXIES"]:
         # The client's address from X-Forwarded-For, as set by that many proxies in front: the
         # log-in and join-code limits then count clients, not the proxy. Never by default, or any
-        # client could name an address of its choosing and escape them.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"], x_proto=0, x_host=0, x_port=0,
-                                x_prefix=0)
+        # client could name an address of its choosing and escape them. The path the proxy serves the
+        # app under (X-Forwarded-Prefix, e.g. /sovready) too: every link and redirect must carry it.
+        proxies = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0, x_host=0, x_port=0, x_prefix=proxies)
     return app
 
 

@@ -54,8 +54,14 @@ def _load_user():
     if g.user is None and request.endpoint not in PUBLIC and request.routing_exception is None:
         if request.method == "POST":  # the session ended while the form was open
             flash(SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"]), "error")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=page_address()))
     return None
+
+
+def page_address() -> str:
+    """This page's path and query as the browser asked for them, with the prefix the app is served
+    under (docs/operations.md), as the log-in's ``next`` and the key of app.js's drafts name it."""
+    return request.script_root + request.full_path.rstrip("?")
 
 
 def user_for_error_page():

@@ -5,7 +5,7 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from .auth import PUBLIC, SESSION_ENDED, user_for_error_page
+from .auth import PUBLIC, SESSION_ENDED, page_address, user_for_error_page
 from .forms import file_size
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
@@ -41,7 +41,7 @@ def _render(error: HTTPException):
     if isinstance(error, CSRFError) and not g.user and request.endpoint not in PUBLIC:
         advice = SESSION_ENDED.format(hours=current_app.config["SESSION_HOURS"])
         # Back to this page after logging in, where app.js offers what it kept of the input.
-        way_on = (url_for("auth.login", next=request.full_path.rstrip("?")), "Log in")
+        way_on = (url_for("auth.login", next=page_address()), "Log in")
         draft_for = request.script_root + request.path
     if request.blueprint == "participate" and not g.user:
         advice = PARTICIPANT_ADVICE.get(error.code, advice)

@@ -162,7 +162,7 @@ def _edit_step(key: str, template: str, form_class, stored, save, assessment, wo
                              loaded=_stamp(now), saved_meanwhile=False, **context)
 
         return cached_page(_page_key(assessment, workspace, rubric), render)
-    refuse_if_closed(assessment, request.path)
+    refuse_if_closed(assessment, request.script_root + request.path)
     now, saved_meanwhile = stored(), False
     form = form_class()
     if form.validate():
