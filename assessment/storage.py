@@ -358,6 +358,14 @@ def _let_facilitators_stop_new_joins(db: sqlite_utils.Database) -> None:
     # from joining, which also stopped the room answering: new joins can now be stopped alone.
     db.execute("ALTER TABLE workshops ADD COLUMN joins_stopped_at TEXT")
 
+
+@migrations(name="023_agency_links_closed_to_new_accounts")
+def _close_agency_links_to_new_accounts(db: sqlite_utils.Database) -> None:
+    # An agency's link told its holder which addresses have accounts, as invitations did before
+    # migration 020: the first taken address now closes it to new accounts the same way
+    # (portfolios.register_and_join); an existing account still accepts it by logging in.
+    db.execute("ALTER TABLE portfolio_agencies ADD COLUMN accounts_closed_at TEXT")
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

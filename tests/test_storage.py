@@ -33,7 +33,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "016_invitations_of_former_owners", "017_portfolio_report_filters",
                      "018_rounds_count_deleted_agencies", "019_report_jobs_requested_by",
                      "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
-                     "022_workshop_joins_stopped"]
+                     "022_workshop_joins_stopped",
+                     "023_agency_links_closed_to_new_accounts"]
     assert db.table("rubrics").exists()
 
 
