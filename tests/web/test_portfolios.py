@@ -614,6 +614,27 @@ def test_a_round_closed_while_the_facilitator_writes_refuses_with_its_message(ap
     assert workshops.consensus(db, workshop_id) == {} and len(workshops.workshops_of(db, assessment_a)) == 1
 
 
+def test_a_closed_rounds_workshop_keeps_its_participants_answers_but_not_their_names(
+        app, db, people, portfolio, two_agencies, default_rubric):
+    """Found by a closing note: removing a participant with answers changed the closed round's PDF
+    (its workshop chapter). Deleting only their personal data keeps the answers, so it stays possible."""
+    (_, assessment_a), _ = two_agencies
+    workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    participant_id = workshops.participants(db, workshop_id)[0]["id"]
+    before = workshops.summary(db, assessment_a, default_rubric)
+    with pytest.raises(workshops.RoundClosed):
+        workshops.remove_participant(db, workshop_id, participant_id)
+    client = app.test_client().login("outsider@example.org")
+    assert "Remove participant and answers" not in text(client.get(f"/workshops/{workshop_id}"))
+    url = f"/workshops/{workshop_id}/participants/{participant_id}/remove"
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 302 and response.location.endswith(f"/workshops/{workshop_id}")
+    assert "No change was made. Round 2026" in text(client.get(f"/workshops/{workshop_id}"))
+    assert client.post(f"/workshops/{workshop_id}/participants/{participant_id}/forget").status_code == 302
+    assert workshops.participants(db, workshop_id)[0]["deleted"] == 1
+    assert workshops.summary(db, assessment_a, default_rubric) == before
+
+
 def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people, portfolio, two_agencies,
                                                               default_rubric):
     """Found by an audit: an agency that joined in 2027 showed in 2026 as "not started", and in the
