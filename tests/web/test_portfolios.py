@@ -302,6 +302,14 @@ def test_after_a_taken_email_the_agency_still_joins_by_logging_in(app, db, peopl
     assert joined is not None
 
 
+def test_a_new_link_for_the_agency_makes_an_account_again(app, db, people, portfolio):
+    invited = invite(db, portfolio, "Statistics office")
+    _create_account(app.test_client(), f"/portfolio-invite/{invited.token}", OUTSIDER)
+    fresh = portfolios.renew_link(db, portfolio, invited.id)
+    response = _create_account(app.test_client(), f"/portfolio-invite/{fresh.token}", "stan@stats.example")
+    assert response.status_code == 302 and accounts.get_user_by_email(db, "stan@stats.example") is not None
+
+
 def _expire_links(db):
     db.execute("UPDATE portfolio_agencies SET link_expires_at = '2000-01-01T00:00:00+00:00'")
     db.conn.commit()
