@@ -410,6 +410,11 @@ def accept_invite(db: sqlite_utils.Database, token: str, user_id: int) -> int:
         return _use_invite(db, token, user_id)
 
 
+# How the audit log names a link closed to new accounts, and who closed it.
+LINK_CLOSED_DETAIL = "an address with an account was entered; the link now lets an account join by logging in"
+LINK_HOLDER = "whoever holds the link"
+
+
 class NoNewAccount(ValueError):
     """The invitation makes no account for this address: it has one, or the link refused one before."""
 
@@ -427,15 +432,22 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
     have accounts. The invitee who has one still joins by logging in (``accept_invite``)."""
     with write_transaction(db):
         invite = _open_or_gone(db, token)
-        if invite["accounts_closed_at"] is None and get_user_by_email(db, email) is None:
+        if link_makes_account(db, invite["accounts_closed_at"], email):
             user_id = insert_user(db, email, name, password, False, invite["workspace"])
             return user_id, _use_invite(db, token, user_id)
         if invite["accounts_closed_at"] is None:
             db.execute("UPDATE invites SET accounts_closed_at = ? WHERE id = ?", [now(), invite["id"]])
             audit.record(db, invite["workspace_id"], None, "invite.accounts_closed", f"invite {invite['id']}",
-                         "an address with an account was entered; the link now lets an account join by logging in",
-                         actor="whoever holds the link")
+                         LINK_CLOSED_DETAIL, actor=LINK_HOLDER)
     raise NoNewAccount
+
+
+
+def link_makes_account(db: sqlite_utils.Database, accounts_closed_at: str | None, email: str) -> bool:
+    """Whether a link may create an account for this address: never once a taken address closed
+    it (``accounts_closed_at``), so that its answer tells nothing more; else if the address is free.
+    The caller closes the link when it was open and this says no, then raises NoNewAccount."""
+    return accounts_closed_at is None and get_user_by_email(db, email) is None
 
 
 def revoke_invite(db: sqlite_utils.Database, workspace_id: int, invite_id: int, *, by: int | None = None) -> None:

@@ -115,7 +115,7 @@ ACTIONS = {
     "invite.revoked": "Invitation revoked", "invite.accounts_closed": "Invitation closed to new accounts",
     "portfolio.created": "Portfolio created",
     "portfolio.round_opened": "Portfolio round opened", "agency.invited": "Agency invited",
-    "agency.link_renewed": "Agency sent a new link",
+    "agency.link_renewed": "Agency sent a new link", "agency.accounts_closed": "Agency's link closed to new accounts",
     "rubric.uploaded": "Rubric uploaded", "user.disabled": "Account disabled", "user.enabled": "Account enabled",
     "user.password_changed": "Password changed", "workspace.owner_appointed": "Owner appointed by an administrator",
 }

@@ -41,13 +41,13 @@ def _read_only(target: Path) -> bool:
     return not stat.S_IMODE(target.stat().st_mode) & 0o222 or not os.access(target, os.W_OK)
 
 
-def _sync_folder(path: Path) -> None:
-    """Make a rename in ``path``'s folder durable: until the folder is synced, a crash can undo it."""
-    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+def _sync(path: Path, flags: int = os.O_RDONLY) -> None:
+    """Make ``path``'s content (or a folder's renames, with O_DIRECTORY) durable."""
+    opened = os.open(path, flags)
     try:
-        os.fsync(folder)
+        os.fsync(opened)
     finally:
-        os.close(folder)
+        os.close(opened)
 
 
 @contextmanager
@@ -65,8 +65,11 @@ def replacing(target: Path, mode: int = 0o666) -> Iterator[Path]:
         raise _cannot_write(target, error) from None
     try:
         yield partial
+        # Its content first: renamed before it reached the disk, a crash could leave ``target``
+        # whole-named but empty (SQLite syncs a backup's own, which this then finds done).
+        _sync(partial)
         os.replace(partial, real)
-        _sync_folder(real)
+        _sync(real.parent, os.O_RDONLY | os.O_DIRECTORY)  # until the folder is synced, a crash can undo the rename
     except OSError as error:
         raise _cannot_write(target, error) from None
     finally:

@@ -65,10 +65,11 @@ def create_portfolio(db: sqlite_utils.Database, workspace_id: int, name: str, ru
     return portfolio_id
 
 
-def _log(db: sqlite_utils.Database, portfolio_id: int, by: int | None, action: str, detail: str) -> None:
+def _log(db: sqlite_utils.Database, portfolio_id: int, by: int | None, action: str, detail: str,
+         actor: str | None = None) -> None:
     """An audit entry in the workspace that owns the portfolio (inside the change's transaction)."""
     (workspace_id,) = db.execute("SELECT workspace_id FROM portfolios WHERE id = ?", [portfolio_id]).fetchone()
-    audit.record(db, workspace_id, by, action, f"portfolio {portfolio_id}", detail)
+    audit.record(db, workspace_id, by, action, f"portfolio {portfolio_id}", detail, actor=actor)
 
 
 def _insert_round(db: sqlite_utils.Database, portfolio_id: int, name: str) -> int:
@@ -190,9 +191,11 @@ def _invite_again(db: sqlite_utils.Database, agency_id: int, row: dict) -> int:
 
 
 def _new_link(db: sqlite_utils.Database, portfolio_id: int, agency_id: int, name: str, days: int) -> Invited:
-    """A new one-time link for the agency, in place of any earlier one: ``days`` long, this round only."""
+    """A new one-time link for the agency, in place of any earlier one: ``days`` long, this round
+    only, and open to a new account again (an earlier link's closing went with it)."""
     token = secrets.token_urlsafe(32)
-    db.execute("UPDATE portfolio_agencies SET token_hash = ?, link_expires_at = ?, link_round_id = ? WHERE id = ?",
+    db.execute("UPDATE portfolio_agencies SET token_hash = ?, link_expires_at = ?, link_round_id = ?, "
+               "accounts_closed_at = NULL WHERE id = ?",
                [hash_token(token), later(days * 24), rounds(db, portfolio_id)[0]["id"], agency_id])
     return Invited(agency_id, name, token)
 
@@ -262,11 +265,28 @@ def register_and_join(db: sqlite_utils.Database, token: str, email: str, name: s
                       rubric: Rubric) -> tuple[int, dict, str]:
     """A new account that accepts the invitation, or neither: (user id, agency, assessment id)."""
     with write_transaction(db):
-        if open_invitation(db, token) is None:
+        agency = open_invitation(db, token)
+        if agency is None:
             raise ValueError("This invitation has already been used or does not exist.")
-        user_id = accounts.insert_user(db, email, name, password, False)
-        agency = _claim(db, token, user_id)
+        if accounts.link_makes_account(db, agency["accounts_closed_at"], email):
+            user_id = accounts.insert_user(db, email, name, password, False)
+            agency = _claim(db, token, user_id)
+        else:
+            user_id = None
+            _close_to_new_accounts(db, agency)
+    if user_id is None:  # raised after the commit, which keeps the link closed
+        raise accounts.NoNewAccount
     return user_id, agency, ensure_assessment(db, agency, rubric, user_id)
+
+
+def _close_to_new_accounts(db: sqlite_utils.Database, agency: dict) -> None:
+    """Close the agency's link to new accounts at the first taken address, as invitations are
+    (``accounts.register_with_invite``): refusing only that address would let the holder try one
+    address after another and learn which have accounts."""
+    if agency["accounts_closed_at"] is None:
+        db.execute("UPDATE portfolio_agencies SET accounts_closed_at = ? WHERE id = ?", [now(), agency["id"]])
+        _log(db, agency["portfolio_id"], None, "agency.accounts_closed",
+             f"{agency['name']}: {accounts.LINK_CLOSED_DETAIL}", actor=accounts.LINK_HOLDER)
 
 
 def ensure_assessment(db: sqlite_utils.Database, agency: dict, rubric: Rubric, user_id: int | None) -> str:

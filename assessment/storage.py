@@ -358,6 +358,27 @@ def _let_facilitators_stop_new_joins(db: sqlite_utils.Database) -> None:
     # from joining, which also stopped the room answering: new joins can now be stopped alone.
     db.execute("ALTER TABLE workshops ADD COLUMN joins_stopped_at TEXT")
 
+
+@migrations(name="023_agency_links_closed_to_new_accounts")
+def _close_agency_links_to_new_accounts(db: sqlite_utils.Database) -> None:
+    # An agency's link told its holder which addresses have accounts, as invitations did before
+    # migration 020: the first taken address now closes it to new accounts the same way
+    # (portfolios.register_and_join); an existing account still accepts it by logging in.
+    db.execute("ALTER TABLE portfolio_agencies ADD COLUMN accounts_closed_at TEXT")
+
+
+@migrations(name="024_indexes_for_deletes")
+def _index_the_keys_deletes_follow(db: sqlite_utils.Database) -> None:
+    # SQLite finds a deleted row's children by their foreign key: without an index it scanned the
+    # whole table once per row, and deleting a workspace with a 1,000-agency portfolio scanned
+    # round_assessments once per agency, report_jobs once per agency's assessment (the trigger
+    # of migration 014 follows round_id), invites and portfolio_agencies once per workspace or
+    # round. Keys to users and rubrics need none: neither is ever deleted.
+    db.execute("CREATE INDEX round_assessments_agency ON round_assessments(agency_id)")
+    db.execute("CREATE INDEX report_jobs_round ON report_jobs(round_id)")
+    db.execute("CREATE INDEX portfolio_agencies_link_round ON portfolio_agencies(link_round_id)")
+    db.execute("CREATE INDEX invites_workspace ON invites(workspace_id)")
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

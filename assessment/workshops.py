@@ -205,11 +205,14 @@ def _refuse_closed(db: sqlite_utils.Database, workshop_id: str) -> None:
     """WorkshopClosed or RoundClosed when the workshop takes no more answers.
 
     Called under the write lock, so that no answer slips past the workshop's or the round's close."""
-    status, assessment_id = db.execute("SELECT status, assessment_id FROM workshops WHERE id = ?",
-                                       [workshop_id]).fetchone() or (None, None)
-    if status == "closed":
+    if db.execute("SELECT status FROM workshops WHERE id = ?", [workshop_id]).fetchone() == ("closed",):
         raise WorkshopClosed
-    _refuse_closed_round(db, assessment_id)
+    _refuse_closed_round(db, _assessment_of(db, workshop_id))
+
+
+def _assessment_of(db: sqlite_utils.Database, workshop_id: str) -> str | None:
+    found = db.execute("SELECT assessment_id FROM workshops WHERE id = ?", [workshop_id]).fetchone()
+    return found and found[0]
 
 
 def _refuse_closed_round(db: sqlite_utils.Database, assessment_id: str) -> None:
@@ -268,10 +271,14 @@ def forget_participant(db: sqlite_utils.Database, workshop_id: str, participant_
 
 def remove_participant(db: sqlite_utils.Database, workshop_id: str, participant_id: int, *,
                        by: int | None = None) -> None:
-    """Remove a participant and their answers (a test entry, someone counted twice); a recorded consensus stays."""
+    """Remove a participant and their answers (a test entry, someone counted twice); a recorded consensus stays.
+    RoundClosed if they answered and the workshop's assessment is a closed round's: the answers are
+    in that round's PDF (deleting their personal data keeps the answers, and stays possible)."""
     with write_transaction(db):
         answers = db.execute("SELECT count(*) FROM participant_answers WHERE participant_id = ?",
                              [participant_id]).fetchone()[0]
+        if answers:
+            _refuse_closed_round(db, _assessment_of(db, workshop_id))
         # Their answers go with them (ON DELETE CASCADE).
         if db.execute("DELETE FROM participants WHERE id = ? AND workshop_id = ?",
                       [participant_id, workshop_id]).rowcount:

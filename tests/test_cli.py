@@ -222,6 +222,23 @@ def test_report_replaces_the_previous_one_whole(tmp_path, fast_pdf):
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
 
 
+def test_report_syncs_its_content_before_the_rename_and_the_folder_after(tmp_path, fast_pdf, monkeypatch):
+    """Found by a closing note: renamed before its content reached the disk, a report could be
+    left whole-named but empty after a crash."""
+    steps = []
+    replace, fsync = os.replace, os.fsync
+
+    def synced(fd):
+        kind = os.fstat(fd)
+        steps.append("folder synced" if stat.S_ISDIR(kind.st_mode) else f"{kind.st_size} bytes synced")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "replace", lambda *paths: (steps.append("rename"), replace(*paths))[1])
+    monkeypatch.setattr(os, "fsync", synced)
+    assert run("report", MID, "-o", tmp_path / "r.pdf").exit_code == 0
+    assert steps == [f"{len(fast_pdf)} bytes synced", "rename", "folder synced"]
+
+
 def test_report_refuses_to_replace_what_is_not_a_regular_file(tmp_path, fast_pdf):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

@@ -33,7 +33,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "016_invitations_of_former_owners", "017_portfolio_report_filters",
                      "018_rounds_count_deleted_agencies", "019_report_jobs_requested_by",
                      "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
-                     "022_workshop_joins_stopped"]
+                     "022_workshop_joins_stopped",
+                     "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes"]
     assert db.table("rubrics").exists()
 
 
@@ -42,6 +43,36 @@ def test_an_assessments_portfolio_round_is_found_by_index_not_by_scanning(tmp_pa
     plan = " ".join(row[3] for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT round_id FROM round_assessments WHERE assessment_id = ?", ["x"]))
     assert "USING INDEX round_assessments_assessment" in plan
+
+
+# Never deleted: accounts are disabled, rubric versions kept; a key to them needs no index.
+KEPT = {"users", "rubrics"}
+
+
+def _keys_followed_on_delete(db):
+    """(child table, its columns) for each foreign key to a table whose rows are deleted."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        keys = {}
+        for key_id, _, parent, column, *_ in db.execute(f"PRAGMA foreign_key_list({table})"):
+            keys.setdefault((key_id, parent), []).append(column)
+        yield from ((table, columns) for (_, parent), columns in keys.items() if parent not in KEPT)
+
+
+def test_every_key_a_delete_follows_is_searched_by_index_not_scanned(tmp_path):
+    """Found by a closing note: deleting a workspace with a portfolio scanned round_assessments once
+    per agency and report_jobs once per agency's assessment (a trigger follows round_id), and invites
+    and portfolio_agencies once per workspace or round. SQLite runs the statement below for each
+    deleted parent row (a cascade or SET NULL), so its plan is the delete's."""
+    db = storage.init(tmp_path / "s.db")
+    scanned = []
+    for table, columns in _keys_followed_on_delete(db):
+        where = " AND ".join(f"{column} = ?" for column in columns)
+        plan = " ".join(row[3] for row in db.execute(
+            f"EXPLAIN QUERY PLAN DELETE FROM {table} WHERE {where}", [1] * len(columns)))  # noqa: S608 (names from the schema)
+        if not plan.startswith("SEARCH") or "USING" not in plan:
+            scanned.append(f"{table}({', '.join(columns)}): {plan}")
+    assert scanned == []
 
 
 def test_a_rubric_version_cannot_change_content(tmp_path):

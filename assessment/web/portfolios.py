@@ -18,7 +18,7 @@ from ..portfolio_stats import choices, filter_rows
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
-from . import get_db
+from . import get_db, security_log
 from .access import listed, workspace_for
 from .auth import log_in
 from .forms import AccountForm, ActionForm
@@ -286,12 +286,16 @@ def join(token: str):
     if form.validate_on_submit():
         try:
             assessment_id = _join(token, form, found)
+        except accounts.NoNewAccount as error:  # beside the field, as the workspace invitation does
+            security_log.event("agency-account-refused", agency=found["id"])
+            form.email.errors.append(str(error))
         except ValueError as error:
             flash(str(error), "error")
         else:
             flash(f"{found['name']} has joined {found['portfolio']}. Your assessment is ready.")
             return redirect(url_for("journey.about", assessment_id=assessment_id))
-    return render_template("portfolios/join.html", agency=found, form=form, token=token)
+    return render_template("portfolios/join.html", agency=found, form=form, token=token,
+                           no_new_account=str(accounts.NoNewAccount()))
 
 
 def _join(token: str, form, found: dict) -> str:

@@ -205,14 +205,19 @@ def remove(workshop_id: str, participant_id: int):
     """
     workshop, assessment, workspace, _ = _workshop_for(workshop_id)
     participant = listed(workshops.participants(get_db(), workshop_id), participant_id)
+    back = url_for("workshops.dashboard", workshop_id=workshop_id)
+    if participant["answered"]:  # their answers are in a closed round's PDF
+        refuse_if_closed(assessment, back)
     if asking := ask_first(
             f"Remove {participant['display_name']} and their answers?",
             f"Their {participant['answered']} answers are deleted for good and leave the distribution; "
             "consensus already recorded stays. To delete only their name and keep the answers, "
             "use Delete personal data instead.",
-            "Remove participant and answers", url_for("workshops.dashboard", workshop_id=workshop_id),
-            _crumbs(workshop, assessment, workspace)):
+            "Remove participant and answers", back, _crumbs(workshop, assessment, workspace)):
         return asking
-    workshops.remove_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
+    try:
+        workshops.remove_participant(get_db(), workshop_id, participant_id, by=g.user["id"])
+    except workshops.RoundClosed as error:  # the round closed after the check above
+        return refused_in_closed_round(error.closed, back)
     flash("The participant and their answers are removed.")
     return _back(workshop_id)

@@ -20,7 +20,7 @@ from assessment.scoring import score
 from assessment.textreport import figure
 from assessment.web.participate import ROUND_CLOSED
 
-from .conftest import PASSWORD, csv_text, stored_form, text
+from .conftest import OUTSIDER, PASSWORD, csv_text, flashes, stored_form, text
 
 AGENCY_B = "agency-b@example.org"
 TODAY = date.today().isoformat()
@@ -260,6 +260,54 @@ def test_a_new_user_accepts_an_invitation_once(app, db, portfolio):
     assert agency[1] is not None
     assert records.assessments_in(db, agency[0])[0]["organization"] == "Statistics office"
     assert app.test_client().get(f"/portfolio-invite/{invited.token}").status_code == 404
+
+
+NO_NEW_ACCOUNT = ("This invitation cannot create an account for this address. If you already have an account, "
+                  "log in to join with it; otherwise ask the owner who sent the link for a new one.")
+
+
+def _create_account(client, url, email):
+    return client.post(url, data={"name": "X", "email": email, "password": PASSWORD, "confirm": PASSWORD})
+
+
+def _without_secrets(page: str) -> str:
+    """A page without what differs between two responses to the same person: the CSRF token, the typed address."""
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"|value="[^"]*@example.org"', "", page)
+
+
+def test_a_taken_email_closes_the_agency_link_to_new_accounts(app, db, owner, people, portfolio):
+    url = f"/portfolio-invite/{invite(db, portfolio, 'Statistics office').token}"
+    prober = app.test_client()
+    response = _create_account(prober, url, " EDITOR@example.org ")
+    page = html.unescape(text(response))
+    assert response.status_code == 200 and f'<a href="#email">Email address: {NO_NEW_ACCOUNT}</a>' in page
+    assert flashes(response) == []
+    # From now on a free address and a taken one get the same answer: the link asks no second question.
+    free, taken = _create_account(prober, url, "nobody@example.org"), _create_account(prober, url, OUTSIDER)
+    assert _without_secrets(text(free)) == _without_secrets(text(taken)) == _without_secrets(text(response))
+    assert accounts.get_user_by_email(db, "nobody@example.org") is None
+    assert "Create account and accept" not in text(prober.get(url))  # it offers the log-in instead
+    assert "for an existing account only" in text(owner.get(f"/portfolios/{portfolio}/agencies"))
+
+
+def test_after_a_taken_email_the_agency_still_joins_by_logging_in(app, db, people, portfolio):
+    url = f"/portfolio-invite/{invite(db, portfolio, 'Statistics office').token}"
+    holder = app.test_client()
+    _create_account(holder, url, OUTSIDER)
+    page = html.unescape(text(holder.get(url)))
+    assert NO_NEW_ACCOUNT in page and f'href="/login?next={url}"' in page
+    holder.login(OUTSIDER)
+    assert "/about" in holder.post(url).location
+    (joined,) = db.execute("SELECT joined_at FROM portfolio_agencies WHERE name = 'Statistics office'").fetchone()
+    assert joined is not None
+
+
+def test_a_new_link_for_the_agency_makes_an_account_again(app, db, people, portfolio):
+    invited = invite(db, portfolio, "Statistics office")
+    _create_account(app.test_client(), f"/portfolio-invite/{invited.token}", OUTSIDER)
+    fresh = portfolios.renew_link(db, portfolio, invited.id)
+    response = _create_account(app.test_client(), f"/portfolio-invite/{fresh.token}", "stan@stats.example")
+    assert response.status_code == 302 and accounts.get_user_by_email(db, "stan@stats.example") is not None
 
 
 def _expire_links(db):
@@ -572,6 +620,27 @@ def test_a_round_closed_while_the_facilitator_writes_refuses_with_its_message(ap
         response = client.post(url, data=data, follow_redirects=True)
         assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
     assert workshops.consensus(db, workshop_id) == {} and len(workshops.workshops_of(db, assessment_a)) == 1
+
+
+def test_a_closed_rounds_workshop_keeps_its_participants_answers_but_not_their_names(
+        app, db, people, portfolio, two_agencies, default_rubric):
+    """Found by a closing note: removing a participant with answers changed the closed round's PDF
+    (its workshop chapter). Deleting only their personal data keeps the answers, so it stays possible."""
+    (_, assessment_a), _ = two_agencies
+    workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+    participant_id = workshops.participants(db, workshop_id)[0]["id"]
+    before = workshops.summary(db, assessment_a, default_rubric)
+    with pytest.raises(workshops.RoundClosed):
+        workshops.remove_participant(db, workshop_id, participant_id)
+    client = app.test_client().login("outsider@example.org")
+    assert "Remove participant and answers" not in text(client.get(f"/workshops/{workshop_id}"))
+    url = f"/workshops/{workshop_id}/participants/{participant_id}/remove"
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 302 and response.location.endswith(f"/workshops/{workshop_id}")
+    assert "No change was made. Round 2026" in text(client.get(f"/workshops/{workshop_id}"))
+    assert client.post(f"/workshops/{workshop_id}/participants/{participant_id}/forget").status_code == 302
+    assert workshops.participants(db, workshop_id)[0]["deleted"] == 1
+    assert workshops.summary(db, assessment_a, default_rubric) == before
 
 
 def test_a_past_round_lists_only_the_agencies_that_were_in_it(db, owner, people, portfolio, two_agencies,
