@@ -27,7 +27,6 @@ CAN_MANAGE = {"owner"}
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
 
-
 def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
     """Why a new password is refused, or None. ``personal``: the account's email, name and
     workspace names, which anyone who knows the person would try first."""
@@ -440,7 +439,6 @@ def register_with_invite(db: sqlite_utils.Database, token: str, email: str, name
             audit.record(db, invite["workspace_id"], None, "invite.accounts_closed", f"invite {invite['id']}",
                          LINK_CLOSED_DETAIL, actor=LINK_HOLDER)
     raise NoNewAccount
-
 
 
 def link_makes_account(db: sqlite_utils.Database, accounts_closed_at: str | None, email: str) -> bool:

@@ -328,7 +328,6 @@ def _name_who_asked_for_each_report(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE report_jobs ADD COLUMN requested_by INTEGER REFERENCES users(id) ON DELETE SET NULL")
 
 
-
 @migrations(name="020_invitations_closed_to_new_accounts")
 def _close_invitations_to_new_accounts(db: sqlite_utils.Database) -> None:
     # An invitation refusing a taken address stayed open, so whoever held the link could try
@@ -378,6 +377,7 @@ def _index_the_keys_deletes_follow(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX report_jobs_round ON report_jobs(round_id)")
     db.execute("CREATE INDEX portfolio_agencies_link_round ON portfolio_agencies(link_round_id)")
     db.execute("CREATE INDEX invites_workspace ON invites(workspace_id)")
+
 
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
