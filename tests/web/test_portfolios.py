@@ -751,6 +751,45 @@ def test_a_filter_that_matches_no_agency_gives_a_pdf_that_says_so(app, owner, po
     assert "Agency A" not in content and "Heatmap" not in content and "Scorecards" not in content
 
 
+def _unfinished_agencies(db, portfolio, rubric):
+    """Beside the two finished: one in progress, one joined without answers, one not joined, one that left."""
+    def user(name):
+        return accounts.create_user(db, f"{name}@example.org", name, PASSWORD)
+    _, assessment_id = add_agency(db, portfolio, rubric, "Yankee unit", user("yankee"), finished=False,
+                                  type_="regulator", size="small")
+    records.save_answers(db, records.get_assessment(db, assessment_id), rubric, {"data.residency": Answer(2)})
+    add_agency(db, portfolio, rubric, "kilo board", user("kilo"), finished=False)
+    invite(db, portfolio, "Delta agency", type_="regulator", size="small")
+    records.delete_assessment(db, add_agency(db, portfolio, rubric, "Lima", user("lima"), finished=False)[1])
+    db.conn.commit()
+
+
+def test_the_portfolio_pdf_names_the_agencies_left_out_of_its_figures(app, db, owner, portfolio, two_agencies,
+                                                                      default_rubric, caplog):
+    """A ministry filing the PDF must know which agencies have not finished, not only how many."""
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    _unfinished_agencies(db, portfolio, default_rubric)
+    content = _pdf_text(_rendered(app, owner, portfolio))
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    section = content[content.index("Agencies not in the figures"):]
+    assert section.startswith("Agencies not in the figures 4 of 6 agencies have not finished this round")
+    total = len(default_rubric.questions)
+    assert ("Not started (3) Delta agency: invited, not joined kilo board: joined, nothing answered yet "
+            f"Lima: left the round In progress (1) Yankee unit: 1 of {total} questions answered") in section
+    assert "Agency A" not in section and "Agency B" not in section
+
+    regulators = _pdf_text(_rendered(app, owner, portfolio, "?type=regulator"))
+    section = regulators[regulators.index("Agencies not in the figures"):]
+    assert section.startswith("Agencies not in the figures 2 of 3 agencies (type = regulator) have not finished")
+    assert "Delta agency: invited, not joined" in section and "Yankee unit: 1 of" in section
+    assert "kilo board" not in section and "Lima" not in section
+
+
+def test_a_portfolio_pdf_with_every_agency_finished_has_no_list_of_those_left_out(app, owner, portfolio,
+                                                                                 two_agencies):
+    assert "Agencies not in the figures" not in _pdf_text(_rendered(app, owner, portfolio))
+
+
 def test_no_pdf_is_prepared_for_a_filter_value_no_agency_has(app, db, owner, portfolio, two_agencies):
     """Each filter keeps a PDF of its own: values typed into the address must not store one each."""
     response = owner.post(f"/portfolios/{portfolio}/report?type=nobody", follow_redirects=True)
