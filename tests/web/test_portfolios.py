@@ -469,7 +469,10 @@ def test_a_closed_rounds_assessment_is_read_only_for_the_agency(app, db, people,
     """Found by an audit: after the next round opened, the agency could still change its answers of the
     closed round, and with them that round's results and the changes since."""
     (agency_a, assessment_a), _ = two_agencies
-    before = portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])
+    def results(round_id):  # closing the round replaces its content tokens, so that cached pages drop their forms
+        return [{k: v for k, v in row.items() if k != "content_token"} for row in portfolios.round_rows(
+            db, portfolio, round_id)]
+    before = results(portfolios.rounds(db, portfolio)[0]["id"])
     client = app.test_client().login("outsider@example.org")
     assert "Save and continue" in text(client.get(f"/a/{assessment_a}/dimensions/data"))  # cached with its form
     portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
@@ -481,7 +484,7 @@ def test_a_closed_rounds_assessment_is_read_only_for_the_agency(app, db, people,
     assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
     assert client.post(f"/a/{assessment_a}/delete").status_code == 302
     assert records.get_assessment(db, assessment_a) is not None
-    assert portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[1]["id"]) == before
+    assert results(portfolios.rounds(db, portfolio)[1]["id"]) == before
     current = portfolios.agency_assessment(db, portfolio, agency_a["id"], portfolios.rounds(db, portfolio)[0]["id"])
     assert "Save and continue" in text(client.get(f"/a/{current}/dimensions/data"))  # this round's stays open
 
