@@ -34,6 +34,7 @@ from .answers import load_answers
 from .exports import answers_document, content_digest
 from .paths import DEFAULT_RUBRIC, EXAMPLES, TEMPLATES
 from .pdf import STATIC, render_pdf
+from .portfolio_stats import filter_rows
 from .report import Report, report_date
 from .rubric import load_rubric
 from .rubrics import peers_for, stored_rubric
@@ -74,8 +75,7 @@ def renderer_version() -> str:
 
 def report_digest(db: sqlite_utils.Database, assessment: records.Assessment) -> str:
     """The digest of everything the assessment's PDF is made from."""
-    rubric_sha = db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?",
-                            [assessment.rubric_id, assessment.rubric_version]).fetchone()[0]
+    rubric_sha = _rubric_sha(db, assessment.rubric_id, assessment.rubric_version)
     rubric = stored_rubric(db, assessment.rubric_id, assessment.rubric_version)
     # The workshop section changes as participants answer, while the assessment's answers do not.
     workshop = workshops.summary(db, assessment.id, rubric)
@@ -114,19 +114,41 @@ def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int
             "round_agencies": everyone, "deleted_after_closing": chosen["deleted_after_closing"]}
 
 
-def portfolio_digest(inputs: dict, round_id: int) -> str:
-    """The digest of a portfolio round's PDF: the round and the filters (no other round or filter
-    shares its PDF, as with assessments, even with the same figures), its figures as shown, the
-    rubric and the renderer."""
-    portfolio = inputs["portfolio"]
-    content = {"subject": "portfolio", "portfolio_id": portfolio["id"], "round_id": round_id,
-               "filters": inputs["filters"], "round_agencies": inputs["round_agencies"],
-               "deleted_after_closing": inputs["deleted_after_closing"],
-               "name": portfolio["name"], "peers": portfolio["peers"],
-               "rubric": [portfolio["rubric_id"], portfolio["rubric_version"]], "round": inputs["round_name"],
-               "summary": dataclasses.asdict(inputs["summary"]), "reference": inputs["reference"],
-               "renderer": renderer_version()}
+def portfolio_digest(db: sqlite_utils.Database, portfolio_id: int, round_id: int,
+                     filters: dict[str, str] | None = None) -> str | None:
+    """The digest of a portfolio round's PDF over ``filters``, or None if the portfolio or the round
+    no longer exists. Read from change tokens, without scoring anyone: the status page asks for it
+    every 2 s while a PDF renders. The round and the filters are in it (no other round or filter
+    shares its PDF, as with assessments, even with the same figures), with every agency it shows,
+    those of the previous round (the changes), the rubric's text, the survey peers and the renderer."""
+    portfolio = portfolios.get_portfolio(db, portfolio_id)
+    all_rounds = portfolios.rounds(db, portfolio_id)
+    chosen = next((r for r in all_rounds if r["id"] == round_id), None)
+    if portfolio is None or chosen is None:
+        return None
+    previous = next((r for r in all_rounds if r["id"] < round_id), None)  # latest first
+    filters = dict(filters or {})
+    rows = portfolios.round_rows(db, portfolio_id, round_id)
+    before = portfolios.round_rows(db, portfolio_id, previous["id"]) if previous else []
+    peers = peers_for(stored_rubric(db, portfolio["rubric_id"], portfolio["rubric_version"]))
+    content = {"subject": "portfolio", "round": chosen, "filters": filters, "round_agencies": len(rows),
+               "portfolio": [portfolio[key] for key in ("id", "name", "peers", "rubric_id", "rubric_version")],
+               "rubric": _rubric_sha(db, portfolio["rubric_id"], portfolio["rubric_version"]),
+               "peers": [peers.id, peers.version] if peers else None,
+               "agencies": _agency_tokens(filter_rows(rows, filters)),
+               "previous": _agency_tokens(filter_rows(before, filters)), "renderer": renderer_version()}
     return content_digest(content)
+
+
+def _agency_tokens(rows: list[dict]) -> list:
+    """What the PDF shows of each agency, or follows from: its scores, gaps and progress follow from
+    its answers and targets, which replace the assessment's content token at every write."""
+    return [[row["id"], row["name"], row["type"], row["size"], bool(row["joined_at"]), row["assessment_id"],
+             row["content_token"]] for row in rows]
+
+
+def _rubric_sha(db: sqlite_utils.Database, rubric_id: str, version: str) -> str:
+    return db.execute("SELECT sha256 FROM rubrics WHERE id = ? AND version = ?", [rubric_id, version]).fetchone()[0]
 
 
 # Rendering under limits --------------------------------------------------------------------
@@ -310,8 +332,10 @@ def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: s
     """The worker's task for a portfolio round's report over ``filters``, stored under ``digest``."""
     db = storage.connect(database)
     try:
-        inputs = portfolio_inputs(db, portfolio_id, round_id, filters)
-        if inputs is None or portfolio_digest(inputs, round_id) != digest:
+        with db.atomic():  # one snapshot: a change between the two reads would file new figures under the old digest
+            current = portfolio_digest(db, portfolio_id, round_id, filters) == digest
+            inputs = portfolio_inputs(db, portfolio_id, round_id, filters) if current else None
+        if inputs is None:
             _finish(db, digest, None, "The portfolio changed or was deleted before its report was rendered.")
             return
         _render_job(db, digest, partial(portfolio_report.render_pdf, **inputs))

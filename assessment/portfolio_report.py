@@ -10,7 +10,7 @@ from . import pdf
 from .answers import AnswerSet
 from .benchmark import compare, linked_sources
 from .exports import VERSION_COLUMNS, safe_cell
-from .portfolio_stats import Summary
+from .portfolio_stats import Summary, unfinished
 from .rubric import Rubric
 from .rubrics import peers_for
 
@@ -70,13 +70,16 @@ def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summar
     """The portfolio PDF, with the reports' stylesheets, fonts and asset fetcher (nothing from the network).
     ``summary`` is over the agencies matching ``filters``, ``round_agencies`` of the whole round: the cover
     names the filters and how many of the round's agencies they leave. ``deleted_after_closing``: the
-    agencies whose assessment of the round went after it closed, which the summary says."""
+    agencies whose assessment of the round went after it closed, which the summary says. The agencies
+    that have not finished are named, so that whoever files the PDF knows whom the figures leave out."""
     css, fonts = pdf.stylesheet()
     # The survey's figures are shown beside finished agencies' (as on the dashboard): cite them.
     peers = peers_for(rubric) if reference and summary.finished else None
+    not_started, in_progress = unfinished(summary.rows)
     html = render_html(portfolio=portfolio, round_name=round_name, rubric=rubric, summary=summary,
                        reference=reference, peers=peers, sources=linked_sources(rubric, peers) if peers else (),
                        filters=filters or {}, round_agencies=round_agencies,
-                       deleted_after_closing=deleted_after_closing)
+                       deleted_after_closing=deleted_after_closing, not_started=not_started,
+                       in_progress=in_progress)
     document = pdf.ReportHTML(string=html, base_url=pdf.ASSET_BASE, url_fetcher=pdf.AssetFetcher())
     return document.write_pdf(stylesheets=[css], font_config=fonts, **pdf.PDF_OPTIONS)

@@ -50,6 +50,13 @@ def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
     return [r for r in rows if all(not value or r[key] == value for key, value in filters.items())]
 
 
+def unfinished(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The agencies the figures leave out, each list by name: those that have not started (not
+    joined, left the round, or nothing answered yet) and those in progress."""
+    waiting = sorted((r for r in rows if not r["finished"]), key=lambda r: r["name"].lower())
+    return [r for r in waiting if not r["answered"]], [r for r in waiting if r["answered"]]
+
+
 def choices(rows: list[dict], key: str) -> list[str]:
     """The distinct non-empty values of an agency field, for a filter's options."""
     return sorted({r[key] for r in rows if r[key]})

@@ -355,9 +355,10 @@ def closed_round(db: sqlite_utils.Database, assessment_id: str) -> dict | None:
 
 _ROUND_SQL = """
 SELECT ag.id, ag.name, ag.type, ag.size, ag.contact, ag.workspace_id, ag.joined_at, ra.assessment_id,
-       o.score AS overall, o.stage, o.answered, o.total, o.dimensions
+       o.score AS overall, o.stage, o.answered, o.total, o.dimensions, a.content_token
 FROM portfolio_agencies ag
 LEFT JOIN round_assessments ra ON ra.agency_id = ag.id AND ra.round_id = ?
+LEFT JOIN assessments a ON a.id = ra.assessment_id
 LEFT JOIN scores o ON o.assessment_id = ra.assessment_id AND o.dimension = '_overall'
 WHERE ag.portfolio_id = ? ORDER BY ag.name COLLATE NOCASE
 """
@@ -365,8 +366,9 @@ WHERE ag.portfolio_id = ? ORDER BY ag.name COLLATE NOCASE
 
 def round_rows(db: sqlite_utils.Database, portfolio_id: int, round_id: int) -> list[dict]:
     """The agencies of the round with their assessment of it: progress (the '_overall' row ``records.progress``
-    reads), overall index, stage and dimension scores. The current round lists every agency invited;
-    a past one only those that had an assessment in it (an agency that joined later was not in it)."""
+    reads), overall index, stage, dimension scores and the assessment's ``content_token``. The current
+    round lists every agency invited; a past one only those that had an assessment in it (an agency that
+    joined later was not in it)."""
     current = rounds(db, portfolio_id)[0]["id"] == round_id
     rows = []
     for row in db.query(_ROUND_SQL, [round_id, portfolio_id]):

@@ -1,6 +1,6 @@
 """The owner's figures of a round (assessment/portfolio_stats.py), on rows as portfolios.round_rows reads them."""
 
-from assessment.portfolio_stats import summarize
+from assessment.portfolio_stats import summarize, unfinished
 
 
 def _row(agency_id: int, overall: float | None, finished: bool = True, **dimensions) -> dict:
@@ -29,3 +29,11 @@ def test_a_dimension_change_leaves_out_agencies_not_scored_on_it_in_either_round
 def test_without_a_previous_round_nothing_is_compared():
     summary = summarize([_row(1, 50, data=50)], [], ["data"], [], [])
     assert summary.compared == 0 and summary.median_delta is None and summary.dimension_deltas == {"data": None}
+
+
+def test_the_agencies_left_out_are_split_into_not_started_and_in_progress_by_name():
+    rows = [{"name": name, "finished": finished, "answered": answered} for name, finished, answered in (
+        ("delta", False, 3), ("Alpha", True, 30), ("charlie", False, None), ("Bravo", False, 0), ("Echo", False, 29))]
+    not_started, in_progress = unfinished(rows)
+    assert [r["name"] for r in not_started] == ["Bravo", "charlie"]  # nothing answered; no assessment
+    assert [r["name"] for r in in_progress] == ["delta", "Echo"]

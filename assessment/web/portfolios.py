@@ -216,7 +216,7 @@ def export_json(portfolio_id: int):
 # the CSV and the JSON it follows the dashboard's filters, each filter a PDF of its own.
 
 def _report_digest(portfolio_id: int, round_id: int) -> str:
-    return jobs.portfolio_digest(jobs.portfolio_inputs(get_db(), portfolio_id, round_id, _filters()), round_id)
+    return jobs.portfolio_digest(get_db(), portfolio_id, round_id, _filters())
 
 
 def _unknown_filters(portfolio_id: int, chosen: dict) -> str:
