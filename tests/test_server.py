@@ -33,12 +33,13 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _established(port: int) -> set[str]:
-    """Socket inodes of the server's side of established TCP connections on ``port``."""
+def _sockets(port: int, state: str) -> set[str]:
+    """Socket inodes of the server's side of TCP sockets on ``port`` in ``state`` (as /proc/net/tcp
+    writes it: 01 established, 0A listening)."""
     inodes = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
             inodes.add(fields[9])
     return inodes
 
@@ -72,7 +73,7 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path):
                 response = conn.getresponse()
                 response.read()
                 assert response.status == 200
-        inodes = _established(port)
+        inodes = _sockets(port, "01")
         held = sorted(_held_by(worker, inodes) for worker in _children(server.pid))
         for conn in connections:
             conn.close()
@@ -160,8 +161,15 @@ def test_a_worker_that_dies_is_replaced(tmp_path):
     port = free_port()
     process = start_server(tmp_path, port, workers=2, report_workers=0)
     try:
-        _replace_a_worker(process)
-        assert request(port, "GET", "/healthz")[0] == 200
+        before = _children(process.pid)
+        (replacement,) = set(_replace_a_worker(process)) - set(before)
+        # Until the replacement listens (it makes the app first), a new connection can be refused
+        # (seen under load); once it does, every connection is served.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _held_by(replacement, _sockets(port, "0A")):
+            time.sleep(0.05)
+        assert _held_by(replacement, _sockets(port, "0A")), "the replacement never listened"
+        assert [request(port, "GET", "/healthz")[0] for _ in range(20)] == [200] * 20
     finally:
         stop(process)
 
