@@ -7,6 +7,8 @@ reach nothing but the participant's own workshop: every other page still needs a
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from .. import portfolios, ratelimit, records, workshops
@@ -15,6 +17,7 @@ from ..rubrics import stored_rubric
 from . import get_db
 from .auth import client_address
 from .forms import JoinCodeForm, JoinForm, dimension_form
+from .journey import forget_draft
 
 bp = Blueprint("participate", __name__)
 JOIN_FAILURE_LIMIT = 50  # wrong codes per address in ratelimit.FAILURE_WINDOW: 7,200 guesses a day of 8.5e11
@@ -116,8 +119,20 @@ def _home(workshop_id: str):
     return redirect(url_for("participate.home", workshop_id=workshop_id))
 
 
+def _token(workshop) -> str | None:
+    return session.get("workshops", {}).get(workshop.id)
+
+
 def _participant(workshop) -> dict | None:
-    return workshops.participant_for(get_db(), workshop.id, session.get("workshops", {}).get(workshop.id))
+    return workshops.participant_for(get_db(), workshop.id, _token(workshop))
+
+
+def _draft_user(workshop) -> str:
+    """Whose drafts app.js keeps on the participant's pages (base.html's draft-user): derived from the
+    token, so it names this one joining alone (not a row id, which a later participant may reuse), and
+    differs from the hash the database keeps. Another participant on the same phone has another: app.js
+    forgets this one's drafts as soon as a page names them."""
+    return "participant:" + hashlib.sha256(f"draft:{_token(workshop)}".encode()).hexdigest()[:32]
 
 
 def _participant_for(workshop_id: str):
@@ -145,7 +160,8 @@ def home(workshop_id: str):
         spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
     return render_template("participate/home.html", workshop=workshop, participant=participant,
                            dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
-                           spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop))
+                           spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop),
+                           draft_user=_draft_user(workshop))
 
 
 @bp.route("/p/<workshop_id>/<dimension_id>", methods=["GET", "POST"])
@@ -162,6 +178,7 @@ def dimension(workshop_id: str, dimension_id: str):
         if form.validate():
             refused = _save(workshop, participant, {q.id: form[q.id].value.data or None for q in found.questions})
             if refused is None:
+                forget_draft()
                 flash("Your answers are saved.")
                 return _home(workshop.id)
     else:
@@ -169,7 +186,8 @@ def dimension(workshop_id: str, dimension_id: str):
         form = form_class(formdata=None, data={q: {"value": v} for q, v in mine.items()})
     # A refused save comes back with what was chosen, and why it is not saved: nothing is lost.
     return render_template("participate/dimension.html", workshop=workshop, dimension=found, form=form,
-                           closed_message=refused or _closed_message(workshop), refused=refused is not None)
+                           closed_message=refused or _closed_message(workshop), refused=refused is not None,
+                           draft_user=_draft_user(workshop))
 
 
 def _save(workshop, participant, answers: dict) -> str | None:
