@@ -160,6 +160,7 @@ def home(workshop_id: str):
         spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
     return render_template("participate/home.html", workshop=workshop, participant=participant,
                            dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
+                           brand_href=url_for("participate.home", workshop_id=workshop.id),
                            spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop),
                            draft_user=_draft_user(workshop))
 
@@ -187,7 +188,8 @@ def dimension(workshop_id: str, dimension_id: str):
     # A refused save comes back with what was chosen, and why it is not saved: nothing is lost.
     return render_template("participate/dimension.html", workshop=workshop, dimension=found, form=form,
                            closed_message=refused or _closed_message(workshop), refused=refused is not None,
-                           draft_user=_draft_user(workshop))
+                           draft_user=_draft_user(workshop),
+                           brand_href=url_for("participate.home", workshop_id=workshop.id))
 
 
 def _save(workshop, participant, answers: dict) -> str | None:

@@ -50,8 +50,16 @@ def index(assessment_id: str):
         except workshops.RoundClosed as error:
             return refused_in_closed_round(error.closed, results)
         return _back(workshop_id)
+    found = workshops.workshops_of(get_db(), assessment.id)
     return render_template("workshops/index.html", assessment=assessment, workspace=workspace, form=form,
-                           workshops=workshops.workshops_of(get_db(), assessment.id), closed=_round_closed(assessment))
+                           workshops=found, covers={w.id: _covers(w, rubric) for w in found},
+                           closed=_round_closed(assessment))
+
+
+def _covers(workshop, rubric) -> str:
+    """The workshop's dimensions in words ("Data sovereignty and Security and resilience"), in rubric order."""
+    titles = [d.title for d in rubric.dimensions if d.id in workshop.dimensions]
+    return " and ".join(filter(None, [", ".join(titles[:-1]), titles[-1]])) if titles else ""
 
 
 def _round_closed(assessment) -> str | None:
@@ -65,6 +73,7 @@ def _dashboard_context(workshop, rubric) -> dict:
     questions = workshops.questions_of(rubric, workshop.dimensions)
     link = url_for("participate.join_code", code=workshop.join_code, _external=True)
     return {"questions": {q.id: q for q in questions}, "link": link, "qr": qr_svg(link),
+            "covers": _covers(workshop, rubric),
             "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
             "participants": workshops.participants(db, workshop.id),
             "cap": current_app.config["WORKSHOP_MAX_PARTICIPANTS"],

@@ -515,3 +515,45 @@ def test_the_cap_is_checked_inside_the_write_transaction(app, db, workshop):
 
 def test_the_cap_defaults_to_two_hundred(app):
     assert app.config["WORKSHOP_MAX_PARTICIPANTS"] == workshops.MAX_PARTICIPANTS == 200
+
+
+def test_the_participants_overview_says_how_far_they_got_in_each_dimension(app, db, workshop, default_rubric):
+    """With two dimensions, "6 of 12 questions" did not say which page still needed answers."""
+    client = _join(app, db, workshop)
+    _answer(client, workshop, "data", {qid: "2" for qid in _question_ids(default_rubric, "data")[:4]})
+    page = text(client.get(f"/p/{workshop}"))
+    titles = {d.id: d.title for d in default_rubric.dimensions}
+    assert re.search(rf'{re.escape(titles["data"])}\s*<span class="muted">4 of 6 answered</span>', page)
+    assert re.search(rf'{re.escape(titles["security"])}\s*<span class="muted">0 of 6 answered</span>', page)
+
+
+def test_the_dashboard_says_what_the_workshop_covers_and_spells_out_each_questions_levels(
+        editor, db, workshop, finished, default_rubric):
+    """The levels' words were cut short in the select: the facilitator could not read them out to the room."""
+    page = html.unescape(text(editor.get(f"/workshops/{workshop}")))
+    titles = [d.title for d in default_rubric.dimensions if d.id in DIMENSIONS]
+    assert f"On {' and '.join(titles)}" in page
+    question = default_rubric.questions[_question_ids(default_rubric, "data")[0]]
+    section = re.search(rf'id="q-{re.escape(question.id)}".*?</section>', page, re.S).group(0)
+    assert question.text in section and all(words in section for words in question.levels.values())
+    index = html.unescape(text(editor.get(f"/a/{finished}/workshops")))
+    assert f"on {' and '.join(titles)}" in index
+
+
+def test_a_participants_site_name_leads_to_their_workshop_not_to_the_log_in(app, db, workshop):
+    client = _join(app, db, workshop)
+    assert f'<a class="brand" href="/p/{workshop}">' in text(client.get(f"/p/{workshop}/data"))
+    assert '<a class="brand" href="/join">' in text(app.test_client().get("/join"))
+
+
+def test_the_pdfs_heatmap_counts_not_applicable_and_dont_know_too(app, db, workshop, finished, default_rubric):
+    """Its rows counted levels 0 to 4 only: with answers of "don't know" they added up to fewer than the
+    participants the chapter names, and a client reading it asked where the others went."""
+    qid = _question_ids(default_rubric, "data")[0]
+    for number, value in enumerate(("1", "dont_know", "not_applicable")):
+        _answer(_join(app, db, workshop, f"P{number}"), workshop, "data", {qid: value})
+    chapter = _workshop_chapter(db, finished)
+    assert "3 participants answered" in chapter and "other" in chapter
+    assert "Other counts Not applicable and Don't know" in chapter
+    row = re.search(rf"{re.escape(default_rubric.questions[qid].title)} 0 1 0 0 0 (\d)", chapter)
+    assert row and row.group(1) == "2"
