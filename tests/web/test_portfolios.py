@@ -553,6 +553,7 @@ def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people
     assert "The consensus is not recorded" in page and "No change was made. Round 2026" in page
     section = re.search(r'id="q-data\.residency".*?</section>', page, re.S).group(0)
     assert "Agreed after a long debate" in section and "Level 0: " in section
+    assert re.search(r"Not recorded: Level 0: [^<]*[^.]\.</p>", section)  # one full stop, the level's own
     assert "Record the consensus" not in page  # still no form: the round takes none
     assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
     assert len(workshops.workshops_of(db, assessment_a)) == 1
