@@ -26,6 +26,9 @@ CODE_LENGTH = 8
 DELETED_NAME = "Deleted participant"
 CONSENSUS_PREFIX = "Workshop consensus: "  # before the rationale, in the answer's note
 RATIONALE_MAX = NOTE_MAX - len(CONSENSUS_PREFIX)  # what fits in a note with no evidence beside it
+# A room's worth, with margin: without a cap anyone holding a leaked code, or a script, could add
+# participants without bound. The setting WORKSHOP_MAX_PARTICIPANTS changes it.
+MAX_PARTICIPANTS = 200
 
 
 class WorkshopClosed(Exception):
@@ -34,6 +37,10 @@ class WorkshopClosed(Exception):
 
 class JoinsStopped(Exception):
     """Someone new tried to join after the facilitator stopped new joins."""
+
+
+class WorkshopFull(Exception):
+    """Someone new tried to join a workshop that has as many participants as the cap allows."""
 
 
 class RoundClosed(Exception):
@@ -179,18 +186,27 @@ def new_code(db: sqlite_utils.Database, workshop_id: str, *, by: int | None = No
 
 # Participants --------------------------------------------------------------------------------
 
-def join(db: sqlite_utils.Database, workshop_id: str, display_name: str) -> tuple[int, str]:
+def join(db: sqlite_utils.Database, workshop_id: str, display_name: str, *,
+         cap: int = MAX_PARTICIPANTS) -> tuple[int, str]:
     """A new participant; returns their id and the token for their cookie (only its hash is kept).
-    WorkshopClosed, RoundClosed or JoinsStopped, checked under the write lock."""
+    WorkshopClosed, RoundClosed, JoinsStopped or WorkshopFull (``cap`` participants already), checked
+    under the write lock, so that joins sent at once cannot all pass the cap."""
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         _refuse_closed(db, workshop_id)
         if db.execute("SELECT joins_stopped_at FROM workshops WHERE id = ?", [workshop_id]).fetchone()[0]:
             raise JoinsStopped
+        if participant_count(db, workshop_id) >= cap:
+            raise WorkshopFull
         participant_id = db.table("participants").insert({
             "workshop_id": workshop_id, "display_name": display_name, "token_hash": hash_token(token),
             "joined_at": now()}).last_pk
     return participant_id, token
+
+
+def participant_count(db: sqlite_utils.Database, workshop_id: str) -> int:
+    """Everyone who joined and was not removed, their personal data deleted or not: what the cap counts."""
+    return db.execute("SELECT count(*) FROM participants WHERE workshop_id = ?", [workshop_id]).fetchone()[0]
 
 
 def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | None) -> dict | None:

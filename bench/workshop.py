@@ -124,6 +124,8 @@ def verify(sent: dict, answers: dict, count: int, participants: int, failures: l
 def run(participants: int, workers: int | None = None) -> bool:
     with tempfile.TemporaryDirectory() as folder:
         workshop_id, code, questions, database = seed(Path(folder))
+        # More participants than the server's default cap need the setting raised (docs/workshop.md).
+        (Path(folder) / "config.py").write_text(f"WORKSHOP_MAX_PARTICIPANTS = {max(participants, 200)}\n")
         port = free_port()
         server = start_server(Path(folder), port, workers)
         try:

@@ -17,6 +17,7 @@ from .. import accounts, charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
 from ..portfolios import LINK_DAYS
 from ..rubrics import add_rubric
+from ..workshops import MAX_PARTICIPANTS
 
 _connections = threading.local()
 SETUP_CODE = "setup_code"  # the file, in the instance folder until the first account exists
@@ -61,7 +62,7 @@ class SettingError(ValueError):
 # arrived as the string "False", which is true, and turned HTTPS on.
 _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 _COUNTS = {"SESSION_HOURS": 1, "INVITE_HOURS": 1, "AGENCY_LINK_DAYS": 1, "MAX_CONTENT_LENGTH": 1,
-           "PROXIES": 0}  # and the least allowed
+           "PROXIES": 0, "WORKSHOP_MAX_PARTICIPANTS": 1}  # and the least allowed
 
 
 def _check_settings(config: Config) -> None:
@@ -81,7 +82,8 @@ def _load_settings(config: Config, test_config: dict | None = None) -> None:
     """Defaults, then ``instance/config.py``, then ``SOVREADY_*`` variables, then tests' overrides."""
     config.from_mapping(DATABASE=str(Path(config.root_path) / "sovready.db"), RUBRIC=str(DEFAULT_RUBRIC),
                         MAX_CONTENT_LENGTH=1024 * 1024, SESSION_HOURS=8, INVITE_HOURS=72,
-                        AGENCY_LINK_DAYS=LINK_DAYS, HTTPS=False, PROXIES=0)
+                        AGENCY_LINK_DAYS=LINK_DAYS, HTTPS=False, PROXIES=0,
+                        WORKSHOP_MAX_PARTICIPANTS=MAX_PARTICIPANTS)
     config.from_pyfile("config.py", silent=True)
     config.from_prefixed_env("SOVREADY")  # e.g. SOVREADY_HTTPS=true, SOVREADY_SESSION_HOURS=4
     config.update(test_config or {})

@@ -75,6 +75,12 @@ SAVED = "Your answers are saved."
 SAVED_PAGE = "saved"  # a flash category: the page saved, for app.js, never shown
 
 
+def forget_draft() -> None:
+    """Tell app.js, on the page the redirect reaches, that this page's input is saved: the draft it
+    kept of it is forgotten (``base.html``, docs/web.md *Drafts*)."""
+    flash(request.script_root + request.path, SAVED_PAGE)
+
+
 def _advance(assessment_id: str, rubric: Rubric, key: str):
     """Redirect after a save: to the previous step, the next one, or back to this one.
 
@@ -82,7 +88,7 @@ def _advance(assessment_id: str, rubric: Rubric, key: str):
     messages at the top of its main content, where it returns (``#main``, past the site header).
     Either way the page reached tells app.js which page was saved, so that it forgets the input it
     kept in case the save was refused (``base.html``, docs/web.md *Drafts*)."""
-    flash(request.script_root + request.path, SAVED_PAGE)
+    forget_draft()
     journey = steps(rubric)
     index = [s.key for s in journey].index(key)
     offset = {"back": -1, "stay": 0}.get(request.form.get("go"), 1)

@@ -7,7 +7,9 @@ reach nothing but the participant's own workshop: every other page still needs a
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+import hashlib
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from .. import portfolios, ratelimit, records, workshops
 from ..rubric import Rubric
@@ -15,12 +17,16 @@ from ..rubrics import stored_rubric
 from . import get_db
 from .auth import client_address
 from .forms import JoinCodeForm, JoinForm, dimension_form
+from .journey import forget_draft
 
 bp = Blueprint("participate", __name__)
 JOIN_FAILURE_LIMIT = 50  # wrong codes per address in ratelimit.FAILURE_WINDOW: 7,200 guesses a day of 8.5e11
 CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for taking part."
 JOINS_STOPPED = ("The facilitator has stopped new joins to this workshop. If you are meant to take part, "
                  "ask the facilitator to let people join again.")
+NO_NEW_JOINS = ("No new participants", JOINS_STOPPED)
+FULL = ("This workshop is full: it has {cap} participants, as many as this server lets one workshop have. "
+        "Ask the facilitator to make room: they can remove anyone who joined twice or should not count.")
 # Participants need no account: the message does not name the portfolio or the round.
 ROUND_CLOSED = ("This workshop's assessment is kept as the result of a closed portfolio round: "
                 "answers are no longer accepted. Thank you for taking part.")
@@ -67,22 +73,35 @@ def join_code(code: str):
         return _home(workshop.id)
     if closed := _closed_message(workshop):
         return _closed(closed)
-    if workshop.joins_stopped_at:
-        return _joins_stopped()
     form = JoinForm()
-    if form.validate_on_submit():
+    cap = current_app.config["WORKSHOP_MAX_PARTICIPANTS"]
+    refused = _no_room(workshop, cap)
+    if refused is None and form.validate_on_submit():
         try:
-            _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip())
+            _, token = workshops.join(get_db(), workshop.id, form.display_name.data.strip(), cap=cap)
         except workshops.WorkshopClosed:  # closed while the name was being typed
             return _closed(CLOSED)
         except workshops.RoundClosed:
             return _closed(ROUND_CLOSED)
-        except workshops.JoinsStopped:
-            return _joins_stopped()
-        session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
-        session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
-        return _home(workshop.id)
-    return render_template("participate/name.html", form=form, code=workshop.join_code)
+        except workshops.JoinsStopped:  # stopped, or filled, while the name was being typed
+            refused = NO_NEW_JOINS
+        except workshops.WorkshopFull:
+            refused = ("Workshop full", FULL.format(cap=cap))
+        else:
+            session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
+            session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
+            return _home(workshop.id)
+    # 403, not 410: the facilitator may let people in again; the name typed stays for then.
+    return render_template("participate/name.html", form=form, refused=refused), 403 if refused else 200
+
+
+def _no_room(workshop, cap: int) -> tuple[str, str] | None:
+    """The title and message of a join refused while new joins are stopped or the workshop is full."""
+    if workshop.joins_stopped_at:
+        return NO_NEW_JOINS
+    if workshops.participant_count(get_db(), workshop.id) >= cap:
+        return "Workshop full", FULL.format(cap=cap)
+    return None
 
 
 def _closed(message: str):
@@ -96,17 +115,24 @@ def _closed_message(workshop) -> str | None:
     return ROUND_CLOSED if portfolios.closed_round(get_db(), workshop.assessment_id) else None
 
 
-def _joins_stopped():
-    # 403, not 410: the facilitator may let people join again.
-    return render_template("participate/closed.html", message=JOINS_STOPPED, title="No new participants"), 403
-
-
 def _home(workshop_id: str):
     return redirect(url_for("participate.home", workshop_id=workshop_id))
 
 
+def _token(workshop) -> str | None:
+    return session.get("workshops", {}).get(workshop.id)
+
+
 def _participant(workshop) -> dict | None:
-    return workshops.participant_for(get_db(), workshop.id, session.get("workshops", {}).get(workshop.id))
+    return workshops.participant_for(get_db(), workshop.id, _token(workshop))
+
+
+def _draft_user(workshop) -> str:
+    """Whose drafts app.js keeps on the participant's pages (base.html's draft-user): derived from the
+    token, so it names this one joining alone (not a row id, which a later participant may reuse), and
+    differs from the hash the database keeps. Another participant on the same phone has another: app.js
+    forgets this one's drafts as soon as a page names them."""
+    return "participant:" + hashlib.sha256(f"draft:{_token(workshop)}".encode()).hexdigest()[:32]
 
 
 def _participant_for(workshop_id: str):
@@ -134,7 +160,9 @@ def home(workshop_id: str):
         spreads = workshops.divergence([q.id for q in questions], workshops.all_answers(get_db(), workshop.id))
     return render_template("participate/home.html", workshop=workshop, participant=participant,
                            dimensions=_dimensions(workshop, rubric), mine=mine, total=len(questions),
-                           spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop))
+                           brand_href=url_for("participate.home", workshop_id=workshop.id),
+                           spreads=spreads, questions=rubric.questions, closed_message=_closed_message(workshop),
+                           draft_user=_draft_user(workshop))
 
 
 @bp.route("/p/<workshop_id>/<dimension_id>", methods=["GET", "POST"])
@@ -145,25 +173,31 @@ def dimension(workshop_id: str, dimension_id: str):
     if found is None:
         abort(404)
     form_class = dimension_form(rubric, found.id, False)
+    refused = None
     if request.method == "POST":
         form = form_class()
         if form.validate():
-            return _save(workshop, participant, {q.id: form[q.id].value.data or None for q in found.questions})
+            refused = _save(workshop, participant, {q.id: form[q.id].value.data or None for q in found.questions})
+            if refused is None:
+                forget_draft()
+                flash("Your answers are saved.")
+                return _home(workshop.id)
     else:
         mine = workshops.participant_answers(get_db(), participant["id"])
         form = form_class(formdata=None, data={q: {"value": v} for q, v in mine.items()})
+    # A refused save comes back with what was chosen, and why it is not saved: nothing is lost.
     return render_template("participate/dimension.html", workshop=workshop, dimension=found, form=form,
-                           closed_message=_closed_message(workshop))
+                           closed_message=refused or _closed_message(workshop), refused=refused is not None,
+                           draft_user=_draft_user(workshop),
+                           brand_href=url_for("participate.home", workshop_id=workshop.id))
 
 
-def _save(workshop, participant, answers: dict):
+def _save(workshop, participant, answers: dict) -> str | None:
+    """Store the page's answers; None, or why the workshop takes them no more."""
     try:
         workshops.save_participant_answers(get_db(), workshop.id, participant["id"], answers)
     except workshops.WorkshopClosed:
-        flash(CLOSED, "error")
-        return _home(workshop.id)
+        return CLOSED
     except workshops.RoundClosed:
-        flash(ROUND_CLOSED, "error")
-        return _home(workshop.id)
-    flash("Your answers are saved.")
-    return _home(workshop.id)
+        return ROUND_CLOSED
+    return None

@@ -6,7 +6,7 @@ Only the assessment's editors and owners facilitate (``assessment_for(..., write
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from .. import portfolios, workshops
@@ -50,8 +50,16 @@ def index(assessment_id: str):
         except workshops.RoundClosed as error:
             return refused_in_closed_round(error.closed, results)
         return _back(workshop_id)
+    found = workshops.workshops_of(get_db(), assessment.id)
     return render_template("workshops/index.html", assessment=assessment, workspace=workspace, form=form,
-                           workshops=workshops.workshops_of(get_db(), assessment.id), closed=_round_closed(assessment))
+                           workshops=found, covers={w.id: _covers(w, rubric) for w in found},
+                           closed=_round_closed(assessment))
+
+
+def _covers(workshop, rubric) -> str:
+    """The workshop's dimensions in words ("Data sovereignty and Security and resilience"), in rubric order."""
+    titles = [d.title for d in rubric.dimensions if d.id in workshop.dimensions]
+    return " and ".join(filter(None, [", ".join(titles[:-1]), titles[-1]])) if titles else ""
 
 
 def _round_closed(assessment) -> str | None:
@@ -65,8 +73,10 @@ def _dashboard_context(workshop, rubric) -> dict:
     questions = workshops.questions_of(rubric, workshop.dimensions)
     link = url_for("participate.join_code", code=workshop.join_code, _external=True)
     return {"questions": {q.id: q for q in questions}, "link": link, "qr": qr_svg(link),
+            "covers": _covers(workshop, rubric),
             "spreads": workshops.divergence([q.id for q in questions], workshops.all_answers(db, workshop.id)),
             "participants": workshops.participants(db, workshop.id),
+            "cap": current_app.config["WORKSHOP_MAX_PARTICIPANTS"],
             "consensus": workshops.consensus(db, workshop.id),
             "labels": {name: getattr(ConsensusForm, name).args[0] for name in ("level", "rationale")},
             "rationale_help": ConsensusForm.rationale.kwargs["description"]}
@@ -155,19 +165,19 @@ def _crumbs(workshop, assessment, workspace) -> list:
 def set_consensus(workshop_id: str, question_id: str):
     """Record the agreed level of one question; it becomes the assessment's answer."""
     workshop, assessment, workspace, rubric = _workshop_for(workshop_id)
-    refuse_if_closed(assessment, url_for("workshops.dashboard", workshop_id=workshop_id))
+    if question_id not in {q.id for q in workshops.questions_of(rubric, workshop.dimensions)}:
+        abort(404)
     form = ConsensusForm()
+    refused = (question_id, form)
+    if portfolios.closed_round(get_db(), assessment.id):  # the page shows why, and what was typed
+        return _dashboard(workshop, assessment, workspace, rubric, refused=refused)
     if not form.validate():
-        if question_id not in {q.id for q in workshops.questions_of(rubric, workshop.dimensions)}:
-            abort(404)
-        return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form))
+        return _dashboard(workshop, assessment, workspace, rubric, refused=refused)
     try:
         workshops.set_consensus(get_db(), workshop, rubric, question_id, int(form.level.data),
                                 (form.rationale.data or "").strip(), g.user["id"])
-    except ValueError:
-        abort(404)
-    except workshops.RoundClosed as error:
-        return refused_in_closed_round(error.closed, url_for("workshops.dashboard", workshop_id=workshop_id))
+    except workshops.RoundClosed:  # closed since the check above: the dashboard now says so
+        return _dashboard(workshop, assessment, workspace, rubric, refused=refused)
     except workshops.RationaleTooLong as error:
         form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
                                      f"{error.room} characters. Shorten it, or the evidence note.")

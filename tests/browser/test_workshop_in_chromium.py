@@ -142,6 +142,10 @@ def test_a_workshop_to_consensus(page, browser, server, instance):
         assert "How the group answered" in people[0][1].content()
         _fits_a_phone(people[0][1], "participant's home, revealed")
         _tables_fit(people[0][1], "participant's home, revealed")  # the distributions, on a phone
+        for width in (375, 320):  # a small phone, and the width WCAG's reflow asks for
+            people[0][1].set_viewport_size({"width": width, "height": 800})
+            _tables_fit(people[0][1], f"participant's home, revealed, at {width} px")
+        people[0][1].set_viewport_size(PHONE)
 
         assert question.locator("select").input_value() == "3"  # the median, offered as the default
         question.get_by_label("Rationale").fill("Two of three regions are covered")

@@ -75,6 +75,7 @@ def test_https_reads_every_usual_way_of_saying_yes_or_no(tmp_path, monkeypatch, 
     ("SESSION_HOURS", "0", "SOVREADY_SESSION_HOURS=0: expected a whole number of at least 1"),
     ("PROXIES", "-1", "SOVREADY_PROXIES=-1: expected a whole number of at least 0"),
     ("MAX_CONTENT_LENGTH", "1.5", "SOVREADY_MAX_CONTENT_LENGTH=1.5: expected a whole number of at least 1"),
+    ("WORKSHOP_MAX_PARTICIPANTS", "0", "SOVREADY_WORKSHOP_MAX_PARTICIPANTS=0: expected a whole number of at least 1"),
 ])
 def test_a_setting_that_cannot_be_used_stops_the_start_with_its_name(tmp_path, monkeypatch, name, value, message):
     monkeypatch.setenv(f"SOVREADY_{name}", value)

@@ -544,9 +544,17 @@ def test_a_workshop_cannot_write_a_consensus_into_a_closed_round(app, db, people
     portfolios.open_round(db, portfolio, default_rubric, "2027", people["owner"])
     client = app.test_client().login("outsider@example.org")
     before = records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"]
-    response = client.post(f"/workshops/{workshop_id}/consensus/data.residency", data={"level": "0"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/workshops/{workshop_id}")
+    response = client.post(f"/workshops/{workshop_id}/consensus/data.residency",
+                           data={"level": "0", "rationale": "Agreed after a long debate"})
     assert records.answer_set(db, records.get_assessment(db, assessment_a)).answers["data.residency"] == before
+    # Refused with the reason, and what was typed shown back, not lost behind a redirect.
+    assert response.status_code == 200
+    page = html.unescape(text(response))
+    assert "The consensus is not recorded" in page and "No change was made. Round 2026" in page
+    section = re.search(r'id="q-data\.residency".*?</section>', page, re.S).group(0)
+    assert "Agreed after a long debate" in section and "Level 0: " in section
+    assert re.search(r"Not recorded: Level 0: [^<]*[^.]\.</p>", section)  # one full stop, the level's own
+    assert "Record the consensus" not in page  # still no form: the round takes none
     assert client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}).status_code == 302
     assert len(workshops.workshops_of(db, assessment_a)) == 1
 

@@ -3,15 +3,16 @@
 import html
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pypdf import PdfReader
 
-from assessment import jobs, records, workshops
+from assessment import jobs, records, storage, workshops
 from assessment.answers import Answer
 from assessment.pdf import render_pdf
 from assessment.web import participate
-from assessment.web.participate import CLOSED, JOINS_STOPPED
+from assessment.web.participate import CLOSED, FULL, JOINS_STOPPED
 
 from .conftest import DIMENSIONS, flashes, text
 
@@ -151,7 +152,12 @@ def test_after_close_late_answers_are_refused_with_a_message(app, db, editor, wo
         "Your answers are saved."]
     editor.post(f"/workshops/{workshop}/close")
     response = _answer(client, workshop, "data", {qid: "4"})
-    assert flashes(client.get(response.headers["Location"])) == [CLOSED]
+    # Refused on the page itself, with what was chosen shown back, not lost behind a redirect.
+    assert response.status_code == 200
+    page = html.unescape(text(response))
+    assert CLOSED in page and "The answers on this page are not saved" in page
+    section = re.search(rf'id="q-{re.escape(qid)}".*?</fieldset>', page, re.S).group(0)
+    assert 'value="4" checked' in section and 'value="2" checked' not in section
     assert workshops.all_answers(db, workshop)[qid] == ["2"]
     assert CLOSED in text(client.get(f"/p/{workshop}/data"))
     assert app.test_client().get(f"/join/{_code(db, workshop)}").status_code == 410
@@ -467,3 +473,87 @@ def test_a_new_join_code_shuts_out_a_leaked_one_and_keeps_the_participants(app, 
     _join(app, db, workshop, "Sam")
     actions = [row[0] for row in db.execute("SELECT action FROM audit WHERE subject = ?", [workshop])]
     assert "workshop.code_changed" in actions
+
+
+def test_a_workshop_takes_participants_up_to_its_cap_then_says_it_is_full(app, db, editor, workshop):
+    """A leaked code or a script could add participants without bound: the server's cap stops them."""
+    app.config["WORKSHOP_MAX_PARTICIPANTS"] = 2
+    _join(app, db, workshop, "Ana")
+    ben = _join(app, db, workshop, "Ben")
+    assert "Participants (2 of at most 2)" in text(editor.get(f"/workshops/{workshop}"))
+    late = app.test_client()
+    code = _code(db, workshop)
+    full = html.unescape(FULL.format(cap=2))
+    for response in (late.get(f"/join/{code}"), late.post(f"/join/{code}", data={"display_name": "Cleo"})):
+        assert response.status_code == 403 and full in html.unescape(text(response))
+    assert 'value="Cleo"' in text(response)  # the name typed is kept, ready to join once there is room
+    assert [p["display_name"] for p in workshops.participants(db, workshop)] == ["Ana", "Ben"]
+    assert ben.get(f"/join/{code}").headers["Location"] == f"/p/{workshop}"  # those in stay in
+    dashboard = html.unescape(text(editor.get(f"/workshops/{workshop}")))
+    assert "The workshop is full" in dashboard and "WORKSHOP_MAX_PARTICIPANTS" in dashboard
+    first = workshops.participants(db, workshop)[0]["id"]
+    editor.post(f"/workshops/{workshop}/participants/{first}/remove")
+    assert late.post(f"/join/{code}", data={"display_name": "Cleo"}).status_code == 302
+
+
+def test_the_cap_is_checked_inside_the_write_transaction(app, db, workshop):
+    """Joins sent at once, each on its own connection, cannot pass the cap between its check and its insert."""
+    def join(number):
+        connection = storage.connect(app.config["DATABASE"])
+        try:
+            workshops.join(connection, workshop, f"P{number}", cap=3)
+            return True
+        except workshops.WorkshopFull:
+            return False
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        joined = list(pool.map(join, range(12)))
+    assert joined.count(True) == 3 and len(workshops.participants(db, workshop)) == 3
+
+
+def test_the_cap_defaults_to_two_hundred(app):
+    assert app.config["WORKSHOP_MAX_PARTICIPANTS"] == workshops.MAX_PARTICIPANTS == 200
+
+
+def test_the_participants_overview_says_how_far_they_got_in_each_dimension(app, db, workshop, default_rubric):
+    """With two dimensions, "6 of 12 questions" did not say which page still needed answers."""
+    client = _join(app, db, workshop)
+    _answer(client, workshop, "data", {qid: "2" for qid in _question_ids(default_rubric, "data")[:4]})
+    page = text(client.get(f"/p/{workshop}"))
+    titles = {d.id: d.title for d in default_rubric.dimensions}
+    assert re.search(rf'{re.escape(titles["data"])}\s*<span class="muted">4 of 6 answered</span>', page)
+    assert re.search(rf'{re.escape(titles["security"])}\s*<span class="muted">0 of 6 answered</span>', page)
+
+
+def test_the_dashboard_says_what_the_workshop_covers_and_spells_out_each_questions_levels(
+        editor, db, workshop, finished, default_rubric):
+    """The levels' words were cut short in the select: the facilitator could not read them out to the room."""
+    page = html.unescape(text(editor.get(f"/workshops/{workshop}")))
+    titles = [d.title for d in default_rubric.dimensions if d.id in DIMENSIONS]
+    assert f"On {' and '.join(titles)}" in page
+    question = default_rubric.questions[_question_ids(default_rubric, "data")[0]]
+    section = re.search(rf'id="q-{re.escape(question.id)}".*?</section>', page, re.S).group(0)
+    assert question.text in section and all(words in section for words in question.levels.values())
+    index = html.unescape(text(editor.get(f"/a/{finished}/workshops")))
+    assert f"on {' and '.join(titles)}" in index
+
+
+def test_a_participants_site_name_leads_to_their_workshop_not_to_the_log_in(app, db, workshop):
+    client = _join(app, db, workshop)
+    assert f'<a class="brand" href="/p/{workshop}">' in text(client.get(f"/p/{workshop}/data"))
+    assert '<a class="brand" href="/join">' in text(app.test_client().get("/join"))
+
+
+def test_the_pdfs_heatmap_counts_not_applicable_and_dont_know_too(app, db, workshop, finished, default_rubric):
+    """Its rows counted levels 0 to 4 only: with answers of "don't know" they added up to fewer than the
+    participants the chapter names, and a client reading it asked where the others went."""
+    qid = _question_ids(default_rubric, "data")[0]
+    for number, value in enumerate(("1", "dont_know", "not_applicable")):
+        _answer(_join(app, db, workshop, f"P{number}"), workshop, "data", {qid: value})
+    chapter = _workshop_chapter(db, finished)
+    assert "3 participants answered" in chapter and "other" in chapter
+    assert "Other counts Not applicable and Don't know" in chapter
+    row = re.search(rf"{re.escape(default_rubric.questions[qid].title)} 0 1 0 0 0 (\d)", chapter)
+    assert row and row.group(1) == "2"

@@ -165,11 +165,12 @@ function updateInPlace(source) {
   if ("liveAuto" in source.dataset || sessionStorage.getItem(remembered)) start();
 }
 
-// Drafts: what was typed on a journey page, kept in this tab's sessionStorage (under "draft:" and the
-// page's path) when its form is sent, in case the save is refused because the session has ended. The
-// page a save leads to names the page saved (<meta name="draft-saved">), whose draft is then forgotten;
-// back on a page with a draft, a button offers to restore it, never unasked. A draft is its typist's
-// alone (<meta name="draft-user">): another account's are forgotten, and logging out forgets them all.
+// Drafts: what was typed on a journey page or a workshop participant's page, kept in this tab's
+// sessionStorage (under "draft:" and the page's path) when its form is sent, in case the save is refused
+// because the session has ended or never arrives (a phone without signal). The page a save leads to
+// names the page saved (<meta name="draft-saved">), whose draft is then forgotten; back on a page with a
+// draft, a button offers to restore it, never unasked. A draft is its typist's alone (<meta
+// name="draft-user">, an account or a participant): another's are forgotten, and logging out forgets them all.
 const DRAFT = "draft:";
 
 function keepDrafts() {
