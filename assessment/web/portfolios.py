@@ -142,9 +142,7 @@ def invite_csv(portfolio_id: int):
     if not upload.validate():
         return _agencies_page(portfolio, workspace, upload=upload)
     try:
-        rows = portfolios.parse_agencies_csv(upload.file.data.read().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return _agencies_page(portfolio, workspace, problems=[(0, "the file is not UTF-8 text")], upload=upload)
+        rows = portfolios.parse_agencies_csv(portfolios.decode_agencies_file(upload.file.data.read()))
     except portfolios.AgencyRowsError as error:
         return _agencies_page(portfolio, workspace, problems=error.problems, upload=upload)
     return _invite(portfolio, workspace, rows, upload=upload)

@@ -231,6 +231,42 @@ def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner,
     assert _agency_count(db, portfolio) == 0
 
 
+def _upload_bytes(client, portfolio_id, content: bytes, filename="agencies.csv"):
+    data = {"file": (io.BytesIO(content), filename)}
+    return client.post(f"/portfolios/{portfolio_id}/agencies/upload", data=data, content_type="multipart/form-data")
+
+
+def _names(db, portfolio_id) -> list[str]:
+    return [name for (name,) in db.execute("SELECT name FROM portfolio_agencies WHERE portfolio_id = ? ORDER BY id",
+                                           [portfolio_id])]
+
+
+# Excel in many European locales saves "CSV" with semicolons (the comma is the decimal sign there)
+# and "Unicode text" as UTF-16 with tabs: both were refused, the first for its header.
+@pytest.mark.parametrize(("content", "filename"), [
+    ("name;type;size;contact\r\nCaf\u00e9 des ministres, Paris;agency;large;it@tax.example\r\n"
+     "Sant\u00e9 publique;ministry;;\r\n".encode(), "agencies.csv"),
+    ("name\ttype\tsize\tcontact\r\nCaf\u00e9 des ministres, Paris\tagency\tlarge\tit@tax.example\r\n"
+     "Sant\u00e9 publique\tministry\t\t\r\n".encode("utf-16"), "agencies.txt"),
+    ("\ufeffname,type,size,contact\r\n\"Caf\u00e9 des ministres, Paris\",agency,large,it@tax.example\r\n"
+     "Sant\u00e9 publique,ministry,,\r\n".encode("utf-16-be"), "agencies.csv"),
+])
+def test_semicolon_and_utf16_files_from_excel_are_read(owner, db, portfolio, content, filename):
+    page = text(_upload_bytes(owner, portfolio, content, filename))
+    assert "Nothing was imported" not in page and len(re.findall(r"/portfolio-invite/[\w-]+", page)) == 2
+    assert _names(db, portfolio) == ["Caf\u00e9 des ministres, Paris", "Sant\u00e9 publique"]
+
+
+def test_a_file_in_a_windows_code_page_is_refused_saying_how_to_save_it(owner, db, portfolio):
+    # Excel's plain "CSV" is in the machine's code page (cp1252 in Western Europe, cp1250 in
+    # Central Europe...), which the bytes do not name: guessing would misspell names silently.
+    content = "name;type;size;contact\r\nSant\u00e9 publique;ministry;;\r\n".encode("cp1252")
+    page = text(_upload_bytes(owner, portfolio, content))
+    assert "Nothing was imported" in page and "is not UTF-8 text" in page
+    assert "CSV UTF-8 (Comma delimited)" in page and "Unicode text" in page
+    assert _names(db, portfolio) == []
+
+
 def test_a_contact_shared_by_agencies_is_accepted_by_the_file_as_by_the_form(owner, db, portfolio):
     """Found by an audit: the file refused a contact on two lines, while the form accepted it for a second agency.
     A shared IT service is the contact of several agencies; each agency still gets its own link."""
