@@ -72,7 +72,46 @@ def test_the_survey_peer_is_beside_the_agencies_median_on_the_same_questions(own
 def test_owner_filters_by_type_and_size(owner, portfolio, two_agencies):
     page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
     assert "1 of 1 agencies have finished" in page
-    assert "Agency A" not in page.split("<h2>Completion</h2>")[1]
+    assert "Agency A" not in page.split("<h2 id=\"agencies\">Agencies</h2>")[1]
+
+
+def _links(page: str, label: str) -> list[str]:
+    """The hrefs in the navigation landmark named ``label``."""
+    nav = re.search(rf'<nav class="pages" aria-label="{label}">(.*?)</nav>', page, re.S).group(1)
+    return [html.unescape(href) for href in re.findall(r'href="([^"]+)"', nav)]
+
+
+def test_the_dashboard_lists_agencies_a_page_at_a_time_keeping_filters_search_and_sort(owner, db, portfolio):
+    rows = [(2, {"name": f"Agency {n:02d}", "type": "regulator", "size": "", "contact": ""}) for n in range(60)]
+    portfolios.invite_agencies(db, portfolio, [*rows, (2, {"name": "Ministry", "type": "ministry", "size": "",
+                                                           "contact": ""})])
+    url = f"/portfolios/{portfolio}?type=regulator&q=agency&sort=name&order=desc"
+    page = text(owner.get(url))
+    assert "Agency 59" in page and "Agency 09" not in page and "Ministry" not in page.split('id="agencies"')[1]
+    assert '<th scope="col" aria-sort="descending"><a' in page and page.count("aria-sort=") == 1
+    assert "60 agencies whose name contains “agency”, page 1 of 2" in page
+    following = _links(page, "Pages of agencies")[-1]
+    assert all(part in following for part in ("type=regulator", "q=agency", "sort=name", "order=desc", "page=2"))
+    second = text(owner.get(following))
+    assert "Agency 09" in second and "Agency 59" not in second and 'aria-current="page"><span class="visually-hidden">Page </span>2' in second
+    # A refused new round shows the dashboard in answer to the POST: its links still lead to the dashboard.
+    refused = text(owner.post(f"/portfolios/{portfolio}/rounds?type=regulator", data={"name": ""}))
+    assert "Name the new round." in refused and all(
+        link.startswith(f"/portfolios/{portfolio}?") for link in _links(refused, "Pages of agencies"))
+
+
+def test_the_agencies_page_lists_invited_agencies_a_page_at_a_time_and_finds_them_by_name(owner, db, portfolio):
+    portfolios.invite_agencies(db, portfolio, [(2, {"name": f"Agency {n:02d}", "type": "", "size": "", "contact": ""})
+                                               for n in range(60)])
+    page = text(owner.get(f"/portfolios/{portfolio}/agencies"))
+    assert "Agency 49" in page and "Agency 50" not in page and "60 of 60 agencies, by name; page 1 of 2" in page
+    assert _links(page, "Pages of invited agencies")[-1] == f"/portfolios/{portfolio}/agencies?page=2"
+    found = text(owner.get(f"/portfolios/{portfolio}/agencies?q=agency+5"))
+    assert "10 of 60 agencies whose name contains “agency 5”" in found and "Agency 59" in found
+    # After an invitation (a POST) the page links lead to the agencies page, not to the form's URL.
+    invited = text(owner.post(f"/portfolios/{portfolio}/agencies", data={"name": "Tax office"}))
+    assert "/portfolio-invite/" in invited
+    assert _links(invited, "Pages of invited agencies")[-1] == f"/portfolios/{portfolio}/agencies?page=2"
 
 
 def test_owner_drills_down_read_only(app, owner, portfolio, two_agencies):
