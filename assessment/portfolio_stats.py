@@ -45,6 +45,19 @@ class Summary:
     compared: int  # the agencies finished in this round and the previous one, which the changes are over
 
 
+def group_medians(rows: list[dict], dimension_ids: list[str]) -> list[dict]:
+    """Per agency type, then per size, the median score per dimension of the finished ``rows`` in it,
+    as heatmap rows named after the group and its count: what a heatmap of a thousand agencies, one
+    row each, cannot show."""
+    groups = []
+    for key in ("type", "size"):
+        for value in choices(rows, key):
+            members = [r for r in rows if r[key] == value]
+            groups.append({"name": f"{key} {value} ({len(members)})", "dimensions": {
+                d: _median(r["dimensions"].get(d) for r in members) for d in dimension_ids}})
+    return groups
+
+
 def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
     """The agencies whose type and size match the chosen filters (empty filters match all)."""
     return [r for r in rows if all(not value or r[key] == value for key, value in filters.items())]

@@ -1,6 +1,6 @@
 """The owner's figures of a round (assessment/portfolio_stats.py), on rows as portfolios.round_rows reads them."""
 
-from assessment.portfolio_stats import agency_page, summarize, unfinished
+from assessment.portfolio_stats import agency_page, group_medians, summarize, unfinished
 
 
 def _row(agency_id: int, overall: float | None, finished: bool = True, **dimensions) -> dict:
@@ -73,3 +73,14 @@ def test_a_search_finds_names_ignoring_case_and_a_page_past_the_end_is_the_last(
     assert (found.matching, found.pages, found.number) == (2, 2, 2) and _names(found) == ["Health regulator"]
     nothing = agency_page(summary, "nowhere", "name", False, 0, size=1)
     assert (nothing.rows, nothing.matching, nothing.pages, nothing.number) == ([], 0, 1, 1)
+
+
+def test_the_groups_of_a_large_heatmap_are_each_type_then_each_size_with_their_medians():
+    rows = [{**_row(n, None, data=score), "type": kind, "size": size}
+            for n, (score, kind, size) in enumerate([(10, "ministry", "small"), (30, "ministry", "large"),
+                                                     (80, "regulator", "small"), (None, "", "small")])]
+    assert group_medians(rows, ["data"]) == [
+        {"name": "type ministry (2)", "dimensions": {"data": 20}},
+        {"name": "type regulator (1)", "dimensions": {"data": 80}},
+        {"name": "size large (1)", "dimensions": {"data": 30}},
+        {"name": "size small (3)", "dimensions": {"data": 45}}]  # the unscored left out of the median
