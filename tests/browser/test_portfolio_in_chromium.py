@@ -9,8 +9,10 @@ from pypdf import PdfReader
 from .test_journey_in_chromium import PASSWORD, _answer_every_dimension, _check_accessibility, _set_up
 
 pytestmark = pytest.mark.browser
-# As a European Excel saves "CSV": semicolons, the comma being the decimal sign.
-AGENCIES = b"name;type;size;contact\r\nTax office;agency;large;it@tax.example\r\nHealth ministry;ministry;large;\r\n"
+# As a European Excel saves "CSV": semicolons, the comma being the decimal sign. Sixty municipalities
+# more, so that the agencies take two pages (50 a page) and the Tax office, by name, is on the second.
+AGENCIES = ("name;type;size;contact\r\nTax office;agency;large;it@tax.example\r\nHealth ministry;ministry;large;\r\n"
+            + "".join(f"Municipality {n:02d};municipality;small;\r\n" for n in range(60))).encode()
 
 
 def _create_portfolio(page) -> None:
@@ -33,7 +35,7 @@ def _invite_from_csv(page) -> str:
     page.get_by_role("button", name="Import and invite").click()
     page.get_by_role("heading", name="Invitation links").wait_for()
     _check_accessibility(page, "agencies with their links")
-    assert "2 of 2 agencies, by name" in page.content()
+    assert "62 of 62 agencies, by name; page 1 of 2" in page.content()
     return page.get_by_role("row", name=re.compile("^Tax office")).locator("code").inner_text()
 
 
@@ -66,11 +68,18 @@ def _agency_answers(browser, link: str) -> None:
 def _dashboard(page, portfolio: str) -> None:
     """The owner's dashboard with the Tax office's figures; filtered to its type; sorted by index."""
     page.goto(portfolio)
-    assert "1 of 2 agencies have finished" in page.content()
-    tax = page.get_by_role("row", name=re.compile("Tax office"))
-    assert re.search(r"48/48\s+50\.0", tax.inner_text())
+    assert "1 of 62 agencies have finished" in page.content() and "Tax office" not in page.content()
     assert "invited, not joined" in page.get_by_role("row", name=re.compile("Health ministry")).inner_text()
     _check_accessibility(page, "dashboard")
+    page.get_by_role("navigation", name="Pages of agencies").get_by_role("link", name="Next page").click()
+    tax = page.get_by_role("row", name=re.compile("Tax office"))
+    assert re.search(r"1\s+Tax office\s+agency\s+large\s+48/48\s+50\.0", tax.inner_text())
+    assert page.locator('nav [aria-current="page"]').text_content() == "Page 2"
+    _check_accessibility(page, "dashboard, second page")
+    page.get_by_label("Agency name contains").fill("HEALTH")
+    page.get_by_role("button", name="Search").click()
+    assert "1 agency whose name contains “HEALTH”" in page.content() and "Municipality" not in page.content()
+    page.get_by_role("link", name="Show every agency").click()
     page.get_by_label("Agency type").select_option("agency")
     page.get_by_role("button", name="Show").click()
     assert "1 of 1 agencies have finished" in page.content() and "Health ministry" not in page.content()
@@ -106,4 +115,4 @@ def test_a_ministry_invites_agencies_by_csv_and_reads_their_figures(page, browse
     _agency_answers(browser, link)
     _dashboard(page, portfolio)
     text = _download_the_pdf(page, tmp_path)
-    assert "Agencies type = agency; 1 of 2" in text and "1. Tax office: 50.0" in text
+    assert "Agencies type = agency; 1 of 62" in text and "1. Tax office: 50.0" in text
