@@ -95,7 +95,8 @@ def heatmap_layout(names: list[str], heads: list[str], ranks: Iterable[int] | No
     out of the drawing.
 
     Each agency's label starts with its rank: names sharing a long beginning were cut to the same
-    label, and the rank tells their rows apart and leads to the agency's line in the table."""
+    label, and the rank tells their rows apart and leads to the agency's row in the dashboard's table
+    or its line in the PDF's scorecards."""
     labels = names if ranks is None else [f"{rank}. {name}" for rank, name in zip(ranks, names, strict=True)]
     cut_labels, heads = [cut(label, NAME_EMS) for label in labels], [cut(head, HEAD_EMS) for head in heads]
     left = math.ceil(max(max((text_width(label, 11) for label in cut_labels), default=0) + 14, 60))
