@@ -7,6 +7,7 @@ Charts are rendered on the server from Jinja macros; no chart library, no script
 import math
 import textwrap
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jinja2 import Environment
@@ -88,13 +89,15 @@ class HeatmapLayout:
     height: int
 
 
-def heatmap_layout(names: list[str], heads: list[str], first: int = 1) -> HeatmapLayout:
-    """The heatmap's geometry for these agency names (ranked ``first`` onwards) and dimension titles,
-    measured from the labels (``text_width``) so that none runs out of the drawing.
+def heatmap_layout(names: list[str], heads: list[str], ranks: Iterable[int] | None = None) -> HeatmapLayout:
+    """The heatmap's geometry for these agency names (with their ``ranks``, or none for rows that are
+    not agencies) and dimension titles, measured from the labels (``text_width``) so that none runs
+    out of the drawing.
 
-    Each label starts with the agency's rank: names sharing a long beginning were cut to the same
-    label, and the rank tells their rows apart and leads to the agency's scorecard line."""
-    labels = [f"{rank}. {name}" for rank, name in enumerate(names, first)]
+    Each agency's label starts with its rank: names sharing a long beginning were cut to the same
+    label, and the rank tells their rows apart and leads to the agency's row in the dashboard's table
+    or its line in the PDF's scorecards."""
+    labels = names if ranks is None else [f"{rank}. {name}" for rank, name in zip(ranks, names, strict=True)]
     cut_labels, heads = [cut(label, NAME_EMS) for label in labels], [cut(head, HEAD_EMS) for head in heads]
     left = math.ceil(max(max((text_width(label, 11) for label in cut_labels), default=0) + 14, 60))
     top = math.ceil(max((text_width(head, 10) for head in heads), default=0) * COS_45 + 20)

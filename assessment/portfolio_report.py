@@ -10,10 +10,12 @@ from . import pdf
 from .answers import AnswerSet
 from .benchmark import compare, linked_sources
 from .exports import VERSION_COLUMNS, safe_cell
-from .portfolio_stats import Summary, unfinished
+from .portfolio_stats import Summary, group_medians, unfinished
 from .rubric import Rubric
 from .rubrics import peers_for
 
+HEATMAP_ROWS = 36  # a heatmap's rows on an A4 page, with the slanted dimension names and the colour key
+HEATMAP_AGENCIES = 2 * HEATMAP_ROWS  # up to which the PDF draws one heatmap row per agency
 CSV_HEADER = ["agency", "type", "size", "round", "dimension", "score", "answered", "total", "stage", "finished",
               *VERSION_COLUMNS]
 
@@ -61,7 +63,13 @@ def peer_reference(rubric: Rubric) -> dict:
 
 
 def render_html(**context) -> str:
-    return pdf.environment().get_template("report/portfolio.html").render(**context)
+    """The portfolio report's HTML. One heatmap row per agency stops being readable past a few pages
+    (and took 28 pages and half of the render for 1,000): beyond, the heatmap is of the agencies'
+    types and sizes."""
+    ranking, rubric = context["summary"].ranking, context["rubric"]
+    groups = group_medians(ranking, [d.id for d in rubric.dimensions]) if len(ranking) > HEATMAP_AGENCIES else []
+    return pdf.environment().get_template("report/portfolio.html").render(groups=groups, heatmap_rows=HEATMAP_ROWS,
+                                                                          **context)
 
 
 def render_pdf(portfolio: dict, round_name: str, rubric: Rubric, summary: Summary, reference: dict,

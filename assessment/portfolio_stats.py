@@ -45,6 +45,19 @@ class Summary:
     compared: int  # the agencies finished in this round and the previous one, which the changes are over
 
 
+def group_medians(rows: list[dict], dimension_ids: list[str]) -> list[dict]:
+    """Per agency type, then per size, the median score per dimension of the finished ``rows`` in it,
+    as heatmap rows named after the group and its count: what a heatmap of a thousand agencies, one
+    row each, cannot show."""
+    groups = []
+    for key in ("type", "size"):
+        for value in choices(rows, key):
+            members = [r for r in rows if r[key] == value]
+            groups.append({"name": f"{key} {value} ({len(members)})", "dimensions": {
+                d: _median(r["dimensions"].get(d) for r in members) for d in dimension_ids}})
+    return groups
+
+
 def filter_rows(rows: list[dict], filters: Mapping[str, str]) -> list[dict]:
     """The agencies whose type and size match the chosen filters (empty filters match all)."""
     return [r for r in rows if all(not value or r[key] == value for key, value in filters.items())]
@@ -106,3 +119,56 @@ def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
                    sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(results),
                    deltas, _median_change((now["overall"], then["overall"]) for now, then in both), dimension_deltas,
                    {d: _median(scores[d] for scores in linked) for d in dimension_ids}, len(both))
+
+
+# The owner's table of agencies, a page at a time: a 1,000-agency round listed whole was a page of
+# several hundred KiB. Sorted and searched here, on the rows the summary has read anyway, so that
+# a page costs the same queries whatever its number.
+
+PAGE_SIZE = 50
+# Each sortable column's value; None (not scored, no change, not joined) sorts last either way.
+SORT_KEYS = {
+    "name": lambda row, _: row["name"].lower(),
+    "type": lambda row, _: row["type"].lower() or None,
+    "size": lambda row, _: row["size"].lower() or None,
+    "answered": lambda row, _: row["answered"] / row["total"] if row["total"] else None,
+    "index": lambda row, _: row["overall"] if row["finished"] else None,
+    "change": lambda row, deltas: deltas.get(row["id"]),
+}
+
+
+@dataclass(frozen=True)
+class AgencyPage:
+    """One page of the round's agencies as sorted and searched, each row with its ``rank`` (by index, None
+    until finished); ``matching``: the agencies the search finds, over ``pages`` pages."""
+
+    rows: list[dict]
+    number: int
+    pages: int
+    matching: int
+
+
+def search(rows: list[dict], words: str) -> list[dict]:
+    """The agencies whose name holds ``words`` (ignoring case); all of them for no words."""
+    wanted = words.strip().casefold()
+    return [r for r in rows if wanted in r["name"].casefold()]
+
+
+def paginate(rows: list, number: int, size: int = PAGE_SIZE) -> tuple[list, int, int]:
+    """(the rows of page ``number``, that number brought within the pages, how many pages)."""
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(number, 1), pages)
+    return rows[(number - 1) * size:number * size], number, pages
+
+
+def agency_page(summary: Summary, words: str, sort: str, descending: bool, number: int,
+                size: int = PAGE_SIZE) -> AgencyPage:
+    """Page ``number`` of the summary's agencies whose name holds ``words``, sorted by ``sort`` (a key of
+    SORT_KEYS; ties by name)."""
+    value = SORT_KEYS[sort]
+    found = sorted(search(summary.rows, words), key=lambda r: r["name"].lower())
+    scored = sorted((r for r in found if value(r, summary.deltas) is not None),
+                    key=lambda r: value(r, summary.deltas), reverse=descending)  # stable: ties stay by name
+    rows, number, pages = paginate(scored + [r for r in found if value(r, summary.deltas) is None], number, size)
+    ranks = {r["id"]: rank for rank, r in enumerate(summary.ranking, 1)}
+    return AgencyPage([{**r, "rank": ranks.get(r["id"])} for r in rows], number, pages, len(found))

@@ -6,6 +6,7 @@ agency's assessment of that round (``round_assessments``). The owner's workspace
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -103,9 +104,35 @@ def _check_row(row: dict) -> str | None:
     return None
 
 
+# What Excel saves: "CSV UTF-8" (with a BOM), "Unicode text" (UTF-16 with a BOM, tab-separated),
+# or plain "CSV" in the machine's code page, which the bytes do not name: cp1252 in Western
+# Europe, cp1250 in Central Europe. Guessing one would misspell the others' names without a word.
+NOT_UTF8 = ("the file is not UTF-8 text: in Excel, save it as \"CSV UTF-8 (Comma delimited)\" or as "
+            "\"Unicode text\"; in LibreOffice, choose the character set \"Unicode (UTF-8)\"")
+DELIMITERS = (",", ";", "\t")  # Excel's CSV where the comma is the decimal sign has semicolons
+
+
+def decode_agencies_file(data: bytes) -> str:
+    """The text of an uploaded agencies file: UTF-16 if it starts with its BOM, else UTF-8 (with or
+    without a BOM); AgencyRowsError saying how to save it otherwise."""
+    try:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AgencyRowsError([(0, NOT_UTF8)]) from None
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter that splits the header line into the expected columns; else the comma. Told
+    by the header line only: a name in a semicolon file may hold commas."""
+    header = text.split("\n", 1)[0].strip("\r")
+    return next((d for d in DELIMITERS if tuple(h.strip().lower() for h in header.split(d)) == CSV_COLUMNS), ",")
+
+
 def _csv_lines(text: str):
     """(line, cells) for each CSV record; AgencyRowsError for a file the csv module cannot read."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     try:
         for cells in reader:
             yield reader.line_num, cells
@@ -114,7 +141,8 @@ def _csv_lines(text: str):
 
 
 def parse_agencies_csv(text: str) -> list[tuple[int, dict]]:
-    """(line, agency) pairs from a CSV headed name,type,size,contact; AgencyRowsError lists every bad line."""
+    """(line, agency) pairs from a CSV headed name,type,size,contact (or with semicolons or tabs
+    between them); AgencyRowsError lists every bad line."""
     lines = _csv_lines(text)
     header = [h.strip().lower() for h in next(lines, (1, []))[1]]
     if tuple(header) != CSV_COLUMNS:

@@ -561,3 +561,30 @@ def test_the_running_header_names_the_chapter_the_page_opens_with(laid_out):
             wrong.append((number, header, expected))
         expected = chapters[-1][1] if chapters else expected
     assert wrong == []
+
+
+def _portfolio_pdf(rubric, count: int) -> tuple[PdfReader, str]:
+    """The PDF of ``count`` finished agencies, of two types and three sizes, scored 0 to 99 alike on every dimension."""
+    rows = [{"id": n, "name": f"Agency {n:03d}", "type": ("ministry", "regulator")[n % 2],
+             "size": ("small", "medium", "large")[n % 3], "overall": float(n % 100), "finished": True,
+             "dimensions": {d.id: float(n % 100) for d in rubric.dimensions}} for n in range(count)]
+    summary = summarize(rows, [], [d.id for d in rubric.dimensions], [], [])
+    portfolio = {"name": "National AI office", "rubric_id": rubric.id, "rubric_version": rubric.version, "peers": None}
+    return _text(portfolio_report.render_pdf(portfolio, "2026", rubric, summary, {}))
+
+
+def test_a_portfolio_of_a_few_agencies_has_a_heatmap_row_for_each(rubric, weasyprint_warnings):
+    _, text = _portfolio_pdf(rubric, portfolio_report.HEATMAP_AGENCIES)
+    heatmaps = text.split("Scorecards")[0]  # the heatmap's labels are text in the PDF
+    assert "1. Agency 071" in heatmaps and "37. Agency 035" in heatmaps and "72. Agency 000" in heatmaps
+    assert "type ministry" not in text
+
+
+def test_a_large_portfolios_heatmap_is_of_its_agency_types_and_sizes_not_pages_of_rows(rubric, weasyprint_warnings):
+    """At 1,000 agencies the heatmap took 28 pages and half of a render that came near the worker's 30 s."""
+    reader, text = _portfolio_pdf(rubric, portfolio_report.HEATMAP_AGENCIES + 1)
+    assert "agencies ranked" not in text and "73. Agency" not in text.split("Scorecards")[0]
+    for group in ("type ministry (37)", "type regulator (36)", "size small (25)", "size medium (24)", "size large (24)"):
+        assert group in text
+    heatmap = [n for n, page in enumerate(reader.pages) if "Heatmap of agencies" in page.extract_text()]
+    assert len(heatmap) == 1 and "1. Agency 072: 72.0" in text and "73. Agency 000: 0.0" in text  # every agency still has its scorecard line

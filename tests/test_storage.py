@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from assessment import accounts, storage
+from assessment import accounts, portfolios, storage
 
 WRITERS = 8  # the issue asks for 8 writer processes
 INCREMENTS = 40
@@ -206,3 +206,31 @@ def test_a_database_from_a_newer_sovready_is_refused_at_start(tmp_path):
             f"{path}: made by a newer sovready (migrations unknown to this one: 999_from_the_future): "
             "upgrade sovready first") + "$"):
         storage.init(path)
+
+
+def test_agency_links_migration_gives_links_already_sent_30_days_in_their_portfolios_current_round(tmp_path):
+    """Before 021 an agency's link worked until used, for ever: each unused one now ends 30 days
+    from the upgrade or when its portfolio's current round closes; a used one gets no end."""
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="021_agency_links_expire")
+    db.execute("PRAGMA foreign_keys = OFF")  # bare portfolios and agencies, without rubric or agencies' workspaces
+    db.execute("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'Ministry', 't')")
+    db.execute("INSERT INTO portfolios (id, workspace_id, name, rubric_id, rubric_version, created_at) "
+               "VALUES (1, 1, 'A', 'r', '1.0.0', 't'), (2, 1, 'B', 'r', '1.0.0', 't')")
+    db.execute("INSERT INTO portfolio_rounds (id, portfolio_id, name, opened_at, closed_at) VALUES "
+               "(10, 1, '2025', 't', 't'), (11, 2, '2026', 't', NULL), (12, 1, '2026', 't', NULL)")
+    db.execute("INSERT INTO portfolio_agencies (id, portfolio_id, name, token_hash, invited_at, joined_at, "
+               "workspace_id) VALUES (1, 1, 'Waiting in A', ?, 't', NULL, NULL), (2, 1, 'Joined', NULL, 't', 't', 5), "
+               "(3, 2, 'Waiting in B', ?, 't', NULL, NULL)", [storage.hash_token("a"), storage.hash_token("b")])
+    db.conn.commit()
+    earliest = storage.later(30 * 24)
+    storage.migrations.apply(db)
+    latest = storage.later(30 * 24)
+    rows = {name: (expires, round_id) for name, expires, round_id in db.execute(
+        "SELECT name, link_expires_at, link_round_id FROM portfolio_agencies")}
+    assert rows["Joined"] == (None, None)
+    assert (rows["Waiting in A"][1], rows["Waiting in B"][1]) == (12, 11)  # each portfolio's latest round
+    assert all(earliest <= rows[name][0] <= latest for name in ("Waiting in A", "Waiting in B"))
+    assert not portfolios.invitation(db, "a")["expired"]  # the link still works after the upgrade
+    db.execute("UPDATE portfolio_rounds SET closed_at = 't' WHERE id = 12")
+    assert portfolios.invitation(db, "a")["expired"] and not portfolios.invitation(db, "b")["expired"]

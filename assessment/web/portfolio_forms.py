@@ -24,7 +24,7 @@ class AgencyForm(FlaskForm):
 
 
 class AgencyUploadForm(FlaskForm):
-    file = UploadField("CSV file with the columns name,type,size,contact", accept=".csv,text/csv")
+    file = UploadField("CSV file with the columns name,type,size,contact", accept=".csv,.txt,text/csv,text/plain")
 
 
 class RoundForm(FlaskForm):

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from .. import accounts, jobs, portfolios, records
 from ..cohorts import Member, cohort_stats
 from ..portfolio_report import peer_reference, portfolio_csv, portfolio_document
-from ..portfolio_stats import choices, filter_rows
+from ..portfolio_stats import SORT_KEYS, agency_page, choices, filter_rows, paginate, search
 from ..rubrics import list_rubrics, peers_for, stored_rubric
 from ..scoring import score
 from ..textreport import HORIZON_NAMES
@@ -75,21 +75,38 @@ def dashboard(portfolio_id: int):
     return _dashboard_page(*portfolio_for(portfolio_id), RoundForm(formdata=None))
 
 
+def _table() -> dict[str, str]:
+    """How the agency table is searched (?q=) and sorted (?sort=, ?order=desc), as given and valid:
+    its page links pass them on, and the filter form keeps them."""
+    sort = request.args.get("sort", "")
+    table = {"q": request.args.get("q", "").strip(), "sort": sort if sort in SORT_KEYS else "",
+             "order": "desc" if request.args.get("order") == "desc" else ""}
+    return {key: value for key, value in table.items() if value}
+
+
 def _dashboard_page(portfolio, workspace, rubric, round_form):
     """The dashboard of the round and filters asked for, with ``round_form`` (and its errors) at the bottom."""
     chosen = _round(portfolio["id"])
     everyone = portfolios.round_rows(get_db(), portfolio["id"], chosen["id"])
     summary = portfolios.summary(get_db(), portfolio["id"], rubric, chosen["id"], _filters())
+    table = _table()
+    page = agency_page(summary, table.get("q", ""), table.get("sort", "name"), "order" in table,
+                       request.args.get("page", 1, type=int))
     return render_template("portfolios/dashboard.html", portfolio=portfolio, workspace=workspace, rubric=rubric,
                            round=chosen, rounds=portfolios.rounds(get_db(), portfolio["id"]), summary=summary,
                            reference=peer_reference(rubric), filters=_filters(), round_form=round_form,
-                           options={key: choices(everyone, key) for key in FILTER_KEYS})
+                           options={key: choices(everyone, key) for key in FILTER_KEYS}, table=table, page=page)
 
 
 def _agencies_page(portfolio, workspace, invited=(), problems=(), **forms):
+    """The invitation forms and a page of the agencies invited, by name, searched by ?q=."""
     forms = {"form": AgencyForm(formdata=None), "upload": AgencyUploadForm(formdata=None), **forms}
     rows = portfolios.round_rows(get_db(), portfolio["id"], portfolios.rounds(get_db(), portfolio["id"])[0]["id"])
-    return render_template("portfolios/agencies.html", portfolio=portfolio, workspace=workspace, rows=rows,
+    words = request.args.get("q", "").strip()
+    found = search(rows, words)
+    shown, number, pages = paginate(found, request.args.get("page", 1, type=int))
+    return render_template("portfolios/agencies.html", portfolio=portfolio, workspace=workspace, rows=shown,
+                           page=number, pages=pages, matching=len(found), everyone=len(rows), words=words,
                            links=portfolios.pending_links(get_db(), portfolio["id"]), action=ActionForm(),
                            invited=invited, problems=problems, **forms)
 
@@ -142,9 +159,7 @@ def invite_csv(portfolio_id: int):
     if not upload.validate():
         return _agencies_page(portfolio, workspace, upload=upload)
     try:
-        rows = portfolios.parse_agencies_csv(upload.file.data.read().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return _agencies_page(portfolio, workspace, problems=[(0, "the file is not UTF-8 text")], upload=upload)
+        rows = portfolios.parse_agencies_csv(portfolios.decode_agencies_file(upload.file.data.read()))
     except portfolios.AgencyRowsError as error:
         return _agencies_page(portfolio, workspace, problems=error.problems, upload=upload)
     return _invite(portfolio, workspace, rows, upload=upload)

@@ -109,7 +109,7 @@ def test_long_dimension_names_wrap_inside_the_label_column(app, chart):
 
 def _heatmap(app, rows, dimensions):
     with app.app_context():
-        return str(app.jinja_env.get_template("charts/_agency_heatmap.svg").module.heatmap(rows, dimensions))
+        return str(app.jinja_env.get_template("charts/_agency_heatmap.svg").module.heatmap(rows, dimensions, ranks=range(1, len(rows) + 1)))
 
 
 def test_the_agency_heatmap_has_room_for_every_name_and_a_colour_key(app):
@@ -149,7 +149,7 @@ def test_agency_labels_are_cut_by_width_and_numbered_by_rank():
     names = ["国家互联网信息办公室数据安全与个人信息保护司人工智能治理处 000",
              "Ministry of Digital Development, Communications and Mass Media 001",
              "Ministry of Digital Development, Communications and Mass Media 002", "Tax office"]
-    layout = heatmap_layout(names, ["Strategy"], first=37)
+    layout = heatmap_layout(names, ["Strategy"], ranks=range(37, 41))
     assert [label.split(". ")[0] for label in layout.names] == ["37", "38", "39", "40"]
     assert len(set(layout.names)) == len(names)
     assert layout.cut == [True, True, True, False] and layout.names[3] == "40. Tax office"

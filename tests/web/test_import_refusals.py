@@ -108,8 +108,9 @@ AGENCIES = {
                     "Line 3: expected 4 columns, found 2"),
     "cut inside a quote": (CSV_HEADER + b'Tax office,agency,large,\n"Health ministry,ministry', 200,
                            "Line 3: expected 4 columns, found 1"),
-    "utf-16": ((CSV_HEADER + b"Tax office,agency,large,\n").decode().encode("utf-16"), 200,
-               "the file is not UTF-8 text"),
+    # UTF-16 with its BOM is read (Excel's "Unicode text"), unless cut in the middle of a character.
+    "utf-16 cut mid-character": ((CSV_HEADER + b"Tax office,agency,large,\n").decode().encode("utf-16")[:-1], 200,
+                                 "the file is not UTF-8 text"),
     "latin-1": (CSV_HEADER + "Agência,agency,large,\n".encode("latin-1"), 200, "the file is not UTF-8 text"),
     "binary junk": (bytes(range(256)) * 4, 200, "the file is not UTF-8 text"),
     "a field over the csv limit": (CSV_HEADER + b'"' + b"x" * 200_000 + b'",a,b,\n', 200,

@@ -72,7 +72,46 @@ def test_the_survey_peer_is_beside_the_agencies_median_on_the_same_questions(own
 def test_owner_filters_by_type_and_size(owner, portfolio, two_agencies):
     page = text(owner.get(f"/portfolios/{portfolio}?type=regulator&size=small"))
     assert "1 of 1 agencies have finished" in page
-    assert "Agency A" not in page.split("<h2>Completion</h2>")[1]
+    assert "Agency A" not in page.split("<h2 id=\"agencies\">Agencies</h2>")[1]
+
+
+def _links(page: str, label: str) -> list[str]:
+    """The hrefs in the navigation landmark named ``label``."""
+    nav = re.search(rf'<nav class="pages" aria-label="{label}">(.*?)</nav>', page, re.S).group(1)
+    return [html.unescape(href) for href in re.findall(r'href="([^"]+)"', nav)]
+
+
+def test_the_dashboard_lists_agencies_a_page_at_a_time_keeping_filters_search_and_sort(owner, db, portfolio):
+    rows = [(2, {"name": f"Agency {n:02d}", "type": "regulator", "size": "", "contact": ""}) for n in range(60)]
+    portfolios.invite_agencies(db, portfolio, [*rows, (2, {"name": "Ministry", "type": "ministry", "size": "",
+                                                           "contact": ""})])
+    url = f"/portfolios/{portfolio}?type=regulator&q=agency&sort=name&order=desc"
+    page = text(owner.get(url))
+    assert "Agency 59" in page and "Agency 09" not in page and "Ministry" not in page.split('id="agencies"')[1]
+    assert '<th scope="col" aria-sort="descending"><a' in page and page.count("aria-sort=") == 1
+    assert "60 agencies whose name contains “agency”, page 1 of 2" in page
+    following = _links(page, "Pages of agencies")[-1]
+    assert all(part in following for part in ("type=regulator", "q=agency", "sort=name", "order=desc", "page=2"))
+    second = text(owner.get(following))
+    assert "Agency 09" in second and "Agency 59" not in second and 'aria-current="page"><span class="visually-hidden">Page </span>2' in second
+    # A refused new round shows the dashboard in answer to the POST: its links still lead to the dashboard.
+    refused = text(owner.post(f"/portfolios/{portfolio}/rounds?type=regulator", data={"name": ""}))
+    assert "Name the new round." in refused and all(
+        link.startswith(f"/portfolios/{portfolio}?") for link in _links(refused, "Pages of agencies"))
+
+
+def test_the_agencies_page_lists_invited_agencies_a_page_at_a_time_and_finds_them_by_name(owner, db, portfolio):
+    portfolios.invite_agencies(db, portfolio, [(2, {"name": f"Agency {n:02d}", "type": "", "size": "", "contact": ""})
+                                               for n in range(60)])
+    page = text(owner.get(f"/portfolios/{portfolio}/agencies"))
+    assert "Agency 49" in page and "Agency 50" not in page and "60 of 60 agencies, by name; page 1 of 2" in page
+    assert _links(page, "Pages of invited agencies")[-1] == f"/portfolios/{portfolio}/agencies?page=2"
+    found = text(owner.get(f"/portfolios/{portfolio}/agencies?q=agency+5"))
+    assert "10 of 60 agencies whose name contains “agency 5”" in found and "Agency 59" in found
+    # After an invitation (a POST) the page links lead to the agencies page, not to the form's URL.
+    invited = text(owner.post(f"/portfolios/{portfolio}/agencies", data={"name": "Tax office"}))
+    assert "/portfolio-invite/" in invited
+    assert _links(invited, "Pages of invited agencies")[-1] == f"/portfolios/{portfolio}/agencies?page=2"
 
 
 def test_owner_drills_down_read_only(app, owner, portfolio, two_agencies):
@@ -229,6 +268,42 @@ def test_malformed_rows_are_reported_line_by_line_and_nothing_is_imported(owner,
     for message in expected:
         assert message in page
     assert _agency_count(db, portfolio) == 0
+
+
+def _upload_bytes(client, portfolio_id, content: bytes, filename="agencies.csv"):
+    data = {"file": (io.BytesIO(content), filename)}
+    return client.post(f"/portfolios/{portfolio_id}/agencies/upload", data=data, content_type="multipart/form-data")
+
+
+def _names(db, portfolio_id) -> list[str]:
+    return [name for (name,) in db.execute("SELECT name FROM portfolio_agencies WHERE portfolio_id = ? ORDER BY id",
+                                           [portfolio_id])]
+
+
+# Excel in many European locales saves "CSV" with semicolons (the comma is the decimal sign there)
+# and "Unicode text" as UTF-16 with tabs: both were refused, the first for its header.
+@pytest.mark.parametrize(("content", "filename"), [
+    ("name;type;size;contact\r\nCaf\u00e9 des ministres, Paris;agency;large;it@tax.example\r\n"
+     "Sant\u00e9 publique;ministry;;\r\n".encode(), "agencies.csv"),
+    ("name\ttype\tsize\tcontact\r\nCaf\u00e9 des ministres, Paris\tagency\tlarge\tit@tax.example\r\n"
+     "Sant\u00e9 publique\tministry\t\t\r\n".encode("utf-16"), "agencies.txt"),
+    ("\ufeffname,type,size,contact\r\n\"Caf\u00e9 des ministres, Paris\",agency,large,it@tax.example\r\n"
+     "Sant\u00e9 publique,ministry,,\r\n".encode("utf-16-be"), "agencies.csv"),
+])
+def test_semicolon_and_utf16_files_from_excel_are_read(owner, db, portfolio, content, filename):
+    page = text(_upload_bytes(owner, portfolio, content, filename))
+    assert "Nothing was imported" not in page and len(re.findall(r"/portfolio-invite/[\w-]+", page)) == 2
+    assert _names(db, portfolio) == ["Caf\u00e9 des ministres, Paris", "Sant\u00e9 publique"]
+
+
+def test_a_file_in_a_windows_code_page_is_refused_saying_how_to_save_it(owner, db, portfolio):
+    # Excel's plain "CSV" is in the machine's code page (cp1252 in Western Europe, cp1250 in
+    # Central Europe...), which the bytes do not name: guessing would misspell names silently.
+    content = "name;type;size;contact\r\nSant\u00e9 publique;ministry;;\r\n".encode("cp1252")
+    page = text(_upload_bytes(owner, portfolio, content))
+    assert "Nothing was imported" in page and "is not UTF-8 text" in page
+    assert "CSV UTF-8 (Comma delimited)" in page and "Unicode text" in page
+    assert _names(db, portfolio) == []
 
 
 def test_a_contact_shared_by_agencies_is_accepted_by_the_file_as_by_the_form(owner, db, portfolio):

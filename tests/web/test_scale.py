@@ -11,6 +11,7 @@ import pytest
 
 from assessment import accounts, portfolios, records, workshops
 from assessment.answers import Answer
+from assessment.portfolio_stats import PAGE_SIZE
 
 from .conftest import PASSWORD, text
 
@@ -50,6 +51,33 @@ def test_portfolio_pages_read_as_much_for_many_finished_agencies_as_for_few(
     _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3, 13)], 3)
     assert _statements(db, owner, f"/portfolios/{portfolio}{page}") == few
     assert "12 of 12 agencies have finished" in text(owner.get(f"/portfolios/{portfolio}"))
+
+
+def _size_and_statements(db, client, url: str) -> tuple[int, int]:
+    with counted(db) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(response.data), len(statements)
+
+
+def test_the_dashboard_and_agencies_pages_list_a_page_of_agencies_however_many_there_are(
+        db, owner, portfolio, default_rubric):
+    """A 300-agency dashboard listed every agency twice (completion and ranking) and drew each in the
+    heatmap: 236 KiB, and 758 KiB at 1,000; the agencies page put a form on each waiting agency."""
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    pages = (f"/portfolios/{portfolio}?sort=index&order=desc", f"/portfolios/{portfolio}/agencies")
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n:03d}" for n in range(PAGE_SIZE + 10)], 2)
+    portfolios.invite_agencies(db, portfolio, [(2, {"name": f"Waiting {n:03d}", "type": "", "size": "", "contact": ""})
+                                               for n in range(PAGE_SIZE + 10)])
+    one_page = [_size_and_statements(db, owner, url) for url in pages]
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n:03d}" for n in range(PAGE_SIZE + 10, 200)], 3)
+    portfolios.invite_agencies(db, portfolio, [(2, {"name": f"Waiting {n:03d}", "type": "", "size": "", "contact": ""})
+                                               for n in range(PAGE_SIZE + 10, 200)])
+    many = [_size_and_statements(db, owner, url) for url in pages]
+    for (size, statements), (more_size, more_statements) in zip(one_page, many, strict=True):
+        assert more_statements == statements
+        assert more_size < size * 1.05  # the page links and figures grow by a few characters, not by agencies
+    assert "200 of 400 agencies have finished" in text(owner.get(pages[0]))
 
 
 def test_opening_a_round_commits_once_however_many_agencies_continue(db, people, portfolio, default_rubric):
