@@ -257,6 +257,31 @@ def test_the_charts_have_text_alternatives_and_their_data_as_tables(browser, sit
         context.close()
 
 
+def test_the_charts_labels_are_big_enough_to_read(browser, site):
+    """Side by side in the main column the charts were 420 px wide, their labels 6 to 8 px high."""
+    context, page = _open(browser, site, viewport={"width": 1280, "height": 900})
+    try:
+        _reach(page, site, "{finished}/results", None)
+        smallest = page.evaluate("""[...document.querySelectorAll('svg.chart')].map(svg => {
+          const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+          return Math.min(...[...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size')) * scale)); })""")
+        assert len(smallest) == 2 and min(smallest) >= 9, smallest  # in CSS px; the rings' 50 and 100 are the smallest
+    finally:
+        context.close()
+
+
+def test_a_members_role_and_its_change_button_share_a_row(browser, site):
+    """The role's list took the cell's whole width and pushed its Change button onto a line of its own."""
+    context, page = _open(browser, site, viewport={"width": 1280, "height": 900})
+    try:
+        _reach(page, site, "{workspace}/members", None)
+        for row in page.locator("main tbody tr").all():
+            role, change = row.locator("select").bounding_box(), row.get_by_role("button").bounding_box()
+            assert change["x"] > role["x"] + role["width"] and change["y"] < role["y"] + role["height"]
+    finally:
+        context.close()
+
+
 FOCUSED = """() => { const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
   return {what: e.outerHTML.slice(0, 60), outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
           top: r.top + scrollY, left: r.left, inView: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth}; }"""
