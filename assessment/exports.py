@@ -11,6 +11,7 @@ import json
 from .answers import AnswerSet
 from .rubric import Rubric
 from .scoring import Result
+from .textreport import priority_figure
 
 # A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
 # too, as some programs strip them first); a leading apostrophe makes it plain text.
@@ -54,19 +55,22 @@ def _csv(header: list[str], rows) -> str:
 
 
 def answers_csv(rubric: Rubric, answers: AnswerSet) -> str:
-    """One row per question in rubric order; unanswered questions have an empty answer."""
+    """One row per question in rubric order; unanswered questions have an empty answer. The target is
+    the one gaps are measured to: the organization's own, else the rubric's."""
     rows = []
     for dimension in rubric.dimensions:
         for question in dimension.questions:
             answer = answers.answers.get(question.id)
+            target = answers.targets.get(question.id) or question.target or rubric.default_target
             rows.append([dimension.id, question.id, question.title, "" if answer is None else answer.value,
-                         answer.basis if answer else "", answer.note if answer else "", rubric.id, rubric.version])
-    return _csv(["dimension", "question", "title", "answer", "basis", "note", *VERSION_COLUMNS], rows)
+                         answer.basis if answer else "", answer.note if answer else "", target, rubric.id,
+                         rubric.version])
+    return _csv(["dimension", "question", "title", "answer", "basis", "note", "target", *VERSION_COLUMNS], rows)
 
 
 def gaps_csv(result: Result) -> str:
     """One row per gap, highest priority first."""
-    rows = [[round(g.priority, 2), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
+    rows = [[priority_figure(g.priority), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
              g.critical, g.table_stakes, g.evidence_gap, g.next_step, result.rubric, result.rubric_version]
             for g in result.gaps]
     return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",

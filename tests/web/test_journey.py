@@ -367,6 +367,13 @@ def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finis
     assert "Compare with the previous round" in text(owner.get(f"/a/{round_id}/results"))
 
 
+def test_the_compare_page_leads_back_to_the_results(owner, finished):
+    """As the report page does: the compare page is opened from the results and ended there."""
+    round_id = owner.post(f"/a/{finished}/rounds").location.split("/")[2]
+    page = text(owner.get(f"/a/{round_id}/compare"))
+    assert f'<a href="/a/{round_id}/results">Back to the results</a>' in page
+
+
 def test_a_round_of_a_round_is_named_after_the_first_with_one_date(owner, finished, db):
     """It piled up: "Spring review (round of 2026-03-01) (round of 2026-09-01)"."""
     first = owner.post(f"/a/{finished}/rounds").location.split("/")[2]

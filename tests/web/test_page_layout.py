@@ -2,6 +2,7 @@
 in boxes of their own, and the long results page says what it holds at its top. (How wide pages
 really are at 390 px is measured in Chromium: tests/browser.)"""
 
+import io
 import re
 from itertools import pairwise
 
@@ -19,9 +20,25 @@ def _tables_in_scroll_boxes(page: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/w/{workspace}", "/w/{workspace}/members", "/w/{workspace}/audit",
-                                  "/a/{finished}/review", "/a/{finished}/results", "/admin/users"])
+                                  "/a/{finished}/review", "/a/{finished}/results", "/admin/users",
+                                  "/admin/rubrics"])
 def test_every_table_scrolls_in_a_named_focusable_box(owner, people, finished, path):
     _tables_in_scroll_boxes(text(owner.get(path.format(workspace=people["workspace"], finished=finished))))
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/a/{empty}/about", {"title": ""}),
+    ("/w/{workspace}/import", {"file": (io.BytesIO(b"{not json"), "answers.json")}),
+    ("/account", {"current": "", "password": "", "confirm": ""}),
+    ("/w/new", {"name": ""}),
+])
+def test_a_refused_form_says_so_in_the_pages_title(owner, people, empty, path, data):
+    """The title is the first thing a screen reader reads of a page: a refused form's page had the
+    same title as the page before it was sent (WCAG 2.4.2, 3.3.1)."""
+    path = path.format(workspace=people["workspace"], empty=empty)
+    refused = text(owner.post(path, data=data, content_type="multipart/form-data"))
+    assert re.search(r"<title>Error: [^<]+ · sovready</title>", refused), re.search(r"<title>.*</title>", refused)
+    assert "<title>Error:" not in text(owner.get(path))
 
 
 def test_the_portfolio_and_workshop_tables_too(owner, editor, portfolio, two_agencies, workshop):  # noqa: F811

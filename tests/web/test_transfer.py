@@ -128,7 +128,8 @@ def test_answers_csv_has_every_question_and_gaps_csv_every_gap(owner, finished, 
 def test_the_csv_columns_are_the_documented_ones(owner, finished):
     """docs/web.md lists them; a reader's spreadsheet finds them by name."""
     answers = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/answers.csv")))))
-    assert answers == ["dimension", "question", "title", "answer", "basis", "note", "rubric", "rubric_version"]
+    assert answers == ["dimension", "question", "title", "answer", "basis", "note", "target", "rubric",
+                       "rubric_version"]
     gaps = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
     assert gaps == ["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
                     "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version"]
@@ -143,6 +144,29 @@ def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished
     assert [(row["title"], float(row["priority"])) for row in rows] == shown
     (stakes,) = [row for row in rows if row["question"] == "governance.government_engagement"]
     assert stakes["table_stakes"] == "True"
+
+
+def test_a_spreadsheet_reads_the_answers_csv_with_the_targets_the_gaps_are_measured_to(owner, finished, db,
+                                                                                       default_rubric):
+    """The organization's own target for a question was in the JSON export only: a spreadsheet of the
+    answers could not tell what a gap is measured to. Each row now has the target in force."""
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric, {}, targets={"data.residency": 4})
+    raw = owner.get(f"/a/{finished}/answers.csv").get_data()
+    assert raw.startswith("\ufeff".encode())  # the UTF-8 byte order mark spreadsheets look for
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == len(default_rubric.questions)  # one row per question
+    targets = {row["question"]: row["target"] for row in rows}
+    other = next(q for q in default_rubric.questions.values() if q.id != "data.residency")  # the rubric's target
+    assert targets["data.residency"] == "4" and targets[other.id] == str(other.target or default_rubric.default_target)
+    assert all(row["answer"].isdigit() or row["answer"] in ("not_applicable", "dont_know", "") for row in rows)
+
+
+def test_the_gaps_csv_writes_priorities_as_the_pages_do(owner, finished):
+    """Two decimals at most and no trailing ".0" (``textreport.priority_figure``): "3.0" in the CSV
+    was "3" on the results page and in the PDF."""
+    rows = list(csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    assert rows and all(re.fullmatch(r"\d+(\.\d{1,2})?", row["priority"]) for row in rows)
+    assert not any(row["priority"].endswith(".0") for row in rows)
 
 
 def test_a_title_without_letters_still_gives_a_filename(owner, db, people, default_rubric):

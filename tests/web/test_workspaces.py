@@ -137,6 +137,13 @@ def test_an_unknown_role_is_a_bad_request(owner, people):
     assert response.status_code == 400
 
 
+def test_an_owner_alone_in_a_workspace_is_shown_how_to_add_colleagues(outsider, owner, people):
+    """A members table of one row (yourself) said nothing of what to do next."""
+    alone = text(outsider.get(f"/w/{people['other_workspace']}/members"))
+    assert "You are the only member so far." in alone and '<a href="#invite-title">' in alone
+    assert "the only member so far" not in text(owner.get(f"/w/{people['workspace']}/members"))
+
+
 @pytest.mark.parametrize("who", ["editor", "viewer"])
 def test_only_owners_manage_members(request, people, who):
     client = request.getfixturevalue(who)
