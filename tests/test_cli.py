@@ -120,6 +120,15 @@ def _broken(tmp_path, text):
       for value, shown in [("true", "True"), ("3.0", "3.0"), ("0", "0"), ("'n/a'", "'n/a'"), ("high", "'high'")]],
     ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
      "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
+    # A traceback (int() refuses over 4,300 digits; a 30 February is no date), or the place given as
+    # 'in "<unicode string>", position 30' on a second line.
+    ("rubric: sovereign-ai-readiness\nanswers:\n  data.residency: " + "9" * 5000 + "\n",
+     "answers.yaml: line 3, column 19: invalid YAML: a number of 5000 digits (at most 1000)"),
+    ("rubric: sovereign-ai-readiness\ntitle: 2019-02-30\n",
+     "answers.yaml: line 2, column 8: invalid YAML: 2019-02-30 is not a date (day is out of range for month)"),
+    ("rubric: sovereign-ai-readiness\ntitle: a\x07b\n",
+     "answers.yaml: line 2, column 9: invalid YAML: control character #x0007 is not allowed"),
+    ("\n\n", "answers.yaml: is empty"),
     # A mapping key of the wrong type was reported as "answers[5].[key]".
     ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
 ])
@@ -130,6 +139,25 @@ def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message
     assert message in result.output
     assert len(result.output.splitlines()) == 1, "one problem, one line (not a union's three)"
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["score"], ["report", "-o", "report.pdf"], ["rubric", "validate"],
+                                     ["peers", "validate"], ["peers", "show", "--peer-data"]])
+def test_a_json_number_of_5000_digits_is_refused_in_one_line_by_every_command(tmp_path, command):
+    """It was a traceback: Python's int() refuses over 4,300 digits."""
+    path = tmp_path / "numbers.json"
+    path.write_text('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": ' + "9" * 5000 + "}}")
+    result = run(*command, path)
+    assert result.exit_code == 2
+    assert result.output == "Error: numbers.json: invalid JSON: a number of 5000 digits (at most 1000)\n"
+
+
+def test_a_json_answers_file_saved_with_a_byte_order_mark_is_scored(tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_bytes(b'\xef\xbb\xbf{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}')
+    result = run("score", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["unanswered"] != []
 
 
 def test_a_quoted_target_is_read_as_its_level_like_a_quoted_answer(tmp_path):

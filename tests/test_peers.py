@@ -155,6 +155,15 @@ def test_respondent_level_data_computes_shares_leaving_blanks_out(respondent_dat
     assert dataset.figure("drivers", "Data control").overall_pct is None
 
 
+def test_a_respondent_file_saved_with_a_byte_order_mark_is_read(respondent_dataset):
+    """Excel saves "CSV UTF-8" with one: the first column was "\ufeffrespondent", an unknown column,
+    and the file was refused for lacking a respondent column it had."""
+    path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "0", "0"]])
+    csv_path = path.parent / "respondents.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbf" + csv_path.read_bytes())
+    assert load_peers(path).figure("approaches", "Open source software").overall_pct == 50.0
+
+
 def test_respondent_level_errors_name_line_and_column(respondent_dataset):
     path = respondent_dataset([["r1", "mars", "yes", "0"]])
     with pytest.raises(DataFileError) as error:

@@ -90,6 +90,24 @@ ANSWERS = {
     "a note over 2000 characters": (('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
                                      '{"level": 2, "note": "' + "n" * 2001 + '"}}}').encode(), "answers.json", 200,
                                     "answers.data.residency.note</code>: string should have at most 2000 characters"),
+    # A number past Python's limit for int() (4,300 digits) was a ValueError, a 500; a date that does not
+    # exist (YAML reads 2019-02-30 as one) likewise. Each is now told at its line, as a syntax error is.
+    "a 5,000-digit number": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": ' + b"9" * 5000
+                             + b"}}", "answers.json", 200, "invalid JSON: a number of 5000 digits (at most 1000)"),
+    "a 5,000-digit number in YAML": (b"rubric: sovereign-ai-readiness\nanswers: {data.residency: " + b"9" * 5000
+                                     + b"}\n", "answers.yaml", 200, "line 2, column 27</code>: invalid YAML: a "
+                                     "number of 5000 digits (at most 1000)"),
+    "a date that does not exist": (b"rubric: sovereign-ai-readiness\ntitle: 2019-02-30\n", "answers.yaml", 200,
+                                   "line 2, column 8</code>: invalid YAML: 2019-02-30 is not a date (day is out of "
+                                   "range for month); put it in quotes if it is text"),
+    # It said where as 'in "&lt;unicode string&gt;", position 30' on a line of its own.
+    "a control character": (b"rubric: sovereign-ai-readiness\x00\n", "answers.yaml", 200,
+                            "line 1, column 31</code>: invalid YAML: control character #x0000 is not allowed"),
+    # Both were told "line 1, column 1: invalid JSON: Expecting value".
+    "an empty file": (b" \n", "answers.json", 200, "<li>is empty</li>"),
+    "YAML in a .json file": (b"rubric: sovereign-ai-readiness\n", "answers.json", 200,
+                             "invalid JSON: Expecting value (the file does not begin as JSON does, with { or [; "
+                             "a YAML file must be named .yaml or .yml)"),
     "an organization over 200 characters": (('{"rubric": "sovereign-ai-readiness", "organization": "'
                                              + "O" * 201 + '"}').encode(), "answers.json", 200,
                                             "organization</code>: string should have at most 200 characters"),
@@ -141,6 +159,10 @@ RUBRICS = {
     "a link to a figure the survey lacks": (_rubric_linking_a_figure_the_survey_lacks(), 200,
                                             "<code>dimensions[0].questions[1].peer_link</code>: no figure "
                                             "&#39;approaches&#39; / &#39;Carrier pigeons&#39; in peer dataset"),
+    "a 5,000-digit weight": (RUBRIC.replace(b"weight: 3", b"weight: " + b"3" * 5000, 1), 200,
+                             "invalid YAML: a number of 5000 digits (at most 1000)"),
+    "a date that does not exist": (RUBRIC.replace(b"version: 1.0.1", b"version: 2026-02-30", 1), 200,
+                                   "invalid YAML: 2026-02-30 is not a date (day is out of range for month)"),
     "an id with path characters": (RUBRIC.replace(b"id: sovereign-ai-readiness", b"id: ../../sovereign", 1), 200,
                                    "<code>id</code>: must be lowercase letters, digits"),
 }

@@ -100,6 +100,16 @@ def test_a_refused_import_shows_the_loaders_messages(owner, people, db, content,
     assert records.assessments_in(db, people["workspace"]) == []
 
 
+def test_a_json_file_saved_with_a_byte_order_mark_imports(owner, people, db):
+    """Notepad and Excel begin UTF-8 files with one; it was refused as "invalid JSON: Unexpected UTF-8
+    BOM (decode using utf-8-sig)", words of Python's rather than the user's."""
+    document = b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}'
+    response = _upload(owner, people["workspace"], b"\xef\xbb\xbf" + document, title="With a mark")
+    assert response.status_code == 302, text(response)
+    imported = records.get_assessment(db, response.location.split("/")[2])
+    assert records.answer_set(db, imported).answers == {"data.residency": Answer(2)}
+
+
 def test_an_import_needs_a_file(owner, people):
     response = owner.post(f"/w/{people['workspace']}/import", data={"title": "x"})
     assert response.status_code == 200 and "This field is required." in text(response)
