@@ -19,6 +19,8 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 # Digits of a whole number: no value in a data file needs more, and Python's int() refuses over
 # 4,300 with a ValueError that no message of ours explained (a traceback, a 500 on upload).
 MAX_DIGITS = 1000
+# Problems told of one file: a file of 10,000 unknown ids is told by its first hundred and a count.
+MAX_PROBLEMS_SHOWN = 100
 SEMVER = r"^\d+\.\d+\.\d+$"
 # The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
 FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
@@ -61,10 +63,18 @@ class DataFileError(ValueError):
         self.problems = problems
         super().__init__(str(self))
 
+    @property
+    def shown(self) -> list[tuple[str, str]]:
+        """The problems to tell: the first MAX_PROBLEMS_SHOWN, then how many more there are."""
+        more = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if more <= 0:
+            return self.problems
+        return self.problems[:MAX_PROBLEMS_SHOWN] + [("", f"and {more:,} more problems")]
+
     def __str__(self) -> str:
         return "\n".join(
             f"{self.filename}: {path}: {message}" if path else f"{self.filename}: {message}"
-            for path, message in self.problems
+            for path, message in self.shown
         )
 
 

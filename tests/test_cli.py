@@ -152,6 +152,17 @@ def test_a_json_number_of_5000_digits_is_refused_in_one_line_by_every_command(tm
     assert result.output == "Error: numbers.json: invalid JSON: a number of 5000 digits (at most 1000)\n"
 
 
+def test_a_file_of_10000_problems_is_told_by_its_first_hundred_and_a_count(tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text("rubric: sovereign-ai-readiness\nanswers:\n" + "".join(f"  data.x{i}: 2\n" for i in range(10_000)))
+    result = run("score", path)
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: answers.yaml: answers.data.x0: unknown question"
+    assert lines[1:] == [f"answers.yaml: answers.data.x{i}: unknown question" for i in range(1, 100)] + [
+        "answers.yaml: and 9,900 more problems"]
+
+
 def test_a_json_answers_file_saved_with_a_byte_order_mark_is_scored(tmp_path):
     path = tmp_path / "answers.json"
     path.write_bytes(b'\xef\xbb\xbf{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}')

@@ -6,12 +6,14 @@ files, which are loaded from disk rather than uploaded, are in tests/test_peer_r
 """
 
 import io
+import json
 
 import pytest
 import yaml
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from assessment.datafile import MAX_PROBLEMS_SHOWN
 from assessment.paths import DEFAULT_RUBRIC
 
 from .conftest import text
@@ -117,6 +119,19 @@ ANSWERS = {
 @pytest.mark.parametrize("content, filename, status, message", ANSWERS.values(), ids=ANSWERS.keys())
 def test_a_hostile_answers_file_is_refused(owner, people, db, content, filename, status, message):
     _refused(owner, db, f"/w/{people['workspace']}/import", content, filename, status, message)
+
+
+def test_a_file_of_10000_problems_is_told_by_its_first_hundred_and_a_count(owner, people, db):
+    """Every problem was listed: 10,000 unknown question ids made a page of 10,000 lines (a 1 MiB
+    upload, some 50,000), and as many lines from the command line."""
+    document = json.dumps({"rubric": "sovereign-ai-readiness",
+                           "answers": {f"data.made_up_{i}": 2 for i in range(10_000)}}).encode()
+    before = snapshot(db)
+    page = text(_upload(owner, f"/w/{people['workspace']}/import", document, "answers.json"))
+    assert page.count("<li><code>answers.data.made_up_") == MAX_PROBLEMS_SHOWN
+    assert "<li><code>answers.data.made_up_99</code>: unknown question</li>" in page
+    assert "<li>and 9,900 more problems</li>" in page
+    assert snapshot(db) == before
 
 
 CSV_HEADER = b"name,type,size,contact\n"
