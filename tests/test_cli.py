@@ -120,12 +120,13 @@ def _broken(tmp_path, text):
       for value, shown in [("true", "True"), ("3.0", "3.0"), ("0", "0"), ("'n/a'", "'n/a'"), ("high", "'high'")]],
     ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
      "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
-    # A traceback (int() refuses over 4,300 digits; a 30 February is no date), or the place given as
-    # 'in "<unicode string>", position 30' on a second line.
+    # A traceback (int() refuses over 4,300 digits; a 30 February is no date), Python's words for a date
+    # ("invalid answer datetime.date(2019, 1, 1)"), or the place given as 'in "<unicode string>",
+    # position 30' on a second line.
     ("rubric: sovereign-ai-readiness\nanswers:\n  data.residency: " + "9" * 5000 + "\n",
      "answers.yaml: line 3, column 19: invalid YAML: a number of 5000 digits (at most 1000)"),
-    ("rubric: sovereign-ai-readiness\ntitle: 2019-02-30\n",
-     "answers.yaml: line 2, column 8: invalid YAML: 2019-02-30 is not a date (day is out of range for month)"),
+    ("rubric: sovereign-ai-readiness\norganization: 2019-02-30\nanswers: {data.residency: 2019-01-01}\n",
+     "answers.yaml: answers.data.residency: invalid answer '2019-01-01': use a level 0 to 4"),
     ("rubric: sovereign-ai-readiness\ntitle: a\x07b\n",
      "answers.yaml: line 2, column 9: invalid YAML: control character #x0007 is not allowed"),
     ("\n\n", "answers.yaml: is empty"),

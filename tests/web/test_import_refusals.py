@@ -92,16 +92,17 @@ ANSWERS = {
     "a note over 2000 characters": (('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
                                      '{"level": 2, "note": "' + "n" * 2001 + '"}}}').encode(), "answers.json", 200,
                                     "answers.data.residency.note</code>: string should have at most 2000 characters"),
-    # A number past Python's limit for int() (4,300 digits) was a ValueError, a 500; a date that does not
-    # exist (YAML reads 2019-02-30 as one) likewise. Each is now told at its line, as a syntax error is.
+    # A number past Python's limit for int() (4,300 digits) was a ValueError, a 500; it is now told at its
+    # line, as a syntax error is.
     "a 5,000-digit number": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": ' + b"9" * 5000
                              + b"}}", "answers.json", 200, "invalid JSON: a number of 5000 digits (at most 1000)"),
     "a 5,000-digit number in YAML": (b"rubric: sovereign-ai-readiness\nanswers: {data.residency: " + b"9" * 5000
                                      + b"}\n", "answers.yaml", 200, "line 2, column 27</code>: invalid YAML: a "
                                      "number of 5000 digits (at most 1000)"),
-    "a date that does not exist": (b"rubric: sovereign-ai-readiness\ntitle: 2019-02-30\n", "answers.yaml", 200,
-                                   "line 2, column 8</code>: invalid YAML: 2019-02-30 is not a date (day is out of "
-                                   "range for month); put it in quotes if it is text"),
+    # YAML read it as a date: one that does not exist was a ValueError, a 500; one that does was shown as
+    # "invalid answer datetime.date(2019, 1, 1)".
+    "a date as an answer": (b"rubric: sovereign-ai-readiness\nanswers: {data.residency: 2019-02-30}\n",
+                            "answers.yaml", 200, "answers.data.residency</code>: invalid answer &#39;2019-02-30&#39;"),
     # It said where as 'in "&lt;unicode string&gt;", position 30' on a line of its own.
     "a control character": (b"rubric: sovereign-ai-readiness\x00\n", "answers.yaml", 200,
                             "line 1, column 31</code>: invalid YAML: control character #x0000 is not allowed"),
@@ -177,7 +178,7 @@ RUBRICS = {
     "a 5,000-digit weight": (RUBRIC.replace(b"weight: 3", b"weight: " + b"3" * 5000, 1), 200,
                              "invalid YAML: a number of 5000 digits (at most 1000)"),
     "a date that does not exist": (RUBRIC.replace(b"version: 1.0.1", b"version: 2026-02-30", 1), 200,
-                                   "invalid YAML: 2026-02-30 is not a date (day is out of range for month)"),
+                                   "<code>version</code>: must be a version of three numbers"),
     "an id with path characters": (RUBRIC.replace(b"id: sovereign-ai-readiness", b"id: ../../sovereign", 1), 200,
                                    "<code>id</code>: must be lowercase letters, digits"),
 }
