@@ -164,6 +164,22 @@ def test_a_file_of_10000_problems_is_told_by_its_first_hundred_and_a_count(tmp_p
         "answers.yaml: and 9,900 more problems"]
 
 
+def test_terminal_control_sequences_in_a_file_never_reach_the_terminal(tmp_path):
+    """An answers file from elsewhere could retitle the terminal, or rewrite what it shows, through the
+    organization's name printed by `score`, or an unknown question id printed in an error."""
+    osc = "\x1b]0;owned\x07"  # sets the terminal's title; click strips only colour sequences
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"rubric": "sovereign-ai-readiness", "organization": f"Acme{osc}\r",
+                                "answers": {"data.residency": 2}}))
+    result = run("score", path)
+    assert result.exit_code == 0
+    assert result.output.startswith("Acme\ufffd]0;owned\ufffd\ufffd: rubric sovereign-ai-readiness")
+    path.write_text(json.dumps({"rubric": "sovereign-ai-readiness", "answers": {f"data.{osc}": 2}}))
+    result = run("score", path)
+    assert result.exit_code == 2
+    assert result.output == "Error: answers.json: answers.data.\ufffd]0;owned\ufffd: unknown question\n"
+
+
 def test_a_json_answers_file_saved_with_a_byte_order_mark_is_scored(tmp_path):
     path = tmp_path / "answers.json"
     path.write_bytes(b'\xef\xbb\xbf{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}')
