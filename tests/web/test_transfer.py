@@ -54,6 +54,19 @@ def test_export_then_import_gives_the_same_assessment(owner, finished, people, d
     assert records.get_assessment(db, renamed).title == "Copy"
 
 
+def test_an_export_renamed_in_letters_werkzeug_drops_is_still_read_as_json(owner, finished, people, db,
+                                                                            default_rubric):
+    """secure_filename made "評価.json" "json", which was then read as YAML: an export whose note held
+    U+007F was refused, and the message named the file "json"."""
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric,
+                         {"data.residency": Answer(3, "one\x7ftwo", "evidenced")})
+    response = _upload(owner, people["workspace"], owner.get(f"/a/{finished}/export.json").get_data(), name="評価.json")
+    assert response.status_code == 302, text(response)
+    copy = records.get_assessment(db, response.location.split("/")[2])
+    assert records.answer_set(db, copy).answers["data.residency"].note == "one\x7ftwo"
+    assert flashes(owner.get(response.location))[0].endswith("is imported from upload.json, with 48 answers.")
+
+
 def test_the_command_line_scores_an_export(owner, finished, tmp_path):
     path = tmp_path / "export.json"
     path.write_bytes(owner.get(f"/a/{finished}/export.json").get_data())
