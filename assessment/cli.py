@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -19,11 +20,24 @@ from .rubric import Rubric, load_rubric, peers_path
 from .scoring import score
 from .textreport import render_peers, render_text
 
+# Control characters but line feed and tab: printed from a file made elsewhere (a name, an unknown
+# key in an error), they would be escape sequences to the terminal, which retitle it or rewrite
+# what it shows; click strips only colour sequences. Each becomes U+FFFD, as undecodable text does.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print to a terminal."""
+    return CONTROL.sub("\ufffd", text)
+
 
 class UserError(click.ClickException):
     """A mistake in the user's input: a plain message and exit status 2, never a traceback."""
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(printable(message))
 
 
 def _load(loader, *args):
@@ -108,7 +122,7 @@ def score_command(answers_path: Path, rubric_path: Path, with_peers: bool, peer_
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
-        click.echo(render_text(r, result, answers.organization, dataset))
+        click.echo(printable(render_text(r, result, answers.organization, dataset)))
 
 
 @cli.group()
@@ -141,7 +155,7 @@ def peers_show(peer_path: Path | None, fmt: str):
     """List every figure of a peer dataset with its sources and confidence."""
     dataset = _dataset(DEFAULT_RUBRIC, peer_path)
     rows = [_figure_row(finding, figure, dataset) for finding, figure in dataset.figures()]
-    click.echo(json.dumps(rows, indent=2) if fmt == "json" else render_peers(dataset))
+    click.echo(json.dumps(rows, indent=2) if fmt == "json" else printable(render_peers(dataset)))
 
 
 @peers.command("validate")

@@ -16,6 +16,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# Digits of a whole number: no value in a data file needs more, and Python's int() refuses over
+# 4,300 with a ValueError that no message of ours explained (a traceback, a 500 on upload).
+MAX_DIGITS = 1000
+# Problems told of one file: a file of 10,000 unknown ids is told by its first hundred and a count.
+MAX_PROBLEMS_SHOWN = 100
 SEMVER = r"^\d+\.\d+\.\d+$"
 # The id of a rubric or dataset, which names its file (``peers/<id>.yaml``): no slash, no leading dot.
 FILE_ID = r"^[a-z0-9][a-z0-9._-]*$"
@@ -58,10 +63,18 @@ class DataFileError(ValueError):
         self.problems = problems
         super().__init__(str(self))
 
+    @property
+    def shown(self) -> list[tuple[str, str]]:
+        """The problems to tell: the first MAX_PROBLEMS_SHOWN, then how many more there are."""
+        more = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if more <= 0:
+            return self.problems
+        return self.problems[:MAX_PROBLEMS_SHOWN] + [("", f"and {more:,} more problems")]
+
     def __str__(self) -> str:
         return "\n".join(
             f"{self.filename}: {path}: {message}" if path else f"{self.filename}: {message}"
-            for path, message in self.problems
+            for path, message in self.shown
         )
 
 
@@ -96,11 +109,52 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             seen[key] = True
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node):
+        digits = _digits(node.value)
+        if digits > MAX_DIGITS:
+            raise yaml.constructor.ConstructorError(None, None, _too_long(digits), node.start_mark)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node):
+        # As written: no field of a data file is a date object. YAML's own reading refused a peer
+        # dataset's "date: 2025-08-25" as no string, and 2019-02-30 with a bare ValueError (a 500).
+        return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def _digits(number: str) -> int:
+    return len(number.lstrip("+-").replace("_", ""))
+
+
+def _too_long(digits: int) -> str:
+    return f"a number of {digits} digits (at most {MAX_DIGITS})"
+
+
+def _empty(text: str, filename: str) -> None:
+    """An empty file gets those words, not a parser's complaint about its first character."""
+    if not text.strip():
+        raise DataFileError(filename, [("", "is empty")])
+
+
+def _line_and_column(text: str, index: int) -> str:
+    line_start = text.rfind("\n", 0, index) + 1
+    return f"line {text.count(chr(10), 0, index) + 1}, column {index - line_start + 1}"
+
 
 def parse_yaml(text: str, filename: str) -> Any:
     """Parse YAML text strictly; syntax errors become a DataFileError with line and column."""
+    _empty(text, filename)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.reader.ReaderError as error:
+        # A character YAML does not allow: its own message places it as 'in "<unicode string>",
+        # position n' (libyaml's n counts bytes), on a line of its own. The first such character is it.
+        where = _line_and_column(text, text.find(chr(error.character)))
+        raise DataFileError(filename, [(where, f"invalid YAML: control character #x{error.character:04x} "
+                                               "is not allowed")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -140,16 +194,33 @@ def _no_constant(name: str) -> None:
     raise _Refused(f"{name} is not a number JSON allows")
 
 
+def _whole_number(number: str) -> int:
+    digits = _digits(number)
+    if digits > MAX_DIGITS:
+        raise _Refused(_too_long(digits))
+    return int(number)
+
+
+def _json_problem(text: str, error: json.JSONDecodeError) -> str:
+    # Refused at its first character, the file is likely YAML (or no data at all) named .json.
+    if error.pos == len(text) - len(text.lstrip()):
+        return (f"invalid JSON: {error.msg} (the file does not begin as JSON does, with {{ or [; "
+                "a YAML file must be named .yaml or .yml)")
+    return f"invalid JSON: {error.msg}"
+
+
 def parse_json(text: str, filename: str) -> Any:
     """Parse JSON text strictly (no repeated key, NaN or Infinity); errors name line and column.
 
     YAML would read an exported JSON file too, but not every string of it as JSON wrote it: it
     refuses some characters (U+007F, U+FFFE) and folds others (U+0085, U+2028) into spaces."""
+    _empty(text, filename)
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant,
+                          parse_int=_whole_number)
     except json.JSONDecodeError as error:
         raise DataFileError(filename, [(f"line {error.lineno}, column {error.colno}",
-                                        f"invalid JSON: {error.msg}")]) from None
+                                        _json_problem(text, error))]) from None
     except _Refused as refused:
         raise DataFileError(filename, [("", f"invalid JSON: {refused}")]) from None
     except RecursionError:
@@ -161,18 +232,24 @@ def parse_data(text: str, filename: str) -> Any:
     return parse_json(text, filename) if filename.lower().endswith(".json") else parse_yaml(text, filename)
 
 
+def decode(content: bytes, filename: str) -> str:
+    """A file's bytes as UTF-8 text, without the byte order mark that Windows programs (Notepad,
+    Excel) put first: JSON refuses it, and a stored rubric would differ from the same one without."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataFileError(filename, [("", "is not UTF-8 text")]) from None
+
+
 def read_data(path: str | Path) -> Any:
     """Read a YAML (or .json) file; a missing, oversized or undecodable file is a DataFileError."""
     path = Path(path)
     name = path.name
-    try:
-        with os_errors(name):
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
-            text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataFileError(name, [("", "is not UTF-8 text")]) from None
-    return parse_data(text, name)
+    with os_errors(name):
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DataFileError(name, [("", f"file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+        content = path.read_bytes()
+    return parse_data(decode(content, name), name)
 
 
 def format_path(loc: tuple[Any, ...]) -> str:

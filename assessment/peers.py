@@ -215,7 +215,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         with os_errors(path.name):
             if path.stat().st_size > MAX_FILE_BYTES * 8:
                 raise DataFileError(path.name, [("", "file is larger than 16 MiB")])
-            with path.open(encoding="utf-8", newline="") as file:
+            # utf-8-sig: Excel's "CSV UTF-8" begins with a byte order mark, else read into the first column's name.
+            with path.open(encoding="utf-8-sig", newline="") as file:
                 reader = csv.DictReader(file)
                 return list(reader.fieldnames or []), list(reader)
     except (UnicodeDecodeError, csv.Error) as error:

@@ -120,6 +120,16 @@ def _broken(tmp_path, text):
       for value, shown in [("true", "True"), ("3.0", "3.0"), ("0", "0"), ("'n/a'", "'n/a'"), ("high", "'high'")]],
     ("rubric: sovereign-ai-readiness\nanswers:\n  strategy.objectives: {level: 2, basis: guessed}\n",
      "answers.yaml: answers.strategy.objectives.basis: input should be 'self_assessed' or 'evidenced'"),
+    # A traceback (int() refuses over 4,300 digits; a 30 February is no date), Python's words for a date
+    # ("invalid answer datetime.date(2019, 1, 1)"), or the place given as 'in "<unicode string>",
+    # position 30' on a second line.
+    ("rubric: sovereign-ai-readiness\nanswers:\n  data.residency: " + "9" * 5000 + "\n",
+     "answers.yaml: line 3, column 19: invalid YAML: a number of 5000 digits (at most 1000)"),
+    ("rubric: sovereign-ai-readiness\norganization: 2019-02-30\nanswers: {data.residency: 2019-01-01}\n",
+     "answers.yaml: answers.data.residency: invalid answer '2019-01-01': use a level 0 to 4"),
+    ("rubric: sovereign-ai-readiness\ntitle: a\x07b\n",
+     "answers.yaml: line 2, column 9: invalid YAML: control character #x0007 is not allowed"),
+    ("\n\n", "answers.yaml: is empty"),
     # A mapping key of the wrong type was reported as "answers[5].[key]".
     ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
 ])
@@ -130,6 +140,52 @@ def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message
     assert message in result.output
     assert len(result.output.splitlines()) == 1, "one problem, one line (not a union's three)"
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["score"], ["report", "-o", "report.pdf"], ["rubric", "validate"],
+                                     ["peers", "validate"], ["peers", "show", "--peer-data"]])
+def test_a_json_number_of_5000_digits_is_refused_in_one_line_by_every_command(tmp_path, command):
+    """It was a traceback: Python's int() refuses over 4,300 digits."""
+    path = tmp_path / "numbers.json"
+    path.write_text('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": ' + "9" * 5000 + "}}")
+    result = run(*command, path)
+    assert result.exit_code == 2
+    assert result.output == "Error: numbers.json: invalid JSON: a number of 5000 digits (at most 1000)\n"
+
+
+def test_a_file_of_10000_problems_is_told_by_its_first_hundred_and_a_count(tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text("rubric: sovereign-ai-readiness\nanswers:\n" + "".join(f"  data.x{i}: 2\n" for i in range(10_000)))
+    result = run("score", path)
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: answers.yaml: answers.data.x0: unknown question"
+    assert lines[1:] == [f"answers.yaml: answers.data.x{i}: unknown question" for i in range(1, 100)] + [
+        "answers.yaml: and 9,900 more problems"]
+
+
+def test_terminal_control_sequences_in_a_file_never_reach_the_terminal(tmp_path):
+    """An answers file from elsewhere could retitle the terminal, or rewrite what it shows, through the
+    organization's name printed by `score`, or an unknown question id printed in an error."""
+    osc = "\x1b]0;owned\x07"  # sets the terminal's title; click strips only colour sequences
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"rubric": "sovereign-ai-readiness", "organization": f"Acme{osc}\r",
+                                "answers": {"data.residency": 2}}))
+    result = run("score", path)
+    assert result.exit_code == 0
+    assert result.output.startswith("Acme\ufffd]0;owned\ufffd\ufffd: rubric sovereign-ai-readiness")
+    path.write_text(json.dumps({"rubric": "sovereign-ai-readiness", "answers": {f"data.{osc}": 2}}))
+    result = run("score", path)
+    assert result.exit_code == 2
+    assert result.output == "Error: answers.json: answers.data.\ufffd]0;owned\ufffd: unknown question\n"
+
+
+def test_a_json_answers_file_saved_with_a_byte_order_mark_is_scored(tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_bytes(b'\xef\xbb\xbf{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}')
+    result = run("score", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["unanswered"] != []
 
 
 def test_a_quoted_target_is_read_as_its_level_like_a_quoted_answer(tmp_path):

@@ -155,6 +155,22 @@ def test_respondent_level_data_computes_shares_leaving_blanks_out(respondent_dat
     assert dataset.figure("drivers", "Data control").overall_pct is None
 
 
+def test_a_dataset_dated_without_quotes_is_read(tmp_path):
+    """YAML read "date: 2025-08-25" as a date object, refused as "date: input should be a valid string"."""
+    path = tmp_path / "dated.yaml"
+    path.write_text(PEERS_FILE.read_text(encoding="utf-8").replace('date: "2025-08"', "date: 2025-08-25", 1))
+    assert load_peers(path).date == "2025-08-25"
+
+
+def test_a_respondent_file_saved_with_a_byte_order_mark_is_read(respondent_dataset):
+    """Excel saves "CSV UTF-8" with one: the first column was "\ufeffrespondent", an unknown column,
+    and the file was refused for lacking a respondent column it had."""
+    path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "0", "0"]])
+    csv_path = path.parent / "respondents.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbf" + csv_path.read_bytes())
+    assert load_peers(path).figure("approaches", "Open source software").overall_pct == 50.0
+
+
 def test_respondent_level_errors_name_line_and_column(respondent_dataset):
     path = respondent_dataset([["r1", "mars", "yes", "0"]])
     with pytest.raises(DataFileError) as error:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from werkzeug.utils import secure_filename
 
 from .. import accounts
-from ..datafile import DataFileError
+from ..datafile import DataFileError, decode
 from ..rubrics import add_rubric, list_rubrics, versions_missing_figures
 from . import get_db, security_log
 from .audit import log_export, log_page
@@ -25,9 +25,7 @@ def rubrics():
     if form.validate_on_submit():
         filename = secure_filename(form.file.data.filename or "") or "rubric.yaml"
         try:
-            rubric, added = add_rubric(get_db(), form.file.data.read().decode("utf-8"), filename, by=g.user["id"])
-        except UnicodeDecodeError:
-            problems = DataFileError(filename, [("", "is not UTF-8 text")])
+            rubric, added = add_rubric(get_db(), decode(form.file.data.read(), filename), filename, by=g.user["id"])
         except DataFileError as error:
             problems = error
         except ValueError as error:  # the same version stored with other content

@@ -13,7 +13,7 @@ from werkzeug.utils import secure_filename
 
 from .. import records
 from ..answers import NAME_MAX, answers_from_data
-from ..datafile import DataFileError, parse_data
+from ..datafile import DataFileError, decode, parse_data
 from ..exports import answers_csv, answers_document, gaps_csv
 from ..rubric import Rubric
 from ..rubrics import peers_for, stored_rubric, version_key
@@ -94,15 +94,21 @@ def _rubric_for(data, filename: str) -> Rubric:
     return stored_rubric(get_db(), named, chosen)
 
 
+def _upload_name(given: str) -> str:
+    """The uploaded file's name, safe to show, with its extension, which chooses the parser.
+
+    secure_filename keeps ASCII letters only: "評価.json" became "json", read as YAML."""
+    name = secure_filename(given)
+    if "." not in name and given.lower().endswith(f".{name.lower()}"):
+        return f"upload.{name}"
+    return name or "upload.json"
+
+
 def _import(file, title: str, workspace_id: int) -> str:
     """Validate an uploaded answers document and store it as a new assessment, and say so; DataFileError
     if refused."""
-    filename = secure_filename(file.filename or "") or "upload.json"
-    try:
-        text = file.read().decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataFileError(filename, [("", "is not UTF-8 text")]) from None
-    data = parse_data(text, filename)
+    filename = _upload_name(file.filename or "")
+    data = parse_data(decode(file.read(), filename), filename)
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
     title = title or answers.title or f"Imported: {answers.organization or filename}"[:NAME_MAX]

@@ -66,6 +66,15 @@ def test_a_broken_rubric_is_refused_with_the_loaders_messages(owner, db, content
     assert db.table("rubrics").count == 1
 
 
+def test_a_rubric_saved_with_a_byte_order_mark_is_added_without_it(owner, db):
+    # Stored with the mark, the rubric was "other content" than the same file saved without it.
+    response = _upload(owner, b"\xef\xbb\xbf" + _rubric_yaml(_version("1.2.0")))
+    assert response.status_code == 302, text(response)
+    assert stored_rubric(db, "sovereign-ai-readiness", "1.2.0").version == "1.2.0"
+    (source,) = [row[0] for row in db.execute("SELECT source FROM rubrics WHERE version = '1.2.0'")]
+    assert not source.startswith("\ufeff")
+
+
 def test_uploading_the_same_version_again_changes_nothing_and_says_so(owner, db):
     before = snapshot(db)
     response = _upload(owner, DEFAULT_RUBRIC.read_bytes())

@@ -6,12 +6,14 @@ files, which are loaded from disk rather than uploaded, are in tests/test_peer_r
 """
 
 import io
+import json
 
 import pytest
 import yaml
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from assessment.datafile import MAX_PROBLEMS_SHOWN
 from assessment.paths import DEFAULT_RUBRIC
 
 from .conftest import text
@@ -90,6 +92,25 @@ ANSWERS = {
     "a note over 2000 characters": (('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": '
                                      '{"level": 2, "note": "' + "n" * 2001 + '"}}}').encode(), "answers.json", 200,
                                     "answers.data.residency.note</code>: string should have at most 2000 characters"),
+    # A number past Python's limit for int() (4,300 digits) was a ValueError, a 500; it is now told at its
+    # line, as a syntax error is.
+    "a 5,000-digit number": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": ' + b"9" * 5000
+                             + b"}}", "answers.json", 200, "invalid JSON: a number of 5000 digits (at most 1000)"),
+    "a 5,000-digit number in YAML": (b"rubric: sovereign-ai-readiness\nanswers: {data.residency: " + b"9" * 5000
+                                     + b"}\n", "answers.yaml", 200, "line 2, column 27</code>: invalid YAML: a "
+                                     "number of 5000 digits (at most 1000)"),
+    # YAML read it as a date: one that does not exist was a ValueError, a 500; one that does was shown as
+    # "invalid answer datetime.date(2019, 1, 1)".
+    "a date as an answer": (b"rubric: sovereign-ai-readiness\nanswers: {data.residency: 2019-02-30}\n",
+                            "answers.yaml", 200, "answers.data.residency</code>: invalid answer &#39;2019-02-30&#39;"),
+    # It said where as 'in "&lt;unicode string&gt;", position 30' on a line of its own.
+    "a control character": (b"rubric: sovereign-ai-readiness\x00\n", "answers.yaml", 200,
+                            "line 1, column 31</code>: invalid YAML: control character #x0000 is not allowed"),
+    # Both were told "line 1, column 1: invalid JSON: Expecting value".
+    "an empty file": (b" \n", "answers.json", 200, "<li>is empty</li>"),
+    "YAML in a .json file": (b"rubric: sovereign-ai-readiness\n", "answers.json", 200,
+                             "invalid JSON: Expecting value (the file does not begin as JSON does, with { or [; "
+                             "a YAML file must be named .yaml or .yml)"),
     "an organization over 200 characters": (('{"rubric": "sovereign-ai-readiness", "organization": "'
                                              + "O" * 201 + '"}').encode(), "answers.json", 200,
                                             "organization</code>: string should have at most 200 characters"),
@@ -99,6 +120,19 @@ ANSWERS = {
 @pytest.mark.parametrize("content, filename, status, message", ANSWERS.values(), ids=ANSWERS.keys())
 def test_a_hostile_answers_file_is_refused(owner, people, db, content, filename, status, message):
     _refused(owner, db, f"/w/{people['workspace']}/import", content, filename, status, message)
+
+
+def test_a_file_of_10000_problems_is_told_by_its_first_hundred_and_a_count(owner, people, db):
+    """Every problem was listed: 10,000 unknown question ids made a page of 10,000 lines (a 1 MiB
+    upload, some 50,000), and as many lines from the command line."""
+    document = json.dumps({"rubric": "sovereign-ai-readiness",
+                           "answers": {f"data.made_up_{i}": 2 for i in range(10_000)}}).encode()
+    before = snapshot(db)
+    page = text(_upload(owner, f"/w/{people['workspace']}/import", document, "answers.json"))
+    assert page.count("<li><code>answers.data.made_up_") == MAX_PROBLEMS_SHOWN
+    assert "<li><code>answers.data.made_up_99</code>: unknown question</li>" in page
+    assert "<li>and 9,900 more problems</li>" in page
+    assert snapshot(db) == before
 
 
 CSV_HEADER = b"name,type,size,contact\n"
@@ -142,6 +176,10 @@ RUBRICS = {
     "a link to a figure the survey lacks": (_rubric_linking_a_figure_the_survey_lacks(), 200,
                                             "<code>dimensions[0].questions[1].peer_link</code>: no figure "
                                             "&#39;approaches&#39; / &#39;Carrier pigeons&#39; in peer dataset"),
+    "a 5,000-digit weight": (RUBRIC.replace(b"weight: 3", b"weight: " + b"3" * 5000, 1), 200,
+                             "invalid YAML: a number of 5000 digits (at most 1000)"),
+    "a date that does not exist": (RUBRIC.replace(b"version: 1.0.1", b"version: 2026-02-30", 1), 200,
+                                   "<code>version</code>: must be a version of three numbers"),
     "an id with path characters": (RUBRIC.replace(b"id: sovereign-ai-readiness", b"id: ../../sovereign", 1), 200,
                                    "<code>id</code>: must be lowercase letters, digits"),
 }

@@ -54,6 +54,19 @@ def test_export_then_import_gives_the_same_assessment(owner, finished, people, d
     assert records.get_assessment(db, renamed).title == "Copy"
 
 
+def test_an_export_renamed_in_letters_werkzeug_drops_is_still_read_as_json(owner, finished, people, db,
+                                                                            default_rubric):
+    """secure_filename made "評価.json" "json", which was then read as YAML: an export whose note held
+    U+007F was refused, and the message named the file "json"."""
+    records.save_answers(db, records.get_assessment(db, finished), default_rubric,
+                         {"data.residency": Answer(3, "one\x7ftwo", "evidenced")})
+    response = _upload(owner, people["workspace"], owner.get(f"/a/{finished}/export.json").get_data(), name="評価.json")
+    assert response.status_code == 302, text(response)
+    copy = records.get_assessment(db, response.location.split("/")[2])
+    assert records.answer_set(db, copy).answers["data.residency"].note == "one\x7ftwo"
+    assert flashes(owner.get(response.location))[0].endswith("is imported from upload.json, with 48 answers.")
+
+
 def test_the_command_line_scores_an_export(owner, finished, tmp_path):
     path = tmp_path / "export.json"
     path.write_bytes(owner.get(f"/a/{finished}/export.json").get_data())
@@ -98,6 +111,16 @@ def test_a_refused_import_shows_the_loaders_messages(owner, people, db, content,
     assert response.status_code == 200
     assert "answers.json cannot be used" in text(response) and message in text(response)
     assert records.assessments_in(db, people["workspace"]) == []
+
+
+def test_a_json_file_saved_with_a_byte_order_mark_imports(owner, people, db):
+    """Notepad and Excel begin UTF-8 files with one; it was refused as "invalid JSON: Unexpected UTF-8
+    BOM (decode using utf-8-sig)", words of Python's rather than the user's."""
+    document = b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 2}}'
+    response = _upload(owner, people["workspace"], b"\xef\xbb\xbf" + document, title="With a mark")
+    assert response.status_code == 302, text(response)
+    imported = records.get_assessment(db, response.location.split("/")[2])
+    assert records.answer_set(db, imported).answers == {"data.residency": Answer(2)}
 
 
 def test_an_import_needs_a_file(owner, people):
