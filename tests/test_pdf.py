@@ -146,7 +146,8 @@ def test_pdf_states_only_published_figures_each_with_its_sources(rubric, peers, 
     assert "do not yet" not in flat and "modelled percentile among survey peers" in flat
     for source_id, source in peers.sources.items():
         assert f"{source_id}: {source.title}" in flat
-    assert "https://creativecommons.org/licenses/by-nd/4.0/" in flat.replace("- ", "-") and "(August 2025)" in flat
+    unbroken = flat.replace("- ", "-").replace("/ ", "/")  # the address breaks after a hyphen or a slash
+    assert "https://creativecommons.org/licenses/by-nd/4.0/" in unbroken and "(August 2025)" in flat
 
 
 def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
@@ -618,9 +619,10 @@ def test_the_appendix_does_not_print_the_evidence_notes_again(rubric, peers):
     assert "(self-assessed; evidence note in its chapter)" in html
 
 
-def _portfolio_pages(rubric, peers, agencies: int):
-    """A first round of the portfolio PDF with this many finished agencies, laid out."""
-    rows = [{"id": i, "name": f"Agency {i:04d}", "type": "agency", "size": "", "overall": 50.0 + i % 7,
+def _portfolio_pages(rubric, peers, agencies: int, long_name: str = "Agency"):
+    """A first round of the portfolio PDF with this many finished agencies, laid out; the last
+    agency is named ``long_name``."""
+    rows = [{"id": i, "name": f"Agency {i:04d}" if i < agencies - 1 else long_name, "type": "agency", "size": "", "overall": 50.0 + i % 7,
              "dimensions": {d.id: 40.0 + (i * 7 + n * 11) % 50 for n, d in enumerate(rubric.dimensions)},
              "finished": True} for i in range(agencies)]
     summary = summarize(rows, [], [d.id for d in rubric.dimensions], [], [])
@@ -645,10 +647,40 @@ def test_the_portfolio_pdfs_running_header_names_the_portfolio(rubric, peers, we
 def test_a_first_rounds_scorecard_lines_say_no_change_and_hang_where_they_wrap(rubric, peers):
     # "· change –" on every line, with no previous round to change from, took a line of its own;
     # a wrapped line began at the rank's edge, and could part a dimension from its figure.
-    pages = _portfolio_pages(rubric, peers, 12)
+    pages = _portfolio_pages(rubric, peers, 12, long_name="Ministry of Digital Affairs and Public Administration Reform")
     lines = [(_line_text(line), min(t.position_x for t in line.descendants() if isinstance(t, boxes.TextBox)))
              for page in pages for line, holders in _page_content(page) if "scorecard-line" in _names(holders)]
-    starts = [x for text, x in lines if re.match(r"\d+\. Agency", text)]
-    wrapped = [(text, x) for text, x in lines if not re.match(r"\d+\. Agency", text)]
+    starts = [x for text, x in lines if re.match(r"\d+\. (Agency|Ministry)", text)]
+    wrapped = [(text, x) for text, x in lines if not re.match(r"\d+\. (Agency|Ministry)", text)]
     assert len(starts) == 12 and not any("change" in text for text, _ in lines)
-    assert wrapped and all(x > max(starts) + 10 and re.match(r"\w+\xa0\d+", text) for text, x in wrapped)
+    assert len(wrapped) == 1 and all(x > max(starts) + 10 and re.match(r"\w+\xa0\d+", text) for text, x in wrapped)
+
+
+def test_the_running_header_and_footer_line_up_with_the_text(laid_out):
+    # The body's user-agent margin set the text 6 pt inside the header's left and the footer's right edge.
+    misaligned = []
+    for number, page in enumerate(laid_out[1:], 2):
+        body = page._page_box.children[0].children[0]
+        header, footer = ([t for margin in page._page_box.children if getattr(margin, "at_keyword", None) == keyword
+                           for t in margin.descendants() if isinstance(t, boxes.TextBox)]
+                          for keyword in ("@top-left", "@bottom-right"))
+        left, right = body.content_box_x(), body.content_box_x() + body.width
+        if abs(header[0].position_x - left) > 0.5 or abs(footer[-1].position_x + footer[-1].width - right) > 0.5:
+            misaligned.append(number)
+    assert misaligned == []
+
+
+def test_no_text_asks_for_a_face_the_bundled_fonts_lack(laid_out):
+    # The questions were set in italic, which DejaVu Sans as bundled does not have: they printed
+    # upright, like the answers beneath them.
+    styles = {(t.style["font_style"], t.text) for page in laid_out for line, _ in _page_content(page)
+              for t in line.descendants() if isinstance(t, boxes.TextBox) and t.style["font_style"] != "normal"}
+    assert styles == set()
+
+
+def test_the_survey_lines_do_not_repeat_that_a_figure_is_not_regional(mid_pdf):
+    # "No figure for Europe: compared with all respondents." closed 13 of the 15 survey lines; the
+    # scorecard says once which figures are regional, and a regional line names the region.
+    flat = _squash(_text(mid_pdf[1])[1])
+    assert "No figure for Europe" not in flat and "Respondents in Europe: regional figures for 2 of 15" in flat
+    assert "of respondents in Europe who see sovereign AI as valuable" in flat
