@@ -684,3 +684,12 @@ def test_the_survey_lines_do_not_repeat_that_a_figure_is_not_regional(mid_pdf):
     flat = _squash(_text(mid_pdf[1])[1])
     assert "No figure for Europe" not in flat and "Respondents in Europe: regional figures for 2 of 15" in flat
     assert "of respondents in Europe who see sovereign AI as valuable" in flat
+
+
+def test_the_scorecards_legend_keys_each_mark_in_its_charts_colour(laid_out):
+    # The legend named "Blue" and "Brown marks" in grey text only, for a dot and two shapes of mark.
+    keys = {t.text.strip(): t.style["color"] for page in laid_out for line, holders in _page_content(page)
+            if "note" in _names(holders) for t in line.descendants()
+            if isinstance(t, boxes.TextBox) and t.text.strip() in {"■", "◇ ▎"}}
+    blue, brown = (tuple(round(c * 255) for c in colour[:3]) for colour in (keys["■"], keys["◇ ▎"]))
+    assert (blue, brown) == ((0x05, 0x50, 0xAE), (0x6E, 0x4C, 0x00))  # the radar's and the bars' fills and strokes
