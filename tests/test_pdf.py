@@ -693,3 +693,11 @@ def test_the_scorecards_legend_keys_each_mark_in_its_charts_colour(laid_out):
             if isinstance(t, boxes.TextBox) and t.text.strip() in {"■", "◇ ▎"}}
     blue, brown = (tuple(round(c * 255) for c in colour[:3]) for colour in (keys["■"], keys["◇ ▎"]))
     assert (blue, brown) == ((0x05, 0x50, 0xAE), (0x6E, 0x4C, 0x00))  # the radar's and the bars' fills and strokes
+
+
+def test_the_portfolios_heatmap_leaves_no_page_near_empty(rubric, peers, weasyprint_warnings):
+    # 37 agencies made a chart of 36 and one of a single agency, alone on a page a fifth filled.
+    pages = [page for page in _portfolio_pages(rubric, peers, 37)
+             if any(holder.element is not None and holder.element.get("id") == "heatmap"
+                    for _, holders in _page_content(page) for holder in holders)]
+    assert pages and [f"{_fill(page):.0%}" for page in pages if _fill(page) < NEAR_EMPTY] == []
