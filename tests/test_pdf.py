@@ -701,3 +701,13 @@ def test_the_portfolios_heatmap_leaves_no_page_near_empty(rubric, peers, weasypr
              if any(holder.element is not None and holder.element.get("id") == "heatmap"
                     for _, holders in _page_content(page) for holder in holders)]
     assert pages and [f"{_fill(page):.0%}" for page in pages if _fill(page) < NEAR_EMPTY] == []
+
+
+def test_a_summary_gaps_row_is_no_taller_than_its_next_step(laid_out):
+    # A table stake's survey figure in the narrow gap column made the row seven lines tall beside
+    # a next step of three.
+    rows = [row for page in laid_out for row, holders in _page_content(page)
+            if isinstance(row, boxes.TableRowBox) and "gaps" in _names(holders) and "tbody" in _names(holders)]
+    lines = [[len([b for b in cell.descendants() if isinstance(b, boxes.LineBox)]) for cell in row.children]
+             for row in rows]
+    assert lines and [counts for counts in lines if counts[0] > counts[-1]] == []
