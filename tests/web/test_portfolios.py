@@ -699,12 +699,19 @@ def test_a_round_closed_while_the_facilitator_writes_refuses_with_its_message(ap
     """The pages' own check passed just before the next round opened: the write's refusal says why."""
     (_, assessment_a), _ = two_agencies
     workshop_id, _ = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
-    monkeypatch.setattr("assessment.web.workshops.refuse_if_closed", lambda assessment, back: None)
     client = app.test_client().login("outsider@example.org")
-    for url, data in ((f"/workshops/{workshop_id}/consensus/data.residency", {"level": "0"}),
-                      (f"/a/{assessment_a}/workshops", {"dimensions": ["data"]})):
-        response = client.post(url, data=data, follow_redirects=True)
-        assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
+    monkeypatch.setattr("assessment.web.workshops.refuse_if_closed", lambda assessment, back: None)
+    response = client.post(f"/a/{assessment_a}/workshops", data={"dimensions": ["data"]}, follow_redirects=True)
+    assert response.status_code == 200 and "No change was made. Round 2026" in text(response)
+    # The consensus view checks the round itself (to show back what was typed): its first look sees
+    # the round still open, and the write's own check, under the lock, refuses.
+    closed_round, looks = portfolios.closed_round, []
+    monkeypatch.setattr(portfolios, "closed_round",
+                        lambda *args: closed_round(*args) if looks or looks.append(1) else None)
+    response = client.post(f"/workshops/{workshop_id}/consensus/data.residency",
+                           data={"level": "0", "rationale": "Agreed after the vote"})
+    assert looks and response.status_code == 200
+    assert "No change was made. Round 2026" in text(response) and "Agreed after the vote" in text(response)
     assert workshops.consensus(db, workshop_id) == {} and len(workshops.workshops_of(db, assessment_a)) == 1
 
 
