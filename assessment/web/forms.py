@@ -153,7 +153,8 @@ class UploadField(FileField):
 class ImportForm(FlaskForm):
     file = UploadField("Answers file (JSON export, or YAML answers file)",
                        accept=".json,.yaml,.yml,application/json")
-    title = StringField("Title of the new assessment", validators=[Optional(), Length(max=NAME_MAX)])
+    title = StringField("Title of the new assessment", validators=[Optional(), Length(max=NAME_MAX)],
+                        filters=[_stripped])
 
 
 class RubricUploadForm(FlaskForm):

@@ -111,7 +111,9 @@ def _import(file, title: str, workspace_id: int) -> str:
     data = parse_data(decode(file.read(), filename), filename)
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
-    title = title or answers.title or f"Imported: {answers.organization or filename}"[:NAME_MAX]
+    # A title of spaces would list the assessment by an empty link: it counts as none.
+    title = (title or (answers.title if answers.title.strip() else "")
+             or f"Imported: {answers.organization.strip() or filename}"[:NAME_MAX])
     assessment_id = records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers,
                                               created_by=g.user["id"], action="assessment.imported",
                                               detail=f"from {filename}")

@@ -221,3 +221,15 @@ def test_an_import_naming_a_rubric_without_a_version_gets_its_highest_version(ow
     assert response.status_code == 302, text(response)
     imported = records.get_assessment(db, response.location.split("/")[2])
     assert (imported.rubric_id, imported.rubric_version) == ("agency-readiness", "2.0.0")
+
+
+@pytest.mark.parametrize("document, title", [
+    (b'{"rubric": "sovereign-ai-readiness", "title": "   ", "organization": " Acme "}', ""),
+    (b'{"rubric": "sovereign-ai-readiness", "organization": "Acme"}', "  \t "),
+])
+def test_an_import_titled_in_spaces_is_named_after_its_organization(owner, people, db, document, title):
+    """Found in a review of bad input: a title of spaces, in the file or the form, was kept, and the
+    workspace listed the assessment by an empty link."""
+    response = _upload(owner, people["workspace"], document, title=title)
+    assert response.status_code == 302, text(response)
+    assert records.get_assessment(db, response.location.split("/")[2]).title == "Imported: Acme"
