@@ -377,6 +377,7 @@ class ResultParts(NamedTuple):
     overall: float | None
     dimensions: dict[str, float | None]
     peers: bool  # whether the summary compares with survey peers (the page lists its sections)
+    answered: int  # questions answered, not applicable or don't know included: none, and there is nothing to show
 
 
 def _result_parts(assessment, rubric: Rubric) -> ResultParts:
@@ -398,7 +399,8 @@ def _result_parts(assessment, rubric: Rubric) -> ResultParts:
                    "stages": {s.id: s for s in rubric.stages}, "horizons": HORIZON_NAMES}
         return ResultParts(_rendered("journey/_results_summary.html", context),
                            _rendered("journey/_results_plan.html", context),
-                           result.overall, {d.id: d.score for d in result.dimensions}, result.peers is not None)
+                           result.overall, {d.id: d.score for d in result.dimensions}, result.peers is not None,
+                           len(rubric.questions) - len(result.unanswered))
 
     return cache("results").get_or_make(key, make)
 

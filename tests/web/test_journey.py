@@ -7,7 +7,7 @@ import pytest
 from markupsafe import escape
 
 from assessment import records
-from assessment.answers import Answer, load_answers
+from assessment.answers import NOT_APPLICABLE, Answer, load_answers
 from assessment.paths import EXAMPLES
 from assessment.textreport import cannot_say
 
@@ -312,7 +312,14 @@ def test_results_cite_the_survey_its_licence_and_the_sources_of_the_figures_show
     assert "S5 :" not in shown and "S4 :" in shown  # no figure shown cites S5
 
 
-def test_results_with_nothing_answered_say_so_in_a_sentence_of_their_own(owner, empty):
+def _not_applicable(db, assessment_id, rubric):
+    """Nothing scored: one answer, not applicable (with none, the results say only that; see below)."""
+    records.save_answers(db, records.get_assessment(db, assessment_id), rubric,
+                         {"data.residency": Answer(NOT_APPLICABLE)})
+
+
+def test_results_with_nothing_scored_say_so_in_a_sentence_of_their_own(owner, empty, db, default_rubric):
+    _not_applicable(db, empty, default_rubric)
     page = " ".join(_page_text(text(owner.get(f"/a/{empty}/results"))).split())
     assert "No overall percentile: No answered question of this scope is linked to a survey figure." in page
     assert "stand at the No answered" not in page
@@ -343,11 +350,12 @@ def test_results_name_the_critical_questions_that_cap_the_stage(owner, db, peopl
     assert "Evidence gaps" in page and "Answered “Don't know”" in page
 
 
-def test_results_of_an_empty_assessment_say_nothing_is_scored(owner, empty):
+def test_results_with_nothing_scored_say_so(owner, empty, db, default_rubric):
+    _not_applicable(db, empty, default_rubric)
     page = text(owner.get(f"/a/{empty}/results"))
-    assert "Nothing is scored yet" in page and "48 of 48 questions are unanswered" in page
-    # Not "every answered question meets its target", true of no answer at all but read as good news.
-    assert "No gaps yet: no question is answered." in page and "every answered question" not in page
+    assert "Nothing is scored yet" in page and "47 of 48 questions are unanswered" in page
+    # Not "every answered question meets its target", true of answers not applicable but read as good news.
+    assert "No gaps: every answered question is marked not applicable." in page and "meets its target" not in page
 
 
 def test_a_new_round_copies_answers_and_rubric_version_and_compares(owner, finished, db, default_rubric):
@@ -565,3 +573,17 @@ def test_an_unchanged_page_saves_with_its_stamp(owner, finished, db):
     stamp = _loaded(text(owner.get(f"/a/{finished}/dimensions/data")))
     form = {**stored_form(db, finished, "data"), "data.access-value": "4", "loaded": stamp, "go": "stay"}
     assert owner.post(f"/a/{finished}/dimensions/data", data=form).status_code == 302
+
+
+def test_results_before_any_answer_say_what_to_do_rather_than_chart_nothing(owner, viewer, empty, db,
+                                                                            default_rubric):
+    """Found in the audit of the IT leader's journey: eight "not scored" in two charts, a peer table
+    of "none answered" and an empty roadmap."""
+    page = text(owner.get(f"/a/{empty}/results"))
+    assert "Nothing answered yet" in page and "Start with the organization" in page
+    assert 'class="chart' not in page and "Prioritized gaps" not in page and "On this page" not in page
+    assert "Answers (CSV)" in page and "Delete this assessment" in page  # what the page offers besides
+    assert "someone answers" in text(viewer.get(f"/a/{empty}/results"))
+    _not_applicable(db, empty, default_rubric)
+    page = text(owner.get(f"/a/{empty}/results"))
+    assert "Nothing answered yet" not in page and 'class="chart' in page and "Prioritized gaps" in page
