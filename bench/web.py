@@ -102,12 +102,12 @@ def request(port, method, path, body=None, headers=None, conn=None):
     return response.status, response.headers, response.read().decode(errors="replace")
 
 
-def log_in(port: int, assessment_id: str) -> tuple[str, str]:
+def log_in(port: int, assessment_id: str, email: str = "bench@example.org") -> tuple[str, str]:
     """A session cookie and a CSRF token for it."""
     _, headers, page = request(port, "GET", "/login")
     cookie = headers["Set-Cookie"].split(";")[0]
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    form = urlencode({"csrf_token": token, "email": "bench@example.org", "password": PASSWORD})
+    form = urlencode({"csrf_token": token, "email": email, "password": PASSWORD})
     status, headers, _ = request(port, "POST", "/login", form, {
         "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
     if status != 302:
