@@ -234,12 +234,14 @@ def error_items(form) -> list[tuple[str, str, str]]:
     return items
 
 
-def aria_attributes(field) -> dict[str, str]:
-    """ARIA attributes tying a field to its help text and errors (rendered by _forms.html)."""
+def aria_attributes(field, refused_by: str | None = None) -> dict[str, str]:
+    """ARIA attributes tying a field to its help text and errors (rendered by _forms.html); with
+    ``refused_by``, the id of the list of problems found in the file the field sent."""
     described = [f"{field.id}-help"] if field.description else []
     described += [f"{field.id}-errors"] if field.errors else []
+    described += [refused_by] if refused_by else []
     attributes = {"aria_describedby": " ".join(described)} if described else {}
-    return attributes | ({"aria_invalid": "true"} if field.errors else {})
+    return attributes | ({"aria_invalid": "true"} if field.errors or refused_by else {})
 
 
 def level_choices(question: Question) -> list[SelectChoice]:

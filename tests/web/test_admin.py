@@ -1,6 +1,7 @@
 """Rubric versions: an administrator uploads one; new assessments may use it, old ones keep theirs."""
 
 import io
+import re
 
 import pytest
 import yaml
@@ -61,6 +62,8 @@ def test_a_broken_rubric_is_refused_with_the_loaders_messages(owner, db, content
     response = _upload(owner, content)
     assert response.status_code == 200
     assert "my-rubric.yaml cannot be used" in text(response)
+    (field,) = re.findall(r'<input[^>]*type="file"[^>]*>', text(response))
+    assert "problems" in field and 'aria-invalid="true"' in field  # tied to the problems listed
     for message in messages:
         assert message in text(response)
     assert db.table("rubrics").count == 1

@@ -110,6 +110,10 @@ def test_a_refused_import_shows_the_loaders_messages(owner, people, db, content,
     response = _upload(owner, people["workspace"], content)
     assert response.status_code == 200
     assert "answers.json cannot be used" in text(response) and message in text(response)
+    # The file field is marked as refused and tied to the problems (left by the bad-input review).
+    (field,) = re.findall(r'<input[^>]*type="file"[^>]*>', text(response))
+    assert 'aria-describedby="file-help problems"' in field and 'aria-invalid="true"' in field
+    assert 'id="problems"' in text(response)
     assert records.assessments_in(db, people["workspace"]) == []
 
 
