@@ -178,3 +178,17 @@ def csv_text(response) -> str:
 
 def flashes(response) -> list[str]:
     return re.findall(r'<p class="flash[^"]*">(.*?)</p>', text(response))
+
+
+# Invitation links (a workspace's, a portfolio agency's) that close to new accounts.
+NO_NEW_ACCOUNT = ("This invitation cannot create an account for this address. If you already have an account, "
+                  "log in to join with it; otherwise ask the owner who sent the link for a new one.")
+
+
+def create_account(client, link, email):
+    return client.post(link, data={"name": "X", "email": email, "password": PASSWORD, "confirm": PASSWORD})
+
+
+def without_secrets(page: str) -> str:
+    """A page without what differs between two responses to the same person: the CSRF token, the typed address."""
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"|value="[^"]*@example.org"', "", page)

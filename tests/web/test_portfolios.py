@@ -20,7 +20,17 @@ from assessment.scoring import score
 from assessment.textreport import figure
 from assessment.web.participate import ROUND_CLOSED
 
-from .conftest import OUTSIDER, PASSWORD, csv_text, flashes, stored_form, text
+from .conftest import (
+    NO_NEW_ACCOUNT,
+    OUTSIDER,
+    PASSWORD,
+    create_account,
+    csv_text,
+    flashes,
+    stored_form,
+    text,
+    without_secrets,
+)
 
 AGENCY_B = "agency-b@example.org"
 TODAY = date.today().isoformat()
@@ -337,29 +347,16 @@ def test_a_new_user_accepts_an_invitation_once(app, db, portfolio):
     assert app.test_client().get(f"/portfolio-invite/{invited.token}").status_code == 404
 
 
-NO_NEW_ACCOUNT = ("This invitation cannot create an account for this address. If you already have an account, "
-                  "log in to join with it; otherwise ask the owner who sent the link for a new one.")
-
-
-def _create_account(client, url, email):
-    return client.post(url, data={"name": "X", "email": email, "password": PASSWORD, "confirm": PASSWORD})
-
-
-def _without_secrets(page: str) -> str:
-    """A page without what differs between two responses to the same person: the CSRF token, the typed address."""
-    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"|value="[^"]*@example.org"', "", page)
-
-
 def test_a_taken_email_closes_the_agency_link_to_new_accounts(app, db, owner, people, portfolio):
     url = f"/portfolio-invite/{invite(db, portfolio, 'Statistics office').token}"
     prober = app.test_client()
-    response = _create_account(prober, url, " EDITOR@example.org ")
+    response = create_account(prober, url, " EDITOR@example.org ")
     page = html.unescape(text(response))
     assert response.status_code == 200 and f'<a href="#email">Email address: {NO_NEW_ACCOUNT}</a>' in page
     assert flashes(response) == []
     # From now on a free address and a taken one get the same answer: the link asks no second question.
-    free, taken = _create_account(prober, url, "nobody@example.org"), _create_account(prober, url, OUTSIDER)
-    assert _without_secrets(text(free)) == _without_secrets(text(taken)) == _without_secrets(text(response))
+    free, taken = create_account(prober, url, "nobody@example.org"), create_account(prober, url, OUTSIDER)
+    assert without_secrets(text(free)) == without_secrets(text(taken)) == without_secrets(text(response))
     assert accounts.get_user_by_email(db, "nobody@example.org") is None
     assert "Create account and accept" not in text(prober.get(url))  # it offers the log-in instead
     assert "for an existing account only" in text(owner.get(f"/portfolios/{portfolio}/agencies"))
@@ -368,7 +365,7 @@ def test_a_taken_email_closes_the_agency_link_to_new_accounts(app, db, owner, pe
 def test_after_a_taken_email_the_agency_still_joins_by_logging_in(app, db, people, portfolio):
     url = f"/portfolio-invite/{invite(db, portfolio, 'Statistics office').token}"
     holder = app.test_client()
-    _create_account(holder, url, OUTSIDER)
+    create_account(holder, url, OUTSIDER)
     page = html.unescape(text(holder.get(url)))
     assert NO_NEW_ACCOUNT in page and f'href="/login?next={url}"' in page
     holder.login(OUTSIDER)
@@ -379,9 +376,9 @@ def test_after_a_taken_email_the_agency_still_joins_by_logging_in(app, db, peopl
 
 def test_a_new_link_for_the_agency_makes_an_account_again(app, db, people, portfolio):
     invited = invite(db, portfolio, "Statistics office")
-    _create_account(app.test_client(), f"/portfolio-invite/{invited.token}", OUTSIDER)
+    create_account(app.test_client(), f"/portfolio-invite/{invited.token}", OUTSIDER)
     fresh = portfolios.renew_link(db, portfolio, invited.id)
-    response = _create_account(app.test_client(), f"/portfolio-invite/{fresh.token}", "stan@stats.example")
+    response = create_account(app.test_client(), f"/portfolio-invite/{fresh.token}", "stan@stats.example")
     assert response.status_code == 302 and accounts.get_user_by_email(db, "stan@stats.example") is not None
 
 

@@ -9,7 +9,7 @@ from assessment.answers import load_answers
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.rubrics import add_rubric
 
-from .conftest import OUTSIDER, OWNER, PASSWORD, flashes, text
+from .conftest import NO_NEW_ACCOUNT, OUTSIDER, OWNER, PASSWORD, create_account, flashes, text, without_secrets
 
 
 def _invite_link(client, workspace_id, role="editor") -> str:
@@ -329,30 +329,17 @@ def test_a_member_takes_the_stronger_role_of_an_invitation(owner, viewer, people
     assert accounts.pending_invites(db, people["workspace"]) == []
 
 
-NO_NEW_ACCOUNT = ("This invitation cannot create an account for this address. If you already have an account, "
-                  "log in to join with it; otherwise ask the owner who sent the link for a new one.")
-
-
-def _create_account(client, link, email):
-    return client.post(link, data={"name": "X", "email": email, "password": PASSWORD, "confirm": PASSWORD})
-
-
-def _without_secrets(page: str) -> str:
-    """A page without what differs between two responses to the same person: the CSRF token, the typed address."""
-    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"|value="[^"]*@example.org"', "", page)
-
-
 def test_a_taken_email_is_refused_beside_the_field_and_the_link_then_makes_no_account(app, owner, people, db):
     link = _invite_link(owner, people["workspace"], "viewer")
     prober = app.test_client()
-    response = _create_account(prober, link, " EDITOR@example.org ")
+    response = create_account(prober, link, " EDITOR@example.org ")
     page = text(response)
     assert response.status_code == 200 and 'class="error-summary"' in page
     assert f'<a href="#email">Email address: {NO_NEW_ACCOUNT}</a>' in page
     assert flashes(response) == [] and len(accounts.pending_invites(db, people["workspace"])) == 1
     # From now on a free address and a taken one get the same answer: the link asks no second question.
-    free, taken = _create_account(prober, link, "nobody@example.org"), _create_account(prober, link, OWNER)
-    assert _without_secrets(text(free)) == _without_secrets(text(taken)) == _without_secrets(page)
+    free, taken = create_account(prober, link, "nobody@example.org"), create_account(prober, link, OWNER)
+    assert without_secrets(text(free)) == without_secrets(text(taken)) == without_secrets(page)
     assert accounts.get_user_by_email(db, "nobody@example.org") is None
     assert "Create account and join" not in text(prober.get(link))  # it offers the log-in instead
     assert "for an existing account only" in text(owner.get(f"/w/{people['workspace']}/members"))
@@ -361,7 +348,7 @@ def test_a_taken_email_is_refused_beside_the_field_and_the_link_then_makes_no_ac
 def test_after_a_taken_email_the_invitee_still_joins_by_logging_in(app, owner, people, db):
     link = _invite_link(owner, people["workspace"], "editor")
     invitee = app.test_client()
-    _create_account(invitee, link, OUTSIDER)
+    create_account(invitee, link, OUTSIDER)
     page = text(invitee.get(link))
     assert NO_NEW_ACCOUNT in page and f'href="/login?next={link}"' in page
     invitee.login(OUTSIDER)
