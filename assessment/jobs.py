@@ -41,7 +41,12 @@ from .rubrics import peers_for, stored_rubric
 from .scoring import score
 
 RENDER_SECONDS = 30
-RENDER_MEMORY = 1 << 30  # 1 GiB of address space
+# The memory a render may take beyond what its child inherits from the worker (resident, as
+# the worker reads it every MEMORY_CHECK_SECONDS). Not an address-space limit: a worker's
+# address space holds much it never touches (glibc reserves 64 MiB of arena per thread), so
+# such a limit left a render less room the more threads its parent had run.
+RENDER_MEMORY = 1 << 30
+MEMORY_CHECK_SECONDS = 0.02
 # Renders yield the CPU to the web server's workers: a PDF can wait a moment, a page should not.
 RENDER_NICENESS = 10
 # The queue is first come, first served: at most this many of one person's reports wait at a
@@ -171,29 +176,57 @@ def warm_up() -> None:
     render_pdf(Report(rubric, answers, score(rubric, answers, peers), peers, report_date("0")))
 
 
+def _memory_message() -> str:
+    return f"The report needed more than {RENDER_MEMORY >> 20} MiB of memory and was stopped."
+
+
+def _statm(pid: int | str, field: int) -> int | None:
+    """A field of /proc/PID/statm in bytes (0: address space, 1: resident), None where there is none."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[field]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _render_child(render: Callable[[], bytes], pipe: int) -> None:
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY, RENDER_MEMORY))
+        # A backstop for an allocation too quick for the worker's check of the resident memory.
+        ceiling = (_statm("self", 0) or 0) + 2 * RENDER_MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         os.nice(RENDER_NICENESS)
         message = b"P" + render()
     # Under the address-space limit an allocation can fail inside C code (Pango, cffi) that then
     # returns an error without setting one, which Python raises as SystemError.
     except (MemoryError, SystemError):
-        message = f"E The report needed more than {RENDER_MEMORY >> 20} MiB of memory and was stopped.".encode()
+        message = f"E {_memory_message()}".encode()
     except Exception as error:  # noqa: BLE001 (any failure becomes the job's message)
         message = f"E The report could not be rendered ({type(error).__name__}: {error}).".encode()
     with os.fdopen(pipe, "wb") as out:
         out.write(message)
 
 
-def _read_until(pipe: int, deadline: float) -> bytes | None:
-    """Everything the child writes until it closes the pipe, or None at the deadline."""
+def _memory_check(pid: int, inherited: int | None) -> Callable[[], None]:
+    """A check that raises RenderError once the child ``pid`` holds RENDER_MEMORY more than ``inherited``."""
+    def check() -> None:
+        resident = _statm(pid, 1)
+        if inherited is not None and resident is not None and resident - inherited > RENDER_MEMORY:
+            raise RenderError(_memory_message())
+    return check
+
+
+def _read_until(pipe: int, deadline: float, check: Callable[[], None]) -> bytes | None:
+    """Everything the child writes until it closes the pipe, or None at the deadline; ``check``
+    runs whenever the child has been quiet for MEMORY_CHECK_SECONDS."""
     chunks = []
     with os.fdopen(pipe, "rb", buffering=0) as source:
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([source], [], [], remaining)[0]:
+            if remaining <= 0:
                 return None
+            if not select.select([source], [], [], min(remaining, MEMORY_CHECK_SECONDS))[0]:
+                check()
+                continue
             chunk = source.read(1 << 16)
             if not chunk:
                 return b"".join(chunks)
@@ -207,6 +240,7 @@ def render_limited(render: Callable[[], bytes], seconds: float = RENDER_SECONDS)
     # traverse only what the render allocates, not the whole heap it inherited (and do not
     # copy every inherited page they touch): 4 to 9% less CPU per render in three alternating runs.
     gc.freeze()
+    inherited = _statm("self", 1)
     try:
         pid = os.fork()
     except OSError:
@@ -221,7 +255,7 @@ def render_limited(render: Callable[[], bytes], seconds: float = RENDER_SECONDS)
     gc.unfreeze()  # the worker's own garbage stays collectable
     os.close(write_end)
     try:
-        output = _read_until(read_end, time.monotonic() + seconds)
+        output = _read_until(read_end, time.monotonic() + seconds, _memory_check(pid, inherited))
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -1,9 +1,7 @@
 """The workshop bench at reduced size: 20 participants join at once and answer every question
 against the production server; what is stored equals what was sent, none lost or duplicated.
 
-It runs the bench (``python -m bench.workshop``, as make bench does) in its own process: its
-threads would otherwise leave this process's address space too large for the PDF renderer's
-memory limit (jobs.RENDER_MEMORY) in later tests.
+It runs the bench as make bench does (``python -m bench.workshop``), in a process of its own.
 """
 
 import subprocess

@@ -2,8 +2,10 @@
 
 import io
 import logging
+import mmap
 import os
 import re
+import time
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,13 +93,37 @@ def test_a_failed_render_says_why_and_can_be_retried(app, owner, finished, monke
     assert "is ready" in _status(owner, finished)
 
 
+def _greedy(chunks: int) -> bytes:
+    """A render that takes 8 MiB more memory every 10 ms, and says so if it gets through."""
+    held = []
+    try:
+        for _ in range(chunks):
+            held.append(b"\x01" * (8 << 20))  # written, so resident
+            time.sleep(0.01)
+    except MemoryError:
+        return b"stopped by the address-space backstop"
+    return b"got through"
+
+
 def test_render_limits_stop_a_slow_or_greedy_render(db, finished, monkeypatch):
     render = partial(pdf.render_pdf, jobs.build_report(db, records.get_assessment(db, finished)))
     with pytest.raises(jobs.RenderError, match="took more than 0.01 seconds and was stopped"):
         jobs.render_limited(render, seconds=0.01)
-    monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 * 1024 * 1024)
-    with pytest.raises(jobs.RenderError, match="memory"):
-        jobs.render_limited(render)
+    monkeypatch.setattr(jobs, "RENDER_MEMORY", 64 << 20)
+    with pytest.raises(jobs.RenderError, match="needed more than 64 MiB of memory and was stopped"):
+        jobs.render_limited(partial(_greedy, 64))  # stopped near 64 MiB, long before 512
+    assert jobs.render_limited(partial(_greedy, 4)) == b"got through"  # 32 MiB is within the limit
+
+
+def test_the_memory_limit_counts_what_a_render_holds_not_the_address_space_it_inherits(db, finished):
+    # A worker's address space holds much it never touches (glibc reserves 64 MiB of arena per
+    # thread): under a 1 GiB address-space limit, a render forked from this one failed at once.
+    reserved = mmap.mmap(-1, 3 * jobs.RENDER_MEMORY, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=0)  # PROT_NONE: reserved, never touched
+    try:
+        report = jobs.build_report(db, records.get_assessment(db, finished))
+        assert jobs.render_limited(partial(pdf.render_pdf, report)).startswith(b"%PDF")
+    finally:
+        reserved.close()
 
 
 def test_renders_run_at_a_lower_cpu_priority_than_the_web_server():
