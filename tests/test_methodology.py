@@ -55,3 +55,28 @@ def test_worked_example_matches_the_engine(rubric):
     assert {g.question: g.priority for g in result.gaps} == expected["gaps"]
     assert list(result.evidence_gaps) == expected["evidence_gaps"]
     assert list(result.unanswered) == expected["unanswered"]
+
+
+# Survey figures in the documentation ------------------------------------------------------------
+
+ROOT = DOC.parent.parent
+# The pages that explain the survey peers: every percentage on them is a survey figure (or the
+# table-stakes threshold, or a 95% margin), so each must be published and carry its mark.
+SURVEY_PAGES = ["README.md", "docs/methodology.md", "docs/cli.md", "docs/peer-data.md"]
+MARKED = re.compile(r"\d+(?:\.\d+)?% \([ABC];[^)]*\)")
+
+
+@pytest.mark.parametrize("page", SURVEY_PAGES)
+def test_survey_pages_state_only_published_figures_each_with_its_mark(page, published_only):
+    """docs/methodology.md gave "U.S. 90%", "93%" and "58%, from a third-party source, S9" without the
+    confidence and sources every figure carries wherever it is shown."""
+    published_only((ROOT / page).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("page", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")))
+def test_every_marked_figure_in_the_docs_is_the_dataset_s(page, peers):
+    """docs/report.md showed "72% (A; S1, S2)": data control's figure is (A; S1, S2, S3)."""
+    marked = {f"{pct:g}% ({figure.mark()})" for _, figure in peers.figures()
+              for pct in [figure.overall_pct, *figure.region_pct.values()]}
+    text = " ".join((ROOT / page).read_text(encoding="utf-8").split())
+    assert [f for f in MARKED.findall(text) if f not in marked] == []
