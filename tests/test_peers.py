@@ -134,6 +134,14 @@ def test_peers_show_text_prints_confidence_sources_and_notes():
     assert "intellectual property: 57% (A; S1, S2; base not published)" in output
 
 
+def test_peers_show_text_cites_the_report_as_it_asks_wherever_its_data_are_used(peers):
+    """The listing gave title, publisher and licence but not the citation (authors, survey size), and
+    ran the confidence levels together as "The report's own text.; B = ..."."""
+    output = CliRunner().invoke(cli, ["peers", "show"]).output
+    assert output.startswith(f"{peers.citation}\n{peers.url}\nLicence: {peers.licence}.\n")
+    assert "Confidence: A = The report's own text. B = An official Linux Foundation" in output and ".;" not in output
+
+
 def test_region_respondents_are_counted_in_respondent_level_data(respondent_dataset):
     path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "1", "1"], ["r3", "europe", "0", "0"]])
     rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--peer-data", str(path), "--format", "json"]).output)
