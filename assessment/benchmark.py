@@ -103,9 +103,11 @@ class PeerComparison:
 
     def stakes_figure(self, question: str) -> str:
         """The survey figure that makes a gap table stakes, as shown beside the tag: some are views
-        respondents hold rather than practices, and a reader must see which."""
+        respondents hold rather than practices, and a reader must see which; a regional share names
+        its region, or it would read as all respondents' figure."""
         item = next(i for i in self.items if i.question == question)
-        return f"survey: {item.survey_question}: {item.option}, {item.cited}"
+        where = f" in {self.region_name}" if item.regional else ""
+        return f"survey: {item.survey_question}: {item.option}, {item.cited}{where}"
 
     @property
     def sources(self) -> frozenset[str]:

@@ -132,19 +132,21 @@ def peers():
 
 def _figure_row(finding, figure, dataset: PeerDataset) -> dict:
     sources = [{"id": s, "title": dataset.sources[s].title, "url": dataset.sources[s].url} for s in figure.sources]
+    respondents, region_respondents = _bases(finding, figure, dataset)
     return {"finding_id": finding.id, "question": finding.question, "option": figure.option,
             "overall_pct": figure.overall_pct, "region_pct": figure.region_pct,
-            "respondents": dataset.respondents, "region_respondents": _region_respondents(figure, dataset),
+            "respondents": respondents, "region_respondents": region_respondents,
             "confidence": figure.confidence, "source": sources, "note": figure.note, "base": figure.base}
 
 
-def _region_respondents(figure, dataset: PeerDataset) -> dict[str, int] | None:
-    """How many respondents each regional share is of: counted in respondent-level data; None for
-    published aggregates, whose regional subgroup sizes are not published (``respondents`` is the
-    whole sample's)."""
+def _bases(finding, figure, dataset: PeerDataset) -> tuple[int | None, dict[str, int] | None]:
+    """How many respondents the overall share and each regional share are of. Respondent-level data
+    counts those who answered; published aggregates give the whole sample, or None where the base
+    is not published, and no regional sizes (the report publishes none)."""
     if dataset.sample is None:
-        return None
-    return {region: dataset.sample.regions.count(region) for region in figure.region_pct}
+        return (None if figure.base else dataset.respondents), None
+    key = (finding.id, figure.option)
+    return dataset.sample.answered(key), {region: dataset.sample.answered(key, region) for region in figure.region_pct}
 
 
 @peers.command("show")

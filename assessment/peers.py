@@ -81,6 +81,12 @@ class RespondentSample:
         self.regions = regions
         self.rows = rows
 
+    def answered(self, key: tuple[str, str], region: str | None = None) -> int:
+        """How many respondents (of ``region``, if given) answered this figure 1 or 0: the base of its
+        share, which leaves blanks out."""
+        return sum(row[key] is not None for row, r in zip(self.rows, self.regions, strict=True)
+                   if region is None or r == region)
+
 
 class PeerDataset(DataModel):
     id: str = Field(pattern=FILE_ID)

@@ -146,8 +146,9 @@ class WeakestLink(DataModel):
 
 
 class TableStakes(DataModel):
-    """A gap on a question whose linked survey figure is at least ``min_share`` % has its priority
-    multiplied by ``factor``. The figure may be a practice respondents report or a view they hold."""
+    """A gap on a question answered below its ``peer_link.from_level``, whose linked survey figure (the
+    region's where given) is at least ``min_share`` %, has its priority multiplied by ``factor``. The
+    figure may be a practice respondents report or a view they hold."""
 
     min_share: float = Field(default=60, ge=0, le=100)
     factor: float = Field(default=1.5, ge=1, le=MAX_WEIGHT)
@@ -155,7 +156,10 @@ class TableStakes(DataModel):
     @property
     def note(self) -> str:
         """What table stakes means, in the words the CLI, the results page and the PDF all use."""
-        return (f"Table stakes: a gap on a question whose linked survey figure is at least {self.min_share:g}%, "
+        # At or above the linked level the organization already does what those respondents
+        # reported: a gap left to its target there is no table stake.
+        return ("Table stakes: a gap on a question answered below the level linked to a survey figure of at "
+                f"least {self.min_share:g}% (for the organization's region where the survey gives one), "
                 "whether that figure is a practice respondents report or a view they hold (the survey "
                 f"question is shown beside it). The gap's priority is multiplied by {self.factor:g}.")
 

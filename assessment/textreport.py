@@ -150,16 +150,17 @@ def _peer_lines(rubric: Rubric, peers: PeerComparison, dataset: PeerDataset | No
 
 
 def render_peers(dataset: PeerDataset) -> str:
-    """Every figure of a peer dataset, one line each, with confidence and sources."""
-    lines = [f"{dataset.title}", f"{dataset.publisher}, {dataset.date}; n = {dataset.respondents}; "
-             f"{dataset.licence}", ""]
+    """Every figure of a peer dataset, one line each, with confidence and sources, after the citation
+    and licence (the report asks to be cited wherever its data are used)."""
+    lines = [dataset.citation] + ([dataset.url] if dataset.url else []) + [
+        f"Licence: {dataset.licence}.", f"Percentiles against these figures are {dataset.label}.", ""]
     for finding, figure in dataset.figures():
         regions = ", ".join(f"{dataset.regions[r]} {p:g}%" for r, p in figure.region_pct.items())
         overall = "unknown" if figure.overall_pct is None else f"{figure.overall_pct:g}%"
         lines.append(f"{finding.id} | {finding.question} | {figure.option}: {overall}"
                      + (f" ({regions})" if regions else "")
                      + f" ({figure.mark()})" + (f"\n    Note: {figure.note}" if figure.note else ""))
-    lines += ["", "Confidence: " + "; ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
+    lines += ["", "Confidence: " + " ".join(f"{k} = {v}" for k, v in dataset.confidence_levels.items())]
     lines += ["Sources:"] + [_source(k, s) for k, s in dataset.sources.items()]
     return "\n".join(lines)
 

@@ -258,6 +258,32 @@ def test_a_table_stakes_gap_names_the_survey_figure_behind_it():
             "S3)]") in output
 
 
+def test_a_table_stakes_gap_on_a_regional_figure_names_its_region(rubric, peers):
+    """83% is Europe's share of respondents seeing sovereign AI as a strategic priority (79% overall):
+    shown beside the gap without its region, it read as all respondents' figure."""
+    result = score(rubric, load_answers(EXAMPLES / "early-public-agency.yaml", rubric), peers)
+    mandate = _item(result.peers, "strategy.mandate")
+    assert (mandate.share, mandate.regional, mandate.table_stakes) == (83, True, True)
+    assert result.peers.stakes_figure("strategy.mandate") == (
+        "survey: Sovereign AI is valuable and a strategic priority: Yes, 83% (A; S1, S2, S4) in Europe")
+    engagement = result.peers.stakes_figure("governance.government_engagement")
+    assert engagement.endswith("National governments, 66% (A; S1, S2, S3)")  # an overall figure names none
+
+
+def test_the_table_stakes_rule_is_stated_as_applied(rubric, peers):
+    """The note (command line, results page, PDF) said any gap on a question whose figure is at least
+    60%; a gap at or above the linked level is not table stakes, since the organization already does
+    what those respondents reported."""
+    result = score(rubric, load_answers(EXAMPLES / "mid-enterprise.yaml", rubric), peers)
+    standards = _item(result.peers, "open_stack.open_standards")
+    gap = next(g for g in result.gaps if g.question == "open_stack.open_standards")
+    assert (standards.share, standards.status, gap.current, gap.target) == (65, "does", 2, 3)
+    assert not gap.table_stakes
+    note = rubric.table_stakes.note
+    assert "answered below the level linked to a survey figure of at least 60%" in note
+    assert "for the organization's region where the survey gives one" in note
+
+
 def test_score_text_says_what_the_percentile_cannot_say(peers):
     output = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers"]).output
     said = output.split("What the percentile cannot say: ")[1].split("\n")[0]

@@ -134,11 +134,39 @@ def test_peers_show_text_prints_confidence_sources_and_notes():
     assert "intellectual property: 57% (A; S1, S2; base not published)" in output
 
 
+def test_peers_show_text_cites_the_report_as_it_asks_wherever_its_data_are_used(peers):
+    """The listing gave title, publisher and licence but not the citation (authors, survey size), and
+    ran the confidence levels together as "The report's own text.; B = ..."."""
+    output = CliRunner().invoke(cli, ["peers", "show"]).output
+    assert output.startswith(f"{peers.citation}\n{peers.url}\nLicence: {peers.licence}.\n")
+    assert "Confidence: A = The report's own text. B = An official Linux Foundation" in output and ".;" not in output
+
+
 def test_region_respondents_are_counted_in_respondent_level_data(respondent_dataset):
     path = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "1", "1"], ["r3", "europe", "0", "0"]])
     rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--peer-data", str(path), "--format", "json"]).output)
     oss = next(r for r in rows if r["option"] == "Open source software")
     assert (oss["respondents"], oss["region_respondents"]) == (3, {"europe": 2, "us": 1})
+
+
+def test_each_share_s_base_is_the_respondents_who_answered_it(respondent_dataset):
+    """A blank is left out of a share's denominator, but the counts beside it took every row: 50% of
+    Europe's two answers was said to be of three respondents."""
+    path = respondent_dataset([["r1", "europe", "1", ""], ["r2", "europe", "1", "1"], ["r3", "europe", "0", "0"],
+                               ["r4", "us", "1", ""]])
+    rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--peer-data", str(path), "--format", "json"]).output)
+    open_data = next(r for r in rows if r["option"] == "Open data")
+    assert (open_data["overall_pct"], open_data["region_pct"]) == (50.0, {"europe": 50.0})
+    assert (open_data["respondents"], open_data["region_respondents"]) == (2, {"europe": 2})
+    oss = next(r for r in rows if r["option"] == "Open source software")
+    assert (oss["respondents"], oss["region_respondents"]) == (4, {"europe": 3, "us": 1})
+
+
+def test_a_published_share_without_a_base_is_given_of_no_respondent_count():
+    """57% (A; S1, S2; base not published) was listed as of the 233 respondents."""
+    rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--format", "json"]).output)
+    focus = next(r for r in rows if r["finding_id"] == "custom_ai.focus")
+    assert (focus["overall_pct"], focus["base"], focus["respondents"]) == (57, "not published", None)
 
 
 # Respondent-level data ------------------------------------------------------------------------

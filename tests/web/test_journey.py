@@ -292,6 +292,19 @@ def test_results_state_only_published_figures_each_with_its_sources(owner, db, p
     assert "Survey question: Global collaboration is essential" in page
 
 
+def test_results_say_in_the_same_sentence_that_each_survey_percentile_is_modelled(owner, finished, peers):
+    """The headline read "Overall you stand at the 33rd (range 23rd to 38th) percentile of the survey's
+    respondents.", the regional one and the table per dimension likewise: a modelled figure stated
+    as a count, its label a paragraph away (the PDF's summary says it in the sentence)."""
+    page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
+    headline = page.split("Overall you stand at the ")[1].split(". ")[0]
+    assert headline.endswith(f"of the survey's respondents, {peers.label}")
+    assert "(range under the model's assumptions 23rd to 38th)" in headline
+    regional = page.split("Your regional percentile: ")[1].split(". ")[0]
+    assert regional.endswith(f", {peers.label}")
+    assert f"Percentile per dimension among the survey's respondents, {peers.label}" in page
+
+
 def test_results_give_the_percentiles_range_and_what_it_cannot_say(owner, finished, peers):
     page = " ".join(_page_text(text(owner.get(f"/a/{finished}/results"))).split())
     assert "each with its range under the model's assumptions" in page and "plausible" not in page
