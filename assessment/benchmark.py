@@ -294,14 +294,26 @@ def _modelled(items: list[ItemComparison], shares: dict[str, float], note: str) 
     return Percentile(round(value, 1), round(low, 1), round(high, 1), len(items), note)
 
 
+def _shares_answered(rows: list[dict], keys: list[tuple[str, str]]) -> list[float]:
+    """Each respondent's share of ``keys`` they do, of those they answered: a blank is unknown, as
+    in the dataset's percentages, not a "does not"; who answered none of them is left out."""
+    shares = []
+    for row in rows:
+        answered = [row[k] for k in keys if row[k] is not None]
+        if answered:
+            shares.append(sum(answered) / len(answered))
+    return shares
+
+
 def _empirical(peers: PeerDataset, items: list[ItemComparison], region: str | None, note: str) -> Percentile:
     sample = peers.sample
     rows = [row for row, r in zip(sample.rows, sample.regions, strict=True) if region is None or r == region]
     if not items or not rows:
         return Percentile(None, None, None, len(items), NO_ITEMS if not items else "No respondents in this region.")
     own = sum(i.status == "does" for i in items) / len(items)
-    keys = [(i.finding, i.option) for i in items]
-    theirs = [sum(bool(row[k]) for k in keys) / len(keys) for row in rows]
+    theirs = _shares_answered(rows, [(i.finding, i.option) for i in items])
+    if not theirs:
+        return Percentile(None, None, None, len(items), "No respondent answered these survey questions.")
     below, ties = sum(t < own for t in theirs), sum(t == own for t in theirs)
     n = len(theirs)
     return Percentile(round(100 * (below + ties / 2) / n, 1), round(100 * below / n, 1),

@@ -226,6 +226,29 @@ def test_empirical_percentile_with_respondent_data(rubric, respondent_dataset):
     assert comparison.label.startswith("empirical") and comparison.regional.value == 100.0
 
 
+def test_an_empirical_percentile_leaves_blank_answers_out(rubric, respondent_dataset):
+    """A blank is unknown, as in the dataset's own percentages: each respondent's share is of the
+    items they answered, and who answered none of them is left out (not ranked as doing none)."""
+    path = respondent_dataset([["r1", "europe", "1", ""], ["r2", "us", "0", "0"],
+                               ["r3", "europe", "", ""], ["r4", "europe", "1", "1"]])
+    links = {"open_stack.open_source": 3, "data.open_data": 1}  # does the first, not the second
+    answers = AnswerSet(answers={q: Answer(v) for q, v in links.items()}, profile={"region": "europe"})
+    comparison = compare(rubric, load_peers(path), answers)
+    # Compared: r1 1/1, r2 0/2, r4 2/2 against the organization's 1/2; only r2 is below.
+    assert comparison.overall.value == round(100 / 3, 1)
+    # In Europe, r1 and r4 both do more: the organization is below everyone compared.
+    assert comparison.regional.value == 0.0
+
+
+def test_an_empirical_percentile_without_any_answer_says_so(rubric, respondent_dataset):
+    path = respondent_dataset([["r1", "europe", "", ""], ["r2", "us", "1", ""]])
+    answers = AnswerSet(answers={"open_stack.open_source": Answer(3)}, profile={"region": "europe"})
+    comparison = compare(rubric, load_peers(path), answers)
+    assert comparison.overall.value == 50.0  # tied with r2, the one who answered
+    regional = comparison.regional  # no one in Europe answered: no percentile, and why
+    assert regional.value is None and regional.note == "No respondent answered these survey questions."
+
+
 # Command line ------------------------------------------------------------------------------------
 
 def test_score_with_peers_json_has_the_documented_keys():
