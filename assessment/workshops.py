@@ -17,7 +17,7 @@ from . import audit, portfolios, records
 from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
-from .storage import hash_token, now, write_transaction
+from .storage import hash_token, later, now, write_transaction
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones. 31 symbols, 8 long:
 # 31**8 (8.5e11) codes, against at most ratelimit.FAILURE_LIMIT guesses per address and window.
@@ -29,6 +29,11 @@ RATIONALE_MAX = NOTE_MAX - len(CONSENSUS_PREFIX)  # what fits in a note with no 
 # A room's worth, with margin: without a cap anyone holding a leaked code, or a script, could add
 # participants without bound. The setting WORKSHOP_MAX_PARTICIPANTS changes it.
 MAX_PARTICIPANTS = 200
+# A participant keeps their place while they are active (docs/workshop.md, *Participating*): each visit
+# renews it for a day, long enough for the night between the two days of a workshop, and never beyond a
+# week from joining, so that a forgotten phone's place does not last.
+PARTICIPANT_IDLE_HOURS = 24
+PARTICIPANT_DAYS = 7
 
 
 class WorkshopClosed(Exception):
@@ -210,11 +215,13 @@ def participant_count(db: sqlite_utils.Database, workshop_id: str) -> int:
 
 
 def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | None) -> dict | None:
-    """The participant holding ``token`` in this workshop, or None."""
+    """The participant holding ``token`` in this workshop, or None; None too from PARTICIPANT_DAYS after
+    they joined, however active they are."""
     if not token:
         return None
     return next(db.query("SELECT id, display_name FROM participants WHERE workshop_id = ? AND token_hash = ? "
-                         "AND deleted = 0", [workshop_id, hash_token(token)]), None)
+                         "AND deleted = 0 AND joined_at > ?",
+                         [workshop_id, hash_token(token), later(-24 * PARTICIPANT_DAYS)]), None)
 
 
 def _refuse_closed(db: sqlite_utils.Database, workshop_id: str) -> None:

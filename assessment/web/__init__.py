@@ -17,7 +17,7 @@ from .. import accounts, charts, storage
 from ..paths import DEFAULT_RUBRIC, TEMPLATES
 from ..portfolios import LINK_DAYS
 from ..rubrics import add_rubric
-from ..workshops import MAX_PARTICIPANTS
+from ..workshops import MAX_PARTICIPANTS, PARTICIPANT_IDLE_HOURS
 
 _connections = threading.local()
 SETUP_CODE = "setup_code"  # the file, in the instance folder until the first account exists
@@ -103,9 +103,12 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     hours = app.config["SESSION_HOURS"]
-    # The CSRF token lives as long as the session: a long dimension page never expires mid-form.
-    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(hours * 3600),
-                      # The server-side session has a fixed end, so the cookie need not be re-sent each time.
+    # The CSRF token lives as long as the longest session, a workshop participant's (auth.cookie_lifetime):
+    # a long dimension page never expires mid-form, nor one a participant left open overnight.
+    csrf_hours = max(hours, PARTICIPANT_IDLE_HOURS)
+    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(csrf_hours * 3600),
+                      # The server-side session has a fixed end, so the cookie need not be re-sent each time
+                      # (a participant's is, now and then: participate._keep_place).
                       SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=app.config["HTTPS"])
     if app.config["HTTPS"]:

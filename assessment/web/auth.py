@@ -8,6 +8,7 @@ import hmac
 import secrets
 import time
 import unicodedata
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import accounts, ratelimit
+from ..workshops import PARTICIPANT_IDLE_HOURS
 from . import SETUP_CODE, get_db, security_log
 from .contentcache import cache
 from .forms import LoginForm, PasswordForm, SetupForm
@@ -109,9 +111,24 @@ class CookieSessions(SecureCookieSessionInterface):
             known = (data, signed.timestamp())
             verified.put(cookie, known)
         data, signed = known
-        if not 0 <= time.time() - signed <= app.permanent_session_lifetime.total_seconds():
+        if not 0 <= time.time() - signed <= cookie_lifetime(app, data).total_seconds():
             return self.session_class()  # as itsdangerous refuses it: expired, or signed in the future
-        return self.session_class(copy.deepcopy(data))
+        session = self.session_class(copy.deepcopy(data))
+        session.signed_at = signed  # when it was last sent: a participant's is renewed from then (participate.py)
+        return session
+
+    def get_expiration_time(self, app, session):
+        return datetime.now(UTC) + cookie_lifetime(app, session) if session.permanent else None
+
+
+def cookie_lifetime(app, data) -> timedelta:
+    """How long the session cookie lasts from when it was last sent. An account's server-side session
+    ends SESSION_HOURS after logging in whatever the cookie says; a workshop participant, who has no
+    other, keeps their place for workshops.PARTICIPANT_IDLE_HOURS after their last visit, since each
+    visit renews the cookie (participate.py)."""
+    if data.get("workshops"):
+        return max(app.permanent_session_lifetime, timedelta(hours=PARTICIPANT_IDLE_HOURS))
+    return app.permanent_session_lifetime
 
 
 def init_app(app):

@@ -8,6 +8,7 @@ reach nothing but the participant's own workshop: every other page still needs a
 from __future__ import annotations
 
 import hashlib
+import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -25,6 +26,7 @@ CLOSED = "This workshop is closed: answers are no longer accepted. Thank you for
 JOINS_STOPPED = ("The facilitator has stopped new joins to this workshop. If you are meant to take part, "
                  "ask the facilitator to let people join again.")
 NO_NEW_JOINS = ("No new participants", JOINS_STOPPED)
+RENEW_AFTER = 15 * 60  # seconds: a participant's cookie is sent anew at most this often, not with every page
 FULL = ("This workshop is full: it has {cap} participants, as many as this server lets one workshop have. "
         "Ask the facilitator to make room: they can remove anyone who joined twice or should not count.")
 # Participants need no account: the message does not name the portfolio or the round.
@@ -88,7 +90,7 @@ def join_code(code: str):
         except workshops.WorkshopFull:
             refused = ("Workshop full", FULL.format(cap=cap))
         else:
-            session.permanent = True  # the participant's token lasts as long as a session (SESSION_HOURS)
+            session.permanent = True  # kept while they are active (_keep_place)
             session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
             return _home(workshop.id)
     # 403, not 410: the facilitator may let people in again; the name typed stays for then.
@@ -141,8 +143,18 @@ def _participant_for(workshop_id: str):
     participant = _participant(workshop) if workshop else None
     if participant is None:
         abort(404)
+    _keep_place(workshop)
     assessment = records.get_assessment(get_db(), workshop.assessment_id)
     return workshop, participant, stored_rubric(get_db(), assessment.rubric_id, assessment.rubric_version)
+
+
+def _keep_place(workshop) -> None:
+    """Renew the participant's place while the workshop is open: their session cookie is sent anew, to last
+    workshops.PARTICIPANT_IDLE_HOURS from now (auth.cookie_lifetime). Once the workshop is closed it is not,
+    so the place ends that long after their last visit, time enough to see a reveal made after closing."""
+    signed = getattr(session, "signed_at", None)
+    if not workshop.closed and (signed is None or time.time() - signed > RENEW_AFTER):
+        session.modified = True
 
 
 def _dimensions(workshop, rubric: Rubric) -> list:

@@ -131,13 +131,14 @@ def agencies(portfolio_id: int):
     return _agencies_page(portfolio, workspace)
 
 
-def _invite(portfolio, workspace, rows, **forms):
-    """Invite the rows (all or none) and show their one-time links, on this response only."""
+def _invite(portfolio, workspace, rows, refused):
+    """Invite the rows (all or none) and show their one-time links, on this response only; if any is
+    refused, the page that ``refused(problems)`` makes instead."""
     try:
         invited = portfolios.invite_agencies(get_db(), portfolio["id"], rows, by=g.user["id"],
                                              days=current_app.config["AGENCY_LINK_DAYS"])
     except portfolios.AgencyRowsError as error:
-        return _agencies_page(portfolio, workspace, problems=error.problems, **forms)
+        return refused(error.problems)
     return _agencies_page(portfolio, workspace, invited=_links(invited))
 
 
@@ -152,7 +153,12 @@ def invite_one(portfolio_id: int):
     if not form.validate():
         return _agencies_page(portfolio, workspace, form=form)
     row = {key: (form[key].data or "").strip() for key in portfolios.CSV_COLUMNS}
-    return _invite(portfolio, workspace, [(0, row)], form=form)  # 0: no line number to show
+
+    def refused(problems):  # the one agency's name is taken: said beside it, with what was typed kept
+        form.name.errors.extend(message for _, message in problems)
+        return _agencies_page(portfolio, workspace, form=form)
+
+    return _invite(portfolio, workspace, [(0, row)], refused)
 
 
 @bp.post("/portfolios/<int:portfolio_id>/agencies/<int:agency_id>/link")
@@ -172,11 +178,15 @@ def invite_csv(portfolio_id: int):
     upload = AgencyUploadForm()
     if not upload.validate():
         return _agencies_page(portfolio, workspace, upload=upload)
+
+    def refused(problems):  # listed with the file field, which they are tied to
+        return _agencies_page(portfolio, workspace, problems=problems, upload=upload)
+
     try:
         rows = portfolios.parse_agencies_csv(portfolios.decode_agencies_file(upload.file.data.read()))
     except portfolios.AgencyRowsError as error:
-        return _agencies_page(portfolio, workspace, problems=error.problems, upload=upload)
-    return _invite(portfolio, workspace, rows, upload=upload)
+        return refused(error.problems)
+    return _invite(portfolio, workspace, rows, refused)
 
 
 @bp.post("/portfolios/<int:portfolio_id>/rounds")

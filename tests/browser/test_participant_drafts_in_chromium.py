@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from .test_journey_in_chromium import PHONE, _check_accessibility, _fits_a_phone
+from .test_journey_in_chromium import PASSWORD, PHONE, _check_accessibility, _fits_a_phone
 from .test_workshop_in_chromium import _open_workshop
 
 pytestmark = pytest.mark.browser
@@ -15,13 +15,14 @@ RESTORE = re.compile(r"^Restore what you typed on ")
 
 @pytest.fixture(scope="module")
 def workshop(browser, server, instance):
-    """The join code and the dimension page's path of a workshop on Data sovereignty."""
+    """The join code and the dimension page's path of a workshop on Data sovereignty, and the path of
+    that dimension's journey page in the assessment it is on."""
     context = browser.new_context()
     try:
-        _, dashboard, code = _open_workshop(context.new_page(), server, instance)
+        assessment_id, dashboard, code = _open_workshop(context.new_page(), server, instance)
     finally:
         context.close()
-    return code, f"/p/{dashboard.rsplit('/', 1)[1]}/data"
+    return code, f"/p/{dashboard.rsplit('/', 1)[1]}/data", f"/a/{assessment_id}/dimensions/data"
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def _save_without_signal(page, server, path: str, level: str) -> None:
     page.goto(f"{server}{path}")
     page.locator(RESIDENCY.format(level)).check()
     page.context.set_offline(True)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(lambda url: not url.startswith(server))  # the browser's own error page
     page.context.set_offline(False)
 
@@ -62,7 +63,7 @@ def _drafts(page) -> list[str]:
 
 
 def test_a_save_lost_for_want_of_signal_is_offered_back(phone, server, instance, workshop):
-    code, path = workshop
+    code, path, _ = workshop
     _join(phone, server, code, "Ana")
     _save_without_signal(phone, server, path, "3")
     assert _stored(instance, "Ana") == []
@@ -81,7 +82,7 @@ def test_a_save_lost_for_want_of_signal_is_offered_back(phone, server, instance,
 
 
 def test_on_a_shared_phone_the_next_participant_never_sees_the_last_ones_draft(phone, server, instance, workshop):
-    code, path = workshop
+    code, path, _ = workshop
     _join(phone, server, code, "Bea")
     _save_without_signal(phone, server, path, "1")
     phone.goto(f"{server}{path}")
@@ -93,3 +94,21 @@ def test_on_a_shared_phone_the_next_participant_never_sees_the_last_ones_draft(p
     assert phone.get_by_role("button", name=RESTORE).count() == 0
     assert not phone.locator(RESIDENCY.format("1")).is_checked()
     _check_accessibility(phone, "another participant's page")
+
+
+def test_a_participants_draft_and_an_accounts_in_one_tab_keep_each_other(page, server, instance, workshop):
+    """The facilitator tries the participant's page in the tab of their journey: neither forgets the other's."""
+    code, path, journey = workshop
+    page.goto(f"{server}/login")
+    page.get_by_label("Email address").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    _save_without_signal(page, server, journey, "3")  # the account's draft
+    _join(page, server, code, "Dee")
+    _save_without_signal(page, server, path, "1")  # the participant's, in the same tab
+    for where, level in ((journey, "3"), (path, "1"), (journey, "3")):
+        page.goto(f"{server}{where}")
+        page.get_by_role("button", name=RESTORE).click()  # each page offers its own typist's draft
+        assert page.locator(RESIDENCY.format(level)).is_checked()
+        assert len(_drafts(page)) == 2

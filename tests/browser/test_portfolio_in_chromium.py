@@ -29,9 +29,19 @@ def _create_portfolio(page) -> None:
 
 
 def _invite_from_csv(page) -> str:
-    """Upload the agencies' file; the Tax office's one-time link, shown on this response only."""
-    page.get_by_label("CSV file with the columns name,type,size,contact").set_input_files(
-        files=[{"name": "agencies.csv", "mimeType": "text/csv", "buffer": AGENCIES}])
+    """Upload a file with a mistake, then the agencies' file; the Tax office's one-time link, shown on this
+    response only."""
+    field = page.get_by_label("CSV file with the columns name,type,size,contact")
+    field.set_input_files(files=[{"name": "agencies.csv", "mimeType": "text/csv",
+                                  "buffer": b"name,type,size,contact\nTwin,a,b,\ntwin,a,b,\n"}])
+    page.get_by_role("button", name="Import and invite").click()
+    page.get_by_role("heading", name="Nothing was imported").wait_for()
+    # The problems are the file field's: read out with it, and in focus, as a form's own errors are.
+    assert page.title().startswith("Error: ") and page.locator(":focus").get_attribute("id") == "agency-problems"
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.get_attribute("aria-describedby").split() == ["file-help", "agency-problems"]
+    _check_accessibility(page, "agencies, a file refused")
+    field.set_input_files(files=[{"name": "agencies.csv", "mimeType": "text/csv", "buffer": AGENCIES}])
     page.get_by_role("button", name="Import and invite").click()
     page.get_by_role("heading", name="Invitation links").wait_for()
     _check_accessibility(page, "agencies with their links")

@@ -5,6 +5,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
+from assessment import workshops
 from assessment.cli import cli
 from assessment.web import SettingError, create_app, security
 from assessment.web.forms import file_size
@@ -45,19 +46,19 @@ def test_restart_keeps_the_secret_key_and_stores_the_rubric_once(app, tmp_path):
         assert get_db().table("rubrics").count == 1
 
 
-def test_sessions_last_hours_and_csrf_tokens_as_long(app):
+def test_sessions_last_hours_and_csrf_tokens_as_long_as_the_longest(app):
     assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
-    assert app.config["WTF_CSRF_TIME_LIMIT"] == 8 * 3600
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == workshops.PARTICIPANT_IDLE_HOURS * 3600  # a participant's
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert not app.config["SESSION_COOKIE_SECURE"]
 
 
 def test_https_and_session_hours_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SOVREADY_HTTPS", "true")
-    monkeypatch.setenv("SOVREADY_SESSION_HOURS", "4")
+    monkeypatch.setenv("SOVREADY_SESSION_HOURS", "36")
     app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["WTF_CSRF_TIME_LIMIT"] == 4 * 3600
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == app.config["WTF_CSRF_TIME_LIMIT"] == 36 * 3600
 
 
 @pytest.mark.parametrize(("value", "https"), [("False", False), ("off", False), ("no", False), ("0", False),

@@ -34,7 +34,7 @@ def test_journey_forms_offer_their_drafts_to_who_may_write(owner, viewer, finish
 
 def test_pages_name_their_viewer_so_that_drafts_stay_with_whoever_typed_them(owner, people, client):
     page = text(owner.get("/account"))
-    assert f'<meta name="draft-user" content="{people["owner"]}">' in page
+    assert f'<meta name="draft-user" content="account:{people["owner"]}">' in page
     assert '<form method="post" action="/logout" data-forget-drafts>' in page  # logging out forgets them
     assert "draft-user" not in text(client.get("/login"))
 

@@ -334,6 +334,40 @@ def test_names_already_invited_refuse_the_whole_file(owner, db, portfolio):
     assert _agency_count(db, portfolio) == 1
 
 
+def _tag(page: str, field_id: str) -> str:
+    return re.search(rf'<input[^>]*\bid="{field_id}"[^>]*>', page).group(0)
+
+
+def test_a_refused_agency_form_shows_its_own_problem_beside_the_name_and_keeps_what_was_typed(owner, db, portfolio):
+    invite(db, portfolio, "Tax office")
+    page = text(owner.post(f"/portfolios/{portfolio}/agencies",
+                           data={"name": "Tax office", "type": "ministry", "contact": "it@tax.example"}))
+    assert page.startswith("<!doctype html>") and "<title>Error: Agencies" in page
+    one = page[page.index("<h2>Invite one agency</h2>"):page.index("<h2>Invite many from a CSV file</h2>")]
+    assert '<a href="#name">Agency name: &#39;Tax office&#39; is already invited</a>' in one
+    assert 'aria-invalid="true"' in _tag(page, "name") and 'aria-describedby="name-errors"' in _tag(page, "name")
+    assert 'value="ministry"' in _tag(page, "type") and 'value="it@tax.example"' in _tag(page, "contact")
+    assert "Nothing was imported" not in page and "aria-invalid" not in _tag(page, "file")
+    assert _agency_count(db, portfolio) == 1
+
+
+def test_a_refused_csv_shows_its_problems_with_the_file_field_and_tied_to_it(owner, db, portfolio):
+    invite(db, portfolio, "Tax office")
+    page = text(_upload(owner, portfolio, "name,type,size,contact\nTax office,a,b,\n"))
+    assert "<title>Error: Agencies" in page
+    many = page[page.index("<h2>Invite many from a CSV file</h2>"):page.index('<h2 id="invited">')]
+    assert 'id="agency-problems"' in many and "Line 2: &#39;Tax office&#39; is already invited" in many
+    file_field = _tag(page, "file")
+    assert 'aria-invalid="true"' in file_field and 'aria-describedby="file-help agency-problems"' in file_field
+    assert "aria-invalid" not in _tag(page, "name") and "There is a problem" not in page  # the other form's
+    assert "Nothing was imported" in page and page.count("Nothing was imported") == 1
+
+
+def test_a_csv_form_sent_without_a_file_says_so_in_the_title(owner, portfolio):
+    page = text(owner.post(f"/portfolios/{portfolio}/agencies/upload", data={}, content_type="multipart/form-data"))
+    assert "<title>Error: Agencies" in page and '<a href="#file">' in page
+
+
 def test_a_new_user_accepts_an_invitation_once(app, db, portfolio):
     invited = invite(db, portfolio, "Statistics office")
     client = app.test_client()

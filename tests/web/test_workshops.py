@@ -4,8 +4,10 @@ import html
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 
 from assessment import jobs, records, storage, workshops
@@ -557,3 +559,60 @@ def test_the_pdfs_heatmap_counts_not_applicable_and_dont_know_too(app, db, works
     assert "Other counts Not applicable and Don't know" in chapter
     row = re.search(rf"{re.escape(default_rubric.questions[qid].title)} 0 1 0 0 0 (\d)", chapter)
     assert row and row.group(1) == "2"
+
+
+# How long a participant keeps their place (docs/workshop.md, *Participating*): the clock is moved, never slept.
+
+def _in_workshop(client, workshop_id) -> bool:
+    """Whether the participant's browser still reaches their workshop (another person gets a 404)."""
+    status = client.get(f"/p/{workshop_id}").status_code
+    assert status in (200, 404)
+    return status == 200
+
+
+def test_a_participant_active_all_day_and_back_the_next_morning_keeps_their_place(app, db, workshop,
+                                                                                 default_rubric):
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop, "Early bird")
+        for _ in range(6):  # a workshop day: a page every two hours, well past SESSION_HOURS from joining
+            clock.shift(timedelta(hours=2))
+            assert _in_workshop(client, workshop)
+        left_open = client.csrf_token()  # the form of a page left open at the end of the day
+        clock.shift(timedelta(hours=15))  # overnight, between the two days of a two-day workshop
+        qid = _question_ids(default_rubric, "data")[0]
+        response = client.post(f"/p/{workshop}/data", data={f"{qid}-value": "2", "csrf_token": left_open})
+        assert response.status_code == 302 and workshops.all_answers(db, workshop)[qid] == ["2"]
+        assert _in_workshop(client, workshop)
+        assert len(workshops.participants(db, workshop)) == 1  # not a second participant for the same person
+        clock.shift(timedelta(hours=workshops.PARTICIPANT_IDLE_HOURS, minutes=1))  # idle longer than the window
+        assert not _in_workshop(client, workshop)
+        assert "Your name, as the facilitator will see it" in text(client.get(f"/join/{_code(db, workshop)}"))
+
+
+def test_a_participants_place_ends_at_the_bound_however_active(app, db, workshop):
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        for _ in range(workshops.PARTICIPANT_DAYS * 2 - 1):
+            clock.shift(timedelta(hours=12))
+            assert _in_workshop(client, workshop)
+        clock.shift(timedelta(hours=12))
+        assert not _in_workshop(client, workshop)
+
+
+def test_once_the_workshop_is_closed_a_participants_place_is_no_longer_renewed(app, db, editor, workshop):
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        clock.shift(timedelta(hours=1))
+        assert _in_workshop(client, workshop)
+        editor.post(f"/workshops/{workshop}/close")
+        editor.post(f"/workshops/{workshop}/reveal")
+        clock.shift(timedelta(hours=workshops.PARTICIPANT_IDLE_HOURS - 1))
+        assert "How the group answered" in text(client.get(f"/p/{workshop}"))  # a reveal after closing is seen
+        clock.shift(timedelta(hours=2))  # within the window of that visit, were it renewed
+        assert not _in_workshop(client, workshop)
+
+
+def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):
+    client = _join(app, db, workshop)
+    editor.post(f"/workshops/{workshop}/participants/{workshops.participants(db, workshop)[0]['id']}/remove")
+    assert not _in_workshop(client, workshop)

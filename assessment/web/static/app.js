@@ -166,31 +166,47 @@ function updateInPlace(source) {
 }
 
 // Drafts: what was typed on a journey page or a workshop participant's page, kept in this tab's
-// sessionStorage (under "draft:" and the page's path) when its form is sent, in case the save is refused
-// because the session has ended or never arrives (a phone without signal). The page a save leads to
-// names the page saved (<meta name="draft-saved">), whose draft is then forgotten; back on a page with a
-// draft, a button offers to restore it, never unasked. A draft is its typist's alone (<meta
-// name="draft-user">, an account or a participant): another's are forgotten, and logging out forgets them all.
+// sessionStorage when its form is sent, in case the save is refused because the session has ended or never
+// arrives (a phone without signal). The page a save leads to names the page saved (<meta name="draft-saved">),
+// whose draft is then forgotten; back on a page with a draft, a button offers to restore it, never unasked.
+// A draft is its typist's alone (<meta name="draft-user">: "account:<id>" or "participant:<key>"), kept
+// under its typist and page (draftKey), so that an account's journey and a participant's page in one tab
+// keep each other's. A page forgets the drafts of another typist of its own kind (someone else logged in,
+// the next participant on a shared phone), and logging out forgets them all.
 const DRAFT = "draft:";
 
 function keepDrafts() {
   const user = document.querySelector('meta[name="draft-user"]')?.content;
-  document.querySelectorAll('meta[name="draft-saved"]').forEach((saved) => {
-    sessionStorage.removeItem(DRAFT + saved.content);
-  });
-  if (user) forgetDrafts((draft) => draft.user !== user);
+  if (user) {
+    document.querySelectorAll('meta[name="draft-saved"]').forEach((saved) => {
+      sessionStorage.removeItem(draftKey(user, saved.content));
+    });
+    forgetDrafts((draft) => draft.user !== user && kindOf(draft.user) === kindOf(user));
+  }
   document.querySelectorAll("form[data-forget-drafts]").forEach((form) => {
     form.addEventListener("submit", () => forgetDrafts(() => true));
   });
-  // The log-in page, and the error page of a form refused once the session cookie had expired too.
+  // The log-in page, and the error page of a form refused once the session cookie had expired too: they
+  // name no typist, so any draft of that page counts.
   document.querySelectorAll("[data-draft-for]").forEach((note) => {
-    note.hidden = !sessionStorage.getItem(DRAFT + note.dataset.draftFor);
+    note.hidden = !Object.keys(sessionStorage).some((key) => key.startsWith(DRAFT)
+      && key.endsWith(` ${note.dataset.draftFor}`));
   });
   const form = document.querySelector("form[data-draft]");
   if (!form || !user) return;
-  form.addEventListener("submit", () => sessionStorage.setItem(DRAFT + location.pathname,
+  const key = draftKey(user, location.pathname);
+  form.addEventListener("submit", () => sessionStorage.setItem(key,
     JSON.stringify({ user, at: Date.now(), fields: typedInto(form) })));
-  if (form.dataset.draft === "offer") offerDraft(form);
+  if (form.dataset.draft === "offer") offerDraft(form, key);
+}
+
+// Paths hold no space (the browser encodes it), so the typist before the space is never part of the path.
+function draftKey(user, path) {
+  return `${DRAFT}${user} ${path}`;
+}
+
+function kindOf(user) {
+  return String(user).split(":")[0];
 }
 
 function forgetDrafts(which) {
@@ -204,8 +220,7 @@ function typedInto(form) {
   return [...new FormData(form)].filter(([name]) => name !== "csrf_token");
 }
 
-function offerDraft(form) {
-  const key = DRAFT + location.pathname;
+function offerDraft(form, key) {
   const draft = JSON.parse(sessionStorage.getItem(key));
   if (!draft) return;
   if (sameInput(draft.fields, typedInto(form))) {  // nothing to restore: the page shows it already
