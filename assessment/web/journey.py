@@ -333,7 +333,10 @@ def barriers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
 
     def save(form):
-        records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data, by=g.user["id"])
+        # A box is ticked or not: a request naming one twice (no browser sends it so) means it once, and
+        # a repeat stored would make the JSON export one that the import refuses.
+        chosen = list(dict.fromkeys(form.barriers.data))
+        records.update_assessment(get_db(), assessment, rubric, barriers=chosen, by=g.user["id"])
 
     return _edit_step("barriers", "journey/barriers.html", barriers_form(rubric),
                       lambda: {"barriers": assessment.barriers}, save, assessment, workspace, rubric)
