@@ -148,6 +148,7 @@ def new(workspace_id: int):
         assessment_id = records.create_assessment(get_db(), workspace_id, rubric, form.title.data,
                                                   organization=form.organization.data or "",
                                                   created_by=g.user["id"])
+        forget_draft()
         return redirect(url_for("journey.about", assessment_id=assessment_id))
     return render_template("journey/new.html", form=form, workspace=workspace)
 
