@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .datafile import DataFileError, DataModel, read_data, validate
+from .datafile import DataFileError, DataModel, read_data, repeats, validate
 from .rubric import LEVELS, Rubric
 
 NOT_APPLICABLE = "not_applicable"
@@ -136,8 +136,8 @@ def _driver_problems(data: AnswersFile, rubric: Rubric) -> list[tuple[str, str]]
         elif value not in rubric.importance_factor:
             choices = ", ".join(rubric.importance_factor)
             problems.append((f"drivers.{key}", f"unknown importance {value!r}: use one of {choices}"))
-    problems += [("barriers", f"unknown barrier {b!r}") for b in data.barriers if b not in barriers]
-    return problems
+    problems += [(f"barriers[{i}]", f"unknown barrier {b!r}") for i, b in enumerate(data.barriers) if b not in barriers]
+    return problems + repeats(data.barriers, "barriers", "barrier")
 
 
 def _answer_problems(answers: dict[str, Answer], rubric: Rubric) -> list[tuple[str, str]]:

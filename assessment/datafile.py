@@ -183,11 +183,51 @@ class _Refused(Exception):
     """What a JSON hook refuses, reported by parse_json with the file's name."""
 
 
+class _RepeatedKey(Exception):
+    """A JSON object naming a key twice; parse_json finds where."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     keys = [key for key, _ in pairs]
     if len(set(keys)) < len(keys):
-        raise _Refused(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+        raise _RepeatedKey(next(k for k in keys if keys.count(k) > 1))
     return dict(pairs)
+
+
+class _Pairs(list):
+    """A JSON object as the pairs written, repeats kept."""
+
+
+def _first_repeated_key(value: Any, loc: tuple = ()) -> tuple | None:
+    """The location of the first key that repeats one of its object's, in the order of the text."""
+    items = value if isinstance(value, _Pairs) else enumerate(value) if isinstance(value, list) else ()
+    seen = set()
+    for key, item in items:
+        if key in seen:
+            return (*loc, key)
+        seen.add(key)
+        found = _first_repeated_key(item, (*loc, key))
+        if found:
+            return found
+    return None
+
+
+def _repeated_key(text: str, key: str) -> tuple[str, str]:
+    """Where a JSON text repeats a key, and which: json's hook sees an object's keys, not where it is.
+
+    The text is read again keeping the repeats; if it is refused for something further on (reading
+    stopped at the repeat), the key alone is named."""
+    try:
+        loc = _first_repeated_key(json.loads(text, object_pairs_hook=_Pairs, parse_constant=_no_constant,
+                                             parse_int=_whole_number))
+    except (ValueError, _Refused, RecursionError):
+        loc = None
+    return (format_path(loc), f"invalid JSON: duplicate key {loc[-1]!r}") if loc else (
+        "", f"invalid JSON: duplicate key {key!r}")
 
 
 def _no_constant(name: str) -> None:
@@ -223,6 +263,8 @@ def parse_json(text: str, filename: str) -> Any:
                                         _json_problem(text, error))]) from None
     except _Refused as refused:
         raise DataFileError(filename, [("", f"invalid JSON: {refused}")]) from None
+    except _RepeatedKey as repeated:
+        raise DataFileError(filename, [_repeated_key(text, repeated.key)]) from None
     except RecursionError:
         raise DataFileError(filename, [("", "invalid JSON: nested too deeply")]) from None
 
@@ -303,16 +345,19 @@ def validate(model: type[ModelT], data: Any, filename: str) -> ModelT:
         raise DataFileError(filename, problems) from None
 
 
-def duplicates(items: list[Any], attr: str, path: str) -> list[tuple[str, str]]:
-    """Problems for items of a list whose ``attr`` repeats an earlier item's."""
+def repeats(values: list[Any], path: str, noun: str) -> list[tuple[str, str]]:
+    """Problems for values of a list that repeat an earlier one: a repeated id is refused rather than
+    kept, since what reads the list would drop it (or count it twice) without a word."""
     first: dict[Any, int] = {}
     problems = []
-    for index, item in enumerate(items):
-        value = getattr(item, attr)
+    for index, value in enumerate(values):
         if value in first:
-            problems.append(
-                (f"{path}[{index}].{attr}", f"duplicate {attr} {value!r} (first at {path}[{first[value]}])")
-            )
+            problems.append((f"{path}[{index}]", f"duplicate {noun} {value!r} (first at {path}[{first[value]}])"))
         else:
-            first.setdefault(value, index)
+            first[value] = index
     return problems
+
+
+def duplicates(items: list[Any], attr: str, path: str) -> list[tuple[str, str]]:
+    """Problems for items of a list whose ``attr`` repeats an earlier item's."""
+    return [(f"{where}.{attr}", message) for where, message in repeats([getattr(i, attr) for i in items], path, attr)]

@@ -23,6 +23,7 @@ from .datafile import (
     duplicates,
     os_errors,
     read_data,
+    repeats,
     validate,
 )
 
@@ -168,6 +169,7 @@ def _figure_problems(data: PeerDataset, figure: Figure, where: str) -> list[tupl
     problems = [(f"{where}.region_pct.{r}", f"unknown region {r!r}")
                 for r in figure.region_pct if r not in data.regions]
     problems += [(f"{where}.sources", f"unknown source {s!r}") for s in figure.sources if s not in data.sources]
+    problems += repeats(figure.sources, f"{where}.sources", "source")
     if figure.confidence not in data.confidence_levels:  # its mark would be shown, never explained
         problems.append((f"{where}.confidence", f"unknown confidence {figure.confidence!r}"))
     if data.kind == "aggregates" and figure.overall_pct is None:

@@ -18,6 +18,7 @@ from .datafile import (
     duplicates,
     parse_yaml,
     read_data,
+    repeats,
     validate,
 )
 from .peers import PeerDataset, load_peers
@@ -262,6 +263,8 @@ def _question_problems(rubric: Rubric, peers: PeerDataset | None, figures: bool)
             problems += [(f"{path}.drivers", f"unknown driver {d!r}") for d in q.drivers if d not in drivers]
             problems += [(f"{path}.findings", f"unknown finding {f!r}")
                          for f in q.findings if figures and f not in findings]
+            problems += repeats(q.drivers, f"{path}.drivers", "driver") + repeats(q.findings, f"{path}.findings",
+                                                                                  "finding")
             problems += _link_problems(q.peer_link, f"{path}.peer_link", peers, figures)
     return problems
 
@@ -275,6 +278,7 @@ def _other_link_problems(rubric: Rubric, peers: PeerDataset | None, figures: boo
         problems += _link_problems(barrier.peer_link, f"barriers[{i}].peer_link", peers, figures)
         problems += [(f"barriers[{i}].dimensions", f"unknown dimension {d!r}")
                      for d in barrier.dimensions if d not in dimensions]
+        problems += repeats(barrier.dimensions, f"barriers[{i}].dimensions", "dimension")
     return problems
 
 

@@ -132,6 +132,17 @@ def _broken(tmp_path, text):
     ("\n\n", "answers.yaml: is empty"),
     # A mapping key of the wrong type was reported as "answers[5].[key]".
     ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
+    # A repeated barrier was accepted and scored once, without a word.
+    ("rubric: sovereign-ai-readiness\nbarriers: [data_quality, vendor_lock_in, data_quality]\n",
+     "answers.yaml: barriers[2]: duplicate barrier 'data_quality' (first at barriers[0])"),
+    # An unknown one is named at its place in the list too (it was "barriers").
+    ("rubric: sovereign-ai-readiness\nbarriers: [data_quality, weather]\n",
+     "answers.yaml: barriers[1]: unknown barrier 'weather'"),
+    # An answer, a driver or a target given twice for one id is a repeated key, refused where it is.
+    ("rubric: sovereign-ai-readiness\nanswers:\n  data.residency: 1\n  data.residency: 4\n",
+     "answers.yaml: line 4, column 3: invalid YAML: duplicate key 'data.residency'"),
+    ("rubric: sovereign-ai-readiness\ndrivers: {data_control: high, data_control: low}\n",
+     "answers.yaml: line 2, column 31: invalid YAML: duplicate key 'data_control'"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)
@@ -178,6 +189,27 @@ def test_terminal_control_sequences_in_a_file_never_reach_the_terminal(tmp_path)
     result = run("score", path)
     assert result.exit_code == 2
     assert result.output == "Error: answers.json: answers.data.\ufffd]0;owned\ufffd: unknown question\n"
+
+
+@pytest.mark.parametrize("document, message", [
+    ('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 1, "data.quality": 2, "data.residency": 4}}',
+     "answers.json: answers.data.residency: invalid JSON: duplicate key 'data.residency'"),
+    ('{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": {"level": 1, "note": "a", "note": "b"}}}',
+     "answers.json: answers.data.residency.note: invalid JSON: duplicate key 'note'"),
+    ('{"rubric": "sovereign-ai-readiness", "rubric": "sovereign-ai-readiness"}',
+     "answers.json: rubric: invalid JSON: duplicate key 'rubric'"),
+    ('[{"a": 1}, {"b": {"c": 1, "c": 2}}]', "answers.json: [1].b.c: invalid JSON: duplicate key 'c'"),
+    # Reading stops at the repeat: what follows it, refused too, leaves the key named without its place.
+    ('{"a": {"b": 1, "b": 2}, "c": ', "answers.json: invalid JSON: duplicate key 'b'"),
+])
+def test_a_key_repeated_in_json_is_named_by_its_path(tmp_path, document, message):
+    """YAML names a repeated key's line; JSON named only the key, which in an answers file is found in
+    two places at least (the answer and its target)."""
+    path = tmp_path / "answers.json"
+    path.write_text(document)
+    result = run("score", path)
+    assert result.exit_code == 2
+    assert result.output == f"Error: {message}\n"
 
 
 def test_a_json_answers_file_saved_with_a_byte_order_mark_is_scored(tmp_path):

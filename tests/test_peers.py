@@ -83,6 +83,9 @@ def _option(data, finding=0, option=0):
     (lambda d: _option(d)["region_pct"].update(mars=10),
      "peers.yaml: findings[0].options[0].region_pct.mars: unknown region 'mars'"),
     (lambda d: _option(d).update(sources=[]), "peers.yaml: findings[0].options[0].sources: list should have at least 1"),
+    # A figure citing a source twice was shown as "(A; S1, S2, S1)".
+    (lambda d: _option(d).update(sources=["S1", "S2", "S1"]),
+     "peers.yaml: findings[0].options[0].sources[2]: duplicate source 'S1' (first at findings[0].options[0].sources[0])"),
     (lambda d: _option(d).update(sources=["S99"]), "peers.yaml: findings[0].options[0].sources: unknown source 'S99'"),
     (lambda d: _option(d).pop("confidence"), "peers.yaml: findings[0].options[0].confidence: is required"),
     (lambda d: _option(d).update(confidence="D"), "peers.yaml: findings[0].options[0].confidence: input should be"),

@@ -103,6 +103,15 @@ BROKEN = [
      "rubric.yaml: dimensions[3].questions[1].findings: unknown finding 'made.up'"),
     (_set(["dimensions", 3, "questions", 1, "drivers"], ["weather"]),
      "rubric.yaml: dimensions[3].questions[1].drivers: unknown driver 'weather'"),
+    # Repeats in a list of ids were kept and then counted once (a driver's factor, a barrier's
+    # dimensions) or shown twice (a question's findings), without a word.
+    (_set(["dimensions", 3, "questions", 1, "drivers"], ["data_control", "economic_competitiveness", "data_control"]),
+     "rubric.yaml: dimensions[3].questions[1].drivers[2]: duplicate driver 'data_control' (first at "
+     "dimensions[3].questions[1].drivers[0])"),
+    (_set(["dimensions", 3, "questions", 1, "findings"], ["approaches", "approaches"]),
+     "rubric.yaml: dimensions[3].questions[1].findings[1]: duplicate finding 'approaches'"),
+    (_set(["barriers", 2, "dimensions"], ["strategy", "talent", "strategy"]),
+     "rubric.yaml: barriers[2].dimensions[2]: duplicate dimension 'strategy' (first at barriers[2].dimensions[0])"),
     (_set(["version"], "1.0"),
      "rubric.yaml: version: must be a version of three numbers, MAJOR.MINOR.PATCH, such as 1.0.0"),
     (_set(["dimensions", 0, "questions", 0, "peer_link", "option"], "Maybe"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template, request
+from markupsafe import Markup, escape
 
 from .. import audit
 from ..exports import audit_csv
@@ -12,6 +15,19 @@ from .access import workspace_for
 from .transfer import download
 
 bp = Blueprint("audit", __name__)
+# An e-mail address in an entry ("Ada Admin <ada@example.org>"): no space, and no angle bracket around it.
+_ADDRESS = re.compile(r"[^\s<>]+@[^\s<>]+")
+
+
+@bp.app_template_filter("addresses")
+def addresses(text: str) -> Markup:
+    """The text, escaped, with each e-mail address marked (``.address``), which app.css keeps on one
+    line where there is room: a hyphen or a narrow column broke them mid-word."""
+    pieces, last = [], 0
+    for match in _ADDRESS.finditer(text):
+        pieces += [escape(text[last:match.start()]), Markup('<span class="address">%s</span>') % match[0]]
+        last = match.end()
+    return Markup("").join([*pieces, escape(text[last:])])
 
 
 def _filter() -> str | None:

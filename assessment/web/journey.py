@@ -148,6 +148,7 @@ def new(workspace_id: int):
         assessment_id = records.create_assessment(get_db(), workspace_id, rubric, form.title.data,
                                                   organization=form.organization.data or "",
                                                   created_by=g.user["id"])
+        forget_draft()
         return redirect(url_for("journey.about", assessment_id=assessment_id))
     return render_template("journey/new.html", form=form, workspace=workspace)
 
@@ -333,7 +334,10 @@ def barriers(assessment_id: str):
     assessment, workspace, rubric = assessment_for(assessment_id, write=request.method == "POST")
 
     def save(form):
-        records.update_assessment(get_db(), assessment, rubric, barriers=form.barriers.data, by=g.user["id"])
+        # A box is ticked or not: a request naming one twice (no browser sends it so) means it once, and
+        # a repeat stored would make the JSON export one that the import refuses.
+        chosen = list(dict.fromkeys(form.barriers.data))
+        records.update_assessment(get_db(), assessment, rubric, barriers=chosen, by=g.user["id"])
 
     return _edit_step("barriers", "journey/barriers.html", barriers_form(rubric),
                       lambda: {"barriers": assessment.barriers}, save, assessment, workspace, rubric)

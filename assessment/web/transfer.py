@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -104,6 +105,19 @@ def _upload_name(given: str) -> str:
     return name or "upload.json"
 
 
+def _imported_title(title: str, taken: set[str], today: date) -> str:
+    """The file's title, marked with the day of the import (and a count) when the workspace has an
+    assessment of that title already: importing an export beside its original listed two of one name
+    on the dashboard, which nothing told apart. Titles differing only in capitals or spaces count as one."""
+    seen = {t.strip().casefold() for t in taken}
+    marks = (f" (imported {today.day} {today:%b %Y}{f', {n}' if n > 1 else ''})" for n in itertools.count(1))
+    chosen = title
+    while chosen.strip().casefold() in seen:
+        mark = next(marks)
+        chosen = title[:NAME_MAX - len(mark)] + mark
+    return chosen
+
+
 def _import(file, title: str, workspace_id: int) -> str:
     """Validate an uploaded answers document and store it as a new assessment, and say so; DataFileError
     if refused."""
@@ -112,8 +126,9 @@ def _import(file, title: str, workspace_id: int) -> str:
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
     # A title of spaces would list the assessment by an empty link: it counts as none.
-    title = (title or (answers.title if answers.title.strip() else "")
-             or f"Imported: {answers.organization.strip() or filename}"[:NAME_MAX])
+    title = title or _imported_title((answers.title if answers.title.strip() else "")
+                                     or f"Imported: {answers.organization.strip() or filename}"[:NAME_MAX],
+                                     {a["title"] for a in records.assessments_in(get_db(), workspace_id)}, date.today())
     assessment_id = records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers,
                                               created_by=g.user["id"], action="assessment.imported",
                                               detail=f"from {filename}")

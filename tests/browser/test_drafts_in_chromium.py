@@ -5,6 +5,8 @@ import sqlite3
 
 import pytest
 
+from assessment import accounts, storage
+
 from .test_journey_in_chromium import PASSWORD, _check_accessibility, _set_up
 
 pytestmark = pytest.mark.browser
@@ -147,3 +149,64 @@ def test_without_javascript_the_log_in_page_still_says_what_happened(browser, se
         page.wait_for_url(f"{assessment}/dimensions/data")  # back on the page, to type it again
     finally:
         context.close()
+
+
+def test_the_new_assessment_form_offers_back_what_was_typed_after_the_session_ended(page, server, assessment,
+                                                                                     instance):
+    """It kept no draft: the title and organization typed were lost, unlike any journey page's input."""
+    page.goto(f"{server}/login")
+    _log_in(page)
+    page.get_by_role("link", name="New assessment").click()
+    new = page.url
+    page.get_by_label("Title").fill("Typed too late")
+    page.get_by_label("Organization name").fill("Agency of Drafts")
+    _end_sessions(page, instance)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(AT_LOG_IN)
+    assert page.get_by_text("This browser tab has kept what you typed there").is_visible()
+    _log_in(page)
+    page.wait_for_url(new)
+    assert page.get_by_label("Title").input_value() == ""  # never restored unasked
+    _check_accessibility(page, "new assessment page offering a draft")
+    page.get_by_role("button", name=re.compile(r"^Restore what you typed on ")).click()
+    assert page.get_by_label("Title").input_value() == "Typed too late"
+    assert page.get_by_label("Organization name").input_value() == "Agency of Drafts"
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/about")
+    assert page.get_by_label("Title").input_value() == "Typed too late"
+    assert _drafts(page) == []  # started: nothing is offered again
+    page.goto(new)
+    assert page.get_by_role("button", name=re.compile("^Restore")).count() == 0
+
+
+def test_another_account_on_the_tab_is_never_offered_the_new_assessment_draft(page, server, assessment, instance):
+    """Drafts are their typist's: the administrator's, kept in the tab, is forgotten when the next
+    account's page loads, as on the journey's pages."""
+    page.goto(f"{server}/login")
+    _log_in(page)
+    page.get_by_role("link", name="New assessment").click()
+    new = page.url
+    page.get_by_label("Title").fill("Not for Bea")
+    _end_sessions(page, instance)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(AT_LOG_IN)
+    assert len(_drafts(page)) == 1
+    _invite_editor_and_log_in_as_her(page, server, instance)
+    page.goto(new)
+    assert page.get_by_role("heading", name="New assessment").is_visible()
+    assert _drafts(page) == [] and page.get_by_role("button", name=re.compile("^Restore")).count() == 0
+
+
+def _invite_editor_and_log_in_as_her(page, server, instance) -> None:
+    """Bea, an editor of the administrator's workspace, logs in on this tab (the log-in page it is on)."""
+    db = storage.connect(instance / "sovready.db")
+    try:
+        admin, workspace = db.execute("SELECT user_id, workspace_id FROM memberships ORDER BY rowid").fetchone()
+        token = accounts.create_invite(db, workspace, "editor", admin, 1)
+        accounts.register_with_invite(db, token, "bea@example.org", "Bea Editor", PASSWORD)
+    finally:
+        db.close()
+    page.get_by_label("Email address").fill("bea@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()

@@ -6,6 +6,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from pypdf import PdfReader
 
+from assessment import accounts, storage
+
 pytestmark = pytest.mark.browser
 PASSWORD = "a long browser test password"  # noqa: S105 (a test account's)
 PHONE = {"width": 390, "height": 844}
@@ -275,3 +277,46 @@ def test_a_file_over_the_limit_is_named_before_it_is_sent(page, server):
     assert page.get_by_role("alert").count() == 0 and upload.get_attribute("aria-invalid") is None
     page.get_by_role("button", name="Import").click()
     assert "small.json" in page.content()  # the server's own refusal names the file it could read
+
+
+# Each e-mail address in the audit log's cells, and on how many lines it is shown.
+EMAIL_LINES = """() => {
+  const found = [];
+  for (const cell of document.querySelectorAll("table.audit td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/[^\\s<>]+@[^\\s<>]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+        found.push([match[0], tops.size]);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+def test_the_audit_log_breaks_addresses_only_on_a_narrow_screen(page, server, instance):
+    """The rule that keeps long ids from widening a phone's page broke every address mid-word at
+    1280 px too: allowed to break anywhere, the Who column was given next to no width."""
+    db = storage.connect(instance / "sovready.db")
+    try:
+        admin, workspace = db.execute("SELECT user_id, workspace_id FROM memberships ORDER BY rowid").fetchone()
+        token = accounts.create_invite(db, workspace, "editor", admin, 1)
+        accounts.register_with_invite(db, token, "bartholomew.longsurname@ministry-of-examples.example.org",
+                                      "Bartholomew Longsurname", PASSWORD)
+    finally:
+        db.close()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _log_in(page, server)
+    page.get_by_role("link", name="Audit log").click()
+    _styled(page)
+    addresses = page.evaluate(EMAIL_LINES)
+    assert "bartholomew.longsurname@ministry-of-examples.example.org" in dict(addresses)
+    assert [line for line in addresses if line[1] != 1] == []
+    page.set_viewport_size({"width": 320, "height": 640})
+    _fits(page, "audit log at 320 px")  # the page does not scroll sideways
+    # There the address wraps rather than widen the table (which scrolls in its own box, as wide tables do).
+    assert dict(page.evaluate(EMAIL_LINES))["bartholomew.longsurname@ministry-of-examples.example.org"] > 1

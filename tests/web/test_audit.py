@@ -35,7 +35,8 @@ def test_an_editors_answer_change_is_shown_to_the_owner_with_a_utc_time(editor, 
     editor.post(f"/a/{empty}/dimensions/data", data={"data.residency-value": "3", "data.residency-basis": "evidenced"})
     page = _log(owner, people["workspace"])
     row = _row_of(page, "1 → 3")
-    assert "Editor &lt;editor@example.org&gt;" in row and "answer.changed" in row and "data.residency" in row
+    assert 'Editor &lt;<span class="address">editor@example.org</span>&gt;' in row
+    assert "answer.changed" in row and "data.residency" in row
     assert "basis: self_assessed → evidenced" in row and "Autumn review" in row
     assert UTC_TIME.search(row)
     assert "— → 1" in page  # the first answer, from unanswered
@@ -252,3 +253,14 @@ def test_the_log_reads_as_words_with_the_ids_kept_in_title_attributes(editor, ow
 def test_an_action_without_words_of_its_own_is_spelled_out():
     assert audit.action_label("member.role") == "Member's role changed"
     assert audit.action_label("portfolio.archived_now") == "Portfolio archived now"
+
+
+def test_addresses_are_marked_to_stay_whole_and_everything_else_is_escaped(owner, people, db):
+    """app.css keeps a marked address on one line where there is room (tests/browser/ measures it)."""
+    with storage.write_transaction(db):
+        audit.record(db, people["workspace"], None, "member.removed", "user 9",
+                     "<b>Eve</b> <eve.long-name@example.org>; <script>x</script>", actor="Ann <ann@x.org>")
+    page = text(owner.get(f"/w/{people['workspace']}/audit"))
+    assert '<td>Ann &lt;<span class="address">ann@x.org</span>&gt;</td>' in page
+    assert ('<td>&lt;b&gt;Eve&lt;/b&gt; &lt;<span class="address">eve.long-name@example.org</span>&gt;; '
+            "&lt;script&gt;x&lt;/script&gt;</td>") in page

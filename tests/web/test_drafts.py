@@ -59,3 +59,14 @@ def test_the_log_in_page_names_the_draft_of_whatever_next_says_as_text(app, peop
     looks up and never a link (log-in follows it only to a path on this site: test_auth)."""
     page = text(app.test_client().get('/login?next="><script>alert(1)</script>?x=1'))
     assert '<p class="notice" data-draft-for="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" hidden>' in page
+
+
+def test_the_new_assessment_form_keeps_a_draft_as_journey_pages_do(owner, people):
+    """It kept none: a title and organization typed after the session ended were lost, while every
+    journey page's input was offered back."""
+    page = f"/w/{people['workspace']}/assessments/new"
+    assert 'data-draft="offer"' in text(owner.get(page))
+    refused = owner.post(page, data={"title": "", "organization": "Acme", "rubric": "sovereign-ai-readiness@1.0.1"})
+    assert refused.status_code == 200 and 'data-draft="shown"' in text(refused) and _saved_marks(refused) == []
+    started = owner.post(page, data={"title": "Kept", "rubric": "sovereign-ai-readiness@1.0.1"}, follow_redirects=True)
+    assert started.request.path.endswith("/about") and _saved_marks(started) == [page]

@@ -79,7 +79,15 @@ ANSWERS = {
     "billion laughs": (BILLION_LAUGHS, "answers.yaml", 200, "repeated through an alias (*name), which is not allowed"),
     "a recursive alias": (b"&a {rubric: *a}", "answers.yaml", 200, "repeated through an alias"),
     "duplicate question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.residency": 1, '
-                              b'"data.residency": 4}}', "answers.json", 200, "duplicate key &#39;data.residency&#39;"),
+                              b'"data.residency": 4}}', "answers.json", 200,
+                              # It named no place: in a file of 48 answers, which one was given twice?
+                              "answers.data.residency</code>: invalid JSON: duplicate key &#39;data.residency&#39;"),
+    # Accepted, and scored as one: the web import and `sovready report` read answers files alike.
+    "duplicate barrier": (b'{"rubric": "sovereign-ai-readiness", "barriers": ["data_quality", "data_quality"]}',
+                          "answers.json", 200,
+                          "barriers[1]</code>: duplicate barrier &#39;data_quality&#39; (first at barriers[0])"),
+    "duplicate barrier in YAML": (b"rubric: sovereign-ai-readiness\nbarriers: [data_quality, data_quality]\n",
+                                  "answers.yaml", 200, "barriers[1]</code>: duplicate barrier &#39;data_quality&#39;"),
     "NaN": (b'{"rubric": "sovereign-ai-readiness", "targets": {"data.residency": NaN}}', "answers.json", 200,
             "invalid JSON: NaN is not a number JSON allows"),
     "unknown question id": (b'{"rubric": "sovereign-ai-readiness", "answers": {"data.nothing": 1}}',

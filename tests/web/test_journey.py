@@ -1,6 +1,7 @@
 """The assessment journey: every page saves, back and next keep input, results, rounds, access."""
 
 import html
+import io
 import re
 
 import pytest
@@ -227,6 +228,17 @@ def test_the_barriers_page_shows_mitigations_and_saves_choices(owner, empty, db,
     owner.post(f"/a/{empty}/barriers", data={"barriers": ["vendor_lock_in", "ip_concerns"]})
     assert sorted(records.get_assessment(db, empty).barriers) == ["ip_concerns", "vendor_lock_in"]
     assert owner.post(f"/a/{empty}/barriers", data={"barriers": ["weather"]}).status_code == 200
+
+
+def test_a_barrier_sent_twice_is_stored_once_so_that_the_export_imports(owner, empty, db, people):
+    """A browser sends a ticked box once; a request sending it twice stored it twice, and the JSON
+    export then held a repeated barrier, which the import refuses."""
+    owner.post(f"/a/{empty}/barriers", data={"barriers": ["ip_concerns", "vendor_lock_in", "ip_concerns"]})
+    assert records.get_assessment(db, empty).barriers == ["ip_concerns", "vendor_lock_in"]
+    exported = owner.get(f"/a/{empty}/export.json").get_data()
+    response = owner.post(f"/w/{people['workspace']}/import", data={"file": (io.BytesIO(exported), "a.json")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)
 
 
 def test_the_review_lists_what_is_unanswered_with_links(owner, empty, db, default_rubric):

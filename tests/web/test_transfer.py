@@ -5,13 +5,14 @@ import html
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from click.testing import CliRunner
 
 from assessment import records
-from assessment.answers import Answer
+from assessment.answers import NAME_MAX, Answer
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
@@ -46,12 +47,56 @@ def test_export_then_import_gives_the_same_assessment(owner, finished, people, d
     response = _upload(owner, people["workspace"], exported)
     copy_id = response.location.split("/")[2]
     assert response.location == f"/a/{copy_id}/review"
-    assert owner.get(f"/a/{copy_id}/export.json").get_data() == exported
     original, copy = records.get_assessment(db, finished), records.get_assessment(db, copy_id)
-    assert records.answer_set(db, copy) == records.answer_set(db, original)
-    assert copy.title == original.title  # the export's own: it was "Imported: <organization>"
+    # The export's own title (it was "Imported: <organization>"), marked: the original is still here.
+    assert copy.title.startswith(f"{original.title} (imported ")
+    again = json.loads(owner.get(f"/a/{copy_id}/export.json").get_data())
+    assert again | {"title": original.title} == json.loads(exported)
+    assert records.answer_set(db, copy) == replace(records.answer_set(db, original), title=copy.title)
     renamed = _upload(owner, people["workspace"], exported, title="Copy").location.split("/")[2]
     assert records.get_assessment(db, renamed).title == "Copy"
+
+
+def _imported_on(day: date) -> str:
+    return f"imported {day.day} {day:%b %Y}"
+
+
+def test_importing_an_export_beside_its_original_marks_the_copys_title(owner, finished, people, db):
+    """The copy had the original's title exactly: the dashboard listed two "Spring review" that
+    nothing told apart. A title typed on the form is the user's choice, kept as typed."""
+    exported = owner.get(f"/a/{finished}/export.json").get_data()
+    before = date.today()
+    copies = []
+    for _ in range(3):
+        copies.append(_upload(owner, people["workspace"], exported).location.split("/")[2])
+        title = records.get_assessment(db, copies[-1]).title
+        assert flashes(owner.get(f"/a/{copies[-1]}/review")) == [
+            f"“{title}” is imported from answers.json, with 48 answers."]
+    days = {before, date.today()}  # the import may straddle midnight
+    titles = [records.get_assessment(db, copy).title for copy in copies]
+    assert titles in [[f"Spring review ({_imported_on(day)})", f"Spring review ({_imported_on(day)}, 2)",
+                       f"Spring review ({_imported_on(day)}, 3)"] for day in days]
+    dashboard = text(owner.get(f"/w/{people['workspace']}"))
+    assert all(f">{html.escape(title)}</a>" in dashboard for title in ["Spring review", *titles])
+    typed = _upload(owner, people["workspace"], exported, title="Spring review").location.split("/")[2]
+    assert records.get_assessment(db, typed).title == "Spring review"
+
+
+def test_a_title_is_marked_only_when_the_workspace_has_it_already(owner, outsider, finished, people, db,
+                                                                  default_rubric):
+    """Another workspace's assessment of that title, or none, leaves the file's title as it is; one that
+    differs only in capitals or spaces is no less confusing, and a long title is cut to fit the mark."""
+    exported = owner.get(f"/a/{finished}/export.json").get_data()
+    elsewhere = _upload(outsider, people["other_workspace"], exported).location.split("/")[2]
+    assert records.get_assessment(db, elsewhere).title == "Spring review"
+    long_title = "T" * NAME_MAX
+    for title in (" spring REVIEW ", long_title):
+        document = json.loads(exported) | {"title": title}
+        records.update_assessment(db, records.get_assessment(db, finished), default_rubric, title=title)
+        copy = _upload(owner, people["workspace"], json.dumps(document).encode()).location.split("/")[2]
+        marked = records.get_assessment(db, copy).title
+        assert "(imported " in marked and len(marked) <= NAME_MAX
+        assert marked.startswith(title[:NAME_MAX - 30])
 
 
 def test_an_export_renamed_in_letters_werkzeug_drops_is_still_read_as_json(owner, finished, people, db,
