@@ -132,6 +132,9 @@ def _broken(tmp_path, text):
     ("\n\n", "answers.yaml: is empty"),
     # A mapping key of the wrong type was reported as "answers[5].[key]".
     ("rubric: sovereign-ai-readiness\nanswers:\n  5: 2\n", "answers.yaml: answers: key 5: input should be a valid string"),
+    ("rubric: sovereign-ai-readiness\nprofile:\n  colour: blue\n", "answers.yaml: profile.colour: unknown profile field"),
+    ("rubric: sovereign-ai-readiness\ndrivers:\n  weather: critical\n", "answers.yaml: drivers.weather: unknown driver"),
+    ("rubric: sovereign-ai-readiness\ntargets:\n  data.weather: 3\n", "answers.yaml: targets.data.weather: unknown question"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)
@@ -441,3 +444,9 @@ def test_worker_serves_the_queue_of_the_instance_it_is_given(tmp_path, monkeypat
     (tmp_path / "instance").mkdir()
     assert run("worker", "--instance", "instance", "--workers", 3).exit_code == 0
     assert started == [(str(tmp_path / "instance"), 3)]  # absolute: its processes may change folder
+
+
+def test_backup_of_an_instance_without_a_database_says_so_and_writes_nothing(tmp_path):
+    _error(run("backup", tmp_path / "copy.db", "--instance", tmp_path / "instance"),
+           f"{tmp_path / 'instance' / 'sovready.db'}: no database to back up")
+    assert not (tmp_path / "copy.db").exists()
