@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -91,12 +92,21 @@ def open_lock(path: str | Path) -> int:
     return os.open(f"{path}{OPEN_LOCK}", os.O_RDONLY | os.O_CREAT, 0o644)
 
 
+def make_folder(path: str | Path) -> None:
+    """The folder of the database at ``path``, made if missing."""
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file in the folder's place: "File exists" read as if the database did
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
+
+
 def mark_open(path: str | Path) -> int:
     """Mark the database at ``path`` open in this process, until the descriptor returned is closed
     or the process ends, however it ends: the kernel releases a flock() with the last descriptor
     of its file, so a killed server leaves no stale mark, unlike a PID file. Forked children share
     it. Waits while a restore replaces the database. Makes the database's folder, as ``init`` does."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path)
     fd = open_lock(path)
     fcntl.flock(fd, fcntl.LOCK_SH)
     return fd
@@ -585,7 +595,7 @@ def refuse_newer(path: str | Path, applied: Iterable[str]) -> None:
 def init(path: str | Path) -> sqlite_utils.Database:
     """Create or upgrade the database at ``path`` and return a connection to it; NewerDatabase if
     a newer sovready has migrated it."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path)
     db = connect(path)
     try:
         refuse_newer(path, [migration.name for migration in migrations.applied(db)])

@@ -143,6 +143,9 @@ def _broken(tmp_path, text):
      "answers.yaml: line 4, column 3: invalid YAML: duplicate key 'data.residency'"),
     ("rubric: sovereign-ai-readiness\ndrivers: {data_control: high, data_control: low}\n",
      "answers.yaml: line 2, column 31: invalid YAML: duplicate key 'data_control'"),
+    ("rubric: sovereign-ai-readiness\nprofile:\n  colour: blue\n", "answers.yaml: profile.colour: unknown profile field"),
+    ("rubric: sovereign-ai-readiness\ndrivers:\n  weather: critical\n", "answers.yaml: drivers.weather: unknown driver"),
+    ("rubric: sovereign-ai-readiness\ntargets:\n  data.weather: 3\n", "answers.yaml: targets.data.weather: unknown question"),
 ])
 def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message):
     path = tmp_path / "nothere.yaml" if text is None else _broken(tmp_path, text)
@@ -434,3 +437,48 @@ def test_report_through_a_symbolic_link_replaces_the_file_it_names(tmp_path, fas
     assert run("report", MID, "-o", link).exit_code == 0
     assert link.is_symlink() and real.read_bytes() == fast_pdf
     assert [p.name for p in real.parent.iterdir()] == ["r.pdf"]
+
+
+def test_peers_with_a_rubric_that_names_no_peer_dataset_asks_for_one(write_rubric):
+    def edit(data):  # a framework of one's own, linked to no survey
+        data.pop("peers")
+        for question in (q for d in data["dimensions"] for q in d["questions"]):
+            question.update(findings=[])
+        for item in [*data["drivers"], *data["barriers"], *(q for d in data["dimensions"] for q in d["questions"])]:
+            item.pop("peer_link", None)
+    rubric_path = write_rubric(edit)
+    result = run("score", EXAMPLES / "mid-enterprise.yaml", "--rubric", rubric_path, "--peers")
+    assert result.exit_code == 2
+    assert result.output == "Error: rubric.yaml names no peer dataset: give one with --peer-data.\n"
+
+
+@pytest.mark.parametrize("args", [["serve", "--report-workers", "0"], ["worker"],
+                                  ["user", "reset-password", "owner@example.org", "--password-stdin"]],
+                         ids=["serve", "worker", "user"])
+def test_a_setting_that_cannot_be_used_is_named_in_one_line_by_every_command(tmp_path, no_serving, monkeypatch,
+                                                                             args):
+    monkeypatch.setenv("SOVREADY_SESSION_HOURS", "0")
+    _error(run(*args, "--instance", tmp_path), "SOVREADY_SESSION_HOURS=0: expected a whole number of at least 1")
+
+
+def test_worker_whose_database_cannot_be_placed_says_so_in_one_line(tmp_path, no_serving, monkeypatch):
+    """It said "File exists", as if the database were in the way, when a file stood where its folder goes."""
+    (tmp_path / "a-file").write_text("not a folder")
+    database = tmp_path / "a-file" / "sovready.db"
+    monkeypatch.setenv("SOVREADY_DATABASE", str(database))
+    _error(run("worker", "--instance", tmp_path), f"{database}: cannot open: Not a directory")
+
+
+def test_worker_serves_the_queue_of_the_instance_it_is_given(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr("assessment.jobs.run_worker", lambda *args: started.append(args))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "instance").mkdir()
+    assert run("worker", "--instance", "instance", "--workers", 3).exit_code == 0
+    assert started == [(str(tmp_path / "instance"), 3)]  # absolute: its processes may change folder
+
+
+def test_backup_of_an_instance_without_a_database_says_so_and_writes_nothing(tmp_path):
+    _error(run("backup", tmp_path / "copy.db", "--instance", tmp_path / "instance"),
+           f"{tmp_path / 'instance' / 'sovready.db'}: no database to back up")
+    assert not (tmp_path / "copy.db").exists()

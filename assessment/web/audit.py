@@ -41,10 +41,8 @@ def _readable(entries: list[dict]) -> list[dict]:
     for entry in entries:
         key = (entry["rubric_id"], entry["rubric_version"])
         if key[0] and key not in titles:
-            try:
-                titles[key] = {q.id: q.title for q in stored_rubric(get_db(), *key).questions.values()}
-            except LookupError:
-                titles[key] = {}
+            # An assessment's rubric version is always stored: versions are added, never deleted.
+            titles[key] = {q.id: q.title for q in stored_rubric(get_db(), *key).questions.values()}
         questions = titles.get(key, {})
         entry["action_label"] = audit.action_label(entry["action"])
         entry["subject_label"] = questions.get(entry["subject"], entry["subject"])

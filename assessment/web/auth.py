@@ -276,9 +276,9 @@ def _authenticate_limited(email: str, password: str, event: str, device: str | N
 
 @bp.post("/logout")
 def logout():
-    if session.get("sid"):
-        accounts.end_session(get_db(), session["sid"])
-        security_log.event("logout", user=g.user["id"] if g.user else None)
+    # Only a logged-in user gets here (_load_user sends others to the log-in): the session is theirs.
+    accounts.end_session(get_db(), session["sid"])
+    security_log.event("logout", user=g.user["id"])
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))

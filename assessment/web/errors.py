@@ -62,8 +62,7 @@ def _refuse_untrusted_host() -> None:
 
 
 def _unexpected(error: Exception):
-    if isinstance(error, HTTPException):
-        return _render(error)
+    # Never an HTTPException: Flask gives those to the handler registered for them, ``_render``.
     return _render(InternalServerError(original_exception=error))
 
 

@@ -325,3 +325,16 @@ def test_an_address_no_route_takes_is_not_found_without_a_log_in(app, people):
 def test_a_log_in_form_that_sat_open_too_long_gets_the_plain_advice(app):
     refused = app.test_client().post("/login", data={"email": OWNER, "password": PASSWORD}, csrf=False)
     assert refused.status_code == 400 and "Your session has ended" not in text(refused)
+
+
+def test_a_setup_finished_by_someone_else_meanwhile_makes_no_second_administrator(app, client, db, setup_form,
+                                                                                   monkeypatch):
+    """Two people sending the setup form at once: the one whose form arrives second, having passed
+    the page's check before the first account existed, gets a 404, not a second administrator."""
+    accounts.create_first_admin(db, "first@example.org", "First Admin", PASSWORD, "First workspace")
+    # The page's check ran before the other setup finished; the transaction's own check has not.
+    monkeypatch.setattr("assessment.web.auth._needs_setup", lambda: True)
+    assert client.post("/setup", data=setup_form).status_code == 404
+    assert accounts.get_user_by_email(db, SETUP["email"]) is None
+    assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+    assert (Path(app.instance_path) / "setup_code").exists()  # not used up by the refused form

@@ -235,3 +235,15 @@ def test_behind_an_https_proxy_the_links_it_gives_out_say_https(tmp_path, seed):
     assert client.post("/login", data={"email": OWNER, "password": PASSWORD}, headers=from_the_site).status_code == 302
     page = client.post(f"/w/{ids['workspace']}/members", data={"role": "editor"}, headers=from_the_site)
     assert 'value="https://localhost/invite/' in page.get_data(as_text=True)
+
+
+def test_a_device_cookie_this_server_did_not_sign_counts_as_a_new_browser(app, people):
+    """A forged or foreign device cookie is no browser that has logged in: it waits with the account
+    once a guesser has used up its limit, instead of counting its guesses apart."""
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(ratelimit.FAILURE_LIMIT):
+        _login(guesser, OWNER, "wrong password, long enough")
+    forger = app.test_client()
+    forger.set_cookie("device", "eyJhY2NvdW50IjoieCIsImRldmljZSI6InkifQ.forged.signature")
+    assert _login(forger, OWNER, PASSWORD).status_code == 429

@@ -7,7 +7,7 @@ import re
 import pytest
 from markupsafe import escape
 
-from assessment import records
+from assessment import accounts, records
 from assessment.answers import NOT_APPLICABLE, Answer, load_answers
 from assessment.paths import EXAMPLES
 from assessment.textreport import cannot_say
@@ -612,3 +612,14 @@ def test_results_before_any_answer_say_what_to_do_rather_than_chart_nothing(owne
     _not_applicable(db, empty, default_rubric)
     page = text(owner.get(f"/a/{empty}/results"))
     assert "Nothing answered yet" not in page and 'class="chart' in page and "Prioritized gaps" in page
+
+
+def test_rounds_of_two_workspaces_are_not_compared_even_for_a_member_of_both(owner, finished, db, people,
+                                                                           default_rubric):
+    """Comparing is within one workspace: an owner of two would otherwise set one workspace's
+    figures beside another's, on a page (and an address) of the first."""
+    second = accounts.create_workspace(db, "Second agency", people["owner"])
+    elsewhere = records.create_assessment(db, second, default_rubric, "Elsewhere", created_by=people["owner"])
+    assert owner.get(f"/a/{finished}/compare?with={elsewhere}").status_code == 404
+    assert owner.get(f"/a/{elsewhere}/compare?with={finished}").status_code == 404
+    assert owner.get(f"/a/{finished}/compare?with={finished}").status_code == 200  # the check, not the page, refused

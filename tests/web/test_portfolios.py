@@ -988,3 +988,10 @@ def test_no_pdf_is_prepared_for_a_filter_value_no_agency_has(app, db, owner, por
     response = owner.post(f"/portfolios/{portfolio}/report?type=nobody", follow_redirects=True)
     assert "No agency of this round has type = nobody: no PDF is prepared for it." in text(response)
     assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
+
+
+def test_an_agency_upload_without_a_file_says_so_beside_the_field_and_invites_nobody(owner, db, portfolio):
+    response = owner.post(f"/portfolios/{portfolio}/agencies/upload", data={}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "This field is required." in text(response)
+    assert _agency_count(db, portfolio) == 0
