@@ -525,6 +525,55 @@ def test_a_dimensions_opening_at_the_foot_of_a_page_goes_over_with_its_first_que
     assert _ending_on_a_heading(_layout(_report(rubric, peers, answers)).pages) == []
 
 
+# How far apart a chapter that runs on is set from the one before it (report.css).
+RUN_ON_GAP = 20 * 96 / 72
+
+
+def _opening_height(page) -> float:
+    """The height a page's opening chapter needs before it may break: its heading down to the end
+    of its first table or list item, which keep their heading with them."""
+    for box, holders in _page_content(page):
+        unit = next((holder for holder in holders if holder.element_tag in ("table", "li")), None)
+        if unit is not None:
+            return unit.position_y + unit.margin_height() - page._page_box.content_box_y()
+    raise AssertionError("no table or list item on the page")
+
+
+def _short_before_running_on(pages, chapters=("Drivers and barriers", "Roadmap")) -> list:
+    """Pages left short although the chapter that runs on after them would have fitted its opening."""
+    short = []
+    for number, (before, page) in enumerate(zip(pages, pages[1:]), 2):
+        first, holders = _page_content(page)[0]
+        if "h1" in _names(holders) and _line_text(first) in chapters:
+            room = page._page_box.height * (1 - _fill(before)) - RUN_ON_GAP
+            if _opening_height(page) < room:
+                short.append((number - 1, f"{_fill(before):.0%}", _line_text(first)))
+    return short
+
+
+def _note_on(answers, question_id: str, words: int):
+    return replace(answers, answers={**answers.answers, question_id: replace(answers.answers[question_id], note="word " * words)})
+
+
+def test_the_last_dimension_does_not_end_a_short_page_before_the_drivers_and_barriers(laid_out):
+    # Kept whole, the drivers and barriers did not fit after the early agency's last dimension and
+    # left it on a page 58% filled; the roadmap then started a page after a page half filled.
+    assert _short_before_running_on(laid_out) == []
+
+
+@pytest.mark.parametrize(("name", "question_id", "words"), [
+    ("early-public-agency", "governance.suppliers", 60), ("mid-enterprise", "governance.suppliers", 120),
+    ("mid-enterprise", "collaboration.standards", 90), ("advanced-research-lab", "governance.localization", 180),
+])
+def test_wherever_the_last_dimension_ends_the_drivers_and_roadmap_run_on_after_it(rubric, peers, name, question_id, words):
+    # A note in the last dimensions moves its end down the page: each of these left a page half
+    # filled before the drivers and barriers, and another before the roadmap.
+    answers = _note_on(load_answers(EXAMPLES / f"{name}.yaml", rubric), question_id, words)
+    pages = _layout(_report(rubric, peers, answers)).pages
+    assert _short_before_running_on(pages) == []
+    assert [number for number, page in enumerate(pages[:-1], 1) if _fill(page) < NEAR_EMPTY] == []
+
+
 def _cut_across_pages(pages, unit) -> list:
     """The elements that ``unit(box, holders)`` names (or None) found on more than one page."""
     pages_of = {}
