@@ -574,6 +574,27 @@ def test_wherever_the_last_dimension_ends_the_drivers_and_roadmap_run_on_after_i
     assert [number for number, page in enumerate(pages[:-1], 1) if _fill(page) < NEAR_EMPTY] == []
 
 
+def _workshop_of(rubric, disputed: int):
+    """Two participants, ``disputed`` questions two levels apart and agreed with a long rationale."""
+    spreads = tuple(spread_of(qid, ["0", "2"] if i < disputed else ["2", "3"]) for i, qid in enumerate(rubric.questions))
+    rationale = "Agreed after a long discussion of the evidence, the budget and the risks. " * 3
+    return WorkshopSummary(2, spreads, {s.question_id: (2, rationale) for s in spreads[:disputed]})
+
+
+@pytest.mark.parametrize("disputed", [0, 1, 5])
+def test_the_most_disputed_questions_are_not_left_alone_on_a_page(rubric, peers, disputed):
+    # Below the heatmap, the most disputed questions (or the sentence saying there were none) were
+    # left alone on the next page, a third of it filled or less.
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    pages = _layout(replace(_report(rubric, peers, answers), workshop=_workshop_of(rubric, disputed))).pages
+    headings = {_line_text(line): number for number, page in enumerate(pages, 1)
+                for line, holders in _page_content(page) if _names(holders) & {"h1", "h2"}}
+    assert headings["Most disputed questions"] == headings["Workshop"]
+    workshop = [page for number, page in enumerate(pages, 1) if headings["Workshop"] <= number <= headings["Answers per level and question"]]
+    assert [f"{_fill(page):.0%}" for page in workshop if _fill(page) < NEAR_EMPTY] == []
+    assert _ending_on_a_heading(workshop) == []
+
+
 def _cut_across_pages(pages, unit) -> list:
     """The elements that ``unit(box, holders)`` names (or None) found on more than one page."""
     pages_of = {}
