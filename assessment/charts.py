@@ -65,6 +65,40 @@ def text_width(text: str, font_size: float) -> float:
     return sum(map(char_width, text)) * font_size
 
 
+@dataclass(frozen=True)
+class RadarLabel:
+    """An axis label of the radar: where its first and last lines are written, its anchor and its lines."""
+
+    x: float
+    y: float
+    last_y: float
+    anchor: str
+    lines: list[str]
+
+
+def radar_labels(titles: list[str], scores: list[float | None], size: float, width: int) -> list[RadarLabel]:
+    """The radar's axis labels: beyond the outer ring, growing away from the chart (upwards above
+    the centre, downwards below it, both ways beside it), an unscored axis saying so. A label above
+    or below the chart wider than the gap between the slanted labels beside it moves out by half a
+    line, clear of them: the PDF's larger labels touched "Talent and capability"."""
+    count, step = len(titles), line_step(size)
+    reach = RADAR_RADIUS + 18 + (size - 14) * 1.5
+    labels = []
+    for i, (title, score) in enumerate(zip(titles, scores, strict=True)):
+        lines = label_lines(title, width) + (["(not scored)"] if score is None else [])
+        wide = max(text_width(line, size) for line in lines) / 2 > reach * COS_45
+        x, y = polar(i, count, 100, reach + (step / 2 if anchor(i, count) == "middle" and wide else 0))
+        shift = step * (len(lines) - 1)
+        y -= shift if y < RADAR_CENTER - 1 else 0 if y > RADAR_CENTER + 1 else shift / 2
+        labels.append(RadarLabel(x, y, y + shift, anchor(i, count), lines))
+    return labels
+
+
+def line_step(size: float) -> int:
+    """The distance between the lines of a radar label of font size ``size``."""
+    return round(size * 8 / 7)
+
+
 HEATMAP_CELL, HEATMAP_ROW = 44, 18  # a cell's width and a row's height
 HEATMAP_BANDS = ("0 to 19", "20 to 39", "40 to 59", "60 to 79", "80 to 100")  # 20 points each
 HEATMAP_KEY_X, HEATMAP_KEY_STEP = 50, 80  # where the colour key's entries start, and their spacing
@@ -127,7 +161,8 @@ def cut(text: str, ems: float) -> str:
 def register(env: Environment) -> None:
     """Make the chart helpers available to templates rendered by ``env``."""
     env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
-                       label_lines=label_lines, text_width=text_width, heatmap_layout=heatmap_layout,
+                       label_lines=label_lines, text_width=text_width,
+                       radar_labels=radar_labels, line_step=line_step, heatmap_layout=heatmap_layout,
                        heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pydyf
 import pytest
 from click.testing import CliRunner
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
@@ -21,6 +22,7 @@ from assessment.paths import EXAMPLES
 from assessment.pdf import (
     ASSET_BASE,
     PDF_OPTIONS,
+    STATIC,
     AssetFetcher,
     ParsedHTML,
     RefusedURL,
@@ -525,6 +527,76 @@ def test_a_dimensions_opening_at_the_foot_of_a_page_goes_over_with_its_first_que
     assert _ending_on_a_heading(_layout(_report(rubric, peers, answers)).pages) == []
 
 
+# How far apart a chapter that runs on is set from the one before it (report.css).
+RUN_ON_GAP = 20 * 96 / 72
+
+
+def _opening_height(page) -> float:
+    """The height a page's opening chapter needs before it may break: its heading down to the end
+    of its first table or list item, which keep their heading with them."""
+    for _, holders in _page_content(page):
+        unit = next((holder for holder in holders if holder.element_tag in ("table", "li")), None)
+        if unit is not None:
+            return unit.position_y + unit.margin_height() - page._page_box.content_box_y()
+    raise AssertionError("no table or list item on the page")
+
+
+def _short_before_running_on(pages, chapters=("Drivers and barriers", "Roadmap")) -> list:
+    """Pages left short although the chapter that runs on after them would have fitted its opening."""
+    short = []
+    for number, (before, page) in enumerate(zip(pages, pages[1:], strict=False), 2):
+        first, holders = _page_content(page)[0]
+        if "h1" in _names(holders) and _line_text(first) in chapters:
+            room = page._page_box.height * (1 - _fill(before)) - RUN_ON_GAP
+            if _opening_height(page) < room:
+                short.append((number - 1, f"{_fill(before):.0%}", _line_text(first)))
+    return short
+
+
+def _note_on(answers, question_id: str, words: int):
+    return replace(answers, answers={**answers.answers, question_id: replace(answers.answers[question_id], note="word " * words)})
+
+
+def test_the_last_dimension_does_not_end_a_short_page_before_the_drivers_and_barriers(laid_out):
+    # Kept whole, the drivers and barriers did not fit after the early agency's last dimension and
+    # left it on a page 58% filled; the roadmap then started a page after a page half filled.
+    assert _short_before_running_on(laid_out) == []
+
+
+@pytest.mark.parametrize(("name", "question_id", "words"), [
+    ("early-public-agency", "governance.suppliers", 60), ("mid-enterprise", "governance.suppliers", 120),
+    ("mid-enterprise", "collaboration.standards", 90), ("advanced-research-lab", "governance.localization", 180),
+])
+def test_wherever_the_last_dimension_ends_the_drivers_and_roadmap_run_on_after_it(rubric, peers, name, question_id, words):
+    # A note in the last dimensions moves its end down the page: each of these left a page half
+    # filled before the drivers and barriers, and another before the roadmap.
+    answers = _note_on(load_answers(EXAMPLES / f"{name}.yaml", rubric), question_id, words)
+    pages = _layout(_report(rubric, peers, answers)).pages
+    assert _short_before_running_on(pages) == []
+    assert [number for number, page in enumerate(pages[:-1], 1) if _fill(page) < NEAR_EMPTY] == []
+
+
+def _workshop_of(rubric, disputed: int):
+    """Two participants, ``disputed`` questions two levels apart and agreed with a long rationale."""
+    spreads = tuple(spread_of(qid, ["0", "2"] if i < disputed else ["2", "3"]) for i, qid in enumerate(rubric.questions))
+    rationale = "Agreed after a long discussion of the evidence, the budget and the risks. " * 3
+    return WorkshopSummary(2, spreads, {s.question_id: (2, rationale) for s in spreads[:disputed]})
+
+
+@pytest.mark.parametrize("disputed", [0, 1, 5])
+def test_the_most_disputed_questions_are_not_left_alone_on_a_page(rubric, peers, disputed):
+    # Below the heatmap, the most disputed questions (or the sentence saying there were none) were
+    # left alone on the next page, a third of it filled or less.
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    pages = _layout(replace(_report(rubric, peers, answers), workshop=_workshop_of(rubric, disputed))).pages
+    headings = {_line_text(line): number for number, page in enumerate(pages, 1)
+                for line, holders in _page_content(page) if _names(holders) & {"h1", "h2"}}
+    assert headings["Most disputed questions"] == headings["Workshop"]
+    workshop = [page for number, page in enumerate(pages, 1) if headings["Workshop"] <= number <= headings["Answers per level and question"]]
+    assert [f"{_fill(page):.0%}" for page in workshop if _fill(page) < NEAR_EMPTY] == []
+    assert _ending_on_a_heading(workshop) == []
+
+
 def _cut_across_pages(pages, unit) -> list:
     """The elements that ``unit(box, holders)`` names (or None) found on more than one page."""
     pages_of = {}
@@ -738,3 +810,73 @@ def test_a_summary_gaps_row_is_no_taller_than_its_next_step(laid_out):
     lines = [[len([b for b in cell.descendants() if isinstance(b, boxes.LineBox)]) for cell in row.children]
              for row in rows]
     assert lines and [counts for counts in lines if counts[0] > counts[-1]] == []
+
+
+# The scorecard's charts as printed: the size of their text on the page, and where it is drawn, from
+# the bundled font's own advance widths.
+
+SVG = "{http://www.w3.org/2000/svg}"
+ASCENT, DESCENT = 0.76, 0.24  # DejaVu Sans's capitals and descenders, in ems
+
+
+@pytest.fixture(scope="module")
+def advance():
+    """The bundled font's advance width of a character, in ems."""
+    font = TTFont(STATIC / "fonts" / "DejaVuSans.ttf")
+    widths, cmap, em = font["hmtx"].metrics, font.getBestCmap(), font["head"].unitsPerEm
+    return lambda char: widths[cmap[ord(char)]][0] / em
+
+
+def _charts(pages):
+    """The scorecard's laid-out SVG charts: (the svg element, points per unit of its viewBox)."""
+    scorecard = next(page for page in pages if "Scorecard" in _margin_lines(page, "@top-right"))
+    return [(box.element, box.width * 0.75 / float(box.element.get("viewBox").split()[2]))
+            for line, _ in _page_content(scorecard) for box in line.descendants()
+            if isinstance(box, boxes.ReplacedBox) and box.element_tag == f"{SVG}svg"]
+
+
+def _text_boxes(svg, advance):
+    """Each text element's font size and the boxes its lines take, in the chart's units."""
+    for text in svg.iter(f"{SVG}text"):
+        size = float(text.get("font-size"))
+        lines = list(text.iter(f"{SVG}tspan")) or [text]
+        x, y = float(text.get("x")), float(text.get("y"))
+        if text.get("dominant-baseline") == "middle":
+            y += 0.35 * size  # where WeasyPrint puts the baseline of middle-aligned text
+        found = []
+        for line in lines:
+            y += float(line.get("dy", 0))
+            width = sum(map(advance, line.text)) * size
+            left = x - {"middle": width / 2, "end": width}.get(text.get("text-anchor"), 0)
+            found.append((left, y - ASCENT * size, left + width, y + DESCENT * size))
+        yield size, found
+
+
+def _overlapping(boxes_of_texts):
+    pairs = []
+    for i, (_, first) in enumerate(boxes_of_texts):
+        for _, second in boxes_of_texts[i + 1:]:
+            pairs += [(a, b) for a in first for b in second
+                      if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    return pairs
+
+
+@pytest.mark.parametrize("organization", [None, LONG_NAME])
+def test_the_scorecards_chart_labels_print_at_8_pt_or_more_inside_their_charts_without_overlapping(
+        rubric, peers, advance, organization):
+    # The radar's labels printed at 6.35 pt, its rings' at 4.5 pt, the bars' values at 6.5 pt and
+    # their scale at 5.9 pt; long dimension titles must still clear each other.
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    if organization:
+        answers = replace(answers, organization=organization)
+    pages = _layout(_report(rubric, peers, answers)).pages
+    charts = _charts(pages)
+    assert [svg.get("class") for svg, _ in charts] == ["chart radar", "chart bars"]
+    for svg, points in charts:
+        texts = list(_text_boxes(svg, advance))
+        left, top, width, height = map(float, svg.get("viewBox").split())
+        assert min(size for size, _ in texts) * points >= 8
+        outside = [box for _, found in texts for box in found
+                   if box[0] < left or box[1] < top or box[2] > left + width or box[3] > top + height]
+        assert outside == [] and _overlapping(texts) == []
+    assert [_margin_lines(page, "@top-right") for page in pages].count(["Scorecard"]) == 1  # and on one page

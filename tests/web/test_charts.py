@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assessment.charts import CHAR_WIDTH, RADAR_CENTER, heatmap_layout, polar, text_width
+from assessment.charts import CHAR_WIDTH, RADAR_CENTER, heatmap_layout, polar, radar_labels, text_width
 
 DIMENSIONS = [SimpleNamespace(id=f"d{i}", title=f"Dimension {i}", score=score)
               for i, score in enumerate([100, 50, None, 0, 75])]
@@ -34,11 +34,20 @@ def test_radar_says_which_dimension_is_not_scored_rather_than_drawing_a_silent_0
 
 
 def test_the_pdfs_larger_radar_labels_keep_their_room(charts):
-    """The PDF prints the radar 80 mm wide: its labels are larger in the chart's own units, and the
-    chart makes room for them beside and above it, and the rings' labels grow with them."""
+    """Larger labels in the chart's own units (the PDF's) get room beside and above the chart, and the
+    rings' labels grow with them."""
     web, pdf = str(charts[0].radar(DIMENSIONS)), str(charts[0].radar(DIMENSIONS, label_size=22, label_width=16))
     assert 'viewBox="-95 40 710 440"' in web and 'font-size="14"' in web and 'font-size="10"' in web
     assert 'viewBox="-133 24 786 472"' in pdf and 'font-size="22"' in pdf and 'font-size="15.7"' in pdf
+
+
+def test_a_radar_label_above_or_below_the_chart_as_wide_as_its_neighbours_gap_moves_out_half_a_line():
+    """The PDF's labels at 31 units: "Transparency and" below the chart touched "capability" beside it."""
+    titles = ["Top", "Right top", "Right", "Right bottom", "Transparency and accountability", "Left bottom", "Left", "Left top"]
+    small, large = (radar_labels(titles, [50] * 8, size, 16) for size in (14, 31))
+    assert small[4].y == polar(4, 8, 100, 168)[1] and small[0].y == polar(0, 8, 100, 168)[1]
+    assert large[4].y == polar(4, 8, 100, 193.5)[1] + 35 / 2 and large[4].last_y == large[4].y + 35
+    assert large[0].y == polar(0, 8, 100, 193.5)[1]  # "Top" is narrow: it stays
 
 
 def test_radar_draws_the_peer_reference_as_a_second_series(charts):
