@@ -166,6 +166,7 @@ def _crumbs(workshop, assessment, workspace) -> list:
 def consensus_question(workshop_id: str, question_id: str):
     """The question on the dashboard: where logging in again leads after a consensus was sent once the
     session had ended (the log-in's ``next`` is the address the form was sent to)."""
+    _workshop_for(workshop_id)  # refused as the dashboard is, before naming it
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 
 
