@@ -114,7 +114,7 @@ class CookieSessions(SecureCookieSessionInterface):
         if not 0 <= time.time() - signed <= cookie_lifetime(app, data).total_seconds():
             return self.session_class()  # as itsdangerous refuses it: expired, or signed in the future
         session = self.session_class(copy.deepcopy(data))
-        session.signed_at = signed  # when it was last sent: a participant's is renewed from then (participate.py)
+        session.signed_at = signed  # when it was last sent: an older participant's cookie counts from then
         return session
 
     def get_expiration_time(self, app, session):

@@ -92,6 +92,7 @@ def join_code(code: str):
         else:
             session.permanent = True  # kept while they are active (_keep_place)
             session["workshops"] = {**session.get("workshops", {}), workshop.id: token}
+            _visited(workshop.id)
             return _home(workshop.id)
     # 403, not 410: the facilitator may let people in again; the name typed stays for then.
     return render_template("participate/name.html", form=form, refused=refused), 403 if refused else 200
@@ -122,7 +123,23 @@ def _home(workshop_id: str):
 
 
 def _token(workshop) -> str | None:
+    """The participant's token for this workshop while their place in it lasts: PARTICIPANT_IDLE_HOURS after
+    their last visit to it. The cookie holds every workshop this browser joined, and a visit to any renews
+    it, so it alone would keep a closed workshop's place for as long as another one goes on."""
+    last = _last_visit(workshop.id)
+    if last is None or time.time() - last > workshops.PARTICIPANT_IDLE_HOURS * 3600:
+        return None
     return session.get("workshops", {}).get(workshop.id)
+
+
+def _last_visit(workshop_id: str) -> float | None:
+    # A cookie sent before visits were kept per workshop has only its own time, when it was last sent.
+    return session.get("visited", {}).get(workshop_id, getattr(session, "signed_at", None))
+
+
+def _visited(workshop_id: str) -> None:
+    """Note the visit in the cookie, which is then sent anew (auth.cookie_lifetime counts from then)."""
+    session["visited"] = {**session.get("visited", {}), workshop_id: int(time.time())}
 
 
 def _participant(workshop) -> dict | None:
@@ -149,12 +166,12 @@ def _participant_for(workshop_id: str):
 
 
 def _keep_place(workshop) -> None:
-    """Renew the participant's place while the workshop is open: their session cookie is sent anew, to last
-    workshops.PARTICIPANT_IDLE_HOURS from now (auth.cookie_lifetime). Once the workshop is closed it is not,
-    so the place ends that long after their last visit, time enough to see a reveal made after closing."""
-    signed = getattr(session, "signed_at", None)
-    if not workshop.closed and (signed is None or time.time() - signed > RENEW_AFTER):
-        session.modified = True
+    """Renew the participant's place while the workshop is open, to last workshops.PARTICIPANT_IDLE_HOURS
+    from now (_token). Once the workshop is closed it is not, so the place ends that long after their last
+    visit to it, time enough to see a reveal made after closing."""
+    last = _last_visit(workshop.id)
+    if not workshop.closed and (last is None or time.time() - last > RENEW_AFTER):
+        _visited(workshop.id)
 
 
 def _dimensions(workshop, rubric: Rubric) -> list:

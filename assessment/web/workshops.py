@@ -14,6 +14,7 @@ from . import get_db
 from .access import assessment_for, closed_message, listed, refuse_if_closed, refused_in_closed_round
 from .confirm import ask_first
 from .forms import ConsensusForm, workshop_form
+from .journey import forget_draft
 
 bp = Blueprint("workshops", __name__)
 
@@ -161,6 +162,14 @@ def _crumbs(workshop, assessment, workspace) -> list:
             ("Workshop", url_for("workshops.dashboard", workshop_id=workshop.id))]
 
 
+@bp.get("/workshops/<workshop_id>/consensus/<question_id>")
+def consensus_question(workshop_id: str, question_id: str):
+    """The question on the dashboard: where logging in again leads after a consensus was sent once the
+    session had ended (the log-in's ``next`` is the address the form was sent to)."""
+    _workshop_for(workshop_id)  # refused as the dashboard is, before naming it
+    return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
+
+
 @bp.post("/workshops/<workshop_id>/consensus/<question_id>")
 def set_consensus(workshop_id: str, question_id: str):
     """Record the agreed level of one question; it becomes the assessment's answer."""
@@ -182,6 +191,7 @@ def set_consensus(workshop_id: str, question_id: str):
         form.rationale.errors.append(f"With this answer's evidence note, the rationale can be at most "
                                      f"{error.room} characters. Shorten it, or the evidence note.")
         return _dashboard(workshop, assessment, workspace, rubric, refused=(question_id, form))
+    forget_draft()
     flash(f"Consensus recorded for “{rubric.questions[question_id].title}”: level {form.level.data}.")
     return redirect(url_for("workshops.dashboard", workshop_id=workshop_id, _anchor=f"q-{question_id}"))
 

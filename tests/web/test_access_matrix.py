@@ -59,6 +59,7 @@ GET_CLASSES = {
                "portfolios.mine", "workspaces.members",  # members see who else is in; changing it needs an owner
                "workspaces.leave"},  # asking before leaving
     "writer": {"journey.new", "transfer.import_answers", "workshops.index", "workshops.dashboard",
+               "workshops.consensus_question",  # where logging in again after a consensus leads
                "journey.delete", "workshops.close", "workshops.forget", "workshops.remove"},  # asking before deleting or closing
     "owner": {"portfolios.index", "portfolios.new", "portfolios.dashboard", "portfolios.agencies",
               "portfolios.agency", "portfolios.export_csv", "portfolios.export_json", "portfolios.export_pdf",

@@ -3,7 +3,7 @@ when its form is sent, so that it survives a session that ended meanwhile (docs/
 
 import re
 
-from .conftest import text
+from .conftest import EDITOR, text
 
 
 def _saved_marks(response) -> list[str]:
@@ -70,3 +70,22 @@ def test_the_new_assessment_form_keeps_a_draft_as_journey_pages_do(owner, people
     assert refused.status_code == 200 and 'data-draft="shown"' in text(refused) and _saved_marks(refused) == []
     started = owner.post(page, data={"title": "Kept", "rubric": "sovereign-ai-readiness@1.0.1"}, follow_redirects=True)
     assert started.request.path.endswith("/about") and _saved_marks(started) == [page]
+
+
+def test_a_consensus_sent_after_the_session_ended_is_kept_and_log_in_leads_back_to_its_question(
+        app, db, editor, workshop, default_rubric):
+    """Its log-in's ``next`` was the address the form is sent to, which took only POST: 405 after logging in."""
+    question = next(q.id for d in default_rubric.dimensions if d.id == "data" for q in d.questions)
+    dashboard, sent_to = f"/workshops/{workshop}", f"/workshops/{workshop}/consensus/{question}"
+    assert text(editor.get(dashboard)).count('class="consensus" novalidate data-draft="offer"') > 1
+    token = editor.csrf_token()
+    db.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'")
+    db.conn.commit()
+    response = editor.post(sent_to, data={"csrf_token": token, "level": "2", "rationale": "Agreed"})
+    assert response.location == f"/login?next={sent_to}"
+    assert f'<p class="notice" data-draft-for="{sent_to}" hidden>' in text(editor.get(response.location))
+    editor.login(EDITOR)
+    back = editor.get(sent_to)
+    assert back.status_code == 302 and back.location == f"{dashboard}#q-{question}"
+    recorded = editor.post(sent_to, data={"level": "2", "rationale": "Agreed"}, follow_redirects=True)
+    assert _saved_marks(recorded) == [sent_to]  # app.js forgets the draft

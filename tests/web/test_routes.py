@@ -19,7 +19,7 @@ ARGUMENTS = {"workspace_id": 1, "dimension_id": "data", "user_id": 2, "invite_id
 # Pages of things that do not exist in the scenario (no earlier round, no invitation, no workshop, no portfolio;
 # tests/web/test_workshops.py and test_portfolios.py render those).
 MISSING = ("auth.setup", "workspaces.invite", "workspaces.revoke", "journey.compare_rounds", "workshops.dashboard",
-           "workshops.close", "workshops.forget", "workshops.remove",
+           "workshops.consensus_question", "workshops.close", "workshops.forget", "workshops.remove",
            "participate.join_code", "participate.home", "participate.dimension",
            "portfolios.dashboard", "portfolios.agencies", "portfolios.agency", "portfolios.export_csv",
            "portfolios.export_json", "portfolios.export_pdf", "portfolios.report", "portfolios.join")

@@ -612,6 +612,22 @@ def test_once_the_workshop_is_closed_a_participants_place_is_no_longer_renewed(a
         assert not _in_workshop(client, workshop)
 
 
+def test_visits_to_an_open_workshop_do_not_renew_the_place_in_a_closed_one(app, db, editor, people, finished, workshop):
+    """One browser cookie holds every workshop joined: visits to an open one renewed it, and with it the
+    place in a closed one, which then lasted as long as the other workshop went on."""
+    other = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        assert client.post(f"/join/{_code(db, other)}", data={"display_name": "Pat"}).status_code == 302
+        editor.post(f"/workshops/{workshop}/close")
+        for _ in range(workshops.PARTICIPANT_IDLE_HOURS // 2):  # a day in the other workshop
+            clock.shift(timedelta(hours=2))
+            assert _in_workshop(client, other)
+        clock.shift(timedelta(hours=1))
+        assert not _in_workshop(client, workshop)  # its last visit was the join, a day and an hour ago
+        assert _in_workshop(client, other)
+
+
 def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):
     client = _join(app, db, workshop)
     editor.post(f"/workshops/{workshop}/participants/{workshops.participants(db, workshop)[0]['id']}/remove")

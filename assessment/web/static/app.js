@@ -98,6 +98,10 @@ function updateInPlace(source) {
     let fresh;
     try {
       const response = await fetch(from, { credentials: "same-origin", cache: "no-store" });
+      if (response.redirected && new URL(response.url).searchParams.has("next")) {
+        sessionEnded(new URL(response.url));
+        return;
+      }
       if (!response.ok || response.redirected) throw new Error(`HTTP ${response.status}`);
       fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     } catch {
@@ -141,12 +145,23 @@ function updateInPlace(source) {
     source.textContent = `Updating every ${source.dataset.liveEvery} seconds.`;
   }
 
-  function stop(message) {
+  function stop(message, forget = true) {
     clearInterval(timer);
     timer = null;
     if (toggle) toggle.setAttribute("aria-pressed", "false");
-    sessionStorage.removeItem(remembered);
+    if (forget) sessionStorage.removeItem(remembered);
     source.textContent = message;
+  }
+
+  // The only redirect with a ``next`` is the log-in's (the session has ended): say so, with a link that
+  // returns here, rather than stop unexplained. The button's choice is kept, so updates go on once back.
+  function sessionEnded(login) {
+    stop("Your session has ended, so updates stopped: ", false);
+    login.search = new URLSearchParams({ next: location.pathname + location.search });
+    const link = document.createElement("a");
+    link.href = login.href;
+    link.textContent = "Log in again";
+    source.append(link, ".");
   }
 
   document.addEventListener("visibilitychange", () => { if (timer) update(); });
@@ -165,7 +180,7 @@ function updateInPlace(source) {
   if ("liveAuto" in source.dataset || sessionStorage.getItem(remembered)) start();
 }
 
-// Drafts: what was typed on a journey page or a workshop participant's page, kept in this tab's
+// Drafts: what was typed on a journey page, a workshop consensus or a participant's page, kept in this tab's
 // sessionStorage when its form is sent, in case the save is refused because the session has ended or never
 // arrives (a phone without signal). The page a save leads to names the page saved (<meta name="draft-saved">),
 // whose draft is then forgotten; back on a page with a draft, a button offers to restore it, never unasked.
@@ -192,12 +207,15 @@ function keepDrafts() {
     note.hidden = !Object.keys(sessionStorage).some((key) => key.startsWith(DRAFT)
       && key.endsWith(` ${note.dataset.draftFor}`));
   });
-  const form = document.querySelector("form[data-draft]");
-  if (!form || !user) return;
-  const key = draftKey(user, location.pathname);
-  form.addEventListener("submit", () => sessionStorage.setItem(key,
-    JSON.stringify({ user, at: Date.now(), fields: typedInto(form) })));
-  if (form.dataset.draft === "offer") offerDraft(form, key);
+  if (!user) return;
+  // A page may hold several (the workshop dashboard's consensus forms): each is kept under the address
+  // it is sent to, which the log-in's ``next`` and the page a save leads to (draft-saved) name.
+  document.querySelectorAll("form[data-draft]").forEach((form) => {
+    const key = draftKey(user, new URL(form.getAttribute("action"), location.href).pathname);
+    form.addEventListener("submit", () => sessionStorage.setItem(key,
+      JSON.stringify({ user, at: Date.now(), fields: typedInto(form) })));
+    if (form.dataset.draft === "offer") offerDraft(form, key);
+  });
 }
 
 // Paths hold no space (the browser encodes it), so the typist before the space is never part of the path.
