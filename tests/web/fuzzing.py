@@ -29,10 +29,10 @@ COUNT = {"requests": 0, "500s": 0}
 COUNTED = {"failures", "join_failures"}
 
 
-def snapshot(db) -> dict[str, list]:
-    """Every row of every table, but the failure counters: what a refused request must leave alone."""
+def snapshot(db, skip: frozenset[str] = frozenset()) -> dict[str, list]:
+    """Every row of every table, but the failure counters and ``skip``: what a refused request must leave alone."""
     tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-              if name not in COUNTED and not name.startswith("sqlite_")]
+              if name not in COUNTED | skip and not name.startswith("sqlite_")]
     return {table: sorted(map(repr, db.execute(f"SELECT * FROM [{table}]").fetchall()))  # noqa: S608 (names from sqlite_master)
             for table in tables}
 
@@ -53,9 +53,10 @@ def refusal(client, response) -> str | None:
     return " ".join(errors) if errors else None
 
 
-def send(client, db, method: str, url: str, **kwargs):
-    """Send one fuzzed request: never a 500; if refused, a message and every table as it was."""
-    before = snapshot(db)
+def send(client, db, method: str, url: str, writes_on_refusal: frozenset[str] = frozenset(), **kwargs):
+    """Send one fuzzed request: never a 500; if refused, a message and every table as it was, but the
+    tables ``writes_on_refusal`` that this request's refusal writes on purpose."""
+    before = snapshot(db, writes_on_refusal)
     COUNT["requests"] += 1
     try:
         response = getattr(client, method.lower())(url, **kwargs)  # post(): with a valid CSRF token
@@ -67,5 +68,5 @@ def send(client, db, method: str, url: str, **kwargs):
     message = refusal(client, response)
     if message is not None:
         assert message.strip(), f"{url}: refused without a message: {text(response)[:300]}"
-        assert snapshot(db) == before, f"{url}: refused with {message!r} but the database changed"
+        assert snapshot(db, writes_on_refusal) == before, f"{url}: refused with {message!r} but the database changed"
     return response, message

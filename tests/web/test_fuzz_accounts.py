@@ -82,13 +82,26 @@ def test_members_invitations_roles_and_removals(owner, people, db, action, user_
         assert refused is not None or "/invite/" in text(response) or (asking and snapshot(db) == before)
 
 
+def _closed_links(db) -> list:
+    return db.execute("SELECT id, accounts_closed_at FROM invites ORDER BY id").fetchall()
+
+
 @FUZZ
 @given(form=ACCOUNT, token=st.one_of(st.none(), st.text(min_size=1, max_size=50)))
 @example(form={}, token="/0")  # noqa: S106 (found by Hypothesis: "/invite//0" is merged and redirected)
+@example(form={"name": "Ola", "email": OUTSIDER, "password": PASSWORD, "confirm": PASSWORD}, token=None)
 def test_accepting_a_workspace_invitation(app, people, db, form, token):
     if token is None:  # a real invitation
         token = accounts.create_invite(db, people["workspace"], "viewer", people["owner"], 1)
-    response, refused = send(app.test_client(), db, "POST", f"/invite/{token}", data=form)
+    before, closed_before = snapshot(db), _closed_links(db)
+    # A taken address is refused and closes the link to new accounts for good, recorded in the audit
+    # log (accounts.register_with_invite): the one refusal here that writes, on purpose.
+    response, refused = send(app.test_client(), db, "POST", f"/invite/{token}", data=form,
+                             writes_on_refusal=frozenset({"invites", "audit"}))
+    if _closed_links(db) != closed_before:
+        assert refused is not None and "cannot create an account for this address" in refused
+    elif refused is not None:
+        assert snapshot(db) == before
     # 404: a token such as "/" leaves no route to take.
     assert response.status_code in (200, 302, 404, 410, MERGED_SLASHES)
     assert response.status_code == MERGED_SLASHES or (response.status_code != 302) == (refused is not None)
