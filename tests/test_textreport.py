@@ -3,12 +3,14 @@
 import dataclasses
 
 import pytest
+from click.testing import CliRunner
 
 from assessment.answers import load_answers
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.rubric import load_rubric
 from assessment.scoring import score
-from assessment.textreport import _roadmap, figure, in_words
+from assessment.cli import cli
+from assessment.textreport import _roadmap, figure, in_words, ordinal
 
 
 @pytest.mark.parametrize(("names", "sentence"), [
@@ -34,3 +36,19 @@ def test_the_command_lines_roadmap_writes_a_priority_as_the_pages_do():
     gap = result.gaps[0]._replace(priority=3.375, table_stakes=False)
     lines = _roadmap(dataclasses.replace(result, gaps=(gap,)))
     assert f"  - {gap.title} ({gap.question}, level {gap.current} -> {gap.target}, priority 3.38)" in lines[2]
+
+
+def test_the_text_report_says_which_critical_questions_cap_the_stage(tmp_path):
+    answers = tmp_path / "capped.yaml"
+    answers.write_text((EXAMPLES / "advanced-research-lab.yaml").read_text(encoding="utf-8")
+                       .replace("  data.residency: 4\n", "  data.residency: 1\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["score", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].endswith("stage Developing")
+    assert ("  Capped at Developing (from Leading) by critical questions at a low level: data.residency"
+            in result.output.splitlines())
+
+
+@pytest.mark.parametrize(("value", "shown"), [(None, "n/a"), (1.4, "1st"), (12, "12th"), (22.5, "22nd"), (103, "103rd")])
+def test_a_percentile_is_written_as_an_ordinal(value, shown):
+    assert ordinal(value) == shown
