@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from assessment.answers import load_answers
+from assessment.cli import cli
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
 from assessment.rubric import load_rubric
 from assessment.scoring import score
-from assessment.cli import cli
 from assessment.textreport import _roadmap, figure, in_words, ordinal
 
 
