@@ -52,3 +52,21 @@ def test_the_text_report_says_which_critical_questions_cap_the_stage(tmp_path):
 @pytest.mark.parametrize(("value", "shown"), [(None, "n/a"), (1.4, "1st"), (12, "12th"), (22.5, "22nd"), (103, "103rd")])
 def test_a_percentile_is_written_as_an_ordinal(value, shown):
     assert ordinal(value) == shown
+
+
+def test_the_text_report_on_respondent_data_leaves_out_what_only_modelled_aggregates_need(tmp_path,
+                                                                                           respondent_dataset):
+    """Respondent-level data is counted, not modelled, from respondents who are not said to be the
+    Linux Foundation's community; with no region and no barrier marked, neither line appears."""
+    dataset = respondent_dataset([["r1", "europe", "1", "0"], ["r2", "us", "0", "1"]])
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("rubric: sovereign-ai-readiness\nanswers:\n  open_stack.open_source: 3\n"
+                       "  data.open_data: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["score", str(answers), "--peers", "--peer-data", str(dataset)])
+    assert result.exit_code == 0, result.output
+    cannot_say = next(line for line in result.output.splitlines() if "What the percentile cannot say" in line)
+    assert "It ranks the organization on the linked survey figures only" in cannot_say
+    assert "sampling error of a survey of 2 " in cannot_say
+    assert "modelled" not in cannot_say and "Linux Foundation" not in cannot_say
+    assert "  Region:" not in result.output and "Barriers you marked" not in result.output
+    assert "  Overall: 100th percentile" in result.output
