@@ -642,3 +642,31 @@ def test_a_consensus_outside_the_workshop_or_the_levels_is_refused(db, people, w
     with pytest.raises(ValueError, match=f"no consensus on '{question}' at level {level}"):
         workshops.set_consensus(db, workshops.get_workshop(db, workshop), default_rubric, question, level, "", None)
     assert workshops.consensus(db, workshop) == {}
+
+
+def test_a_facilitators_action_sent_twice_is_done_and_logged_once(db, people, workshop, default_rubric):
+    """A double click, or a second tab: the second close, stop, forget, removal or unchanged
+    consensus changes nothing and adds no line to the owners' audit log."""
+    by = people["editor"]
+    pat, sam = (workshops.join(db, workshop, name)[0] for name in ("Pat", "Sam"))
+    question = workshops.questions_of(default_rubric, DIMENSIONS)[0].id
+    for _ in range(2):
+        workshops.stop_joins(db, workshop, True, by=by)
+        workshops.forget_participant(db, workshop, pat, by=by)
+        workshops.remove_participant(db, workshop, sam, by=by)
+        workshops.set_consensus(db, workshops.get_workshop(db, workshop), default_rubric, question, 3, "Agreed", by)
+        workshops.close(db, workshop, by=by)
+    actions = sorted(row[0] for row in db.execute("SELECT action FROM audit WHERE subject = ?", [workshop]))
+    assert actions == sorted(["workshop.opened", "workshop.joins_stopped", "participant.forgotten",
+                              "participant.removed", "consensus.recorded", "workshop.closed"])
+
+
+def test_a_join_code_already_taken_is_drawn_again(db, people, finished, workshop, monkeypatch):
+    """Two workshops with one code would send participants of one to the other."""
+    taken = _code(db, workshop)
+    fresh = workshops.JOIN_ALPHABET[0] * workshops.CODE_LENGTH
+    assert fresh != taken
+    drawn = iter(taken + fresh)  # the first draw repeats the open workshop's code
+    monkeypatch.setattr(workshops.secrets, "choice", lambda alphabet: next(drawn))
+    second = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    assert _code(db, second) == fresh and _code(db, workshop) == taken
