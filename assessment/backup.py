@@ -22,8 +22,9 @@ class BackupError(ValueError):
     """A backup that cannot be made or restored; the message says why."""
 
 
-def backup(database: Path, target: Path) -> None:
-    """A consistent copy of a live database (SQLite's backup API), written beside then renamed."""
+def backup(database: Path, target: Path) -> str:
+    """A consistent copy of a live database (SQLite's backup API), written beside then renamed
+    once checked; returns the check's summary."""
     if not database.exists():
         raise BackupError(f"{database}: no database to back up")
     if _in_use(target, database):
@@ -34,12 +35,23 @@ def backup(database: Path, target: Path) -> None:
     try:
         fd = storage.mark_open(database)
     except OSError as error:  # no lock file yet, in a folder this user cannot write
-        raise BackupError(f"{database}: cannot back up: {error.strerror}") from None
+        # Named: "sovready.db: cannot back up: Permission denied" sent the reader to the database.
+        raise BackupError(f"{database}: cannot back up: cannot open {error.filename}: {error.strerror}") from None
     try:
         with replacing(target, OWNER_ONLY) as partial:
             _copy(database, partial, target)
+            return _checked(partial, database, target)
     finally:
         os.close(fd)
+
+
+def _checked(partial: Path, database: Path, target: Path) -> str:
+    """The summary of the copy not yet renamed over ``target``: a damaged database's pages are
+    copied as they are, and checked once renamed, the copy had already replaced the last good backup."""
+    try:
+        return _summary(*_contents(partial, shown=database))
+    except BackupError as error:
+        raise BackupError(f"{error}; {target} not written") from None
 
 
 def _in_use(target: Path, database: Path) -> bool:
@@ -69,22 +81,23 @@ def _summary(names: list[str], assessments: int) -> str:
     return f"{len(names)} migrations, {assessments} assessments"
 
 
-def _contents(path: Path) -> tuple[list[str], int]:
+def _contents(path: Path, shown: Path | None = None) -> tuple[list[str], int]:
     """The names of an intact sovready database's migrations and its number of assessments;
-    BackupError for anything else."""
+    BackupError for anything else, naming ``shown`` (the file the user gave) or else ``path``."""
+    shown = shown or path
     try:
         # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             # quick_check: every page and row, without cross-checking index contents (linear time).
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise BackupError(f"{path}: the database is damaged (quick_check failed)")
+                raise BackupError(f"{shown}: the database is damaged (quick_check failed)")
             names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'sovready'")]
             assessments = db.execute("SELECT count(*) FROM assessments").fetchone()[0]
         finally:
             db.close()
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{path}: not a sovready database ({error})") from None
+        raise BackupError(f"{shown}: not a sovready database ({error})") from None
     return names, assessments
 
 

@@ -264,12 +264,11 @@ def worker(instance: Path, workers: int):
 @instance_option()
 def backup_command(path: Path, instance: Path):
     """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
-    from .backup import BackupError, backup, check
+    from .backup import BackupError, backup
     from .web import SettingError, database_path
 
     try:
-        backup(database_path(instance), path)
-        click.echo(f"Backed up to {path}: {check(path)}")
+        click.echo(f"Backed up to {path}: {backup(database_path(instance), path)}")
     except (BackupError, SettingError, WriteError) as error:
         raise UserError(str(error)) from None
 

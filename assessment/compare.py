@@ -73,12 +73,11 @@ def _index_scored_by(rubric: Rubric) -> dict[str, tuple[float, frozenset]]:
 
 
 def _dimension_status(dimension_id: str, old: Rubric, new: Rubric) -> str:
+    """The status of one of ``new``'s dimensions (those only ``old`` has are listed apart, removed)."""
     before = next((d for d in old.dimensions if d.id == dimension_id), None)
-    after = next((d for d in new.dimensions if d.id == dimension_id), None)
     if before is None:
         return ADDED
-    if after is None:
-        return REMOVED
+    after = next(d for d in new.dimensions if d.id == dimension_id)
     return SAME if _scored_by(before) == _scored_by(after) else CHANGED
 
 

@@ -48,8 +48,8 @@ class Item:
 
 
 def _sigmoid(x: float) -> float:
-    if x < -40:
-        return 0.0
+    # No guard against overflow: exp() overflows below x = -709, and on GRID, with shares held
+    # within SHARE_LIMITS and the assumptions of VARIANTS, x stays above -35.
     return 1.0 / (1.0 + math.exp(-x))
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,10 +12,12 @@ from assessment import peermodel
 from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet, load_answers
 from assessment.benchmark import compare, linked_scores
 from assessment.cli import cli
-from assessment.paths import EXAMPLES
+from assessment.paths import EXAMPLES, RUBRIC_DIR
 from assessment.peers import load_peers
 from assessment.scoring import score
 from assessment.textreport import cannot_say
+
+PEERS_FILE = RUBRIC_DIR / "peers" / "lf-sovereign-ai-2025.yaml"
 
 EXAMPLE_NAMES = ["early-public-agency", "mid-enterprise", "advanced-research-lab"]
 
@@ -153,6 +156,17 @@ def test_dimensions_without_survey_figures_have_no_percentile(rubric, peers):
     assert comparison.dimensions["security"].value is None
     assert "gives no figure" in comparison.dimensions["security"].note
     assert comparison.reference["security"] is None and comparison.reference["open_stack"] is not None
+
+
+def test_a_dataset_without_any_linked_figure_gives_no_reference_and_no_percentile(rubric, tmp_path):
+    """A stored rubric version whose every figure a later dataset renamed: nothing to model a peer from."""
+    data = yaml.safe_load(PEERS_FILE.read_text(encoding="utf-8"))
+    for finding in data["findings"]:
+        finding["id"] += ".renamed"
+    (tmp_path / "peers.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    comparison = compare(rubric, load_peers(tmp_path / "peers.yaml"), _answers(rubric, 2))
+    assert comparison.reference == {d.id: None for d in rubric.dimensions}
+    assert comparison.overall.value is None and all(not item.in_dataset for item in comparison.items)
 
 
 def test_the_peer_reference_has_the_organizations_score_on_the_same_questions_beside_it(rubric, peers):

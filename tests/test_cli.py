@@ -156,6 +156,16 @@ def test_bad_answers_print_one_plain_sentence_and_exit_2(tmp_path, text, message
     assert "Traceback" not in result.output
 
 
+def test_an_answers_file_the_system_cannot_open_is_named_with_the_systems_reason(tmp_path):
+    """Not a missing file or a folder: here a symbolic link to itself (a file without read
+    permission is the common case, but root, who runs the tests in CI, may read any)."""
+    loop = tmp_path / "answers.yaml"
+    loop.symlink_to(loop)
+    result = run("score", loop)
+    assert (result.exit_code, result.stderr) == (2, "Error: answers.yaml: cannot be read (Too many levels of "
+                                                    "symbolic links)\n")
+
+
 @pytest.mark.parametrize("command", [["score"], ["report", "-o", "report.pdf"], ["rubric", "validate"],
                                      ["peers", "validate"], ["peers", "show", "--peer-data"]])
 def test_a_json_number_of_5000_digits_is_refused_in_one_line_by_every_command(tmp_path, command):

@@ -31,6 +31,7 @@ from assessment.pdf import (
     render_html,
     render_pdf,
     stylesheet,
+    user_agent_stylesheet,
 )
 from assessment.portfolio_stats import summarize
 from assessment.report import Report, report_date
@@ -163,6 +164,21 @@ def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
     assert "Executive summary" in titles and "Appendix: every answer" in titles
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for accessibility
+
+
+@pytest.mark.parametrize("added", ["::footnote-call { color: red }\n", "::marker { color: red }\n"])
+def test_a_changed_weasyprint_user_agent_stylesheet_is_refused_not_trimmed_blindly(monkeypatch, added):
+    """The trimmed stylesheet gives the same PDF only for the rules it was written against: another
+    rule of the kinds it removes or rewrites, in a later WeasyPrint, must stop the render."""
+    import weasyprint.html
+
+    monkeypatch.setattr(weasyprint.html, "UA", weasyprint.html.UA + added)
+    user_agent_stylesheet.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="WeasyPrint's user-agent stylesheet has changed"):
+            user_agent_stylesheet()
+    finally:
+        user_agent_stylesheet.cache_clear()  # the next render reads the real one again
 
 
 def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):

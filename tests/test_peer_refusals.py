@@ -24,6 +24,12 @@ DATASETS = {
     "duplicate key": ((TEXT + "\ntitle: again\n").encode(), "duplicate key 'title'"),
     "duplicate finding id": (TEXT.replace("- id: drivers\n", "- id: approaches\n", 1).encode(),
                              "duplicate id 'approaches'"),
+    "a region's share over 100": (TEXT.replace("region_pct: {us: 86,", "region_pct: {us: 186,", 1).encode(),
+                                  "us: must be within 0 to 100"),
+    "a published figure without its overall share": (TEXT.replace("        overall_pct: 79\n", "", 1).encode(),
+                                                      "overall_pct: is required for published aggregates"),
+    "respondent-level data without its file": (TEXT.replace("kind: aggregates", "kind: respondents", 1).encode(),
+                                                "respondent_file: is required for respondent-level data"),
 }
 
 
@@ -51,6 +57,7 @@ RESPONDENTS = {
     "duplicate respondent": ((HEADER + "r1,europe,1,0\nr1,us,0,1\n").encode(),
                              "line 3.respondent: duplicate respondent 'r1' (first on line 2)"),
     "duplicate column": (b"respondent,region,region\nr1,europe,us\n", "header: duplicate column 'region'"),
+    "no respondent column": (b"region,approaches:Open data\neurope,1\n", "header: a 'respondent' column is required"),
     "header only": (HEADER.encode(), "has no respondents"),
     # A blank id was accepted, so respondents without one could not be told apart or checked for repeats.
     "blank respondent": ((HEADER + "r1,europe,1,0\n ,us,0,1\n").encode(), "line 3.respondent: is blank"),

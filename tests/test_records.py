@@ -121,6 +121,19 @@ def test_a_round_copies_answers_and_keeps_its_parents_rubric_version(db, stored)
     assert records.answer_set(db, later).answers == records.answer_set(db, parent).answers
 
 
+def test_a_round_on_another_rubric_is_refused_and_nothing_is_written(db, stored):
+    """A round compares with its parent question by question: on a rubric with another id it
+    would have nothing in common with it."""
+    other_text = DEFAULT_RUBRIC.read_text(encoding="utf-8").replace("id: sovereign-ai-readiness", "id: other-rubric", 1)
+    other = add_rubric(db, other_text, "other.yaml")[0]
+    parent = records.get_assessment(db, records.create_assessment(db, 1, stored, "T"))
+    counts = "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM audit)"
+    before = db.execute(counts).fetchone()
+    with pytest.raises(ValueError, match="a round of a sovereign-ai-readiness assessment cannot be on rubric other-rubric"):
+        records.start_round(db, parent, other, "T2", None)
+    assert db.execute(counts).fetchone() == before
+
+
 def test_unknown_questions_and_fields_are_refused(db, stored):
     assessment = records.get_assessment(db, records.create_assessment(db, 1, stored, "T"))
     with pytest.raises(ValueError, match="unknown question 'data.weather'"):

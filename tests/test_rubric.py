@@ -118,6 +118,11 @@ BROKEN = [
      "rubric.yaml: dimensions[0].questions[0].peer_link: no figure 'priority.valuable' / 'Maybe'"),
     (_set(["weakest_link", "cap_stage"], "stellar"),
      "rubric.yaml: weakest_link.cap_stage: unknown stage 'stellar'"),
+    # Scoring finds an index's stage by the stages' thresholds: below the first, or out of order, none is found.
+    (_set(["stages", 0, "min_score"], 5), "rubric.yaml: stages[0].min_score: the first stage must start at 0"),
+    (_set(["stages", 2, "min_score"], 20),
+     "rubric.yaml: stages[2].min_score: stages must be in increasing order of min_score"),
+    (_set(["default_importance"], "vital"), "rubric.yaml: default_importance: unknown importance 'vital'"),
     (_set(["dimensions", 0, "questions", 0, "next_steps", 1, "horizon"], "soon"),
      "rubric.yaml: dimensions[0].questions[0].next_steps[1].horizon: input should be 'now', 'next' or 'later'"),
     (_delete(["dimensions", 0, "title"]), "rubric.yaml: dimensions[0].title: is required"),

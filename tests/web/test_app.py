@@ -1,6 +1,7 @@
 """The app factory, the instance folder, configuration, security headers and the error pages."""
 
 import stat
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -206,3 +207,15 @@ def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert "Something went wrong" in text(response) and "ZeroDivisionError" not in text(response)
+
+
+def test_the_error_page_renders_when_the_database_itself_fails(tmp_path):
+    """The error page looks up who is signed in, for its header: when the database is what failed,
+    that lookup fails too, and the page must still render, as for someone signed out."""
+    app = create_app({}, instance_path=tmp_path / "instance")  # not TESTING: the server's error path
+    Path(app.config["DATABASE"]).write_bytes(b"not a database at all" * 1000)  # replaced while it runs
+    response = app.test_client().get("/login")
+    assert response.status_code == 500
+    page = text(response)
+    assert "Something went wrong on our side" in page and 'href="/login"' in page
+    assert "DatabaseError" not in page and "not a database" not in page

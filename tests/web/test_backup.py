@@ -414,3 +414,91 @@ def test_a_restore_that_fails_midway_leaves_the_database_as_it_was(app, backups,
     _error(_restore(backups / "copy.db", app.instance_path),
            f"cannot copy {backups / 'copy.db'} to {database}: database or disk is full")
     assert _state(database) == before and not list(database.parent.glob("*.partial*"))
+
+
+# A damaged or unwritable instance -----------------------------------------------------------
+
+def _damage_a_page(database: Path) -> None:
+    """Overwrite one page in the middle of the database: SQLite's backup copies it as it is."""
+    db = storage.connect(database)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
+    db.close()
+    pages = database.stat().st_size // 4096
+    with open(database, "r+b") as file:
+        file.seek(4096 * (pages // 2))
+        file.write(b"\xff" * 4096)
+
+
+def test_a_damaged_database_is_not_backed_up_over_the_previous_backup(app, backups):
+    """The damaged copy was renamed over the last good backup before check() found it damaged,
+    and the message blamed the backup file rather than the live database."""
+    database = Path(app.config["DATABASE"])
+    target = backups / "copy.db"
+    backup(database, target)
+    previous = target.read_bytes()
+    _damage_a_page(database)
+    _error(_backup(target, app.instance_path),
+           f"{database}: the database is damaged (quick_check failed); {target} not written")
+    assert target.read_bytes() == previous and [p.name for p in backups.iterdir()] == ["copy.db"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("truncated", "database disk image is malformed"),
+    ("garbage", "file is not a database"),
+])
+def test_a_database_that_is_truncated_or_not_sqlite_is_refused_by_backup(app, backups, damage, message):
+    database = Path(app.config["DATABASE"])
+    db = storage.connect(database)
+    db.execute("CREATE TABLE filler (x)")  # pages enough that half of them are missing
+    db.conn.executemany("INSERT INTO filler VALUES (?)", [["x" * 500]] * 2000)
+    db.conn.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    if damage == "truncated":
+        os.truncate(database, database.stat().st_size // 2)
+    else:
+        database.write_bytes(b"not a database at all" * 1000)
+    _error(_backup(backups / "copy.db", app.instance_path),
+           f"cannot copy {database} to {backups / 'copy.db'}: {message}")
+    assert list(backups.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["page", "truncated"])
+def test_restore_refuses_a_damaged_backup_and_keeps_the_database(app, backups, damage):
+    database = Path(app.config["DATABASE"])
+    copy = backups / "copy.db"
+    backup(database, copy)
+    if damage == "page":
+        _damage_a_page(copy)
+        message = f"{copy}: the database is damaged (quick_check failed)"
+    else:
+        os.truncate(copy, 4096 * 3)  # the header survives, most of the schema does not
+        message = f"{copy}: not a sovready database (database disk image is malformed)"
+    before = _state(database)
+    _error(_restore(copy, app.instance_path), message)
+    assert _state(database) == before
+
+
+def test_backup_when_the_lock_beside_the_database_cannot_be_made_says_which_file(app, backups):
+    """A folder the backup's user cannot write is one case (chmod is no obstacle to root, which
+    runs these tests in CI: a folder in the lock file's place stands in for it)."""
+    database = Path(app.config["DATABASE"])
+    lock = database.with_name(database.name + "-open.lock")
+    lock.unlink(missing_ok=True)  # the app's tests do not mark it open
+    lock.mkdir()
+    _error(_backup(backups / "copy.db", app.instance_path),
+           f"{database}: cannot back up: cannot open {lock}: Is a directory")
+    assert list(backups.iterdir()) == []
+
+
+def test_restore_into_a_fresh_instance_makes_its_database_the_owners_alone(app, backups):
+    """An instance folder where the server has not run yet: no database to take the mode of."""
+    backup(Path(app.config["DATABASE"]), backups / "copy.db")
+    fresh = backups / "fresh"
+    fresh.mkdir()
+    result = _restore(backups / "copy.db", fresh)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Restored {backups / 'copy.db'}: ")
+    assert check(fresh / "sovready.db").endswith("assessments")
+    assert stat.S_IMODE((fresh / "sovready.db").stat().st_mode) == 0o600
+    assert sorted(p.name for p in fresh.iterdir()) == ["sovready.db", "sovready.db-open.lock"]

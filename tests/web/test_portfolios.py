@@ -995,3 +995,18 @@ def test_an_agency_upload_without_a_file_says_so_beside_the_field_and_invites_no
     assert response.status_code == 200
     assert "This field is required." in text(response)
     assert _agency_count(db, portfolio) == 0
+
+
+def test_an_invitation_used_meanwhile_is_refused_to_the_second_acceptance(db, people, portfolio, default_rubric):
+    """The page checks the link when it opens; a second tab, or another person with the same link,
+    accepting after the first is refused here, and neither account nor workspace is made."""
+    invited = invite(db, portfolio, "Agency A")
+    portfolios.join(db, invited.token, people["outsider"], default_rubric)
+    counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM workspaces)"
+    before = db.execute(counts).fetchone()
+    used = "This invitation has already been used or does not exist."
+    with pytest.raises(ValueError, match=used):
+        portfolios.join(db, invited.token, people["editor"], default_rubric)
+    with pytest.raises(ValueError, match=used):
+        portfolios.register_and_join(db, invited.token, AGENCY_B, "B", PASSWORD, default_rubric)
+    assert db.execute(counts).fetchone() == before

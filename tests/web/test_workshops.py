@@ -632,3 +632,57 @@ def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):
     client = _join(app, db, workshop)
     editor.post(f"/workshops/{workshop}/participants/{workshops.participants(db, workshop)[0]['id']}/remove")
     assert not _in_workshop(client, workshop)
+
+
+# The module's own refusals, which the pages' forms stop before: a caller that skips them gets a clear error.
+
+def test_a_workshop_without_dimensions_is_refused(db, people, finished):
+    with pytest.raises(ValueError, match="a workshop needs at least one dimension"):
+        workshops.create_workshop(db, finished, [], people["editor"])
+    assert workshops.workshops_of(db, finished) == []
+
+
+def test_a_join_after_joins_stopped_is_refused_even_past_the_page(db, people, workshop):
+    """The join page checks too, but a join sent before the stop and handled after it meets this one."""
+    workshops.stop_joins(db, workshop, True, by=people["editor"])
+    with pytest.raises(workshops.JoinsStopped):
+        workshops.join(db, workshop, "Pat")
+    assert workshops.participant_count(db, workshop) == 0
+
+
+@pytest.mark.parametrize("question, level", [("data.residency", 7), ("talent.expertise", 2)])
+def test_a_consensus_outside_the_workshop_or_the_levels_is_refused(db, people, workshop, default_rubric,
+                                                                   question, level):
+    """talent.expertise: a question of a dimension the workshop does not cover."""
+    assert "talent" not in DIMENSIONS and "data" in DIMENSIONS
+    with pytest.raises(ValueError, match=f"no consensus on '{question}' at level {level}"):
+        workshops.set_consensus(db, workshops.get_workshop(db, workshop), default_rubric, question, level, "", None)
+    assert workshops.consensus(db, workshop) == {}
+
+
+def test_a_facilitators_action_sent_twice_is_done_and_logged_once(db, people, workshop, default_rubric):
+    """A double click, or a second tab: the second close, stop, forget, removal or unchanged
+    consensus changes nothing and adds no line to the owners' audit log."""
+    by = people["editor"]
+    pat, sam = (workshops.join(db, workshop, name)[0] for name in ("Pat", "Sam"))
+    question = workshops.questions_of(default_rubric, DIMENSIONS)[0].id
+    for _ in range(2):
+        workshops.stop_joins(db, workshop, True, by=by)
+        workshops.forget_participant(db, workshop, pat, by=by)
+        workshops.remove_participant(db, workshop, sam, by=by)
+        workshops.set_consensus(db, workshops.get_workshop(db, workshop), default_rubric, question, 3, "Agreed", by)
+        workshops.close(db, workshop, by=by)
+    actions = sorted(row[0] for row in db.execute("SELECT action FROM audit WHERE subject = ?", [workshop]))
+    assert actions == sorted(["workshop.opened", "workshop.joins_stopped", "participant.forgotten",
+                              "participant.removed", "consensus.recorded", "workshop.closed"])
+
+
+def test_a_join_code_already_taken_is_drawn_again(db, people, finished, workshop, monkeypatch):
+    """Two workshops with one code would send participants of one to the other."""
+    taken = _code(db, workshop)
+    fresh = workshops.JOIN_ALPHABET[0] * workshops.CODE_LENGTH
+    assert fresh != taken
+    drawn = iter(taken + fresh)  # the first draw repeats the open workshop's code
+    monkeypatch.setattr(workshops.secrets, "choice", lambda alphabet: next(drawn))
+    second = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    assert _code(db, second) == fresh and _code(db, workshop) == taken
