@@ -7,7 +7,7 @@ import pytest
 
 from assessment import accounts, storage
 
-from .test_journey_in_chromium import PASSWORD, _check_accessibility, _set_up
+from .test_journey_in_chromium import PASSWORD, _check_accessibility, _first_assessment
 
 pytestmark = pytest.mark.browser
 RESIDENCY = 'input[name="data.residency-value"][value="3"]'
@@ -20,13 +20,9 @@ def assessment(browser, server, instance):
     """The first assessment's URL, made by the first-run administrator."""
     context = browser.new_context()
     page = context.new_page()
-    _set_up(page, server, instance)
-    page.get_by_role("link", name="Start the first assessment").click()
-    page.get_by_label("Title").fill("Drafts")
-    page.get_by_role("button", name="Start").click()
-    page.wait_for_url("**/about")
+    assessment_id = _first_assessment(page, server, instance, "Drafts")
     context.close()
-    return page.url.removesuffix("/about")
+    return f"{server}/a/{assessment_id}"
 
 
 def _end_sessions(page, instance) -> None:

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from .test_drafts_in_chromium import AT_LOG_IN, _drafts, _end_sessions, _log_in
-from .test_journey_in_chromium import _check_accessibility, _set_up
+from .test_journey_in_chromium import _check_accessibility
+from .test_workshop_in_chromium import _open_workshop
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +19,9 @@ pytestmark = pytest.mark.browser
 def dashboard(browser, server, instance):
     """The URL of a workshop on Data sovereignty, opened by the first-run administrator."""
     context = browser.new_context()
-    page = context.new_page()
-    _set_up(page, server, instance)
-    page.get_by_role("link", name="Start the first assessment").click()
-    page.get_by_label("Title").fill("Workshop day")
-    page.get_by_role("button", name="Start").click()
-    assessment_id = re.search(r"/a/([^/]+)/about", page.url).group(1)
-    page.goto(f"{server}/a/{assessment_id}/workshops")
-    page.get_by_label("Data sovereignty").check()
-    page.get_by_role("button", name="Open the workshop").click()
-    page.get_by_role("heading", name=re.compile("^Workshop")).wait_for()
+    url = _open_workshop(context.new_page(), server, instance)[1]
     context.close()
-    return page.url
+    return url
 
 
 def _consensus(instance, question: str) -> list[tuple]:

@@ -1,6 +1,7 @@
 """A whole journey in headless Chromium against the production server, with axe-core on each page."""
 
 import json
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -39,6 +40,16 @@ def _set_up(page, server, instance) -> None:
     page.get_by_label("Organization or workspace name").fill("Ministry of Examples")
     page.get_by_role("button", name="Create the administrator").click()
     page.get_by_role("heading", name="Ministry of Examples").wait_for()
+
+
+def _first_assessment(page, server, instance, title: str) -> str:
+    """First-run set-up, then the first assessment, titled ``title``; returns its id."""
+    _set_up(page, server, instance)
+    page.get_by_role("link", name="Start the first assessment").click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/about")
+    return re.search(r"/a/([^/]+)/about", page.url).group(1)
 
 
 def _answer_every_dimension(page) -> None:

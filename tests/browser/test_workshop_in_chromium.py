@@ -1,11 +1,10 @@
 """A workshop to consensus in headless Chromium: a facilitator and three participants, each in their own context."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
-from .test_journey_in_chromium import PHONE, _check_accessibility, _fits, _fits_a_phone, _set_up, _styled
+from .test_journey_in_chromium import PHONE, _check_accessibility, _first_assessment, _fits, _fits_a_phone, _styled
 
 pytestmark = pytest.mark.browser
 LEVELS = ("1", "3", "4")  # what the three participants answer to the first question: spread 3
@@ -15,11 +14,7 @@ def _open_workshop(page, server, instance) -> tuple[str, str, str]:
     """The facilitator sets up, starts an assessment, opens a workshop on Data sovereignty.
 
     Returns the assessment's id, the workshop page's URL and the join code."""
-    _set_up(page, server, instance)
-    page.get_by_role("link", name="Start the first assessment").click()
-    page.get_by_label("Title").fill("Workshop review")
-    page.get_by_role("button", name="Start").click()
-    assessment_id = re.search(r"/a/([^/]+)/about", page.url).group(1)
+    assessment_id = _first_assessment(page, server, instance, "Workshop review")
     page.goto(f"{server}/a/{assessment_id}/workshops")
     page.get_by_label("Data sovereignty").check()
     page.get_by_role("button", name="Open the workshop").click()
