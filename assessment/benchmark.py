@@ -264,8 +264,16 @@ def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dic
     """Per dimension, the organization's score on the questions the peer reference covers, as
     ``compare(...).linked_score`` gives it, without modelling a percentile (a portfolio needs one
     per agency)."""
-    items = [_item(rubric, peers, q, answers, None) for q in rubric.linked_questions]
-    return _linked_score(rubric, _scored(items))
+    levels = {q.id: level for q in _with_overall_share(rubric, peers) if (level := _status(q, answers)[0]) is not None}
+    return _dimension_means(rubric, {qid: level * 25 for qid, level in levels.items()})
+
+
+def _with_overall_share(rubric: Rubric, peers: PeerDataset) -> tuple[Question, ...]:
+    """The linked questions whose figure has an overall share: those ``_scored`` keeps once answered.
+    A portfolio's summary takes them for each of a thousand agencies, and building each agency's
+    full comparison (sentences, sources) for them was half its time."""
+    figures = ((q, peers.figure(q.peer_link.finding, q.peer_link.option)) for q in rubric.linked_questions)
+    return tuple(q for q, figure in figures if figure is not None and figure.overall_pct is not None)
 
 
 def linked_sources(rubric: Rubric, peers: PeerDataset) -> frozenset[str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .cohorts import Distribution, distribution
-from .scoring import Result
+from .scoring import Gap
 
 TOP_GAPS = 10
 
@@ -91,11 +91,12 @@ def _median_change(pairs: Iterable[tuple[float | None, float | None]]) -> float 
     return _delta(_median(now for now, _ in scored), _median(before for _, before in scored))
 
 
-def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGap]:
-    """The questions on which most agencies have a gap, most agencies first (ties in rubric order of first sight)."""
+def common_gaps(gaps: Iterable[Iterable[Gap]], top: int = TOP_GAPS) -> list[CommonGap]:
+    """The questions on which most agencies have a gap (``gaps``: each agency's), most agencies first
+    (ties in rubric order of first sight)."""
     counts, first = Counter(), {}
-    for result in results:
-        for gap in result.gaps:
+    for agency in gaps:
+        for gap in agency:
             counts[gap.question] += 1
             first.setdefault(gap.question, gap)
     return [CommonGap(q, first[q].dimension, first[q].title, n, first[q].next_step)
@@ -103,10 +104,10 @@ def common_gaps(results: Iterable[Result], top: int = TOP_GAPS) -> list[CommonGa
 
 
 def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
-              results: Iterable[Result], linked: list[Mapping[str, float | None]]) -> Summary:
+              gaps: Iterable[Iterable[Gap]], linked: list[Mapping[str, float | None]]) -> Summary:
     """The round's figures over its finished agencies; the changes over those also finished in the
-    previous round. ``linked`` holds each finished agency's scores on the linked questions (none
-    without survey peers)."""
+    previous round. ``gaps`` holds each finished agency's gaps, ``linked`` its scores on the linked
+    questions (none without survey peers)."""
     done = [r for r in rows if r["finished"]]
     before = {r["id"]: r for r in previous if r["finished"]}
     both = [(r, before[r["id"]]) for r in done if r["id"] in before]
@@ -116,7 +117,7 @@ def summarize(rows: list[dict], previous: list[dict], dimension_ids: list[str],
     dimension_deltas = {d: _median_change((now["dimensions"].get(d), then["dimensions"].get(d)) for now, then in both)
                         for d in dimension_ids}
     return Summary(rows, len(done), distribution(r["overall"] for r in done if r["overall"] is not None), dimensions,
-                   sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(results),
+                   sorted(done, key=lambda r: (-(r["overall"] or 0), r["name"].lower())), common_gaps(gaps),
                    deltas, _median_change((now["overall"], then["overall"]) for now, then in both), dimension_deltas,
                    {d: _median(scores[d] for scores in linked) for d in dimension_ids}, len(both))
 

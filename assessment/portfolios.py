@@ -12,7 +12,9 @@ import io
 import json
 import re
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlite_utils
 
@@ -22,7 +24,7 @@ from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .rubrics import peers_for
-from .scoring import score
+from .scoring import Gap, score
 from .storage import first_row, hash_token, later, now, random_id, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
@@ -447,17 +449,55 @@ def agency_assessment(db: sqlite_utils.Database, portfolio_id: int, agency_id: i
     return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class AgencyFigures:
+    """What a round's summary takes of one finished agency's answers: its gaps, and its scores on the
+    questions linked to the survey (None without survey peers)."""
+
+    gaps: tuple[Gap, ...]
+    linked: dict[str, float | None] | None
+
+
+class FiguresCache(Protocol):
+    def get(self, key: Hashable) -> AgencyFigures | None: ...
+    def put(self, key: Hashable, value: AgencyFigures) -> None: ...
+
+
+class _Unkept:
+    """No cache, for the worker: it renders a round's PDF once."""
+
+    def get(self, key: Hashable) -> None:
+        return None
+
+    def put(self, key: Hashable, value: AgencyFigures) -> None:
+        pass
+
+
 def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_id: int,
-            filters: dict[str, str] | None = None) -> Summary:
-    """A round's figures for the owner, over the agencies matching ``filters`` (type, size)."""
+            filters: dict[str, str] | None = None, known: FiguresCache | None = None) -> Summary:
+    """A round's figures for the owner, over the agencies matching ``filters`` (type, size). Each
+    finished agency's figures come from ``known`` when it holds them for the assessment's content
+    token (which every write replaces), else they are scored and put there."""
     all_rounds = [r["id"] for r in rounds(db, portfolio_id)]
     earlier = [r for r in all_rounds if r < round_id]
     rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
     previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
-    finished = [r["assessment_id"] for r in rows if r["finished"]]
-    read = records.answer_sets(db, finished)
-    answer_sets = [read[i] for i in finished if i in read]  # in the rows' order: common gaps break ties by it
+    figures = agency_figures(db, rubric, [r for r in rows if r["finished"]], known or _Unkept())
+    linked = [f.linked for f in figures if f.linked is not None]
+    return summarize(rows, previous, [d.id for d in rubric.dimensions], (f.gaps for f in figures), linked)
+
+
+def agency_figures(db: sqlite_utils.Database, rubric: Rubric, finished: list[dict],
+                   known: FiguresCache) -> list[AgencyFigures]:
+    """The figures of the ``finished`` rows, in their order (common gaps break ties by it): a round's
+    1,000 agencies took a second to read and score, and one agency's change scored them all again."""
     peers = peers_for(rubric)
-    linked = [linked_scores(rubric, peers, answers) for answers in answer_sets] if peers else []
-    return summarize(rows, previous, [d.id for d in rubric.dimensions],
-                     (score(rubric, answers) for answers in answer_sets), linked)
+    keys = {r["assessment_id"]: (r["content_token"], rubric.id, rubric.version, peers and peers.version)
+            for r in finished}
+    found = {aid: known.get(key) for aid, key in keys.items()}
+    missing = [aid for aid, figures in found.items() if figures is None]
+    for aid, answers in records.answer_sets(db, missing).items():
+        found[aid] = AgencyFigures(tuple(score(rubric, answers).gaps),
+                                   linked_scores(rubric, peers, answers) if peers else None)
+        known.put(keys[aid], found[aid])
+    return [found[r["assessment_id"]] for r in finished if found[r["assessment_id"]] is not None]

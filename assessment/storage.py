@@ -389,6 +389,15 @@ def _index_the_keys_deletes_follow(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX invites_workspace ON invites(workspace_id)")
 
 
+@migrations(name="025_indexes_for_users_keys")
+def _index_the_users_keys_searched(db: sqlite_utils.Database) -> None:
+    # No user is deleted, but two writes look rows up by who made them: every report request counts
+    # the user's pending jobs (report_jobs keeps a row per PDF ever asked for), and removing, demoting
+    # or disabling an owner withdraws the invitations they created. Both scanned their whole table.
+    db.execute("CREATE INDEX report_jobs_requested_by ON report_jobs(requested_by, queued_at)")
+    db.execute("CREATE INDEX invites_created_by ON invites(created_by)")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -34,7 +34,8 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "018_rounds_count_deleted_agencies", "019_report_jobs_requested_by",
                      "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
                      "022_workshop_joins_stopped",
-                     "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes"]
+                     "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes",
+                     "025_indexes_for_users_keys"]
     assert db.table("rubrics").exists()
 
 
@@ -234,3 +235,39 @@ def test_agency_links_migration_gives_links_already_sent_30_days_in_their_portfo
     assert not portfolios.invitation(db, "a")["expired"]  # the link still works after the upgrade
     db.execute("UPDATE portfolio_rounds SET closed_at = 't' WHERE id = 12")
     assert portfolios.invitation(db, "a")["expired"] and not portfolios.invitation(db, "b")["expired"]
+
+
+def _scans(db, run) -> list[str]:
+    """The tables that the SELECTs ``run()`` makes read whole: each statement's plan, as executed."""
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        run()
+    finally:
+        db.conn.set_trace_callback(None)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert selects, "the function made no query"
+    return [detail for s in selects for *_, detail in db.execute(f"EXPLAIN QUERY PLAN {s}")
+            if detail.startswith("SCAN") and "VIRTUAL TABLE" not in detail]
+
+
+def test_a_users_workspaces_left_without_an_owner_are_found_from_the_user_not_by_scanning_every_one(tmp_path):
+    # The members page asks this of its viewer: it read every workspace of the instance.
+    db = storage.init(tmp_path / "s.db")
+    user, _ = accounts.create_first_admin(db, "a@example.org", "A", "correct horse battery staple", "A")
+    accounts.create_workspace(db, "B", user)
+    assert _scans(db, lambda: accounts.ownerless_workspaces(db, without=user)) == []
+    assert [w["name"] for w in accounts.ownerless_workspaces(db, without=user)] == ["A", "B"]
+
+
+def test_the_keys_to_users_that_writes_search_by_are_indexed(tmp_path):
+    # Every report request counts its user's pending jobs; removing an owner withdraws their invitations.
+    from assessment import jobs
+
+    db = storage.init(tmp_path / "s.db")
+    user, workspace = accounts.create_first_admin(db, "a@example.org", "A", "correct horse battery staple", "A")
+    accounts.create_invite(db, workspace, "viewer", user, 1)
+    assert _scans(db, lambda: jobs._pending(db, user)) == []
+    with storage.write_transaction(db):
+        assert _scans(db, lambda: accounts._withdraw_invites_of(db, user, None, None)) == []
+    assert db.execute("SELECT count(*) FROM invites").fetchone()[0] == 0

@@ -32,6 +32,9 @@ FILTER_KEYS = ("type", "size")
 # A round's summary over one filter: that of 1,000 agencies is a few MB, and every page, sort and
 # search of its dashboard shares it.
 SUMMARIES_CACHED = 8
+# Each finished agency's gaps and linked scores, by its assessment's content token: a new summary
+# (after any agency's change) scores only the agencies that changed. Some KB each.
+AGENCY_FIGURES_CACHED = 4096
 
 
 def portfolio_for(portfolio_id: int) -> tuple[dict, dict, object]:
@@ -107,7 +110,8 @@ def _summary(portfolio_id: int, rubric, round_id: int):
     """The round's summary over the dashboard's filters, kept under the digest of what it follows from
     (the PDF's, read from change tokens): each page, sort or search of the dashboard of a 1,000-agency
     round scored every agency again, for 0.7 s."""
-    make = partial(portfolios.summary, get_db(), portfolio_id, rubric, round_id, _filters())
+    make = partial(portfolios.summary, get_db(), portfolio_id, rubric, round_id, _filters(),
+                   cache("portfolio agency figures", AGENCY_FIGURES_CACHED))
     digest = _report_digest(portfolio_id, round_id)
     return make() if digest is None else cache("portfolio summaries", SUMMARIES_CACHED).get_or_make(digest, make)
 

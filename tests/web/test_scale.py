@@ -149,3 +149,22 @@ def test_the_workshop_dashboard_reads_as_much_for_many_participants_as_for_few(d
     few = [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")]
     _participants_answer(db, workshop, questions, 10)
     assert [_statements(db, owner, f"/workshops/{workshop}{query}") for query in ("", "?auto=1")] == few
+
+
+def test_after_one_agency_changes_the_dashboard_scores_that_agency_only(db, people, owner, portfolio, default_rubric,
+                                                                         monkeypatch):
+    """Any save changes the summary's digest: the whole round was read and scored again, a second for
+    1,000 agencies, on the first view after each agency's save."""
+    from assessment.web import portfolios as pages
+
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(6)], 2)
+    assert owner.get(f"/portfolios/{portfolio}").status_code == 200
+    scored = []
+    monkeypatch.setattr(portfolios, "score", lambda *args: scored.append(1) or pages.score(*args))
+    row = portfolios.round_rows(db, portfolio, portfolios.rounds(db, portfolio)[0]["id"])[0]
+    records.save_answers(db, records.get_assessment(db, row["assessment_id"]), default_rubric,
+                         {qid: Answer(4) for qid in default_rubric.questions})
+    page = text(owner.get(f"/portfolios/{portfolio}"))
+    assert len(scored) == 1
+    assert "6 of 6 agencies have finished" in page
