@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from assessment import records
-from assessment.answers import NAME_MAX, Answer
+from assessment.answers import NAME_MAX, Answer, load_answers
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
@@ -203,8 +203,33 @@ def test_the_csv_columns_are_the_documented_ones(owner, finished):
     assert answers == ["dimension", "question", "title", "answer", "basis", "note", "target", "rubric",
                        "rubric_version"]
     gaps = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    # Columns added later come last: a sheet that reads the earlier ones by position keeps working.
     assert gaps == ["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
-                    "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version"]
+                    "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version", "stakes_figure",
+                    "stakes_share", "stakes_confidence", "stakes_sources", "stakes_region"]
+
+
+def test_the_gaps_csv_gives_each_table_stakes_survey_figure_in_columns_of_its_own(owner, people, db,
+                                                                                  default_rubric):
+    """The CSV said table_stakes True without the figure behind it, which the results page and the
+    PDF show beside the tag; its share, confidence and sources are now columns a spreadsheet sorts
+    and filters by, with the region whose share was used (the early agency is in Europe)."""
+    answers = load_answers(EXAMPLES / "early-public-agency.yaml", default_rubric)
+    agency = records.create_assessment(db, people["workspace"], default_rubric, "Agency", answers=answers)
+    rows = {row["question"]: row for row in csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{agency}/gaps.csv"))))}
+    page = html.unescape(text(owner.get(f"/a/{agency}/results")))
+    mandate, engagement = rows["strategy.mandate"], rows["governance.government_engagement"]
+    assert mandate["stakes_figure"] == ("survey: Sovereign AI is valuable and a strategic priority: Yes, "
+                                        "83% (A; S1, S2, S4) in Europe")
+    assert f"({mandate['stakes_figure']})" in page  # as the results page words it
+    assert [mandate[c] for c in ("stakes_share", "stakes_confidence", "stakes_sources", "stakes_region")] == [
+        "83", "A", "S1, S2, S4", "Europe"]
+    # All respondents' share (the survey gives no regional one for it) names no region.
+    assert [engagement[c] for c in ("stakes_share", "stakes_confidence", "stakes_sources", "stakes_region")] == [
+        "66", "A", "S1, S2, S3", ""]
+    others = [row for row in rows.values() if row["table_stakes"] == "False"]
+    assert others and all(row[c] == "" for row in others for c in (
+        "stakes_figure", "stakes_share", "stakes_confidence", "stakes_sources", "stakes_region"))
 
 
 def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished):
