@@ -73,8 +73,19 @@ def _copy(source: Path, partial: Path, target: Path) -> None:
 
 
 def check(path: Path) -> str:
-    """Refuse anything but an intact sovready database; return a one-line description."""
-    return _summary(*_contents(path))
+    """Refuse anything but an intact sovready database that this version can restore; return a
+    one-line description."""
+    return _summary(*_restorable(path))
+
+
+def _restorable(path: Path) -> tuple[list[str], int]:
+    """``_contents`` of a database that is not from a newer sovready, whose tables this code does not know."""
+    names, assessments = _contents(path)
+    try:
+        storage.refuse_newer(path, names)
+    except storage.NewerDatabase as error:
+        raise BackupError(str(error)) from None
+    return names, assessments
 
 
 def _summary(names: list[str], assessments: int) -> str:
@@ -128,11 +139,7 @@ def _alone(database: Path) -> Iterator[None]:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup, migrated to this version, unless a sovready
     process has it open or the backup is from a newer sovready; returns the check's summary."""
-    names, assessments = _contents(source)
-    try:
-        storage.refuse_newer(source, names)
-    except storage.NewerDatabase as error:
-        raise BackupError(str(error)) from None
+    names, assessments = _restorable(source)
     with _alone(database), replacing(database, OWNER_ONLY) as staged:
         _copy(source, staged, database)
         migrated = _prepare(source, staged)
