@@ -124,7 +124,8 @@ def _alone(database: Path) -> Iterator[None]:
     try:
         fd = storage.open_lock(database)
     except OSError as error:  # the database's folder is missing or cannot be written
-        raise BackupError(f"{database}: cannot write: {error.strerror}") from None
+        # Named, as backup names it: "sovready.db: cannot write" sent the reader to the database.
+        raise BackupError(f"{database}: cannot restore: cannot open {error.filename}: {error.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

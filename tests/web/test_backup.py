@@ -207,7 +207,8 @@ def test_restore_into_a_missing_instance_folder_says_so_in_one_line(app, backups
     backup(Path(app.config["DATABASE"]), copy)
     instance = backups / "missing"
     result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
-    _error(result, f"{instance / 'sovready.db'}: cannot write: No such file or directory")
+    database = instance / "sovready.db"
+    _error(result, f"{database}: cannot restore: cannot open {database}-open.lock: No such file or directory")
     assert [p.name for p in backups.iterdir()] == ["copy.db"]
 
 
@@ -489,6 +490,19 @@ def test_backup_when_the_lock_beside_the_database_cannot_be_made_says_which_file
     _error(_backup(backups / "copy.db", app.instance_path),
            f"{database}: cannot back up: cannot open {lock}: Is a directory")
     assert list(backups.iterdir()) == []
+
+
+def test_restore_when_the_lock_beside_the_database_cannot_be_opened_says_which_file(app, backups):
+    """It said "sovready.db: cannot write: Is a directory", which sent the reader to the database."""
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    lock = database.with_name(database.name + "-open.lock")
+    lock.unlink(missing_ok=True)  # the app's tests do not mark it open
+    lock.mkdir()
+    before = _state(database)
+    _error(_restore(backups / "copy.db", app.instance_path),
+           f"{database}: cannot restore: cannot open {lock}: Is a directory")
+    assert _state(database) == before
 
 
 def test_restore_into_a_fresh_instance_makes_its_database_the_owners_alone(app, backups):
