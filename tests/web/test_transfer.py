@@ -5,6 +5,7 @@ import html
 import io
 import json
 import re
+import threading
 from dataclasses import replace
 from datetime import date
 
@@ -19,7 +20,7 @@ from assessment.paths import EXAMPLES
 from assessment.rubrics import add_rubric
 from assessment.textreport import figure
 
-from .conftest import csv_text, flashes, text
+from .conftest import OWNER, csv_text, flashes, text
 
 
 def _upload(client, workspace_id, content: bytes, name="answers.json", title=""):
@@ -78,6 +79,28 @@ def test_importing_an_export_beside_its_original_marks_the_copys_title(owner, fi
                        f"Spring review ({_imported_on(day)}, 3)"] for day in days]
     dashboard = text(owner.get(f"/w/{people['workspace']}"))
     assert all(f">{html.escape(title)}</a>" in dashboard for title in ["Spring review", *titles])
+
+
+def test_imports_at_once_each_take_a_title_of_their_own(app, owner, finished, people, db):
+    """The title was chosen from the workspace's titles before the write transaction: imports sent
+    at once all saw the same titles taken and took the same mark. Threads with their own
+    connections to the database file, as a threaded server's workers are."""
+    exported = owner.get(f"/a/{finished}/export.json").get_data()
+    imports = 6
+    start, locations = threading.Barrier(imports), []
+
+    def upload():
+        client = app.test_client().login(OWNER)
+        start.wait()
+        locations.append(_upload(client, people["workspace"], exported).location)
+
+    threads = [threading.Thread(target=upload) for _ in range(imports)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    titles = [records.get_assessment(db, location.split("/")[2]).title for location in locations]
+    assert len(titles) == imports and len(set(titles)) == imports, titles
     typed = _upload(owner, people["workspace"], exported, title="Spring review").location.split("/")[2]
     assert records.get_assessment(db, typed).title == "Spring review"
 
