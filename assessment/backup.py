@@ -73,8 +73,19 @@ def _copy(source: Path, partial: Path, target: Path) -> None:
 
 
 def check(path: Path) -> str:
-    """Refuse anything but an intact sovready database; return a one-line description."""
-    return _summary(*_contents(path))
+    """Refuse anything but an intact sovready database that this version can restore; return a
+    one-line description."""
+    return _summary(*_restorable(path))
+
+
+def _restorable(path: Path) -> tuple[list[str], int]:
+    """``_contents`` of a database that is not from a newer sovready, whose tables this code does not know."""
+    names, assessments = _contents(path)
+    try:
+        storage.refuse_newer(path, names)
+    except storage.NewerDatabase as error:
+        raise BackupError(str(error)) from None
+    return names, assessments
 
 
 def _summary(names: list[str], assessments: int) -> str:
@@ -113,7 +124,8 @@ def _alone(database: Path) -> Iterator[None]:
     try:
         fd = storage.open_lock(database)
     except OSError as error:  # the database's folder is missing or cannot be written
-        raise BackupError(f"{database}: cannot write: {error.strerror}") from None
+        # Named, as backup names it: "sovready.db: cannot write" sent the reader to the database.
+        raise BackupError(f"{database}: cannot restore: cannot open {error.filename}: {error.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -128,11 +140,7 @@ def _alone(database: Path) -> Iterator[None]:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup, migrated to this version, unless a sovready
     process has it open or the backup is from a newer sovready; returns the check's summary."""
-    names, assessments = _contents(source)
-    try:
-        storage.refuse_newer(source, names)
-    except storage.NewerDatabase as error:
-        raise BackupError(str(error)) from None
+    names, assessments = _restorable(source)
     with _alone(database), replacing(database, OWNER_ONLY) as staged:
         _copy(source, staged, database)
         migrated = _prepare(source, staged)

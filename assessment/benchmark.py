@@ -101,12 +101,20 @@ class PeerComparison:
     def table_stakes(self) -> frozenset[str]:
         return frozenset(i.question for i in self.items if i.table_stakes)
 
+    def item(self, question: str) -> ItemComparison:
+        """The comparison of a linked question."""
+        return next(i for i in self.items if i.question == question)
+
+    def region_of(self, item: ItemComparison) -> str:
+        """The name of the region whose share ``item`` uses; "" for all respondents' share."""
+        return self.region_name if item.regional else ""
+
     def stakes_figure(self, question: str) -> str:
         """The survey figure that makes a gap table stakes, as shown beside the tag: some are views
         respondents hold rather than practices, and a reader must see which; a regional share names
         its region, or it would read as all respondents' figure."""
-        item = next(i for i in self.items if i.question == question)
-        where = f" in {self.region_name}" if item.regional else ""
+        item = self.item(question)
+        where = f" in {self.region_of(item)}" if item.regional else ""
         return f"survey: {item.survey_question}: {item.option}, {item.cited}{where}"
 
     @property

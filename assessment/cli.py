@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -259,18 +260,36 @@ def worker(instance: Path, workers: int):
     run_worker(str(instance.resolve()), workers)
 
 
+def _or_refused(step: Callable[[], str]) -> str:
+    """What ``step`` (a backup, restore or check of one) returns, or its refusal in one line and
+    exit status 2: a damaged or foreign file, an unusable setting, a file it cannot write."""
+    from .backup import BackupError
+    from .web import SettingError
+
+    try:
+        return step()
+    except (BackupError, SettingError, WriteError) as error:
+        raise UserError(str(error)) from None
+
+
 @cli.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @instance_option()
 def backup_command(path: Path, instance: Path):
     """Copy the database to PATH while the app keeps serving (a consistent online copy)."""
-    from .backup import BackupError, backup
-    from .web import SettingError, database_path
+    from .backup import backup
+    from .web import database_path
 
-    try:
-        click.echo(f"Backed up to {path}: {backup(database_path(instance), path)}")
-    except (BackupError, SettingError, WriteError) as error:
-        raise UserError(str(error)) from None
+    click.echo(f"Backed up to {path}: {_or_refused(lambda: backup(database_path(instance), path))}")
+
+
+@cli.command("check-backup")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_backup_command(path: Path):
+    """Check that PATH is an intact sovready database this version can restore; say what it holds."""
+    from .backup import check
+
+    click.echo(f"OK {path}: {_or_refused(lambda: check(path))}")
 
 
 @cli.command("restore")
@@ -278,13 +297,10 @@ def backup_command(path: Path, instance: Path):
 @instance_option()
 def restore_command(path: Path, instance: Path):
     """Replace the database with the backup at PATH after checking it; refused while the server runs."""
-    from .backup import BackupError, restore
-    from .web import SettingError, database_path
+    from .backup import restore
+    from .web import database_path
 
-    try:
-        click.echo(f"Restored {path}: {restore(path, database_path(instance))}")
-    except (BackupError, SettingError, WriteError) as error:
-        raise UserError(str(error)) from None
+    click.echo(f"Restored {path}: {_or_refused(lambda: restore(path, database_path(instance)))}")
 
 
 @cli.group()

@@ -9,8 +9,9 @@ import io
 import json
 
 from .answers import AnswerSet
+from .benchmark import PeerComparison
 from .rubric import Rubric
-from .scoring import Result
+from .scoring import Gap, Result
 from .textreport import priority_figure
 
 # A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
@@ -68,13 +69,29 @@ def answers_csv(rubric: Rubric, answers: AnswerSet) -> str:
     return _csv(["dimension", "question", "title", "answer", "basis", "note", "target", *VERSION_COLUMNS], rows)
 
 
+# After the version columns, as they came later: a sheet that reads columns by position keeps working.
+STAKES_COLUMNS = ["stakes_figure", "stakes_share", "stakes_confidence", "stakes_sources", "stakes_region"]
+
+
 def gaps_csv(result: Result) -> str:
     """One row per gap, highest priority first."""
     rows = [[priority_figure(g.priority), g.horizon, g.dimension, g.question, g.title, g.current, g.target,
-             g.critical, g.table_stakes, g.evidence_gap, g.next_step, result.rubric, result.rubric_version]
+             g.critical, g.table_stakes, g.evidence_gap, g.next_step, result.rubric, result.rubric_version,
+             *_stakes_cells(g, result.peers)]
             for g in result.gaps]
     return _csv(["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
-                 "table_stakes", "evidence_gap", "next_step", *VERSION_COLUMNS], rows)
+                 "table_stakes", "evidence_gap", "next_step", *VERSION_COLUMNS, *STAKES_COLUMNS], rows)
+
+
+def _stakes_cells(gap: Gap, peers: PeerComparison | None) -> list[str]:
+    """The survey figure behind a table stake as the results page and the PDF word it, then its share,
+    confidence, sources and region (where the regional share was used) apart, for a spreadsheet to sort
+    and filter by; empty cells for any other gap."""
+    if not gap.table_stakes:
+        return [""] * len(STAKES_COLUMNS)
+    item = peers.item(gap.question)
+    return [peers.stakes_figure(gap.question), f"{item.share:g}", item.confidence, ", ".join(item.sources),
+            peers.region_of(item)]
 
 
 AUDIT_COLUMNS = ("at", "actor", "user_id", "action", "assessment_id", "assessment", "subject", "detail")

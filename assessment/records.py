@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -168,6 +169,17 @@ def create_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubr
     """
     with write_transaction(db):
         return insert_assessment(db, workspace_id, rubric, title, answers, action=action, detail=detail, **fields)
+
+
+def create_titled_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric,
+                             choose_title: Callable[[set[str]], str], answers: AnswerSet | None = None,
+                             **fields) -> tuple[str, str]:
+    """``create_assessment`` with the title ``choose_title`` picks from those the workspace has;
+    returns the id and the title. The titles are read under the write lock: read before it, imports
+    at once all saw the same titles taken and took the same one."""
+    with write_transaction(db):
+        title = choose_title({a["title"] for a in assessments_in(db, workspace_id)})
+        return insert_assessment(db, workspace_id, rubric, title, answers, **fields), title
 
 
 def insert_assessment(db: sqlite_utils.Database, workspace_id: int, rubric: Rubric, title: str,

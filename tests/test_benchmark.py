@@ -28,10 +28,6 @@ def _answers(rubric, level, region=None, **changes):
     return AnswerSet(answers=answers, profile={"region": region} if region else {})
 
 
-def _item(comparison, question):
-    return next(i for i in comparison.items if i.question == question)
-
-
 # Calibration ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("region", [None, "us", "europe", "apac"])
@@ -55,13 +51,13 @@ def test_central_assumptions_are_among_the_variants():
 
 def test_item_comparison_says_where_the_organization_stands(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 3, open_stack__open_source=1))
-    oss = _item(comparison, "open_stack.open_source")
+    oss = comparison.item("open_stack.open_source")
     assert (oss.share, oss.status, oss.table_stakes) == (81, "does_not", True)
     # Only the published share is stated, never its complement (19% is no survey figure).
     assert oss.sentence == ("81% (A; S1, S2, S3) of respondents use open source software as a primary approach "
                             "to sovereign AI; this organization's answer is below the linked level.")
     assert oss.survey_question == "Primary approaches for achieving sovereign AI"
-    standards = _item(comparison, "open_stack.open_standards")
+    standards = comparison.item("open_stack.open_standards")
     assert standards.status == "does" and standards.sentence.startswith("With the 65% (A; S2, S3) of respondents who use")
 
 
@@ -70,15 +66,15 @@ def test_a_share_whose_base_is_not_published_is_not_said_to_be_of_all_respondent
     for level, start in ((3, "With the 57% (A; S1, S2; base not published) of those asked who focus"),
                          (1, "57% (A; S1, S2; base not published) of those asked focus")):
         comparison = compare(rubric, peers, _answers(rubric, 3, open_stack__capability_ip=level))
-        assert _item(comparison, "open_stack.capability_ip").sentence.startswith(start)
+        assert comparison.item("open_stack.capability_ip").sentence.startswith(start)
 
 
 def test_regional_share_is_used_where_given_and_fallback_is_reported(rubric, peers):
     comparison = compare(rubric, peers, _answers(rubric, 2, region="europe"))
-    mandate = _item(comparison, "strategy.mandate")
+    mandate = comparison.item("strategy.mandate")
     assert (mandate.share, mandate.overall_share, mandate.regional) == (83, 79, True)
     assert "respondents in Europe" in mandate.sentence and mandate.note == ""
-    oss = _item(comparison, "open_stack.open_source")
+    oss = comparison.item("open_stack.open_source")
     assert (oss.share, oss.regional) == (81, False)
     assert oss.note == "No figure for Europe: compared with all respondents."
     assert comparison.regional is not None and "regional figures for 2 of 15" in comparison.regional.note
@@ -117,9 +113,9 @@ def test_not_applicable_dont_know_and_unanswered_items(rubric, peers):
     answers = _answers(rubric, 3, open_stack__open_source=NOT_APPLICABLE, open_stack__open_standards=DONT_KNOW)
     del answers.answers["open_stack.custom_ai"]
     comparison = compare(rubric, peers, answers)
-    assert _item(comparison, "open_stack.open_source").status == "not_applicable"
-    assert _item(comparison, "open_stack.open_standards").status == "does_not"
-    assert _item(comparison, "open_stack.custom_ai").status == "unanswered"
+    assert comparison.item("open_stack.open_source").status == "not_applicable"
+    assert comparison.item("open_stack.open_standards").status == "does_not"
+    assert comparison.item("open_stack.custom_ai").status == "unanswered"
     assert comparison.overall.items == len(rubric.linked_questions) - 2
 
 
@@ -299,7 +295,7 @@ def test_a_table_stakes_gap_on_a_regional_figure_names_its_region(rubric, peers)
     """83% is Europe's share of respondents seeing sovereign AI as a strategic priority (79% overall):
     shown beside the gap without its region, it read as all respondents' figure."""
     result = score(rubric, load_answers(EXAMPLES / "early-public-agency.yaml", rubric), peers)
-    mandate = _item(result.peers, "strategy.mandate")
+    mandate = result.peers.item("strategy.mandate")
     assert (mandate.share, mandate.regional, mandate.table_stakes) == (83, True, True)
     assert result.peers.stakes_figure("strategy.mandate") == (
         "survey: Sovereign AI is valuable and a strategic priority: Yes, 83% (A; S1, S2, S4) in Europe")
@@ -312,7 +308,7 @@ def test_the_table_stakes_rule_is_stated_as_applied(rubric, peers):
     60%; a gap at or above the linked level is not table stakes, since the organization already does
     what those respondents reported."""
     result = score(rubric, load_answers(EXAMPLES / "mid-enterprise.yaml", rubric), peers)
-    standards = _item(result.peers, "open_stack.open_standards")
+    standards = result.peers.item("open_stack.open_standards")
     gap = next(g for g in result.gaps if g.question == "open_stack.open_standards")
     assert (standards.share, standards.status, gap.current, gap.target) == (65, "does", 2, 3)
     assert not gap.table_stakes
@@ -356,7 +352,7 @@ def test_a_figure_the_dataset_no_longer_has_is_said_to_be_gone_and_counts_for_no
     renamed = peers.model_copy(update={"findings": [
         f.model_copy(update={"id": "priority.value"}) if f.id == "priority.valuable" else f for f in peers.findings]})
     before, after = compare(rubric, peers, _answers(rubric, 3)), compare(rubric, renamed, _answers(rubric, 3))
-    item = _item(after, "strategy.mandate")
+    item = after.item("strategy.mandate")
     assert (item.share, item.cited, item.sources, item.in_dataset, item.table_stakes) == (None, "", (), False, False)
     assert "(priority.valuable / Yes) is not in the current peer dataset" in item.sentence
     assert after.overall.items == before.overall.items - 1

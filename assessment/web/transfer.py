@@ -7,6 +7,7 @@ import json
 import re
 import unicodedata
 from datetime import date
+from functools import partial
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
@@ -126,12 +127,12 @@ def _import(file, title: str, workspace_id: int) -> str:
     rubric = _rubric_for(data, filename)
     answers = answers_from_data(data, rubric, filename)
     # A title of spaces would list the assessment by an empty link: it counts as none.
-    title = title or _imported_title((answers.title if answers.title.strip() else "")
-                                     or f"Imported: {answers.organization.strip() or filename}"[:NAME_MAX],
-                                     {a["title"] for a in records.assessments_in(get_db(), workspace_id)}, date.today())
-    assessment_id = records.create_assessment(get_db(), workspace_id, rubric, title, answers=answers,
-                                              created_by=g.user["id"], action="assessment.imported",
-                                              detail=f"from {filename}")
+    own = (answers.title if answers.title.strip() else "") or f"Imported: {answers.organization.strip() or filename}"
+    # A title typed on the form is the user's choice, kept as typed.
+    choose = (lambda _taken: title) if title else partial(_imported_title, own[:NAME_MAX], today=date.today())
+    assessment_id, title = records.create_titled_assessment(
+        get_db(), workspace_id, rubric, choose, answers=answers, created_by=g.user["id"],
+        action="assessment.imported", detail=f"from {filename}")
     count = len(answers.answers)
     flash(f"“{title}” is imported from {filename}, with {count} answer{'' if count == 1 else 's'}.")
     return assessment_id

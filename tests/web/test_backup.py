@@ -207,7 +207,8 @@ def test_restore_into_a_missing_instance_folder_says_so_in_one_line(app, backups
     backup(Path(app.config["DATABASE"]), copy)
     instance = backups / "missing"
     result = CliRunner().invoke(cli, ["restore", str(copy), "--instance", str(instance)])
-    _error(result, f"{instance / 'sovready.db'}: cannot write: No such file or directory")
+    database = instance / "sovready.db"
+    _error(result, f"{database}: cannot restore: cannot open {database}-open.lock: No such file or directory")
     assert [p.name for p in backups.iterdir()] == ["copy.db"]
 
 
@@ -491,6 +492,19 @@ def test_backup_when_the_lock_beside_the_database_cannot_be_made_says_which_file
     assert list(backups.iterdir()) == []
 
 
+def test_restore_when_the_lock_beside_the_database_cannot_be_opened_says_which_file(app, backups):
+    """It said "sovready.db: cannot write: Is a directory", which sent the reader to the database."""
+    database = Path(app.config["DATABASE"])
+    backup(database, backups / "copy.db")
+    lock = database.with_name(database.name + "-open.lock")
+    lock.unlink(missing_ok=True)  # the app's tests do not mark it open
+    lock.mkdir()
+    before = _state(database)
+    _error(_restore(backups / "copy.db", app.instance_path),
+           f"{database}: cannot restore: cannot open {lock}: Is a directory")
+    assert _state(database) == before
+
+
 def test_restore_into_a_fresh_instance_makes_its_database_the_owners_alone(app, backups):
     """An instance folder where the server has not run yet: no database to take the mode of."""
     backup(Path(app.config["DATABASE"]), backups / "copy.db")
@@ -502,3 +516,33 @@ def test_restore_into_a_fresh_instance_makes_its_database_the_owners_alone(app, 
     assert check(fresh / "sovready.db").endswith("assessments")
     assert stat.S_IMODE((fresh / "sovready.db").stat().st_mode) == 0o600
     assert sorted(p.name for p in fresh.iterdir()) == ["sovready.db", "sovready.db-open.lock"]
+
+
+def _check(path):
+    return CliRunner().invoke(cli, ["check-backup", str(path)])
+
+
+def test_check_backup_says_what_an_intact_backup_holds_and_changes_nothing(app, finished, backups):
+    """backup.check() was called by tests alone: an operator had no way to verify a backup file
+    short of restoring it."""
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    content = copy.read_bytes()
+    result = _check(copy)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"OK {copy}: {len(MIGRATIONS)} migrations, 1 assessments\n"
+    assert copy.read_bytes() == content and [p.name for p in backups.iterdir()] == ["copy.db"]
+
+
+def test_check_backup_refuses_in_one_line_what_restore_would_refuse(app, backups):
+    """Whatever it says is OK, restore accepts; whatever restore refuses for the file itself, it refuses too."""
+    garbage, damaged, newer = backups / "garbage.db", backups / "damaged.db", backups / "newer.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    for path in (damaged, newer):
+        backup(Path(app.config["DATABASE"]), path)
+    _damage_a_page(damaged)
+    _from_a_newer_sovready(newer)
+    _error(_check(garbage), f"{garbage}: not a sovready database (file is not a database)")
+    _error(_check(damaged), f"{damaged}: the database is damaged (quick_check failed)")
+    _error(_check(newer), f"{newer}: {NEWER}")
+    _error(_restore(newer, app.instance_path), f"{newer}: {NEWER}")

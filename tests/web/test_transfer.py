@@ -5,6 +5,7 @@ import html
 import io
 import json
 import re
+import threading
 from dataclasses import replace
 from datetime import date
 
@@ -12,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from assessment import records
-from assessment.answers import NAME_MAX, Answer
+from assessment.answers import NAME_MAX, Answer, load_answers
 from assessment.cli import cli
 from assessment.exports import safe_cell
 from assessment.paths import EXAMPLES
 from assessment.rubrics import add_rubric
 from assessment.textreport import figure
 
-from .conftest import csv_text, flashes, text
+from .conftest import OWNER, csv_text, flashes, text
 
 
 def _upload(client, workspace_id, content: bytes, name="answers.json", title=""):
@@ -78,6 +79,28 @@ def test_importing_an_export_beside_its_original_marks_the_copys_title(owner, fi
                        f"Spring review ({_imported_on(day)}, 3)"] for day in days]
     dashboard = text(owner.get(f"/w/{people['workspace']}"))
     assert all(f">{html.escape(title)}</a>" in dashboard for title in ["Spring review", *titles])
+
+
+def test_imports_at_once_each_take_a_title_of_their_own(app, owner, finished, people, db):
+    """The title was chosen from the workspace's titles before the write transaction: imports sent
+    at once all saw the same titles taken and took the same mark. Threads with their own
+    connections to the database file, as a threaded server's workers are."""
+    exported = owner.get(f"/a/{finished}/export.json").get_data()
+    imports = 6
+    start, locations = threading.Barrier(imports), []
+
+    def upload():
+        client = app.test_client().login(OWNER)
+        start.wait()
+        locations.append(_upload(client, people["workspace"], exported).location)
+
+    threads = [threading.Thread(target=upload) for _ in range(imports)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    titles = [records.get_assessment(db, location.split("/")[2]).title for location in locations]
+    assert len(titles) == imports and len(set(titles)) == imports, titles
     typed = _upload(owner, people["workspace"], exported, title="Spring review").location.split("/")[2]
     assert records.get_assessment(db, typed).title == "Spring review"
 
@@ -203,8 +226,33 @@ def test_the_csv_columns_are_the_documented_ones(owner, finished):
     assert answers == ["dimension", "question", "title", "answer", "basis", "note", "target", "rubric",
                        "rubric_version"]
     gaps = next(csv.reader(io.StringIO(csv_text(owner.get(f"/a/{finished}/gaps.csv")))))
+    # Columns added later come last: a sheet that reads the earlier ones by position keeps working.
     assert gaps == ["priority", "horizon", "dimension", "question", "title", "current", "target", "critical",
-                    "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version"]
+                    "table_stakes", "evidence_gap", "next_step", "rubric", "rubric_version", "stakes_figure",
+                    "stakes_share", "stakes_confidence", "stakes_sources", "stakes_region"]
+
+
+def test_the_gaps_csv_gives_each_table_stakes_survey_figure_in_columns_of_its_own(owner, people, db,
+                                                                                  default_rubric):
+    """The CSV said table_stakes True without the figure behind it, which the results page and the
+    PDF show beside the tag; its share, confidence and sources are now columns a spreadsheet sorts
+    and filters by, with the region whose share was used (the early agency is in Europe)."""
+    answers = load_answers(EXAMPLES / "early-public-agency.yaml", default_rubric)
+    agency = records.create_assessment(db, people["workspace"], default_rubric, "Agency", answers=answers)
+    rows = {row["question"]: row for row in csv.DictReader(io.StringIO(csv_text(owner.get(f"/a/{agency}/gaps.csv"))))}
+    page = html.unescape(text(owner.get(f"/a/{agency}/results")))
+    mandate, engagement = rows["strategy.mandate"], rows["governance.government_engagement"]
+    assert mandate["stakes_figure"] == ("survey: Sovereign AI is valuable and a strategic priority: Yes, "
+                                        "83% (A; S1, S2, S4) in Europe")
+    assert f"({mandate['stakes_figure']})" in page  # as the results page words it
+    assert [mandate[c] for c in ("stakes_share", "stakes_confidence", "stakes_sources", "stakes_region")] == [
+        "83", "A", "S1, S2, S4", "Europe"]
+    # All respondents' share (the survey gives no regional one for it) names no region.
+    assert [engagement[c] for c in ("stakes_share", "stakes_confidence", "stakes_sources", "stakes_region")] == [
+        "66", "A", "S1, S2, S3", ""]
+    others = [row for row in rows.values() if row["table_stakes"] == "False"]
+    assert others and all(row[c] == "" for row in others for c in (
+        "stakes_figure", "stakes_share", "stakes_confidence", "stakes_sources", "stakes_region"))
 
 
 def test_the_gaps_csv_has_the_results_pages_priorities_and_order(owner, finished):
