@@ -628,6 +628,28 @@ def test_visits_to_an_open_workshop_do_not_renew_the_place_in_a_closed_one(app, 
         assert _in_workshop(client, other)
 
 
+def _cookie_places(app, client) -> tuple[set, set]:
+    """The workshops the participant's session cookie holds a token and a last visit for, decoded as sent."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    data = app.session_interface.get_signing_serializer(app).loads(cookie)
+    return set(data.get("workshops", {})), set(data.get("visited", {}))
+
+
+def test_a_workshop_whose_place_has_ended_leaves_the_cookie_when_it_is_next_written(app, db, people, finished,
+                                                                                     workshop):
+    """The entries of workshops whose place had ended stayed in the cookie for good, one token more each."""
+    other = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        clock.shift(timedelta(hours=1))
+        assert client.post(f"/join/{_code(db, other)}", data={"display_name": "Pat"}).status_code == 302
+        for _ in range(workshops.PARTICIPANT_IDLE_HOURS // 2):  # a day in the other workshop only
+            clock.shift(timedelta(hours=2))
+            assert _in_workshop(client, other)
+        assert _cookie_places(app, client) == ({other}, {other})
+        assert not _in_workshop(client, workshop)
+
+
 def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):
     client = _join(app, db, workshop)
     editor.post(f"/workshops/{workshop}/participants/{workshops.participants(db, workshop)[0]['id']}/remove")
