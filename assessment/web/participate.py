@@ -172,11 +172,12 @@ def _participant_for(workshop_id: str):
 
 
 def _keep_place(workshop) -> None:
-    """Renew the participant's place while the workshop is open, to last workshops.PARTICIPANT_IDLE_HOURS
-    from now (_token). Once the workshop is closed it is not, so the place ends that long after their last
-    visit to it, time enough to see a reveal made after closing."""
+    """Renew the participant's place while the workshop takes answers, to last workshops.PARTICIPANT_IDLE_HOURS
+    from now (_token). Once it takes none (closed, or its portfolio round is) it is not, so the place ends
+    that long after their last visit to it, time enough to see a reveal made after the close."""
     last = _last_visit(workshop.id)
-    if not workshop.closed and (last is None or time.time() - last > RENEW_AFTER):
+    # The round is looked up only when a renewal is due, not on every page.
+    if (last is None or time.time() - last > RENEW_AFTER) and _closed_message(workshop) is None:
         _visited(workshop.id)
 
 
