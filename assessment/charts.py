@@ -145,6 +145,34 @@ def heatmap_layout(names: list[str], heads: list[str], ranks: Iterable[int] | No
                          left, top, key_y, width, key_y + 22)
 
 
+# The workshop's heatmap (templates/charts/_heatmap.svg): a row per question, a cell for each level 0 to 4
+# and one for the other answers, then the spread. Its rows are a third taller than its text, not twice as
+# tall as before: the 48 questions' rows then fit an A4 page (report.css allows 200 mm) with text at 8 pt
+# and more, where they had printed at 5.8 pt.
+DIVERGENCE_FONT, DIVERGENCE_ROW, DIVERGENCE_CELL, DIVERGENCE_TOP = 12, 16, 48, 20  # DIVERGENCE_TOP: the heads' room
+DIVERGENCE_TITLE_EMS = 48 * CHAR_WIDTH  # a question's title is cut past 48 letters or so
+
+
+@dataclass(frozen=True)
+class DivergenceLayout:
+    """Where the workshop heatmap puts things: its rows' question titles, cut with an ellipsis past
+    DIVERGENCE_TITLE_EMS, where the cells start (the titles' room), and the drawing's size."""
+
+    titles: list[str]
+    left: int
+    width: int
+    height: int
+
+
+def divergence_layout(spreads: Iterable, questions: dict) -> DivergenceLayout:
+    """The workshop heatmap's geometry for these rows (divergence.Spread, of the ``questions`` their ids
+    map to), measured from the titles (``text_width``) so that none runs out of the drawing."""
+    cut_titles = [cut(questions[spread.question_id].title, DIVERGENCE_TITLE_EMS) for spread in spreads]
+    left = math.ceil(max((text_width(title, DIVERGENCE_FONT) for title in cut_titles), default=0) + 10)
+    width = left + 6 * DIVERGENCE_CELL + math.ceil(text_width("spread", DIVERGENCE_FONT)) + 10
+    return DivergenceLayout(cut_titles, left, width, DIVERGENCE_TOP + len(cut_titles) * DIVERGENCE_ROW + 2)
+
+
 def cut(text: str, ems: float) -> str:
     """``text``, or as much of it as fits in ``ems`` (estimated) with an ellipsis."""
     if sum(map(char_width, text)) <= ems:
@@ -163,6 +191,8 @@ def register(env: Environment) -> None:
     env.globals.update(polar=polar, points=points, anchor=anchor, peer_series=peer_series,
                        label_lines=label_lines, text_width=text_width,
                        radar_labels=radar_labels, line_step=line_step, heatmap_layout=heatmap_layout,
+                       divergence_layout=divergence_layout, divergence_font=DIVERGENCE_FONT,
+                       divergence_row=DIVERGENCE_ROW, divergence_cell=DIVERGENCE_CELL, divergence_top=DIVERGENCE_TOP,
                        heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,

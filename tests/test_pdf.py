@@ -896,3 +896,41 @@ def test_the_scorecards_chart_labels_print_at_8_pt_or_more_inside_their_charts_w
                    if box[0] < left or box[1] < top or box[2] > left + width or box[3] > top + height]
         assert outside == [] and _overlapping(texts) == []
     assert [_margin_lines(page, "@top-right") for page in pages].count(["Scorecard"]) == 1  # and on one page
+
+
+def _workshop_of_size(rubric, participants: int):
+    """``participants`` answering every question, spread over the levels, some of them Don't know."""
+    spreads = tuple(spread_of(qid, [str(i * k % 5) if k % 9 else "dont_know" for k in range(1, participants + 1)])
+                    for i, qid in enumerate(rubric.questions))
+    return WorkshopSummary(participants, tuple(sorted(spreads, key=lambda s: -s.spread)), {})
+
+
+def _heatmaps(pages):
+    """The workshop heatmap's laid-out SVGs: (the svg element, points per unit of its viewBox, the page, its box)."""
+    return [(box.element, box.width * 0.75 / float(box.element.get("viewBox").split()[2]), page, box)
+            for page in pages for line, _ in _page_content(page) for box in line.descendants()
+            if isinstance(box, boxes.ReplacedBox) and "heatmap" in (box.element.get("class") or "").split()]
+
+
+@pytest.mark.parametrize("participants", [3, 40])
+def test_the_workshop_heatmaps_labels_print_at_7_5_pt_or_more_on_its_page_without_overlapping(
+        rubric, peers, advance, participants):
+    # Scaled down to fit the 48 questions' rows on a page, its labels printed at 5.8 pt.
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    report = replace(_report(rubric, peers, answers), workshop=_workshop_of_size(rubric, participants))
+    heatmaps = _heatmaps(_layout(report).pages)
+    assert len(heatmaps) == 1
+    svg, points, page, box = heatmaps[0]
+    texts = list(_text_boxes(svg, advance))
+    left, top, width, height = map(float, svg.get("viewBox").split())
+    assert len(texts) == 7 + 8 * len(rubric.questions)  # the heads, and each row's title and eight figures
+    assert min(size for size, _ in texts) * points >= 7.5
+    outside = [box for _, found in texts for box in found
+               if box[0] < left or box[1] < top or box[2] > left + width or box[3] > top + height]
+    assert outside == [] and _overlapping(texts) == []
+    cut = [text.text for text in svg.iter(f"{SVG}text") if text.text.endswith("…")]
+    assert cut == ["Cross-border partnerships under geopolitical c…"]  # in full in its <title>
+    assert "Cross-border partnerships under geopolitical constraints" in [t.text for t in svg.iter(f"{SVG}title")]
+    content = page._page_box
+    assert content.content_box_y() <= box.position_y
+    assert box.position_y + box.height <= content.content_box_y() + content.height + 0.5  # not into the footer

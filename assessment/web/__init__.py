@@ -103,10 +103,10 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     hours = app.config["SESSION_HOURS"]
-    # The CSRF token lives as long as the longest session, a workshop participant's (auth.cookie_lifetime):
-    # a long dimension page never expires mid-form, nor one a participant left open overnight.
-    csrf_hours = max(hours, PARTICIPANT_IDLE_HOURS)
-    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours), WTF_CSRF_TIME_LIMIT=int(csrf_hours * 3600),
+    # The CSRF token lives as long as the longest session: a long dimension page never expires mid-form,
+    # nor one a participant left open overnight.
+    app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+                      WTF_CSRF_TIME_LIMIT=int(longest_session(app.config).total_seconds()),
                       # The server-side session has a fixed end, so the cookie need not be re-sent each time
                       # (a participant's is, now and then: participate._keep_place).
                       SESSION_REFRESH_EACH_REQUEST=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -114,6 +114,13 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     if app.config["HTTPS"]:
         # __Host-: the browser accepts it only if Secure, for this host alone and the whole path.
         app.config.update(SESSION_COOKIE_NAME="__Host-session", SESSION_COOKIE_PATH="/")
+
+
+def longest_session(config) -> timedelta:
+    """How long the longest session lasts from its cookie's last sending: an account's SESSION_HOURS, or a
+    workshop participant's PARTICIPANT_IDLE_HOURS, whose cookie each visit renews. A participant's cookie
+    lasts this long (auth.cookie_lifetime), and so does every CSRF token (_configure)."""
+    return max(timedelta(hours=config["SESSION_HOURS"]), timedelta(hours=PARTICIPANT_IDLE_HOURS))
 
 
 def create_app(test_config: dict | None = None, instance_path: str | Path | None = None) -> Flask:

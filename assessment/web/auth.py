@@ -17,8 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import accounts, ratelimit
-from ..workshops import PARTICIPANT_IDLE_HOURS
-from . import SETUP_CODE, get_db, security_log
+from . import SETUP_CODE, get_db, longest_session, security_log
 from .contentcache import cache
 from .forms import LoginForm, PasswordForm, SetupForm
 
@@ -127,7 +126,7 @@ def cookie_lifetime(app, data) -> timedelta:
     other, keeps their place for workshops.PARTICIPANT_IDLE_HOURS after their last visit, since each
     visit renews the cookie (participate.py)."""
     if data.get("workshops"):
-        return max(app.permanent_session_lifetime, timedelta(hours=PARTICIPANT_IDLE_HOURS))
+        return longest_session(app.config)
     return app.permanent_session_lifetime
 
 

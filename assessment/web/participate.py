@@ -123,13 +123,16 @@ def _home(workshop_id: str):
 
 
 def _token(workshop) -> str | None:
-    """The participant's token for this workshop while their place in it lasts: PARTICIPANT_IDLE_HOURS after
-    their last visit to it. The cookie holds every workshop this browser joined, and a visit to any renews
-    it, so it alone would keep a closed workshop's place for as long as another one goes on."""
-    last = _last_visit(workshop.id)
-    if last is None or time.time() - last > workshops.PARTICIPANT_IDLE_HOURS * 3600:
-        return None
-    return session.get("workshops", {}).get(workshop.id)
+    """The participant's token for this workshop while their place in it lasts."""
+    return session.get("workshops", {}).get(workshop.id) if _place_lasts(workshop.id) else None
+
+
+def _place_lasts(workshop_id: str) -> bool:
+    """Whether this browser's place in the workshop lasts: PARTICIPANT_IDLE_HOURS after its last visit to it.
+    The cookie holds every workshop this browser joined, and a visit to any renews it, so it alone would
+    keep a closed workshop's place for as long as another one goes on."""
+    last = _last_visit(workshop_id)
+    return last is not None and time.time() - last <= workshops.PARTICIPANT_IDLE_HOURS * 3600
 
 
 def _last_visit(workshop_id: str) -> float | None:
@@ -138,8 +141,11 @@ def _last_visit(workshop_id: str) -> float | None:
 
 
 def _visited(workshop_id: str) -> None:
-    """Note the visit in the cookie, which is then sent anew (auth.cookie_lifetime counts from then)."""
-    session["visited"] = {**session.get("visited", {}), workshop_id: int(time.time())}
+    """Note the visit in the cookie, which is then sent anew (auth.cookie_lifetime counts from then), without
+    the workshops whose place has ended: else each stays in it for as long as the browser visits another."""
+    places = {w: token for w, token in session.get("workshops", {}).items() if w == workshop_id or _place_lasts(w)}
+    visits = {w: at for w, at in session.get("visited", {}).items() if w in places}
+    session["workshops"], session["visited"] = places, {**visits, workshop_id: int(time.time())}
 
 
 def _participant(workshop) -> dict | None:
@@ -166,11 +172,12 @@ def _participant_for(workshop_id: str):
 
 
 def _keep_place(workshop) -> None:
-    """Renew the participant's place while the workshop is open, to last workshops.PARTICIPANT_IDLE_HOURS
-    from now (_token). Once the workshop is closed it is not, so the place ends that long after their last
-    visit to it, time enough to see a reveal made after closing."""
+    """Renew the participant's place while the workshop takes answers, to last workshops.PARTICIPANT_IDLE_HOURS
+    from now (_token). Once it takes none (closed, or its portfolio round is) it is not, so the place ends
+    that long after their last visit to it, time enough to see a reveal made after the close."""
     last = _last_visit(workshop.id)
-    if not workshop.closed and (last is None or time.time() - last > RENEW_AFTER):
+    # The round is looked up only when a renewal is due, not on every page.
+    if (last is None or time.time() - last > RENEW_AFTER) and _closed_message(workshop) is None:
         _visited(workshop.id)
 
 

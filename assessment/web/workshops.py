@@ -5,6 +5,8 @@ Only the assessment's editors and owners facilitate (``assessment_for(..., write
 
 from __future__ import annotations
 
+import functools
+
 import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -129,31 +131,33 @@ def close(workshop_id: str):
     return _back(workshop_id)
 
 
+def _change_joins(workshop_id: str, change, done: str):
+    """``change(db, workshop_id, by=...)``, one of the joins' settings, made by the facilitator; ``done`` says so."""
+    _workshop_for(workshop_id)  # refused as the dashboard is; CSRF is checked for every POST by security.csrf
+    change(get_db(), workshop_id, by=g.user["id"])
+    flash(done)
+    return _back(workshop_id)
+
+
 @bp.post("/workshops/<workshop_id>/joins/stop")
 def stop_joins(workshop_id: str):
     """No one new joins, with the code or its link; those who joined go on answering."""
-    _workshop_for(workshop_id)
-    workshops.stop_joins(get_db(), workshop_id, True, by=g.user["id"])
-    flash("New joins are stopped: those who joined go on answering.")
-    return _back(workshop_id)
+    return _change_joins(workshop_id, functools.partial(workshops.stop_joins, stop=True),
+                         "New joins are stopped: those who joined go on answering.")
 
 
 @bp.post("/workshops/<workshop_id>/joins/allow")
 def allow_joins(workshop_id: str):
-    _workshop_for(workshop_id)
-    workshops.stop_joins(get_db(), workshop_id, False, by=g.user["id"])
-    flash("People can join again with the code.")
-    return _back(workshop_id)
+    return _change_joins(workshop_id, functools.partial(workshops.stop_joins, stop=False),
+                         "People can join again with the code.")
 
 
 @bp.post("/workshops/<workshop_id>/code")
 def new_code(workshop_id: str):
     """A new join code, when the old one has leaked: it and its link stop working."""
-    _workshop_for(workshop_id)
-    workshops.new_code(get_db(), workshop_id, by=g.user["id"])
-    flash("The workshop has a new join code: the old one no longer lets anyone join. "
-          "Those who joined go on answering.")
-    return _back(workshop_id)
+    return _change_joins(workshop_id, workshops.new_code,
+                         "The workshop has a new join code: the old one no longer lets anyone join. "
+                         "Those who joined go on answering.")
 
 
 def _crumbs(workshop, assessment, workspace) -> list:

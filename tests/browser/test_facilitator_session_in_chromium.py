@@ -81,6 +81,27 @@ def test_once_the_cookie_has_expired_too_the_error_page_leads_back_to_the_consen
     _restore_and_record(page, dashboard, instance, question, "Agreed before lunch")
 
 
+def test_drafts_offered_at_once_are_each_named_by_their_question(page, server, dashboard, instance):
+    """Each Restore button was "Restore what you typed on …" alike: a screen reader's list of buttons
+    told two drafts apart only by their order."""
+    questions = []
+    for nth, rationale in ((2, "Agreed on the first day"), (3, "Agreed on the second day")):
+        questions.append(_send_consensus_too_late(page, server, dashboard, instance, rationale, nth))
+        page.wait_for_url(AT_LOG_IN)
+        _log_in(page)
+        page.wait_for_url(f"{dashboard}#q-{questions[-1]}")
+    restore = page.get_by_role("button", name=re.compile("^Restore what you typed on "))
+    expect(restore).to_have_count(2)
+    for question in questions:
+        section = page.locator(f'section[id="q-{question}"]')
+        title = re.escape(section.locator("h3").inner_text())
+        for name in (rf"^Restore what you typed on .+ for {title}$", rf"^Discard it for {title}$"):
+            expect(page.get_by_role("button", name=re.compile(name))).to_have_count(1)
+            expect(section.get_by_role("button", name=re.compile(name))).to_be_visible()
+    hidden = section.locator(".draft-offer button .visually-hidden")  # the buttons look as they did
+    assert hidden.count() == 2 and all(hidden.nth(i).bounding_box()["width"] <= 1 for i in range(2))
+
+
 def test_updates_in_place_say_when_the_session_has_ended(page, server, dashboard, instance):
     page.goto(f"{server}/login")
     _log_in(page)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assessment import workshops
+from assessment import web, workshops
 from assessment.cli import cli
-from assessment.web import SettingError, create_app, security
+from assessment.web import SettingError, auth, create_app, security
 from assessment.web.forms import file_size
 from bench.web import free_port
 
@@ -52,6 +52,18 @@ def test_sessions_last_hours_and_csrf_tokens_as_long_as_the_longest(app):
     assert app.config["WTF_CSRF_TIME_LIMIT"] == workshops.PARTICIPANT_IDLE_HOURS * 3600  # a participant's
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert not app.config["SESSION_COOKIE_SECURE"]
+
+
+@pytest.mark.parametrize("idle_hours", [24, 36])
+def test_a_participants_cookie_and_the_csrf_tokens_last_as_long_from_one_reckoning(tmp_path, monkeypatch,
+                                                                                   idle_hours):
+    """The longer of SESSION_HOURS and PARTICIPANT_IDLE_HOURS was worked out twice, for the cookie and for
+    the CSRF token: changing one reckoning would have left forms that a participant's cookie outlived."""
+    monkeypatch.setattr(web, "PARTICIPANT_IDLE_HOURS", idle_hours)
+    app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    participant = auth.cookie_lifetime(app, {"workshops": {"w": "token"}})
+    assert participant.total_seconds() == app.config["WTF_CSRF_TIME_LIMIT"] == idle_hours * 3600
+    assert auth.cookie_lifetime(app, {"sid": "s"}).total_seconds() == 8 * 3600  # an account's: SESSION_HOURS
 
 
 def test_https_and_session_hours_come_from_the_environment(tmp_path, monkeypatch):

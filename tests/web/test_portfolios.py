@@ -6,9 +6,10 @@ import io
 import json
 import logging
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 from weasyprint import HTML
 
@@ -693,6 +694,23 @@ def test_a_closed_rounds_workshop_refuses_answers_and_its_report_chapter_stays(a
     response = late.post(f"/join/{workshops.get_workshop(db, workshop_id).join_code}", data={"display_name": "Lee"})
     assert response.status_code == 410 and ROUND_CLOSED in html.unescape(text(response))
     assert len(workshops.participants(db, workshop_id)) == 1
+
+
+def test_a_closed_rounds_workshop_renews_no_participants_place_as_a_closed_workshop_renews_none(
+        app, db, people, portfolio, two_agencies, default_rubric):
+    """Found by a closing note: the round's workshop took no more answers, yet every visit renewed the
+    participant's place as if it were open. Now it lasts PARTICIPANT_IDLE_HOURS from the last visit
+    before the close, time enough to see what is revealed."""
+    (_, assessment_a), _ = two_agencies
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        workshop_id, participant = _closed_round_workshop(app, db, people, portfolio, default_rubric, assessment_a)
+        workshops.reveal(db, workshop_id)
+        clock.shift(timedelta(hours=1))
+        assert participant.get(f"/p/{workshop_id}").status_code == 200
+        clock.shift(timedelta(hours=workshops.PARTICIPANT_IDLE_HOURS - 2))
+        assert "How the group answered" in text(participant.get(f"/p/{workshop_id}"))
+        clock.shift(timedelta(hours=2))  # within the window of either visit, were they renewals
+        assert participant.get(f"/p/{workshop_id}").status_code == 404
 
 
 def test_a_closed_round_is_checked_inside_each_workshop_write(app, db, people, portfolio, two_agencies,

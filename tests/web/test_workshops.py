@@ -5,6 +5,7 @@ import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -284,6 +285,62 @@ def test_each_consensus_form_names_its_question(app, db, editor, workshop, finis
     assert names[question] == [f"Agreed level for {title}", f"Rationale for {title}", f"Change the consensus for {title}"]
 
 
+class _Controls(HTMLParser):
+    """A page's buttons and links, each as (its accessible name, what it does: a link's address, a button's
+    form and its draft's question): the text inside, hidden words included, or its aria-label."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.open, self.form = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.form = (attrs.get("action"), attrs.get("data-draft-name"))
+        elif tag in ("a", "button") and (tag == "button" or "href" in attrs):
+            self.open.append([attrs.get("aria-label"), [], attrs.get("href") or self.form])
+
+    def handle_data(self, data):
+        for control in self.open:
+            control[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("a", "button") and self.open:
+            label, words, does = self.open.pop()
+            self.found.append((label or " ".join("".join(words).split()), does))
+        elif tag == "form":
+            self.form = None
+
+
+def _ambiguous_controls(page: str) -> dict[str, set]:
+    """The names a screen reader's list of buttons and links gives to controls that do different things."""
+    parser = _Controls()
+    parser.feed(page)
+    does = {}
+    for name, what in parser.found:
+        does.setdefault(name, set()).add(what)
+    return {name: what for name, what in does.items() if len(what) > 1}
+
+
+def test_no_two_controls_of_the_facilitators_pages_share_a_name_but_do_different_things(
+        app, db, editor, people, finished, workshop, default_rubric):
+    """Every Restore button app.js offers beside a consensus draft was named "Restore what you typed on …"
+    alike: it takes the words that name its question (data-draft-name), and so does every repeated control."""
+    for name in ("Pat", "Pat", "Ana", "Ben"):  # Pat joined twice: her phone lost its link
+        _join(app, db, workshop, name)
+    for participant in workshops.participants(db, workshop)[2:]:  # two "Deleted participant"s
+        editor.post(f"/workshops/{workshop}/participants/{participant['id']}/forget")
+    editor.post(f"/workshops/{workshop}/consensus/{_question_ids(default_rubric, 'data')[0]}", data={"level": "2"})
+    workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])  # in the same minute as the first
+    dashboard = text(editor.get(f"/workshops/{workshop}"))
+    drafts = re.findall(r'<form [^>]*action="/workshops/[^/]+/consensus/([^"]+)"[^>]*data-draft-name="([^"]+)"',
+                        dashboard)
+    assert {question: html.unescape(name) for question, name in drafts} == {
+        q: default_rubric.questions[q].title for d in DIMENSIONS for q in _question_ids(default_rubric, d)}
+    for page in (dashboard, text(editor.get(f"/a/{finished}/workshops"))):
+        assert _ambiguous_controls(page) == {}
+
+
 def test_closing_asks_first_on_a_page_that_works_without_js(editor, workshop, db):
     dashboard = text(editor.get(f"/workshops/{workshop}"))
     assert f'<a class="button" href="/workshops/{workshop}/close">Close the workshop</a>' in dashboard
@@ -403,7 +460,7 @@ def test_a_forgotten_participant_can_still_be_removed_with_their_answers(app, db
     editor.post(f"/workshops/{workshop}/participants/{participant['id']}/forget")
     assert workshops.all_answers(db, workshop)[qid] == ["0"]  # deleting personal data keeps the answers
     page = text(editor.get(f"/workshops/{workshop}"))
-    assert "Remove participant and answers<span class=\"visually-hidden\"> of Deleted participant 1</span>" in page
+    assert "Remove participant and answers<span class=\"visually-hidden\"> of Deleted participant</span>" in page
     editor.post(f"/workshops/{workshop}/participants/{participant['id']}/remove")
     assert workshops.all_answers(db, workshop) == {} and workshops.participants(db, workshop) == []
 
@@ -626,6 +683,28 @@ def test_visits_to_an_open_workshop_do_not_renew_the_place_in_a_closed_one(app, 
         clock.shift(timedelta(hours=1))
         assert not _in_workshop(client, workshop)  # its last visit was the join, a day and an hour ago
         assert _in_workshop(client, other)
+
+
+def _cookie_places(app, client) -> tuple[set, set]:
+    """The workshops the participant's session cookie holds a token and a last visit for, decoded as sent."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    data = app.session_interface.get_signing_serializer(app).loads(cookie)
+    return set(data.get("workshops", {})), set(data.get("visited", {}))
+
+
+def test_a_workshop_whose_place_has_ended_leaves_the_cookie_when_it_is_next_written(app, db, people, finished,
+                                                                                     workshop):
+    """The entries of workshops whose place had ended stayed in the cookie for good, one token more each."""
+    other = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        clock.shift(timedelta(hours=1))
+        assert client.post(f"/join/{_code(db, other)}", data={"display_name": "Pat"}).status_code == 302
+        for _ in range(workshops.PARTICIPANT_IDLE_HOURS // 2):  # a day in the other workshop only
+            clock.shift(timedelta(hours=2))
+            assert _in_workshop(client, other)
+        assert _cookie_places(app, client) == ({other}, {other})
+        assert not _in_workshop(client, workshop)
 
 
 def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):

@@ -253,6 +253,7 @@ function offerDraft(form, key) {
   const [message, [restoring, discarding]] = [offer.querySelector("p"), offer.querySelectorAll("button")];
   message.textContent = `What you typed on this page on ${when} was not saved.`;
   restoring.textContent = `Restore what you typed on ${when}`;
+  nameFor(form, [restoring, discarding]);
   restoring.addEventListener("click", () => {
     fill(form, draft.fields);
     message.textContent = `Restored what you typed on ${when}. It is not saved until you save this page.`;
@@ -264,6 +265,19 @@ function offerDraft(form, key) {
     offer.remove();
   });
   form.before(offer);
+}
+
+// A page of several such forms (the workshop dashboard's, one per question) names what each is for
+// (data-draft-name), in words only a screen reader says: its list of buttons read "Restore what you typed
+// on …" once per draft, alike.
+function nameFor(form, buttons) {
+  if (!form.dataset.draftName) return;
+  for (const button of buttons) {
+    const which = document.createElement("span");
+    which.className = "visually-hidden";
+    which.textContent = ` for ${form.dataset.draftName}`;
+    button.append(which);
+  }
 }
 
 // The stamp of what was stored when the page was loaded ("loaded") differs after any save, and says
