@@ -217,6 +217,14 @@ def test_the_instance_folder_serve_makes_is_the_owners_alone(tmp_path, monkeypat
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
 
 
+def test_the_server_says_that_it_started_the_pdf_worker(tmp_path, monkeypatch, capsys):
+    """Found following README.md: `make run` printed where it served and the setup code, but
+    nothing showed that the PDF worker it promises had started, short of `ps`."""
+    monkeypatch.setattr(server.subprocess, "Popen", lambda command: SimpleNamespace(pid=4321, terminate=lambda: None))
+    server.start_report_worker(tmp_path, 2)
+    assert "sovready: PDF worker started (2 processes, pid 4321)" in capsys.readouterr().out
+
+
 def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, monkeypatch):
     """A proxy serving sovready at /sovready/ passes requests on without the prefix and names it in
     X-Forwarded-Prefix (docs/operations.md): the first-run setup and its assets carry it."""
