@@ -83,6 +83,25 @@ def test_every_command_a_page_shows_exists_with_the_options_shown(page):
     assert wrong == []
 
 
+def _sessions() -> list[tuple[str, list[str], str]]:
+    """Every code block that shows a command after a `$` prompt, then what it prints."""
+    sessions = []
+    for page in PAGES:
+        for block in FENCE.findall(_text(page)):
+            lines = block.splitlines()[1:-1]
+            if lines and lines[0].startswith("$ sovready "):
+                sessions.append((page, shlex.split(lines[0].removeprefix("$ sovready ")), "\n".join(lines[1:]) + "\n"))
+    return sessions
+
+
+@pytest.mark.parametrize(("page", "words", "printed"), _sessions(), ids=lambda value: str(value)[:40])
+def test_a_command_shown_with_its_output_prints_that(page, words, printed, monkeypatch):
+    """docs/cli.md's rubric summary, run from the repository's folder as the page runs it."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, words)
+    assert (result.exit_code, result.output) == (0, printed)
+
+
 def _cli_sections() -> dict[str, str]:
     """docs/cli.md's sections by the command their heading names (`## sovready peers show`)."""
     parts = re.split(r"^## sovready (.+)$", _text("docs/cli.md"), flags=re.M)
