@@ -93,10 +93,11 @@ def open_lock(path: str | Path) -> int:
 
 
 def make_folder(path: str | Path) -> None:
-    """The folder of the database at ``path``, made if missing."""
+    """The folder of the database at ``path``, made if missing, and then the owner's alone: it holds
+    every organization's answers and the password hashes, which a usual umask lets every account read."""
     folder = Path(path).parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:  # a file in the folder's place: "File exists" read as if the database did
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
 

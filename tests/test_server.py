@@ -13,10 +13,12 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -199,6 +201,28 @@ def test_serve_refuses_a_database_from_a_newer_sovready(tmp_path, monkeypatch):
     assert (result.exit_code, result.stderr) == (2, f"Error: {tmp_path / 'sovready.db'}: made by a newer sovready "
                                                     "(migrations unknown to this one: 999_from_the_future): "
                                                     "upgrade sovready first\n")
+
+
+def test_the_instance_folder_serve_makes_is_the_owners_alone(tmp_path, monkeypatch):
+    """Found following README.md's `make run`: the server marks the database open before it makes
+    the app, and that mark made the instance folder with the usual umask (0755), so the app's own
+    0700 came too late and every account on the machine could read the database
+    (docs/operations.md promises 0700)."""
+    monkeypatch.setattr(server, "Granian", lambda *args, **kwargs: SimpleNamespace(serve=lambda **kwargs: None))
+    monkeypatch.setattr(server, "refuse_taken_port", lambda host, port: None)
+    monkeypatch.setattr(server.os, "register_at_fork", lambda **kwargs: None)  # this test process forks on
+    instance = tmp_path / "instance"
+    result = CliRunner().invoke(cli, ["serve", "--instance", str(instance), "--report-workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+
+
+def test_the_server_says_that_it_started_the_pdf_worker(tmp_path, monkeypatch, capsys):
+    """Found following README.md: `make run` printed where it served and the setup code, but
+    nothing showed that the PDF worker it promises had started, short of `ps`."""
+    monkeypatch.setattr(server.subprocess, "Popen", lambda command: SimpleNamespace(pid=4321, terminate=lambda: None))
+    server.start_report_worker(tmp_path, 2)
+    assert "sovready: PDF worker started (2 processes, pid 4321)" in capsys.readouterr().out
 
 
 def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, monkeypatch):

@@ -117,6 +117,7 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(command)  # noqa: S603 (our own command line)
     master = os.getpid()
     atexit.register(lambda: os.getpid() == master and process.terminate())
+    print(f"sovready: PDF worker started ({workers} processes, pid {process.pid})", flush=True)
     return process
 
 

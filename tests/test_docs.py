@@ -1,0 +1,196 @@
+"""README.md and docs/ kept in step with the code: the commands they show exist and take the options
+shown, docs/cli.md documents every command and option, links lead somewhere, the tests named exist
+and the JSON keys listed are the ones `sovready score` writes. No server, no rendering.
+
+Found by following every page as a newcomer: docs/security.md named a test by a name it no longer
+had, and docs/cli.md's JSON tables left out keys the command writes (`rubric`, the peer dataset).
+"""
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from assessment.cli import cli
+from assessment.paths import EXAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(["README.md", *(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))])
+CLI_DOC = ROOT / "docs" / "cli.md"
+
+FENCE = re.compile(r"^ *```.*?^ *```", re.S | re.M)
+INLINE = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#+ +(.+?) *$", re.M)
+
+
+def _text(page: str) -> str:
+    return (ROOT / page).read_text(encoding="utf-8")
+
+
+def _commands(page: str) -> list[list[str]]:
+    """The words after `sovready` in every command the page shows: lines of its code blocks and
+    inline code, as typed (`sovready`, `.venv/bin/sovready` or after a `$` prompt)."""
+    text = _text(page)
+    pieces = [line for block in FENCE.findall(text) for line in block.splitlines()[1:-1]]
+    pieces += INLINE.findall(FENCE.sub("", text))
+    commands = []
+    for piece in pieces:
+        # At the start, after a prompt or a pipe, up to a pipe or a comment: not in a message
+        # ("not a sovready database"); "sovready.security" or "sovready:" are no commands either.
+        for found in re.finditer(r"(?:^|\$ +|\| *)(?:\S*/)?sovready +([^|#\n]*)", piece.strip()):
+            commands.append(shlex.split(found.group(1).replace("...", "")))
+    return commands
+
+
+def _resolve(words: list[str]) -> tuple[list[str], click.Command, list[str]]:
+    """The command path the words name, its click command, and the words after it."""
+    command, path = cli, []
+    while words and isinstance(command, click.Group) and words[0] in command.commands:
+        path.append(words[0])
+        command, words = command.commands[words[0]], words[1:]
+    return path, command, words
+
+
+def _option_names(command: click.Command) -> set[str]:
+    return {name for p in command.params if isinstance(p, click.Option) for name in [*p.opts, *p.secondary_opts]} \
+        | {"--help"}
+
+
+def _leaves(group: click.Group = cli, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _leaves(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_command_a_page_shows_exists_with_the_options_shown(page):
+    wrong = []
+    for words in _commands(page):
+        path, command, rest = _resolve(words)
+        if isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+            wrong.append(f"sovready {' '.join(words)}: no command {rest[0]!r}")
+        for word in rest:
+            option = word.strip("[]").split("=")[0]
+            if re.fullmatch(r"--?[a-z][a-z-]*", option) and option not in _option_names(command):
+                wrong.append(f"sovready {' '.join(words)}: {' '.join(['sovready', *path])} has no {option}")
+    assert wrong == []
+
+
+def _sessions() -> list[tuple[str, list[str], str]]:
+    """Every code block that shows a command after a `$` prompt, then what it prints."""
+    sessions = []
+    for page in PAGES:
+        for block in FENCE.findall(_text(page)):
+            lines = block.splitlines()[1:-1]
+            if lines and lines[0].startswith("$ sovready "):
+                sessions.append((page, shlex.split(lines[0].removeprefix("$ sovready ")), "\n".join(lines[1:]) + "\n"))
+    return sessions
+
+
+@pytest.mark.parametrize(("page", "words", "printed"), _sessions(), ids=lambda value: str(value)[:40])
+def test_a_command_shown_with_its_output_prints_that(page, words, printed, monkeypatch):
+    """docs/cli.md's rubric summary, run from the repository's folder as the page runs it."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, words)
+    assert (result.exit_code, result.output) == (0, printed)
+
+
+def _cli_sections() -> dict[str, str]:
+    """docs/cli.md's sections by the command their heading names (`## sovready peers show`)."""
+    parts = re.split(r"^## sovready (.+)$", _text("docs/cli.md"), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+@pytest.mark.parametrize("path", [" ".join(path) for path, _ in _leaves()])
+def test_cli_md_documents_every_command_and_its_options(path):
+    sections = _cli_sections()
+    assert path in sections, f"docs/cli.md has no section '## sovready {path}'"
+    command = _resolve(path.split())[1]
+    undocumented = [p.opts for p in command.params if isinstance(p, click.Option)
+                    and not any(f"{name}" in sections[path] for name in p.opts)]
+    assert undocumented == []
+
+
+def test_cli_md_documents_the_top_level_options():
+    intro = _text("docs/cli.md").split("\n## ")[0]
+    assert all(name in intro for name in _option_names(cli))
+
+
+def test_cli_md_has_no_section_for_a_command_that_does_not_exist():
+    assert [path for path in _cli_sections() if _resolve(path.split())[2]] == []
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors for the page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    slugs = [re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+             for heading in HEADING.findall(FENCE.sub("", page.read_text(encoding="utf-8")))]
+    return {f"{slug}-{slugs[:i].count(slug)}" if slug in slugs[:i] else slug for i, slug in enumerate(slugs)}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_relative_link_leads_to_a_file_and_heading(page):
+    broken = []
+    for target in LINK.findall(FENCE.sub("", _text(page))):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (ROOT / page).parent / file if file else ROOT / page
+        if not linked.exists() or (anchor and anchor not in _anchors(linked)):
+            broken.append(target)
+    assert broken == []
+
+
+def _test_names() -> dict[str, set[str]]:
+    return {p.name: set(re.findall(r"^def (test_\w+)", p.read_text(encoding="utf-8"), re.M))
+            for p in (ROOT / "tests").rglob("test_*.py")}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_test_a_page_names_exists(page):
+    """docs/security.md named `test_workshops.py::test_wrong_codes_are_rate_limited_per_address`,
+    a test that had since been renamed."""
+    names = _test_names()
+    every = set().union(*names.values())
+    text = _text(page)
+    missing = [f"{file}::{name}" for file, name in re.findall(r"(test_\w+\.py)::(test_\w+)", text)
+               if name not in names.get(file, set())]
+    missing += [name for name in re.findall(r"`(test_\w+)`", text) if name not in every]
+    assert missing == []
+
+
+def _table_keys(section: str, heading: str) -> dict[str, str]:
+    """The rows of the table whose header is ``| heading | content |``: each key named in the first
+    column, with the row's content."""
+    table = section.split(f"| {heading} | content |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ", 1) for line in table.splitlines() if line.startswith("| `")]
+    return {key: content for first, content in rows for key in re.findall(r"`(\w+)`", first)}
+
+
+@pytest.fixture(scope="module")
+def scored() -> dict:
+    result = CliRunner().invoke(cli, ["score", str(EXAMPLES / "mid-enterprise.yaml"), "--peers", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_score_json_keys_are_the_ones_cli_md_lists(scored):
+    section = _cli_sections()["score"]
+    top, peers = _table_keys(section, "key"), _table_keys(section, "key under `peers`")
+    assert set(top) == set(scored)
+    assert set(peers) == set(scored["peers"])
+    for rows, result in [(top, scored), (peers, scored["peers"])]:
+        for key, value in result.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                assert set(value[0]) - set(re.findall(r"`(\w+)`", rows[key])) == set(), key
+
+
+def test_the_peers_show_json_keys_are_the_ones_cli_md_lists():
+    rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--format", "json"]).output)
+    assert set(rows[0]) - set(re.findall(r"`(\w+)`", _cli_sections()["peers show"])) == set()
