@@ -6,16 +6,22 @@ import mimetypes
 import re
 import xml.etree.ElementTree as ElementTree
 import zlib
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import cssselect2
 import pydyf
+import weasyprint.draw
 import weasyprint.html
+import weasyprint.pdf.stream
+import weasyprint.pdf.tags
 import weasyprint.svg
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -35,6 +41,7 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # pydyf (WeasyPrint's PDF writer) deflates every stream at zlib's level 9: 90 ms of a report's
 # render. zlib's default level 6 takes 20 ms for a PDF 3% larger.
 DEFLATE_LEVEL = 6
+SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
 
 
 def _compressobj(level: int = DEFLATE_LEVEL):
@@ -96,6 +103,74 @@ def _svg_text(svg, node, font_size):
 # draw_node compares TAGS entries with the module's `text` to spot text elements: replace both.
 weasyprint.svg.text = _svg_text
 weasyprint.svg.TAGS.update({tag: _svg_text for tag, draw in weasyprint.svg.TAGS.items() if draw is _svg_text_by_letter})
+
+
+# What WeasyPrint 70's PDF/UA tagging leaves out (docs/report.md; tests/test_pdf_tags.py reads the
+# structure tree back):
+# - the running header, footer and page numbers were marked as content of structure elements that
+#   the tree never reaches, rather than as artifacts: they are drawn as pagination artifacts;
+# - text marked aria-hidden="true" (the scorecard's key glyphs) was read aloud: it is an artifact;
+# - a chart's /Alt was its <title> alone ("Score per dimension"): it is the chart's accessible name
+#   as on the web page, the text of the elements its aria-labelledby names (its title and desc);
+# - an internal link's /Contents was its anchor ("dim-open_stack"): it is the link's text;
+# - header cells had no /Scope: it is the cell's scope attribute (a column where it has none).
+_draw_stacking_context = weasyprint.draw.draw_stacking_context
+_build_box_tree = weasyprint.pdf.tags._build_box_tree
+_marked = weasyprint.pdf.stream.Stream.marked
+
+
+def _draw_margin_as_artifact(stream, stacking_context):
+    """Draw a page's margin box (running header, footer) as a pagination artifact, untagged."""
+    box = stacking_context.box
+    if stream._tags is None or not isinstance(box, boxes.MarginBox):
+        return _draw_stacking_context(stream, stacking_context)
+    place = "/Header" if box.at_keyword.startswith("@top") else "/Footer"
+    pydyf.Stream.begin_marked_content(stream, "Artifact", pydyf.Dictionary({"Type": "/Pagination", "Subtype": place}))
+    tags, stream._tags = stream._tags, None  # nothing inside is marked as content
+    try:
+        _draw_stacking_context(stream, stacking_context)
+    finally:
+        stream._tags = tags
+        stream.end_marked_content()
+
+
+def _hidden(box) -> bool:
+    return box.element is not None and box.element.get("aria-hidden") == "true"
+
+
+@contextmanager
+def _marked_unless_hidden(stream, box, tag):
+    """Mark a box's content for the structure tree, or as an artifact where it is aria-hidden."""
+    with stream.artifact() if _hidden(box) else _marked(stream, box, tag):
+        yield
+
+
+def _accessible_name(svg) -> str | None:
+    """An SVG's accessible name as a browser computes it from aria-labelledby, or None."""
+    ids = (svg.get("aria-labelledby") or "").split()
+    parts = {node.get("id"): " ".join("".join(node.itertext()).split()) for node in svg.iter() if node.get("id") in ids}
+    return ": ".join(parts[id] for id in ids if parts.get(id)) or None
+
+
+def _tag_box(box, parent, pdf, page_number, nums, annotations, tags):
+    """WeasyPrint's structure elements for a box, completed; none for margin boxes and hidden boxes."""
+    own = box._box if isinstance(box, AbsolutePlaceholder) else box
+    if isinstance(own, boxes.MarginBox) or _hidden(own):
+        return
+    for element in _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+        role = element["S"]
+        if role == "/Figure" and own.element.tag == SVG_ROOT and (name := _accessible_name(own.element)):
+            element["Alt"] = pydyf.String(name)
+        elif role == "/TH":
+            element["A"]["Scope"] = "/Row" if own.element.get("scope") == "row" else "/Column"
+        if own.link_annotation and "Dest" in own.link_annotation:
+            own.link_annotation["Contents"] = pydyf.String(" ".join("".join(own.element.itertext()).split()))
+        yield element
+
+
+weasyprint.draw.draw_stacking_context = _draw_margin_as_artifact
+weasyprint.pdf.tags._build_box_tree = _tag_box
+weasyprint.pdf.stream.Stream.marked = _marked_unless_hidden
 
 
 class RefusedURL(ValueError):
