@@ -135,6 +135,9 @@ def _draw_margin_as_artifact(stream, stacking_context):
 
 
 def _hidden(box) -> bool:
+    """Whether a box's element is aria-hidden. Only an element of text alone may be (the key glyphs):
+    the text of an element inside a hidden one would be marked as content no element reaches, and
+    WeasyPrint would stop on its assertion that every marked content has its element."""
     return box.element is not None and box.element.get("aria-hidden") == "true"
 
 
