@@ -297,7 +297,8 @@ def test_tables_are_rows_of_header_and_data_cells_each_header_with_its_scope(tag
 
 
 def test_a_figure_in_a_table_is_read_with_its_row_and_column(report):
-    summary, scorecard = report.root.find("Table")[:2]
+    summary, scorecard = ([t for t in report.root.find("Table") if _squash(t.find("TH")[0].text()) == head][0]
+                          for head in ("Gap", "Dimension"))
     def read(table, text):
         cell = next(cell for cell in table.find("TD") if _squash(cell.text()) == text)
         return [_headers(table)[str(id)] for id in cell.entry["/A"]["/Headers"]]
@@ -333,7 +334,11 @@ def test_the_cover_scorecard_and_appendix_read_in_the_order_they_are_seen(report
     assert [(e.role, _squash(e.text())) for e in cover.kids[:4]] == [
         ("P", "SOVREADY · SOVEREIGN AI READINESS REPORT"), ("H1", "Nordwind Insurance Group (example)"),
         ("P", "45.3 / 100"), ("P", "Stage: Developing")]
-    assert _squash(cover.kids[4].text()).startswith("Date 01 January 2026 Rubric Sovereign AI Readiness")
+    # The date, rubric and peers were a definition list, each term and value read as an item of its own.
+    meta = cover.kids[4]
+    assert meta.role == "Table" and _squash(meta.text()).startswith("Date 01 January 2026 Rubric Sovereign AI Readiness")
+    assert [(_headers(meta)[str(id)], _squash(td.text())) for td in meta.find("TD")[:1] for id in td.entry["/A"]["/Headers"]] == [
+        ("Date", "01 January 2026")]
     order = _in_order(report.root, {"H1", "H2", "Figure", "P", "Table", "L"})
     opening = next(n for n, e in enumerate(order) if e.role == "H1" and e.text() == "Scorecard")
     roles = [(e.role, _squash(e.text())) for e in order[opening:opening + 6]]
@@ -350,3 +355,4 @@ def test_the_scorecards_key_glyphs_are_not_read_aloud(report):
     scorecard = next(n for n, text in enumerate(report.artifacts) if "■" in "".join(text))
     assert {"■", "◇ ▎"} <= {text.strip() for text in report.artifacts[scorecard]}
     assert not set("■◇▎") & set(report.root.text())
+
