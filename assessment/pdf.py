@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 import zlib
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -113,10 +113,13 @@ weasyprint.svg.TAGS.update({tag: _svg_text for tag, draw in weasyprint.svg.TAGS.
 # - a chart's /Alt was its <title> alone ("Score per dimension"): it is the chart's accessible name
 #   as on the web page, the text of the elements its aria-labelledby names (its title and desc);
 # - an internal link's /Contents was its anchor ("dim-open_stack"): it is the link's text;
-# - header cells had no /Scope: it is the cell's scope attribute (a column where it has none).
+# - header cells had no /Scope: it is the cell's scope attribute (a column where it has none);
+# - an element running over a page break was one structure element per page (a chapter, a list):
+#   the parts are joined into one.
 _draw_stacking_context = weasyprint.draw.draw_stacking_context
 _build_box_tree = weasyprint.pdf.tags._build_box_tree
 _marked = weasyprint.pdf.stream.Stream.marked
+_add_tags = weasyprint.pdf.add_tags
 
 
 def _draw_margin_as_artifact(stream, stacking_context):
@@ -155,25 +158,76 @@ def _accessible_name(svg) -> str | None:
     return ": ".join(parts[id] for id in ids if parts.get(id)) or None
 
 
+def _complete(element: pydyf.Dictionary, box) -> None:
+    """Give a box's structure element what WeasyPrint leaves out: a chart's /Alt, a header's
+    /Scope, an internal link's description."""
+    role = element["S"]
+    if role == "/Figure" and box.element.tag == SVG_ROOT and (name := _accessible_name(box.element)):
+        element["Alt"] = pydyf.String(name)
+    elif role == "/TH":
+        element["A"]["Scope"] = "/Row" if box.element.get("scope") == "row" else "/Column"
+    if box.link_annotation and "Dest" in box.link_annotation:
+        box.link_annotation["Contents"] = pydyf.String(" ".join("".join(box.element.itertext()).split()))
+
+
 def _tag_box(box, parent, pdf, page_number, nums, annotations, tags):
-    """WeasyPrint's structure elements for a box, completed; none for margin boxes and hidden boxes."""
+    """WeasyPrint's structure elements for a box, completed; none for margin boxes and hidden boxes.
+
+    Each element's HTML element is kept (``tagged_elements``) to join the parts of one that ran
+    over a page break."""
     own = box._box if isinstance(box, AbsolutePlaceholder) else box
     if isinstance(own, boxes.MarginBox) or _hidden(own):
         return
+    made = pdf.__dict__.setdefault("tagged_elements", {})
     for element in _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
-        role = element["S"]
-        if role == "/Figure" and own.element.tag == SVG_ROOT and (name := _accessible_name(own.element)):
-            element["Alt"] = pydyf.String(name)
-        elif role == "/TH":
-            element["A"]["Scope"] = "/Row" if own.element.get("scope") == "row" else "/Column"
-        if own.link_annotation and "Dest" in own.link_annotation:
-            own.link_annotation["Contents"] = pydyf.String(" ".join("".join(own.element.itertext()).split()))
+        if element.number not in made:  # made for this box, not passed on from a child (by html, body)
+            made[element.number] = own.element
+            _complete(element, own)
         yield element
+
+
+def _structure_element(pdf, reference) -> pydyf.Dictionary | None:
+    """The structure element a reference names, or None for a marked-content id."""
+    return pdf.objects[int(reference.split()[0])] if isinstance(reference, bytes) else None
+
+
+def _join_continued(pdf, element: pydyf.Dictionary) -> None:
+    """Join the parts of each of an element's kids that ran over a page break, and so down the tree.
+
+    Parts are the same HTML element's structure elements side by side. A part that holds marked
+    content itself (a link's text, a chart) stays as it is: its marked content names its page."""
+    sources = pdf.__dict__.get("tagged_elements", {})
+    kids = []
+    for reference in element["K"]:
+        kid, last = _structure_element(pdf, reference), _structure_element(pdf, kids[-1]) if kids else None
+        continued = (kid is not None and last is not None and sources.get(kid.number) is not None
+                     and sources.get(kid.number) is sources.get(last.number)
+                     and all(isinstance(part, bytes) for part in kid["K"]))
+        if not continued:
+            kids.append(reference)
+            continue
+        for part in map(partial(_structure_element, pdf), kid["K"]):
+            if part.get("Type") == "/StructElem":  # not a link's annotation
+                part["P"] = last.reference
+        last["K"].extend(kid["K"])
+        kid["K"] = pydyf.Array()  # left out of the tree
+    element["K"] = pydyf.Array(kids)
+    for reference in kids:
+        if (kid := _structure_element(pdf, reference)) is not None and kid.get("Type") == "/StructElem":
+            _join_continued(pdf, kid)
+
+
+def _add_joined_tags(pdf, document, pdf_version, page_streams):
+    """WeasyPrint's structure tree, with the parts of elements that ran over a page break joined."""
+    _add_tags(pdf, document, pdf_version, page_streams)
+    tree_root = _structure_element(pdf, pdf.catalog["StructTreeRoot"])
+    _join_continued(pdf, _structure_element(pdf, tree_root["K"][0]))
 
 
 weasyprint.draw.draw_stacking_context = _draw_margin_as_artifact
 weasyprint.pdf.tags._build_box_tree = _tag_box
 weasyprint.pdf.stream.Stream.marked = _marked_unless_hidden
+weasyprint.pdf.add_tags = _add_joined_tags
 
 
 class RefusedURL(ValueError):

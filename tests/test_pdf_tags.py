@@ -356,3 +356,19 @@ def test_the_scorecards_key_glyphs_are_not_read_aloud(report):
     assert {"■", "◇ ▎"} <= {text.strip() for text in report.artifacts[scorecard]}
     assert not set("■◇▎") & set(report.root.text())
 
+
+def test_a_chapter_or_list_running_over_a_page_break_is_one_element(tagged):
+    # Each page's part was an element of its own: the roadmap's list of next steps was three lists.
+    name, pdf = tagged
+    chapters = pdf.root.kids[0].kids
+    assert [len(chapter.find("H1")) for chapter in chapters if chapter.role == "Sect"] == [1] * (len(chapters) - (name in ("report", "workshop")))
+    for element in pdf.root.kids[0].walk():  # each kid names its parent
+        for kid in element.kids:
+            if isinstance(kid, Element):
+                assert kid.entry.raw_get("/P").idnum == element.entry.indirect_reference.idnum
+
+
+def test_the_roadmap_has_one_list_per_horizon(report, rubric, peers):
+    roadmap = next(chapter for chapter in report.root.kids[0].kids if [_squash(h.text()) for h in chapter.find("H1")] == ["Roadmap"])
+    steps = _report(rubric, peers).result.roadmap()
+    assert [len(items.find("LI")) for items in roadmap.find("L")] == [len(gaps) for gaps in steps.values()]
