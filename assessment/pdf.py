@@ -6,7 +6,6 @@ import mimetypes
 import re
 import xml.etree.ElementTree as ElementTree
 import zlib
-from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -144,11 +143,9 @@ def _hidden(box) -> bool:
     return box.element is not None and box.element.get("aria-hidden") == "true"
 
 
-@contextmanager
 def _marked_unless_hidden(stream, box, tag):
     """Mark a box's content for the structure tree, or as an artifact where it is aria-hidden."""
-    with stream.artifact() if _hidden(box) else _marked(stream, box, tag):
-        yield
+    return stream.artifact() if _hidden(box) else _marked(stream, box, tag)
 
 
 def _accessible_name(svg) -> str | None:
@@ -197,14 +194,13 @@ def _join_continued(pdf, element: pydyf.Dictionary) -> None:
     Parts are the same HTML element's structure elements side by side. A part that holds marked
     content itself (a link's text, a chart) stays as it is: its marked content names its page."""
     sources = pdf.__dict__.get("tagged_elements", {})
-    kids = []
+    kids, last, last_source = [], None, None
     for reference in element["K"]:
-        kid, last = _structure_element(pdf, reference), _structure_element(pdf, kids[-1]) if kids else None
-        continued = (kid is not None and last is not None and sources.get(kid.number) is not None
-                     and sources.get(kid.number) is sources.get(last.number)
-                     and all(isinstance(part, bytes) for part in kid["K"]))
-        if not continued:
+        kid = _structure_element(pdf, reference)
+        source = None if kid is None else sources.get(kid.number)
+        if source is None or source is not last_source or not all(isinstance(part, bytes) for part in kid["K"]):
             kids.append(reference)
+            last, last_source = kid, source
             continue
         for part in map(partial(_structure_element, pdf), kid["K"]):
             if part.get("Type") == "/StructElem":  # not a link's annotation
@@ -212,8 +208,8 @@ def _join_continued(pdf, element: pydyf.Dictionary) -> None:
         last["K"].extend(kid["K"])
         kid["K"] = pydyf.Array()  # left out of the tree
     element["K"] = pydyf.Array(kids)
-    for reference in kids:
-        if (kid := _structure_element(pdf, reference)) is not None and kid.get("Type") == "/StructElem":
+    for kid in map(partial(_structure_element, pdf), kids):
+        if kid is not None and kid.get("Type") == "/StructElem" and any(isinstance(part, bytes) for part in kid["K"]):
             _join_continued(pdf, kid)
 
 
