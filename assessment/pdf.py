@@ -6,16 +6,21 @@ import mimetypes
 import re
 import xml.etree.ElementTree as ElementTree
 import zlib
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import cssselect2
 import pydyf
+import weasyprint.draw
 import weasyprint.html
+import weasyprint.pdf.stream
+import weasyprint.pdf.tags
 import weasyprint.svg
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -35,6 +40,7 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # pydyf (WeasyPrint's PDF writer) deflates every stream at zlib's level 9: 90 ms of a report's
 # render. zlib's default level 6 takes 20 ms for a PDF 3% larger.
 DEFLATE_LEVEL = 6
+SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
 
 
 def _compressobj(level: int = DEFLATE_LEVEL):
@@ -96,6 +102,128 @@ def _svg_text(svg, node, font_size):
 # draw_node compares TAGS entries with the module's `text` to spot text elements: replace both.
 weasyprint.svg.text = _svg_text
 weasyprint.svg.TAGS.update({tag: _svg_text for tag, draw in weasyprint.svg.TAGS.items() if draw is _svg_text_by_letter})
+
+
+# What WeasyPrint 70's PDF/UA tagging leaves out (docs/report.md; tests/test_pdf_tags.py reads the
+# structure tree back):
+# - the running header, footer and page numbers were marked as content of structure elements that
+#   the tree never reaches, rather than as artifacts: they are drawn as pagination artifacts;
+# - text marked aria-hidden="true" (the scorecard's key glyphs) was read aloud: it is an artifact;
+# - a chart's /Alt was its <title> alone ("Score per dimension"): it is the chart's accessible name
+#   as on the web page, the text of the elements its aria-labelledby names (its title and desc);
+# - an internal link's /Contents was its anchor ("dim-open_stack"): it is the link's text;
+# - header cells had no /Scope: it is the cell's scope attribute (a column where it has none);
+# - an element running over a page break was one structure element per page (a chapter, a list):
+#   the parts are joined into one.
+_draw_stacking_context = weasyprint.draw.draw_stacking_context
+_build_box_tree = weasyprint.pdf.tags._build_box_tree
+_marked = weasyprint.pdf.stream.Stream.marked
+_add_tags = weasyprint.pdf.add_tags
+
+
+def _draw_margin_as_artifact(stream, stacking_context):
+    """Draw a page's margin box (running header, footer) as a pagination artifact, untagged."""
+    box = stacking_context.box
+    if stream._tags is None or not isinstance(box, boxes.MarginBox):
+        return _draw_stacking_context(stream, stacking_context)
+    place = "/Header" if box.at_keyword.startswith("@top") else "/Footer"
+    pydyf.Stream.begin_marked_content(stream, "Artifact", pydyf.Dictionary({"Type": "/Pagination", "Subtype": place}))
+    tags, stream._tags = stream._tags, None  # nothing inside is marked as content
+    try:
+        _draw_stacking_context(stream, stacking_context)
+    finally:
+        stream._tags = tags
+        stream.end_marked_content()
+
+
+def _hidden(box) -> bool:
+    """Whether a box's element is aria-hidden. Only an element of text alone may be (the key glyphs):
+    the text of an element inside a hidden one would be marked as content no element reaches, and
+    WeasyPrint would stop on its assertion that every marked content has its element."""
+    return box.element is not None and box.element.get("aria-hidden") == "true"
+
+
+def _marked_unless_hidden(stream, box, tag):
+    """Mark a box's content for the structure tree, or as an artifact where it is aria-hidden."""
+    return stream.artifact() if _hidden(box) else _marked(stream, box, tag)
+
+
+def _accessible_name(svg) -> str | None:
+    """An SVG's accessible name as a browser computes it from aria-labelledby, or None."""
+    ids = (svg.get("aria-labelledby") or "").split()
+    parts = {node.get("id"): " ".join("".join(node.itertext()).split()) for node in svg.iter() if node.get("id") in ids}
+    return ": ".join(parts[id] for id in ids if parts.get(id)) or None
+
+
+def _complete(element: pydyf.Dictionary, box) -> None:
+    """Give a box's structure element what WeasyPrint leaves out: a chart's /Alt, a header's
+    /Scope, an internal link's description."""
+    role = element["S"]
+    if role == "/Figure" and box.element.tag == SVG_ROOT and (name := _accessible_name(box.element)):
+        element["Alt"] = pydyf.String(name)
+    elif role == "/TH":
+        element["A"]["Scope"] = "/Row" if box.element.get("scope") == "row" else "/Column"
+    if box.link_annotation and "Dest" in box.link_annotation:
+        box.link_annotation["Contents"] = pydyf.String(" ".join("".join(box.element.itertext()).split()))
+
+
+def _tag_box(box, parent, pdf, page_number, nums, annotations, tags):
+    """WeasyPrint's structure elements for a box, completed; none for margin boxes and hidden boxes.
+
+    Each element's HTML element is kept (``tagged_elements``) to join the parts of one that ran
+    over a page break."""
+    own = box._box if isinstance(box, AbsolutePlaceholder) else box
+    if isinstance(own, boxes.MarginBox) or _hidden(own):
+        return
+    made = pdf.__dict__.setdefault("tagged_elements", {})
+    for element in _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+        if element.number not in made:  # made for this box, not passed on from a child (by html, body)
+            made[element.number] = own.element
+            _complete(element, own)
+        yield element
+
+
+def _structure_element(pdf, reference) -> pydyf.Dictionary | None:
+    """The structure element a reference names, or None for a marked-content id."""
+    return pdf.objects[int(reference.split()[0])] if isinstance(reference, bytes) else None
+
+
+def _join_continued(pdf, element: pydyf.Dictionary) -> None:
+    """Join the parts of each of an element's kids that ran over a page break, and so down the tree.
+
+    Parts are the same HTML element's structure elements side by side. A part that holds marked
+    content itself (a link's text, a chart) stays as it is: its marked content names its page."""
+    sources = pdf.__dict__.get("tagged_elements", {})
+    kids, last, last_source = [], None, None
+    for reference in element["K"]:
+        kid = _structure_element(pdf, reference)
+        source = None if kid is None else sources.get(kid.number)
+        if source is None or source is not last_source or not all(isinstance(part, bytes) for part in kid["K"]):
+            kids.append(reference)
+            last, last_source = kid, source
+            continue
+        for part in map(partial(_structure_element, pdf), kid["K"]):
+            if part.get("Type") == "/StructElem":  # not a link's annotation
+                part["P"] = last.reference
+        last["K"].extend(kid["K"])
+        kid["K"] = pydyf.Array()  # left out of the tree
+    element["K"] = pydyf.Array(kids)
+    for kid in map(partial(_structure_element, pdf), kids):
+        if kid is not None and kid.get("Type") == "/StructElem" and any(isinstance(part, bytes) for part in kid["K"]):
+            _join_continued(pdf, kid)
+
+
+def _add_joined_tags(pdf, document, pdf_version, page_streams):
+    """WeasyPrint's structure tree, with the parts of elements that ran over a page break joined."""
+    _add_tags(pdf, document, pdf_version, page_streams)
+    tree_root = _structure_element(pdf, pdf.catalog["StructTreeRoot"])
+    _join_continued(pdf, _structure_element(pdf, tree_root["K"][0]))
+
+
+weasyprint.draw.draw_stacking_context = _draw_margin_as_artifact
+weasyprint.pdf.tags._build_box_tree = _tag_box
+weasyprint.pdf.stream.Stream.marked = _marked_unless_hidden
+weasyprint.pdf.add_tags = _add_joined_tags
 
 
 class RefusedURL(ValueError):
