@@ -5,12 +5,12 @@ changes nothing)."""
 import csv
 import io
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assessment import portfolios
 
-from .fuzzing import FUZZ, VALUES, send
+from .fuzzing import FUZZ, MERGED_SLASHES, VALUES, send
 from .test_portfolios import add_agency, invite
 
 FIELDS = st.fixed_dictionaries({}, optional={"name": VALUES, "type": VALUES, "size": VALUES, "round": VALUES,
@@ -79,10 +79,11 @@ def test_dashboard_filters_and_rounds(owner, people, portfolio, default_rubric, 
 @given(form=st.fixed_dictionaries({}, optional={"name": VALUES, "email": st.one_of(VALUES, st.just("a@b.example")),
                                                 "password": VALUES, "confirm": VALUES}),
        real=st.booleans(), token=st.text(min_size=1, max_size=40))
+@example(form={}, real=False, token="/0")  # noqa: S106 (found by Hypothesis: "/portfolio-invite//0" is merged and redirected)
 def test_an_agency_accepting_its_invitation(app, portfolio, db, form, real, token):
     if real:  # a new agency's invitation
         (count,) = db.execute("SELECT count(*) FROM portfolio_agencies").fetchone()
         token = invite(db, portfolio, f"Agency {count}").token
     response, refused = send(app.test_client(), db, "POST", f"/portfolio-invite/{token}", data=form)
-    assert response.status_code in (200, 302, 404)
-    assert (response.status_code != 302) == (refused is not None)
+    assert response.status_code in (200, 302, 404, MERGED_SLASHES)
+    assert response.status_code == MERGED_SLASHES or (response.status_code != 302) == (refused is not None)
