@@ -152,14 +152,21 @@ def stylesheet() -> tuple[CSS, FontConfiguration]:
 # same (tests/test_pdf.py) for 5.5% fewer instructions per render.
 FOOTNOTE_AND_NOTE_RULE = re.compile(r"^::(footnote|note)-[a-z]+ \{[^}]*\}\n", re.MULTILINE)
 MARKER_RULE = re.compile(r"^::marker \{", re.MULTILINE)
+# Its @page rule also aligns the text of all 16 margin boxes and styles the footnote and note areas.
+# WeasyPrint makes every margin box on every page, and each page is its own page type, so those 18
+# styles were cascaded and computed again for each page, though the report fills three margin boxes
+# (report.css aligns them itself) and has no footnotes or notes. The boxes without a rule share the
+# page's anonymous style: 2.7% fewer instructions per render, the same PDF.
+PAGE_AREA_RULE = re.compile(r"^  @[a-z-]+ +\{[^}]*\}\n", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
 def user_agent_stylesheet() -> CSS:
-    """WeasyPrint's HTML user-agent stylesheet without the pseudo-elements the report never shows."""
+    """WeasyPrint's HTML user-agent stylesheet without the pseudo-elements and page areas the report never shows."""
     css, footnote_and_note_rules = FOOTNOTE_AND_NOTE_RULE.subn("", weasyprint.html.UA)
     css, marker_rules = MARKER_RULE.subn("li::marker {", css)
-    if (footnote_and_note_rules, marker_rules) != (5, 1):
+    css, page_area_rules = PAGE_AREA_RULE.subn("", css)
+    if (footnote_and_note_rules, marker_rules, page_area_rules) != (5, 1, 18):
         raise RuntimeError("WeasyPrint's user-agent stylesheet has changed: review pdf.user_agent_stylesheet")
     return CSS(string=css)
 

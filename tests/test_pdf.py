@@ -166,7 +166,8 @@ def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for accessibility
 
 
-@pytest.mark.parametrize("added", ["::footnote-call { color: red }\n", "::marker { color: red }\n"])
+@pytest.mark.parametrize("added", ["::footnote-call { color: red }\n", "::marker { color: red }\n",
+                                   "@page {\n  @top-center { color: red }\n}\n"])
 def test_a_changed_weasyprint_user_agent_stylesheet_is_refused_not_trimmed_blindly(monkeypatch, added):
     """The trimmed stylesheet gives the same PDF only for the rules it was written against: another
     rule of the kinds it removes or rewrites, in a later WeasyPrint, must stop the render."""
