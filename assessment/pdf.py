@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import cssselect2
 import pydyf
+import weasyprint.css.targets
 import weasyprint.html
 import weasyprint.svg
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -96,6 +97,39 @@ def _svg_text(svg, node, font_size):
 # draw_node compares TAGS entries with the module's `text` to spot text elements: replace both.
 weasyprint.svg.text = _svg_text
 weasyprint.svg.TAGS.update({tag: _svg_text for tag, draw in weasyprint.svg.TAGS.items() if draw is _svg_text_by_letter})
+
+
+# The contents' page numbers are `target-counter(attr(href), page)`. WeasyPrint 70 files what such a
+# number waits for under no anchor (it names the anchor before reading the attribute), so the anchor's
+# page being known never updates it; and it takes the target's `page` for a counter of the contents
+# page itself, which is what updates it, by chance: once the page count is known, a loop after the
+# target pages were laid out. The contents page was laid out three times, the second time still
+# without its numbers. Filed under its anchor, a number is updated when that anchor's page is known,
+# and the contents page is laid out twice (1.1% of a render's instructions), with the same numbers.
+_collect_missing_counters = weasyprint.css.targets.TargetCollector.collect_missing_counters
+
+
+def _attr_target(box) -> str | None:
+    """The anchor named by a box's `content: target-counter(attr(NAME), ...)`, where that is all its content."""
+    content = box.style["content"]
+    if not (isinstance(content, tuple) and len(content) == 1 and content[0][0] == "target-counter()"):
+        return None
+    (function, (name, kind, fallback)), *_ = content[0][1]
+    if function != "attr()" or kind != "string":
+        return None
+    return weasyprint.css.targets.anchor_name_from_token(("string", box.element.get(name, fallback)))
+
+
+def _collect_missing_counters_by_anchor(self, parent_box, source, parse_again, missing_counters,
+                                        missing_target_counters):
+    """WeasyPrint's collect_missing_counters, with a lone `target-counter(attr(...))` filed under its anchor."""
+    anchor = _attr_target(parent_box) if source == "content" and missing_target_counters.keys() == {None} else None
+    if anchor is not None:
+        missing_counters, missing_target_counters = [], {anchor: missing_target_counters[None]}
+    _collect_missing_counters(self, parent_box, source, parse_again, missing_counters, missing_target_counters)
+
+
+weasyprint.css.targets.TargetCollector.collect_missing_counters = _collect_missing_counters_by_anchor
 
 
 class RefusedURL(ValueError):
