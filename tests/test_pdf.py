@@ -166,7 +166,8 @@ def test_pdf_metadata_bookmarks_and_tags(mid_pdf):
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged for accessibility
 
 
-@pytest.mark.parametrize("added", ["::footnote-call { color: red }\n", "::marker { color: red }\n"])
+@pytest.mark.parametrize("added", ["::footnote-call { color: red }\n", "::marker { color: red }\n",
+                                   "@page {\n  @top-center { color: red }\n}\n"])
 def test_a_changed_weasyprint_user_agent_stylesheet_is_refused_not_trimmed_blindly(monkeypatch, added):
     """The trimmed stylesheet gives the same PDF only for the rules it was written against: another
     rule of the kinds it removes or rewrites, in a later WeasyPrint, must stop the render."""
@@ -179,6 +180,20 @@ def test_a_changed_weasyprint_user_agent_stylesheet_is_refused_not_trimmed_blind
             user_agent_stylesheet()
     finally:
         user_agent_stylesheet.cache_clear()  # the next render reads the real one again
+
+
+def test_the_contents_give_each_chapters_first_page_and_are_laid_out_twice(rubric, peers, caplog):
+    """Once without the page numbers, once with them: WeasyPrint 70 laid the contents out a third time
+    (pdf._collect_missing_counters_by_anchor says why)."""
+    caplog.set_level(logging.INFO, logger="weasyprint.progress")
+    reader = PdfReader(io.BytesIO(render_pdf(_report(rubric, peers, load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)))))
+    assert [r.getMessage() for r in caplog.records].count("Step 5 - Creating layout - Page 2") == 2
+    starts = {item.title: reader.get_destination_page_number(item) + 1 for item in reader.outline
+              if not isinstance(item, list)}
+    contents = reader.pages[1].extract_text().split("sovready · Page")[0]  # not the footer
+    entries = dict(re.findall(r"^(.+) (\d+)$", contents, re.MULTILINE))
+    assert len(entries) == 15 and {title: starts[title] for title in entries} == {
+        title: int(number) for title, number in entries.items()}
 
 
 def test_same_inputs_give_the_same_pdf(rubric, peers, mid_pdf):
