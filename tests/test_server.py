@@ -215,6 +215,23 @@ def test_the_instance_folder_serve_makes_is_the_owners_alone(tmp_path, monkeypat
     result = CliRunner().invoke(cli, ["serve", "--instance", str(instance), "--report-workers", "0"])
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert "other accounts" not in result.output
+
+
+def test_serve_warns_of_an_instance_folder_other_accounts_can_read(tmp_path, monkeypatch):
+    """A folder an earlier serve made (0755), or one the operator made with the umask: the server says
+    so at each start, and leaves the folder as it is (an operator may share it on purpose)."""
+    monkeypatch.setattr(server, "Granian", lambda *args, **kwargs: SimpleNamespace(serve=lambda **kwargs: None))
+    monkeypatch.setattr(server, "refuse_taken_port", lambda host, port: None)
+    monkeypatch.setattr(server.os, "register_at_fork", lambda **kwargs: None)
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)  # whatever this test process's umask
+    result = CliRunner().invoke(cli, ["serve", "--instance", str(instance), "--report-workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert (f"sovready: warning: other accounts on this machine can open {instance} (mode 755), which holds "
+            f"the database: chmod 700 {instance}") in result.output
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o755
 
 
 def test_the_server_says_that_it_started_the_pdf_worker(tmp_path, monkeypatch, capsys):

@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -124,9 +125,19 @@ def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
 def announce(app, host: str, port: int) -> None:
     """Say where the app serves, and before the first account exists, the setup code it asks for."""
     print(f"sovready: serving on http://{host}:{port} (database {app.config['DATABASE']})", flush=True)
+    warn_if_others_can_read(Path(app.config["DATABASE"]).parent)
     if code := app.config.get("SETUP_CODE"):
         print(f"sovready: no account exists yet: open http://{host}:{port}/setup and give the setup code {code} "
               f"(also in {Path(app.instance_path) / SETUP_CODE})", flush=True)
+
+
+def warn_if_others_can_read(folder: Path) -> None:
+    """Say so where the database's folder lets other accounts in: one an earlier serve made (0755, until
+    2026-11-27) or one made with the usual umask. Left as it is: an operator may share it on purpose."""
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        print(f"sovready: warning: other accounts on this machine can open {folder} (mode {mode:o}), which "
+              f"holds the database: chmod 700 {folder}", flush=True)
 
 
 class CannotServe(Exception):
