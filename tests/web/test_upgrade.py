@@ -327,3 +327,16 @@ def test_restore_of_the_old_database_migrates_it_into_place(tmp_path):
     finished = ASSESSMENTS["finished"]
     new = _login(app, "viewer").get(f"/a/{finished['id']}/export.json").get_json()
     assert {name: new[name] for name in finished["export"]} == finished["export"]
+
+
+def test_old_workspaces_and_portfolios_get_random_ids_as_new_ones_do(db, clients, ids):
+    """Their ids are in URLs: counted ones (1, 2, 3...) were guessable and told how many organizations
+    use the instance (docs/security.md), which an upgrade left as they were."""
+    found = [row[0] for row in db.execute("SELECT id FROM workspaces UNION ALL SELECT id FROM portfolios")]
+    assert len(found) == 5 and all(2**20 < i < 2**53 for i in found)  # below 2**20 by chance: 1 in 8 billion
+    old = EXPECTED["workspace"]
+    assert {records.get_assessment(db, a["id"]).workspace_id for a in ASSESSMENTS.values() if a["workspace_id"] == old} \
+        == {ids[0]}  # each moved with its workspace, whose portfolio and members moved too
+    assert [m["email"] for m in accounts.members(db, ids[0])] == [EXPECTED["people"][r] for r in ("editor", "owner", "viewer")]
+    for path in (f"/w/{old}", f"/portfolios/{PORTFOLIO['id']}"):
+        assert clients["owner"].get(path).status_code == 404
