@@ -232,6 +232,17 @@ def test_a_pdf_of_an_old_assessment_renders_and_reads_back(app, clients):
     assert organization in content and f"{figure(finished['overall'])} / 100" in content
 
 
+def test_a_pdf_of_the_old_portfolio_renders_and_reads_back(app, clients, ids):
+    owner, portfolio = clients["owner"], ids[1]
+    assert owner.post(f"/portfolios/{portfolio}/report").status_code == 302
+    assert jobs.run_pending(app.instance_path) == 1
+    response = owner.get(f"/portfolios/{portfolio}/report.pdf")
+    assert response.mimetype == "application/pdf"
+    content = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    (finished,) = [a for a in PORTFOLIO["rounds"]["2026"]["export"]["agencies"] if a["finished"]]
+    assert "Office national de l'IA" in content and finished["name"] in content and figure(finished["overall"]) in content
+
+
 def test_check_backup_accepts_the_old_database_as_it_is(tmp_path):
     copy = tmp_path / "old.db"
     shutil.copy(OLD_DATABASE, copy)
