@@ -399,6 +399,33 @@ def _index_the_users_keys_searched(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX invites_created_by ON invites(created_by)")
 
 
+@migrations(name="026_random_ids_for_counted_workspaces_and_portfolios")
+def _replace_counted_ids(db: sqlite_utils.Database) -> None:
+    # Workspace and portfolio ids are in URLs (/w/<id>, /portfolios/<id>), and random_id has made them
+    # unguessable since it came; those made before kept 1, 2, 3..., which any member could count on
+    # from and which told how many organizations use the instance. They get random ids now, and so
+    # does every row naming them; their old addresses answer 404.
+    db.execute("PRAGMA defer_foreign_keys = ON")  # parents and children change apart, checked at commit
+    _replace_ids(db, "workspaces", "action = 'workspace.owner_appointed'")
+    _replace_ids(db, "portfolios", "action LIKE 'portfolio.%'")
+
+
+def _replace_ids(db: sqlite_utils.Database, table: str, audited: str) -> None:
+    """Give ``table``'s counted ids random ones, in every column whose foreign key names it (read from
+    the schema) and in the subjects of its ``audited`` audit entries ("portfolio 3"). A counter stays
+    below 2**32; a random id is there once in two million, and is replaced too."""
+    children = db.execute("SELECT m.name, f.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+                          "WHERE m.type = 'table' AND f.\"table\" = ?", [table]).fetchall()
+    noun = table.removesuffix("s")
+    # Table and column names below come from this module and the schema, never from input.
+    for (old,) in db.execute(f"SELECT id FROM {table} WHERE id < ?", [2**32]).fetchall():  # noqa: S608
+        new = random_id()
+        db.execute(f"UPDATE {table} SET id = ? WHERE id = ?", [new, old])  # noqa: S608
+        for child, column in children:
+            db.execute(f"UPDATE {child} SET {column} = ? WHERE {column} = ?", [new, old])  # noqa: S608
+        db.execute(f"UPDATE audit SET subject = ? WHERE subject = ? AND {audited}",  # noqa: S608
+                   [f"{noun} {new}", f"{noun} {old}"])
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

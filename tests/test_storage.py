@@ -35,7 +35,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
                      "022_workshop_joins_stopped",
                      "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes",
-                     "025_indexes_for_users_keys"]
+                     "025_indexes_for_users_keys", "026_random_ids_for_counted_workspaces_and_portfolios"]
     assert db.table("rubrics").exists()
 
 
@@ -235,6 +235,46 @@ def test_agency_links_migration_gives_links_already_sent_30_days_in_their_portfo
     assert not portfolios.invitation(db, "a")["expired"]  # the link still works after the upgrade
     db.execute("UPDATE portfolio_rounds SET closed_at = 't' WHERE id = 12")
     assert portfolios.invitation(db, "a")["expired"] and not portfolios.invitation(db, "b")["expired"]
+
+
+def test_counted_workspace_and_portfolio_ids_migration_replaces_them_and_every_row_naming_them(tmp_path):
+    """Before random ids, workspaces and portfolios were 1, 2, 3... in URLs; an upgrade kept them."""
+    db = storage.connect(tmp_path / "old.db")
+    storage.migrations.apply(db, stop_before="026_random_ids_for_counted_workspaces_and_portfolios")
+    random = 2**40
+    db.execute("INSERT INTO users (id, email, name, password_hash, created_at) VALUES (7, 'a@example.org', 'A', 'h', 't')")
+    db.execute("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'Ministry', 't'), (2, 'Agency', 't'), "
+               "(?, 'Made since', 't')", [random])
+    db.execute("INSERT INTO memberships VALUES (1, 7, 'owner'), (2, 7, 'owner')")
+    db.execute("INSERT INTO invites (token_hash, workspace_id, role, created_at, expires_at) VALUES ('h', 2, 'viewer', 't', 't')")
+    db.execute("INSERT INTO rubrics VALUES ('r', '1.0.0', 's', 'src', 't')")
+    db.execute("INSERT INTO assessments (id, workspace_id, title, rubric_id, rubric_version, created_at, updated_at) "
+               "VALUES ('a', 2, 'A', 'r', '1.0.0', 't', 't')")
+    db.execute("INSERT INTO portfolios (id, workspace_id, name, rubric_id, rubric_version, created_at) "
+               "VALUES (1, 1, 'P', 'r', '1.0.0', 't')")
+    db.execute("INSERT INTO portfolio_rounds (id, portfolio_id, name, opened_at) VALUES (10, 1, '2025', 't')")
+    db.execute("INSERT INTO portfolio_agencies (id, portfolio_id, name, workspace_id, invited_at) VALUES (3, 1, 'Agency', 2, 't')")
+    db.execute("INSERT INTO round_assessments VALUES (10, 3, 'a')")
+    db.execute("INSERT INTO report_jobs (digest, portfolio_id, round_id, status, queued_at) VALUES ('d', 1, 10, 'done', 't')")
+    db.execute("INSERT INTO audit (at, workspace_id, actor, action, subject) VALUES "
+               "('t', 1, 'A', 'portfolio.created', 'portfolio 1'), ('t', NULL, 'A', 'workspace.owner_appointed', "
+               "'workspace 2'), ('t', NULL, 'A', 'workspace.deleted', 'workspace 1'), ('t', 2, 'A', 'member.role', 'user 1')")
+    db.conn.commit()
+    storage.migrations.apply(db)
+    ministry, agency, since = (db.execute("SELECT id FROM workspaces WHERE name = ?", [name]).fetchone()[0]
+                               for name in ("Ministry", "Agency", "Made since"))
+    (portfolio,) = db.execute("SELECT id FROM portfolios").fetchone()
+    assert all(2**20 < i < 2**53 for i in (ministry, agency, portfolio)) and since == random
+    assert db.execute("SELECT workspace_id FROM memberships ORDER BY role, workspace_id = ?", [agency]).fetchall() == [
+        (ministry,), (agency,)]
+    assert db.execute("SELECT workspace_id FROM invites UNION ALL SELECT workspace_id FROM assessments "
+                      "UNION ALL SELECT workspace_id FROM portfolio_agencies").fetchall() == [(agency,)] * 3
+    assert db.execute("SELECT workspace_id FROM portfolios").fetchone() == (ministry,)
+    assert db.execute("SELECT portfolio_id FROM portfolio_rounds UNION ALL SELECT portfolio_id FROM portfolio_agencies "
+                      "UNION ALL SELECT portfolio_id FROM report_jobs").fetchall() == [(portfolio,)] * 3
+    assert [row[0] for row in db.execute("SELECT subject FROM audit ORDER BY id")] == [
+        f"portfolio {portfolio}", f"workspace {agency}", "workspace 1", "user 1"]  # a deleted one's stays
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
 def _scans(db, run) -> list[str]:
