@@ -25,7 +25,7 @@ from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import charts
+from . import charts, pdf_text  # noqa: F401 (pdf_text makes WeasyPrint's text cheaper to lay out and draw)
 from .paths import ROOT, TEMPLATES
 from .report import Report
 

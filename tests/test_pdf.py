@@ -7,13 +7,14 @@ from dataclasses import replace
 
 import pydyf
 import pytest
+import weasyprint.draw.text
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
-from assessment import portfolio_report
+from assessment import pdf_text, portfolio_report
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
 from assessment.divergence import Summary as WorkshopSummary
@@ -296,6 +297,64 @@ def test_page_references_follow_the_pages_added():
     assert document.page_references is first and len(first) == 1
     document.add_page(pydyf.Dictionary({"Type": "/Page"}))
     assert document.page_references == (*first, f"{document.objects[-1].number} 0 R".encode())
+
+
+@pytest.fixture
+def weasyprints_own_text(monkeypatch):
+    """WeasyPrint's own text layout and drawing, without assessment.pdf_text's patches."""
+    for (owner, name), function in pdf_text.WEASYPRINTS_OWN.items():
+        monkeypatch.setattr(owner, name, function)
+
+
+# Text that WeasyPrint draws from a new layout or glyph by glyph: justified, spaced, preserved and
+# separated lines, a word broken to fit, an ellipsis, a raised glyph, right to left, a chart label.
+TEXT_CASES = """<style>p { width: 60mm; font-family: "Report Sans" }</style>
+<p style="text-align: justify">Sovereignty over models, data and compute, each weighed against the
+survey's peers, is written here long enough to be justified over three lines or more.</p>
+<p style="letter-spacing: 1pt">Spaced letters</p><p style="word-spacing: 4pt">Spaced words here</p>
+<p style="white-space: pre-line">First line
+second line</p><p>One paragraph\u2029another after a separator</p>
+<p style="overflow-wrap: break-word">Averyveryverylongwordthatcannotfitinthiswidthatall end</p>
+<p style="white-space: nowrap; overflow: hidden; text-overflow: ellipsis">A line too long for its box, cut
+with an ellipsis at its end</p><p>x<sup>2</sup> and <u>underlined</u> and <span dir="rtl">שלום</span></p>
+<svg xmlns="http://www.w3.org/2000/svg" width="200" height="30"><text x="5" y="20">Readiness</text></svg>
+"""
+
+
+def _write(html: str) -> bytes:
+    css, fonts = stylesheet()
+    return HTML(string=html, base_url=ASSET_BASE, url_fetcher=AssetFetcher()).write_pdf(
+        stylesheets=[css], font_config=fonts, **PDF_OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def text_cases_pdf():
+    return _write(TEXT_CASES)
+
+
+def test_text_drawn_from_kept_layouts_is_weasyprints_own(text_cases_pdf, weasyprints_own_text):
+    """assessment.pdf_text changes no byte of text that WeasyPrint draws otherwise."""
+    assert _write(TEXT_CASES) == text_cases_pdf
+
+
+def test_the_report_is_weasyprints_own_pdf_without_the_text_patches(mid_pdf, weasyprints_own_text):
+    report, pdf = mid_pdf
+    assert render_pdf(report) == pdf
+
+
+def test_the_reports_lines_are_drawn_from_kept_layouts_and_their_glyphs_read_in_one_go(mid_pdf, monkeypatch):
+    """What assessment.pdf_text saves: a new layout per line drawn, a glyph read per cffi lookup.
+    A WeasyPrint that lays out differently would draw correctly but through its own functions."""
+    new_layouts, by_glyph = [], []
+    reactivate = pdf_text._reactivate
+    monkeypatch.setattr(pdf_text, "_reactivate", lambda layout, style: new_layouts.append(layout.text) or reactivate(layout, style))
+    own = pdf_text._draw_first_line_by_glyph
+    monkeypatch.setattr(pdf_text, "_draw_first_line_by_glyph", lambda stream, box, *rest: by_glyph.append(box.text) or own(stream, box, *rest))
+    drawn = []
+    monkeypatch.setattr(weasyprint.draw.text, "draw_first_line", lambda stream, box, *rest: drawn.append(box.text) or pdf_text._draw_first_line(stream, box, *rest))
+    render_pdf(mid_pdf[0])
+    assert len(drawn) > 1000 and len(new_layouts) < 5
+    assert all(not text.strip() for text in by_glyph)  # only blank lines, which draw nothing
 
 
 # What a reader checks: one number format, headings that count what they list, nothing past the

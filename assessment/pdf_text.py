@@ -1,0 +1,152 @@
+"""WeasyPrint 70's text, laid out and drawn with less work and the same PDF, byte for byte.
+
+Imported by assessment.pdf, which it patches WeasyPrint for (docs/report.md, "Performance").
+tests/test_pdf.py renders with and without these patches (``WEASYPRINTS_OWN``) and compares.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import weasyprint.draw.text
+import weasyprint.text.line_break
+from weasyprint.text.ffi import FROM_UNITS, ffi, pango
+
+Layout = weasyprint.text.line_break.Layout
+
+# WeasyPrint 70 lays out each line of text with Pango, then throws the Pango layout away
+# (Layout.deactivate) and, to draw the line, makes a new one from the same style and text
+# (Layout.reactivate): a second Pango context, font description and shaping of every line. The
+# layout kept from line breaking is drawn instead where a new one would come out the same: the
+# same style and no spacing that only drawing adds (justification, word or letter spacing). A new
+# layout has no width; a kept one may have the width it was broken at, but then its text fits in
+# one line (split_first_line takes the width away from any other), which comes out the same.
+# Drawing sets Pango's single-paragraph mode, which would clear what Pango laid out, so text
+# without a paragraph separator is laid out in that mode from the start: without one, the mode
+# changes nothing. Kept layouts live as long as the boxes (3 MiB more at the peak of a report render).
+PARAGRAPH_SEPARATORS = re.compile("[\n\r\u2029]")  # what Pango starts a paragraph after
+
+# WeasyPrint's own functions, as the patches below find them.
+WEASYPRINTS_OWN = {
+    (Layout, "set_text"): Layout.set_text,
+    (Layout, "deactivate"): Layout.deactivate,
+    (Layout, "reactivate"): Layout.reactivate,
+    (weasyprint.draw.text, "draw_first_line"): weasyprint.draw.text.draw_first_line,
+}
+_set_text, _reactivate = Layout.set_text, Layout.reactivate
+_draw_first_line_by_glyph = weasyprint.draw.text.draw_first_line
+
+
+def _set_text_one_paragraph(self, text, justify=False):
+    """Layout.set_text, in single-paragraph mode where the text has no paragraph separator."""
+    _set_text(self, text, justify)
+    pango.pango_layout_set_single_paragraph_mode(self.layout, PARAGRAPH_SEPARATORS.search(self.text) is None)
+
+
+def _keep(self):
+    """Keep the Pango layout for drawing rather than deleting it (Layout.deactivate)."""
+
+
+def _drawn_as_laid_out(self, style) -> bool:
+    """Whether the layout kept from line breaking is the one Layout.reactivate would make for drawing."""
+    return (style is self.style and not self.justification_spacing and not style["word_spacing"]
+            and style["letter_spacing"] == "normal")
+
+
+def _reactivate_unless_drawn_as_laid_out(self, style):
+    """Layout.reactivate, unless the layout kept from line breaking is what it would make."""
+    if not _drawn_as_laid_out(self, style):
+        _reactivate(self, style)
+
+
+# WeasyPrint 70 draws a line of text glyph by glyph in Python, reading each glyph's fields from
+# Pango through cffi (a dozen lookups per glyph, 50,000 glyphs in a report). A line of plain
+# glyphs (none missing or empty, no vertical offset, no colour or bitmap font), not ellipsized, is
+# drawn here from its glyphs read in one go, with the same operators; any other line by
+# WeasyPrint's own draw_first_line.
+GLYPH_INFO = struct.Struct("=I3i4x")  # PangoGlyphInfo: glyph; geometry's width, x_offset, y_offset; attr
+if GLYPH_INFO.size != ffi.sizeof("PangoGlyphInfo"):
+    raise RuntimeError("Pango's PangoGlyphInfo has changed: review pdf_text.GLYPH_INFO")
+
+
+def _plain_runs(stream, textbox) -> list | None:
+    """The first line's runs as (glyph item, Pango font, font, font size, glyphs), or None where
+    a glyph or a font needs WeasyPrint's own drawing."""
+    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    first_line, _ = textbox.pango_layout.get_first_line()
+    runs, run, previous_pango_font = [], first_line.runs[0], None
+    while run != ffi.NULL:
+        glyph_item, run = run.data, run.next
+        pango_font = glyph_item.item.analysis.font
+        if pango_font != previous_pango_font:
+            previous_pango_font = pango_font
+            font, font_size = stream.add_font(pango_font)
+            if font.svg or font.png or font.colr or font.bitmap:
+                return None
+            if pango.pango_version() < 14802:  # WeasyPrint's workaround for Pango's issue 530
+                font_size = textbox.style["font_size"]
+        glyph_string = glyph_item.glyphs
+        size = glyph_string.num_glyphs * GLYPH_INFO.size
+        glyphs = list(GLYPH_INFO.iter_unpack(ffi.buffer(glyph_string.glyphs, size)))
+        if any(glyph >= pango.PANGO_GLYPH_EMPTY or y_offset for glyph, _, _, y_offset in glyphs):
+            return None  # an empty or missing glyph (PANGO_GLYPH_UNKNOWN_FLAG is above), a raised one
+        runs.append((glyph_item, pango_font, font, font_size, glyphs))
+    return runs
+
+
+def _glyph_text(textbox, glyph_item, index: int) -> str:
+    """The text a glyph draws, for its font's ToUnicode map (found as WeasyPrint's draw_first_line does)."""
+    clusters, item = glyph_item.glyphs.log_clusters, glyph_item.item
+    start = clusters[index]
+    if item.analysis.level % 2:  # right to left
+        end = item.length if index == 0 else clusters[index - 1]
+    else:
+        end = item.length if index == glyph_item.glyphs.num_glyphs - 1 else clusters[index + 1]
+    return textbox.pango_layout.text.encode()[item.offset + start:item.offset + end].decode()
+
+
+def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    """WeasyPrint's draw_first_line, with a line of plain glyphs drawn from its glyphs read in one go."""
+    if (text_overflow == "ellipsis" or block_ellipsis != "none" or not textbox.text.strip()
+            or textbox.style["font_size"] < 1e-6 or (runs := _plain_runs(stream, textbox)) is None):
+        return _draw_first_line_by_glyph(stream, textbox, text_overflow, block_ellipsis, matrix)
+    stream.set_text_matrix(*matrix.values)
+    string, previous_pango_font = "", None
+    for glyph_item, pango_font, font, font_size, glyphs in runs:
+        if pango_font != previous_pango_font:
+            previous_pango_font = pango_font
+            if string:
+                stream.show_text(string)
+            string = ""
+            stream.set_font_size(font.hash, font_size)
+        string += "<"
+        widths, to_unicode = font.widths, font.to_unicode
+        for index, (glyph, width, x_offset, _) in enumerate(glyphs):
+            if glyph not in to_unicode:
+                to_unicode[glyph] = _glyph_text(textbox, glyph_item, index)
+            offset = x_offset / font_size
+            if offset:
+                string += f">{-offset}<"
+            string += f"{glyph:04x}"
+            logical_width = widths.get(glyph)
+            if logical_width is None:
+                pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
+                logical_width = widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+            # WeasyPrint's expression, in its order: the same rounding, the same PDF.
+            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size
+            if kerning:
+                string += f">{int(kerning)}<"
+        string = string[:-1] if string[-1] == "<" else string + ">"
+    stream.show_text(string)
+    return []  # emojis come from colour fonts, which WeasyPrint's own function draws
+
+
+PATCHES = {
+    (Layout, "set_text"): _set_text_one_paragraph,
+    (Layout, "deactivate"): _keep,
+    (Layout, "reactivate"): _reactivate_unless_drawn_as_laid_out,
+    (weasyprint.draw.text, "draw_first_line"): _draw_first_line,
+}
+for (owner, name), patch in PATCHES.items():
+    setattr(owner, name, patch)
