@@ -19,7 +19,7 @@ from typing import Protocol
 import sqlite_utils
 
 from . import accounts, audit, records
-from .benchmark import linked_scores
+from .benchmark import linked_scores, with_overall_share
 from .cohorts import Member
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
@@ -496,8 +496,9 @@ def agency_figures(db: sqlite_utils.Database, rubric: Rubric, finished: list[dic
             for r in finished}
     found = {aid: known.get(key) for aid, key in keys.items()}
     missing = [aid for aid, figures in found.items() if figures is None]
+    linked = with_overall_share(rubric, peers) if peers else ()  # the rubric's and peers', not each agency's
     for aid, answers in records.answer_sets(db, missing).items():
         found[aid] = AgencyFigures(tuple(score(rubric, answers).gaps),
-                                   linked_scores(rubric, peers, answers) if peers else None)
+                                   linked_scores(rubric, linked, answers) if peers else None)
         known.put(keys[aid], found[aid])
     return [found[r["assessment_id"]] for r in finished if found[r["assessment_id"]] is not None]

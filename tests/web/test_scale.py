@@ -168,3 +168,22 @@ def test_after_one_agency_changes_the_dashboard_scores_that_agency_only(db, peop
     page = text(owner.get(f"/portfolios/{portfolio}"))
     assert len(scored) == 1
     assert "6 of 6 agencies have finished" in page
+
+
+def test_the_dashboard_looks_the_survey_figures_up_as_often_for_many_agencies_as_for_few(
+        db, owner, portfolio, default_rubric, monkeypatch):
+    """Each agency's linked scores looked up which linked questions have a survey figure, which depends
+    on the rubric and the peers alone: a thousand times on the first view of a 1,000-agency round."""
+    from assessment.peers import PeerDataset
+
+    lookups, figure = [], PeerDataset.figure
+    monkeypatch.setattr(PeerDataset, "figure", lambda self, *args: lookups.append(1) or figure(self, *args))
+    user = accounts.create_user(db, "agencies@example.org", "Agency User", PASSWORD)
+    _add_agencies(db, portfolio, default_rubric, user, ["Agency 1", "Agency 2"], 2)
+    lookups.clear()
+    assert owner.get(f"/portfolios/{portfolio}").status_code == 200
+    few = len(lookups)
+    _add_agencies(db, portfolio, default_rubric, user, [f"Agency {n}" for n in range(3, 13)], 3)
+    lookups.clear()
+    assert owner.get(f"/portfolios/{portfolio}").status_code == 200  # the ten new agencies are scored
+    assert len(lookups) == few
