@@ -114,7 +114,8 @@ class PeerComparison:
         respondents hold rather than practices, and a reader must see which; a regional share names
         its region, or it would read as all respondents' figure."""
         item = self.item(question)
-        where = f" in {self.region_of(item)}" if item.regional else ""
+        region = self.region_of(item)  # which asks whether the share is regional: "" for all respondents'
+        where = f" in {region}" if region else ""
         return f"survey: {item.survey_question}: {item.option}, {item.cited}{where}"
 
     @property
