@@ -544,6 +544,8 @@ def _scored_figures(db: sqlite_utils.Database, rubric: Rubric, peers: PeerDatase
 def _stored_figures(db: sqlite_utils.Database, keys: dict[str, str]) -> dict[str, AgencyFigures]:
     """The figures kept of these assessments under these keys (by assessment id); a row kept under
     another key (the answers or the rubric have changed since) is left out."""
+    if not keys:
+        return {}
     rows = db.execute("SELECT assessment_id, key, gaps, linked FROM agency_figures "
                       "WHERE assessment_id IN (SELECT value FROM json_each(?))", [json.dumps(list(keys))])
     return {aid: AgencyFigures(tuple(_new_tuple(Gap, gap) for gap in json.loads(gaps)),
