@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -39,7 +41,7 @@ def backup(database: Path, target: Path) -> str:
         raise BackupError(f"{database}: cannot back up: cannot open {error.filename}: {error.strerror}") from None
     try:
         with replacing(target, OWNER_ONLY) as partial:
-            _copy(database, partial, target)
+            _copy(sqlite3.connect(database), partial, database, target)
             return _checked(partial, database, target)
     finally:
         os.close(fd)
@@ -62,10 +64,10 @@ def _in_use(target: Path, database: Path) -> bool:
     return target.exists() and any(path.exists() and target.samefile(path) for path in in_use)
 
 
-def _copy(source: Path, partial: Path, target: Path) -> None:
-    """Copy ``source`` into ``partial``, the new file that will replace ``target``."""
+def _copy(db: sqlite3.Connection, partial: Path, source: Path, target: Path) -> None:
+    """Copy ``db``, opened on ``source``, into ``partial``, the new file that will replace ``target``; close ``db``."""
     try:
-        with closing(sqlite3.connect(source)) as db, closing(sqlite3.connect(partial)) as copy:
+        with closing(db), closing(sqlite3.connect(partial)) as copy:
             db.backup(copy)  # pages are copied under a read lock: writers may go on
             copy.execute("PRAGMA journal_mode = DELETE")  # a self-contained file, no -wal beside it
     except sqlite3.Error as error:  # a full disk is "database or disk is full"
@@ -74,15 +76,54 @@ def _copy(source: Path, partial: Path, target: Path) -> None:
 
 def check(path: Path) -> str:
     """Refuse anything but an intact sovready database that this version can restore; return a
-    one-line description."""
-    return _summary(*_restorable(path))
+    one-line description. Writes nothing beside ``path`` or into it."""
+    with _whole(path) as readable:
+        return _summary(*_restorable(readable, path))
 
 
-def _restorable(path: Path) -> tuple[list[str], int]:
+@contextmanager
+def _whole(path: Path) -> Iterator[Path]:
+    """``path`` if it holds the whole database, else a private copy of it with the -wal beside it
+    folded in: what ``_read_only`` reads.
+
+    A backup's last transactions may be in FILE-wal (a copy of a live database's files, a WAL-mode
+    file left open). SQLite reads them only through FILE-shm, which it makes beside FILE even for a
+    read-only connection, with an empty FILE-wal if there was none; a connection that may write
+    folds FILE-wal into FILE as it closes. A check and a restore must change nothing there (a
+    read-only folder, checksums kept of backup files), so the two are copied apart instead.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() or not wal.stat().st_size:  # an empty -wal holds no transaction
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="sovready-check-") as folder:  # made 0700: the copy holds the answers
+        copy = Path(folder) / "backup.db"
+        try:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as error:  # a full temporary folder (TMPDIR)
+            raise BackupError(f"{path}: cannot copy it and {wal.name} to {folder}: {error.strerror}") from None
+        try:
+            with closing(sqlite3.connect(copy)) as db:
+                db.execute("PRAGMA journal_mode = DELETE")  # folds the -wal into the copy
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"{path}: not a sovready database ({error})") from None
+        yield copy
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that reads ``path`` alone (see ``_whole``) and writes nothing beside it or into it."""
+    # immutable: no locks and no -shm or -wal made beside it, which mode=ro alone makes for a
+    # WAL-mode file. Nothing writes a backup meanwhile: sovready's are renamed into place whole.
+    # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
+    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+
+
+def _restorable(path: Path, shown: Path) -> tuple[list[str], int]:
     """``_contents`` of a database that is not from a newer sovready, whose tables this code does not know."""
-    names, assessments = _contents(path)
+    names, assessments = _contents(path, shown)
     try:
-        storage.refuse_newer(path, names)
+        storage.refuse_newer(shown, names)
     except storage.NewerDatabase as error:
         raise BackupError(str(error)) from None
     return names, assessments
@@ -92,13 +133,11 @@ def _summary(names: list[str], assessments: int) -> str:
     return f"{len(names)} migrations, {assessments} assessments"
 
 
-def _contents(path: Path, shown: Path | None = None) -> tuple[list[str], int]:
+def _contents(path: Path, shown: Path) -> tuple[list[str], int]:
     """The names of an intact sovready database's migrations and its number of assessments;
-    BackupError for anything else, naming ``shown`` (the file the user gave) or else ``path``."""
-    shown = shown or path
+    BackupError for anything else, naming ``shown`` (the file the user gave)."""
     try:
-        # as_uri() escapes "#", "?" and "%", which in a bare "file:" URI end or encode the path.
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        db = _read_only(path)
         try:
             # quick_check: every page and row, without cross-checking index contents (linear time).
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
@@ -140,13 +179,14 @@ def _alone(database: Path) -> Iterator[None]:
 def restore(source: Path, database: Path) -> str:
     """Replace the database with a checked backup, migrated to this version, unless a sovready
     process has it open or the backup is from a newer sovready; returns the check's summary."""
-    names, assessments = _restorable(source)
-    with _alone(database), replacing(database, OWNER_ONLY) as staged:
-        _copy(source, staged, database)
-        migrated = _prepare(source, staged)
-        _keep_owner_and_mode(staged, database)
-        for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
-            database.with_name(database.name + suffix).unlink(missing_ok=True)
+    with _whole(source) as readable:
+        names, assessments = _restorable(readable, source)
+        with _alone(database), replacing(database, OWNER_ONLY) as staged:
+            _copy(_read_only(readable), staged, source, database)
+            migrated = _prepare(source, staged)
+            _keep_owner_and_mode(staged, database)
+            for suffix in JOURNALS:  # the old database's journal must not be replayed onto the new one
+                database.with_name(database.name + suffix).unlink(missing_ok=True)
     summary = _summary(names, assessments)
     return f"{summary}; migrated now: {', '.join(migrated)}" if migrated else summary
 

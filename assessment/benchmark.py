@@ -114,7 +114,8 @@ class PeerComparison:
         respondents hold rather than practices, and a reader must see which; a regional share names
         its region, or it would read as all respondents' figure."""
         item = self.item(question)
-        where = f" in {self.region_of(item)}" if item.regional else ""
+        region = self.region_of(item)  # which asks whether the share is regional: "" for all respondents'
+        where = f" in {region}" if region else ""
         return f"survey: {item.survey_question}: {item.option}, {item.cited}{where}"
 
     @property
@@ -268,15 +269,15 @@ def compare(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> PeerCompa
                           _reference(rubric, items), _linked_score(rubric, scored))
 
 
-def linked_scores(rubric: Rubric, peers: PeerDataset, answers: AnswerSet) -> dict[str, float | None]:
-    """Per dimension, the organization's score on the questions the peer reference covers, as
-    ``compare(...).linked_score`` gives it, without modelling a percentile (a portfolio needs one
-    per agency)."""
-    levels = {q.id: level for q in _with_overall_share(rubric, peers) if (level := _status(q, answers)[0]) is not None}
+def linked_scores(rubric: Rubric, linked: tuple[Question, ...], answers: AnswerSet) -> dict[str, float | None]:
+    """Per dimension, the organization's score on ``linked``, the questions the peer reference covers
+    (``with_overall_share``), as ``compare(...).linked_score`` gives it, without modelling a percentile
+    (a portfolio needs one per agency, and finds ``linked`` once for them all)."""
+    levels = {q.id: level for q in linked if (level := _status(q, answers)[0]) is not None}
     return _dimension_means(rubric, {qid: level * 25 for qid, level in levels.items()})
 
 
-def _with_overall_share(rubric: Rubric, peers: PeerDataset) -> tuple[Question, ...]:
+def with_overall_share(rubric: Rubric, peers: PeerDataset) -> tuple[Question, ...]:
     """The linked questions whose figure has an overall share: those ``_scored`` keeps once answered.
     A portfolio's summary takes them for each of a thousand agencies, and building each agency's
     full comparison (sentences, sources) for them was half its time."""

@@ -111,7 +111,8 @@ def portfolio_inputs(db: sqlite_utils.Database, portfolio_id: int, round_id: int
     if portfolio is None or chosen is None:
         return None
     rubric = stored_rubric(db, portfolio["rubric_id"], portfolio["rubric_version"])
-    summary = portfolios.summary(db, portfolio_id, rubric, round_id, filters)
+    # Read in run_portfolio_job's snapshot, which cannot write: the figures it scores are not kept.
+    summary = portfolios.summary(db, portfolio_id, rubric, round_id, filters, keep=False)
     # A filtered report says how many of the round's agencies it shows: a part is not the whole.
     everyone = len(portfolios.round_rows(db, portfolio_id, round_id)) if filters else len(summary.rows)
     return {"portfolio": portfolio, "round_name": chosen["name"], "rubric": rubric, "summary": summary,

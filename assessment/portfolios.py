@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import re
 import secrets
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import sqlite_utils
 
-from . import accounts, audit, records
-from .benchmark import linked_scores
+from . import __version__, accounts, audit, records
+from .benchmark import linked_scores, with_overall_share
 from .cohorts import Member
+from .peers import PeerDataset
 from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .rubrics import peers_for
@@ -31,6 +35,9 @@ CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 LINK_DAYS = 30  # how long an agency's link works, unless AGENCY_LINK_DAYS says otherwise
+# The modules that compute an agency's figures and keep them (agency_figures): rows kept by other code are not read.
+FIGURES_CODE = ("answers.py", "benchmark.py", "rubric.py", "scoring.py", "portfolios.py")
+_new_tuple = tuple.__new__  # a Gap from its fields read back, without NamedTuple's slower __new__
 
 
 class AgencyRowsError(ValueError):
@@ -474,30 +481,92 @@ class _Unkept:
 
 
 def summary(db: sqlite_utils.Database, portfolio_id: int, rubric: Rubric, round_id: int,
-            filters: dict[str, str] | None = None, known: FiguresCache | None = None) -> Summary:
+            filters: dict[str, str] | None = None, known: FiguresCache | None = None, keep: bool = True) -> Summary:
     """A round's figures for the owner, over the agencies matching ``filters`` (type, size). Each
-    finished agency's figures come from ``known`` when it holds them for the assessment's content
-    token (which every write replaces), else they are scored and put there."""
+    finished agency's figures come from ``known`` or the database when they hold them for the
+    assessment's content token (which every write replaces), else they are scored and put there
+    (in the database unless not ``keep``: a read transaction cannot write)."""
     all_rounds = [r["id"] for r in rounds(db, portfolio_id)]
     earlier = [r for r in all_rounds if r < round_id]
     rows = filter_rows(round_rows(db, portfolio_id, round_id), filters or {})
     previous = filter_rows(round_rows(db, portfolio_id, earlier[0]), filters or {}) if earlier else []
-    figures = agency_figures(db, rubric, [r for r in rows if r["finished"]], known or _Unkept())
+    figures = agency_figures(db, rubric, [r for r in rows if r["finished"]], known or _Unkept(), keep)
     linked = [f.linked for f in figures if f.linked is not None]
     return summarize(rows, previous, [d.id for d in rubric.dimensions], (f.gaps for f in figures), linked)
 
 
 def agency_figures(db: sqlite_utils.Database, rubric: Rubric, finished: list[dict],
-                   known: FiguresCache) -> list[AgencyFigures]:
+                   known: FiguresCache, keep: bool = True) -> list[AgencyFigures]:
     """The figures of the ``finished`` rows, in their order (common gaps break ties by it): a round's
-    1,000 agencies took a second to read and score, and one agency's change scored them all again."""
+    1,000 agencies took a second to read and score, and one agency's change scored them all again.
+    From ``known`` (memory), else from the database (``agency_figures``, which outlasts a restart),
+    else scored and put in ``known`` and, if ``keep``, in the database."""
     peers = peers_for(rubric)
-    keys = {r["assessment_id"]: (r["content_token"], rubric.id, rubric.version, peers and peers.version)
-            for r in finished}
+    basis = _figures_basis(rubric, peers)
+    keys = {r["assessment_id"]: f"{r['content_token']} {basis}" for r in finished}
     found = {aid: known.get(key) for aid, key in keys.items()}
-    missing = [aid for aid, figures in found.items() if figures is None]
-    for aid, answers in records.answer_sets(db, missing).items():
-        found[aid] = AgencyFigures(tuple(score(rubric, answers).gaps),
-                                   linked_scores(rubric, peers, answers) if peers else None)
-        known.put(keys[aid], found[aid])
+    wanted = {aid: keys[aid] for aid, figures in found.items() if figures is None}
+    stored = _stored_figures(db, wanted)
+    scored = _scored_figures(db, rubric, peers, [aid for aid in wanted if aid not in stored])
+    if keep:
+        _store_figures(db, {aid: (keys[aid], figures) for aid, figures in scored.items()})
+    for aid, figures in (stored | scored).items():
+        found[aid] = figures
+        known.put(keys[aid], figures)
     return [found[r["assessment_id"]] for r in finished if found[r["assessment_id"]] is not None]
+
+
+def _figures_basis(rubric: Rubric, peers: PeerDataset | None) -> str:
+    """What an agency's figures follow from besides its answers (its content token): the rubric
+    version (a stored one never changes), the peers' figures and the code that computes them."""
+    peers_text = peers.model_dump_json() if peers else ""
+    digest = hashlib.sha256(f"{rubric.id}\0{rubric.version}\0{peers_text}\0{_figures_code()}".encode())
+    return digest.hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _figures_code() -> str:
+    """A digest of sovready's version and of FIGURES_CODE."""
+    digest = hashlib.sha256(__version__.encode())
+    for name in FIGURES_CODE:
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    return digest.hexdigest()
+
+
+def _scored_figures(db: sqlite_utils.Database, rubric: Rubric, peers: PeerDataset | None,
+                    assessment_ids: list[str]) -> dict[str, AgencyFigures]:
+    linked = with_overall_share(rubric, peers) if peers else ()  # the rubric's and peers', not each agency's
+    return {aid: AgencyFigures(tuple(score(rubric, answer_set).gaps),
+                               linked_scores(rubric, linked, answer_set) if peers else None)
+            for aid, answer_set in records.answer_sets(db, assessment_ids).items()}
+
+
+def _stored_figures(db: sqlite_utils.Database, keys: dict[str, str]) -> dict[str, AgencyFigures]:
+    """The figures kept of these assessments under these keys (by assessment id); a row kept under
+    another key (the answers or the rubric have changed since) is left out."""
+    if not keys:
+        return {}
+    rows = db.execute("SELECT assessment_id, key, gaps, linked FROM agency_figures "
+                      "WHERE assessment_id IN (SELECT value FROM json_each(?))", [json.dumps(list(keys))])
+    return {aid: AgencyFigures(tuple(_new_tuple(Gap, gap) for gap in json.loads(gaps)),
+                               json.loads(linked) if linked else None)
+            for aid, key, gaps, linked in rows if key == keys[aid]}
+
+
+def _store_figures(db: sqlite_utils.Database, figures: dict[str, tuple[str, AgencyFigures]]) -> None:
+    """Keep the figures just scored, replacing the rows of earlier content; one statement however many."""
+    if not figures:
+        return
+    rows = [[aid, key, json.dumps(f.gaps), None if f.linked is None else json.dumps(f.linked)]
+            for aid, (key, f) in figures.items()]
+    with write_transaction(db):
+        db.execute(_STORE_FIGURES, [json.dumps(rows)])
+
+
+# The assessment may have been deleted since it was read: its figures are not kept then.
+_STORE_FIGURES = """
+INSERT INTO agency_figures (assessment_id, key, gaps, linked)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
+WHERE value ->> 0 IN (SELECT id FROM assessments)
+ON CONFLICT (assessment_id) DO UPDATE SET key = excluded.key, gaps = excluded.gaps, linked = excluded.linked
+"""

@@ -141,11 +141,19 @@ def _last_visit(workshop_id: str) -> float | None:
 
 
 def _visited(workshop_id: str) -> None:
-    """Note the visit in the cookie, which is then sent anew (auth.cookie_lifetime counts from then), without
-    the workshops whose place has ended: else each stays in it for as long as the browser visits another."""
-    places = {w: token for w, token in session.get("workshops", {}).items() if w == workshop_id or _place_lasts(w)}
-    visits = {w: at for w, at in session.get("visited", {}).items() if w in places}
-    session["workshops"], session["visited"] = places, {**visits, workshop_id: int(time.time())}
+    """Note the visit in the cookie, which is then sent anew (auth.cookie_lifetime counts from then)."""
+    session["visited"] = {**session.get("visited", {}), workshop_id: int(time.time())}
+
+
+@bp.after_app_request
+def _forget_ended_places(response):
+    """Leave out of a cookie about to be sent the workshops whose place has ended: else each stays in it
+    for as long as the browser visits another. Whatever writes it (a visit, a join, a save's flash message)."""
+    if session.modified and "workshops" in session:  # modified first: reading the session marks it accessed
+        places = {w: token for w, token in session["workshops"].items() if _place_lasts(w)}
+        session["workshops"] = places
+        session["visited"] = {w: at for w, at in session.get("visited", {}).items() if w in places}
+    return response
 
 
 def _participant(workshop) -> dict | None:

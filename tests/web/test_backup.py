@@ -549,3 +549,81 @@ def test_check_backup_refuses_in_one_line_what_restore_would_refuse(app, backups
     _error(_check(damaged), f"{damaged}: the database is damaged (quick_check failed)")
     _error(_check(newer), f"{newer}: {NEWER}")
     _error(_restore(newer, app.instance_path), f"{newer}: {NEWER}")
+
+
+# Reading a backup without writing beside it or into it ---------------------------------------
+# check-backup opened a WAL-mode backup read-only, yet SQLite made FILE-wal and FILE-shm beside
+# it (a read-only folder refused it, a folder of checksummed backups gained two files); restore
+# opened it for writing, and closing it folded FILE-wal into FILE, changing the backup.
+
+def _in_wal_mode(path: Path) -> None:
+    """The backup as Litestream or a copy of a live database gives it: in WAL mode."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+
+
+def _with_a_wal_beside(path: Path, copy: Path) -> None:
+    """``copy``: ``path`` in WAL mode with its assessments deleted in ``copy``-wal, not yet folded
+    into ``copy``: what copying a database's files while it is open leaves."""
+    _in_wal_mode(path)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        with db:
+            db.execute("DELETE FROM assessments")
+        for suffix in ("", "-wal"):  # while it is open, so that closing it does not fold the -wal in
+            copy.with_name(copy.name + suffix).write_bytes(path.with_name(path.name + suffix).read_bytes())
+    path.unlink()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_check_backup_of_a_wal_mode_backup_writes_nothing_beside_it(app, finished, backups):
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    _in_wal_mode(copy)
+    before = _files(backups)
+    result = _check(copy)
+    assert result.output == f"OK {copy}: {len(MIGRATIONS)} migrations, 1 assessments\n"
+    assert _files(backups) == before
+
+
+def test_check_backup_reads_the_wal_beside_a_backup_and_changes_neither(app, finished, backups):
+    backup(Path(app.config["DATABASE"]), backups / "made.db")
+    copy = backups / "copy.db"
+    _with_a_wal_beside(backups / "made.db", copy)
+    before = _files(backups)
+    assert list(before) == ["copy.db", "copy.db-wal"]
+    result = _check(copy)
+    assert result.output == f"OK {copy}: {len(MIGRATIONS)} migrations, 0 assessments\n"  # the -wal's deletion counted
+    assert _files(backups) == before
+
+
+def test_restore_of_a_backup_with_a_wal_beside_takes_the_wal_and_changes_neither(app, finished, backups):
+    backup(Path(app.config["DATABASE"]), backups / "made.db")
+    copy = backups / "copy.db"
+    _with_a_wal_beside(backups / "made.db", copy)
+    before = _files(backups)
+    result = _restore(copy, app.instance_path)
+    assert result.output == f"Restored {copy}: {len(MIGRATIONS)} migrations, 0 assessments\n", result.output
+    assert check(Path(app.config["DATABASE"])).endswith(", 0 assessments")
+    assert _files(backups) == before
+
+
+def test_restore_of_a_wal_mode_backup_writes_nothing_beside_it(app, finished, backups):
+    copy = backups / "copy.db"
+    backup(Path(app.config["DATABASE"]), copy)
+    _in_wal_mode(copy)
+    before = _files(backups)
+    assert _restore(copy, app.instance_path).exit_code == 0
+    assert _files(backups) == before
+
+
+def test_check_backup_refuses_in_one_line_what_is_not_a_database_with_a_wal_beside_it(backups):
+    garbage = backups / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    garbage.with_name("garbage.db-wal").write_bytes(b"nor a WAL" * 100)
+    before = _files(backups)
+    _error(_check(garbage), f"{garbage}: not a sovready database (file is not a database)")
+    assert _files(backups) == before

@@ -707,6 +707,21 @@ def test_a_workshop_whose_place_has_ended_leaves_the_cookie_when_it_is_next_writ
         assert not _in_workshop(client, workshop)
 
 
+def test_a_workshop_whose_place_has_ended_leaves_the_cookie_when_a_save_writes_it(app, db, people, finished,
+                                                                                   workshop):
+    """A save's flash message writes the cookie between renewals (RENEW_AFTER) without _visited: the
+    ended workshop's token was sent again with it, and kept for as long as the flashes went on."""
+    other = workshops.create_workshop(db, finished, DIMENSIONS, people["editor"])
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        client = _join(app, db, workshop)
+        clock.shift(timedelta(hours=workshops.PARTICIPANT_IDLE_HOURS, minutes=-5))
+        assert client.post(f"/join/{_code(db, other)}", data={"display_name": "Pat"}).status_code == 302
+        clock.shift(timedelta(minutes=6))  # the first workshop's place has ended; the other's is not due renewal
+        assert _answer(client, other, "data", {}).status_code == 302
+        assert _cookie_places(app, client) == ({other}, {other})
+        assert "Your answers are saved." in text(client.get(f"/p/{other}"))
+
+
 def test_a_removed_participant_is_out_at_once(app, db, editor, workshop):
     client = _join(app, db, workshop)
     editor.post(f"/workshops/{workshop}/participants/{workshops.participants(db, workshop)[0]['id']}/remove")
