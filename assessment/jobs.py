@@ -50,10 +50,17 @@ MEMORY_CHECK_SECONDS = 0.02
 # Renders yield the CPU to the web server's workers: a PDF can wait a moment, a page should not.
 RENDER_NICENESS = 10
 # The queue is first come, first served: at most this many of one person's reports wait at a
-# time, or one editor could queue hundreds ahead of everyone else's. A job still waiting after
-# PENDING_WINDOW was lost (its worker killed, its queue file replaced) and no longer counts.
+# time, or one editor could queue hundreds ahead of everyone else's. A lost job no longer counts.
 PENDING_PER_PERSON = 3
-PENDING_WINDOW = timedelta(minutes=15)
+# A job not taken by the worker within QUEUE_PATIENCE of being asked for, or not finished within
+# it of being taken, was lost: no worker runs, the queue file (tasks.db) was replaced, or the
+# worker could not record the end (a full disk). Two workers take some 70 reports a minute and a
+# render is stopped after RENDER_SECONDS, so a live queue is far quicker. A job whose worker
+# process is gone (killed, the machine restarted) is lost at once. A lost job's page says so and
+# offers to ask again (job_status).
+QUEUE_PATIENCE = timedelta(minutes=5)
+WORKER_GONE = ("The PDF worker stopped while it rendered this report (it was stopped or restarted, or ran out "
+               "of memory).")
 
 
 class RenderError(RuntimeError):
@@ -276,8 +283,52 @@ def cached_pdf(db: sqlite_utils.Database, digest: str) -> bytes | None:
 
 
 def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
-    return next(db.query("SELECT status, error, queued_at, finished_at FROM report_jobs WHERE digest = ?",
-                         [digest]), None)
+    """The job of ``digest``, or None; a lost one (``lost``) as failed, with why, to be asked for again."""
+    job = storage.first_row(db, "SELECT status, error, queued_at, started_at, worker, finished_at FROM report_jobs "
+                                "WHERE digest = ?", [digest])
+    if job and (why := lost(job)):
+        job.update(status="failed", error=why)
+    return job
+
+
+def lost(job: dict) -> str | None:
+    """Why a job queued or running will never finish (QUEUE_PATIENCE, WORKER_GONE), or None."""
+    patience = QUEUE_PATIENCE // timedelta(minutes=1)
+    if job["status"] == "queued" and (waited := _minutes_since(job["queued_at"])) >= patience:
+        return (f"The report has waited {waited} minutes: the PDF worker may not be running. Ask your "
+                "administrator to check `sovready worker`.")
+    if job["status"] != "running":
+        return None
+    if job["worker"] and not _alive(job["worker"]):
+        return WORKER_GONE
+    # A job running since before migration 026 has no start: its request's time stands in.
+    if (rendering := _minutes_since(job["started_at"] or job["queued_at"])) >= patience:
+        return (f"The report has been rendering for {rendering} minutes, far past its limit: the PDF worker may "
+                "be stuck. Ask your administrator to check `sovready worker`.")
+    return None
+
+
+def _minutes_since(stamp: str) -> int:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp)) // timedelta(minutes=1)
+
+
+def process_identity(pid: int | None = None) -> str:
+    """This process (or ``pid``) as no other process on this machine is, ever: the boot, the pid and
+    the process's start (field 22 of /proc/PID/stat, in clock ticks since boot), as a pid alone is
+    reused; '' where the process or /proc is not there, or the process has ended (a zombie)."""
+    pid = pid or os.getpid()
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat.rsplit(")", 1)[1].split()  # after the command's name, which may hold spaces: field 3 on
+    return "" if fields[0] in "ZX" else f"{boot}:{pid}:{fields[19]}"
+
+
+def _alive(identity: str) -> bool:
+    """Whether the process ``process_identity`` gave ``identity`` still runs."""
+    return process_identity(int(identity.split(":")[1])) == identity
 
 
 def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int) -> bool:
@@ -296,8 +347,8 @@ def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> 
     """``subject``: assessment_id, portfolio_id, round_id, filters, with either the first or the
     next two (and the filters, as JSON, of a portfolio report)."""
     with storage.write_transaction(db):
-        status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
-        if status and status[0] != "failed":
+        job = job_status(db, digest)
+        if job and job["status"] != "failed":
             return False
         if _pending(db, by) >= PENDING_PER_PERSON:
             raise TooManyPending
@@ -308,10 +359,10 @@ def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> 
 
 
 def _pending(db: sqlite_utils.Database, user_id: int) -> int:
-    """How many of the user's jobs are waiting or rendering (those asked for within PENDING_WINDOW)."""
-    since = (datetime.now(UTC) - PENDING_WINDOW).isoformat(timespec="seconds")
-    return db.execute("SELECT count(*) FROM report_jobs WHERE requested_by = ? AND status IN ('queued', 'running') "
-                      "AND queued_at > ?", [user_id, since]).fetchone()[0]
+    """How many of the user's jobs are waiting or rendering, those lost aside."""
+    return sum(not lost(job) for job in db.query("SELECT status, queued_at, started_at, worker FROM report_jobs "
+                                                 "WHERE requested_by = ? AND status IN ('queued', 'running')",
+                                                 [user_id]))
 
 
 def _finish(db: sqlite_utils.Database, digest: str, pdf: bytes | None, error: str = "") -> None:
@@ -340,8 +391,10 @@ def _forget_superseded(db: sqlite_utils.Database, digest: str) -> None:
 
 
 def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
+    # Which process renders it: if that process is gone before the end, the job is lost (``lost``).
     with storage.write_transaction(db):
-        db.execute("UPDATE report_jobs SET status = 'running' WHERE digest = ?", [digest])
+        db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? WHERE digest = ?",
+                   [storage.now(), process_identity(), digest])
     try:
         _finish(db, digest, render_limited(render))
     except RenderError as error:
@@ -404,11 +457,39 @@ def run_pending(instance: str) -> int:
     return count
 
 
-def run_worker(instance: str, workers: int = 2) -> None:
-    """Run the worker until stopped: ``workers`` processes take render jobs from the queue."""
+def fail_lost_renders(database: str) -> int:
+    """Mark failed, with WORKER_GONE, the jobs left running by a worker process that is gone; how many.
+
+    Failed rather than queued again: the person who asked sees what happened and asks again if they
+    still want it, while a render that took its worker down with it (the machine out of memory, the
+    whole service killed by its memory limit) would take down each restarted worker in turn, and
+    everyone's reports with it. Jobs left queued stay: their tasks are still in the queue, which this
+    worker now takes, unless the queue file was lost (their page says so after QUEUE_PATIENCE).
+    """
+    if not Path(database).exists():  # no server has made it yet: nothing ran
+        return 0
+    db = storage.connect(database)
+    try:
+        with storage.write_transaction(db):
+            running = [row for row in db.query("SELECT digest, worker FROM report_jobs WHERE status = 'running'")
+                       if row["worker"] and not _alive(row["worker"])]
+            for row in running:
+                db.execute("UPDATE report_jobs SET status = 'failed', error = ?, finished_at = ? WHERE digest = ?",
+                           [WORKER_GONE, storage.now(), row["digest"]])
+    finally:
+        db.close()
+    return len(running)
+
+
+def run_worker(instance: str, workers: int = 2, database: str | None = None) -> None:
+    """Run the worker until stopped: ``workers`` processes take render jobs from the queue. With
+    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders)."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
     # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
     # operator acts on. Its warnings still show.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    if database and (failed := fail_lost_renders(database)):
+        logging.info("%d report(s) were rendering when an earlier worker stopped: marked failed, to be asked "
+                     "for again", failed)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm
     queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

@@ -423,6 +423,16 @@ def _index_the_users_keys_searched(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX invites_created_by ON invites(created_by)")
 
 
+@migrations(name="026_report_jobs_worker")
+def _record_who_renders_a_report(db: sqlite_utils.Database) -> None:
+    # A job left running by a worker that was killed (or a machine restarted) stayed "running" for
+    # ever, and asking again did nothing. A job now records the process rendering it and since when
+    # (jobs.process_identity), so that one whose process is gone is known lost (jobs.lost). A job
+    # running before this migration names none: it is lost once QUEUE_PATIENCE has passed.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN started_at TEXT")
+    db.execute("ALTER TABLE report_jobs ADD COLUMN worker TEXT NOT NULL DEFAULT ''")
+
+
 ACCOUNTS_SCHEMA = (
     """CREATE TABLE users (
         id INTEGER PRIMARY KEY,

@@ -35,7 +35,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "020_invitations_closed_to_new_accounts", "021_agency_links_expire",
                      "022_workshop_joins_stopped",
                      "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes",
-                     "025_indexes_for_users_keys"]
+                     "025_indexes_for_users_keys", "026_report_jobs_worker"]
     assert db.table("rubrics").exists()
 
 
