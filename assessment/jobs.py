@@ -19,6 +19,7 @@ import os
 import resource
 import select
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -396,9 +397,18 @@ def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], byt
         db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? WHERE digest = ?",
                    [storage.now(), process_identity(), digest])
     try:
-        _finish(db, digest, render_limited(render))
+        pdf = render_limited(render)
     except RenderError as error:
         _finish(db, digest, None, str(error))
+        return
+    try:
+        _finish(db, digest, pdf)
+    except sqlite3.Error as error:
+        # A full disk has no room for a PDF, but may have for a line saying so (rolled back, the
+        # PDF left its pages); if not, the job is lost after QUEUE_PATIENCE.
+        if (reason := storage.unavailable(error)) is None:
+            raise
+        _finish(db, digest, None, f"The server could not store the report: {reason}. Try again in a moment.")
 
 
 def run_job(database: str, assessment_id: str, digest: str) -> None:

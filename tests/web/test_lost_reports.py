@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from assessment import jobs, portfolios
+from assessment import jobs, portfolios, storage
 
 from .conftest import text
 
@@ -126,3 +126,21 @@ def test_a_portfolio_report_no_worker_takes_can_be_asked_for_again(app, db, owne
         owner.post(status)
     assert jobs.run_pending(app.instance_path) == 1
     assert "is ready" in text(owner.get(status))
+
+
+def test_a_report_the_disk_has_no_room_for_says_so(app, db, owner, finished, monkeypatch):
+    """The worker's own connection cannot grow the database: the PDF cannot be stored."""
+    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=0: b"%PDF " + os.urandom(200_000))
+    connect = storage.connect
+
+    def full(path):
+        opened = connect(path)
+        opened.execute(f"PRAGMA max_page_count = {opened.execute('PRAGMA page_count').fetchone()[0]}")
+        return opened
+
+    owner.post(f"/a/{finished}/report")
+    monkeypatch.setattr(storage, "connect", full)
+    assert jobs.run_pending(app.instance_path) == 1
+    page = _status(owner, finished)
+    assert "The last attempt failed: The server could not store the report: its disk is full." in page
+    assert "Try again" in page
