@@ -491,6 +491,20 @@ def fail_lost_renders(database: str) -> int:
     return len(running)
 
 
+def _fail_lost_renders_at_start(database: str) -> None:
+    """fail_lost_renders, logged; a database that cannot be used now (locked, a full disk) is logged
+    too, and the worker starts all the same: the renders left unfinished are lost after QUEUE_PATIENCE."""
+    try:
+        failed = fail_lost_renders(database)
+    except sqlite3.Error as error:
+        logging.warning("could not look for reports an earlier worker left rendering (%s): their pages offer to "
+                        "ask again after %d minutes", error, QUEUE_PATIENCE // timedelta(minutes=1))
+        return
+    if failed:
+        logging.info("%d report(s) were rendering when an earlier worker stopped: marked failed, to be asked "
+                     "for again", failed)
+
+
 def run_worker(instance: str, workers: int = 2, database: str | None = None) -> None:
     """Run the worker until stopped: ``workers`` processes take render jobs from the queue. With
     ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders)."""
@@ -498,8 +512,7 @@ def run_worker(instance: str, workers: int = 2, database: str | None = None) -> 
     # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
     # operator acts on. Its warnings still show.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    if database and (failed := fail_lost_renders(database)):
-        logging.info("%d report(s) were rendering when an earlier worker stopped: marked failed, to be asked "
-                     "for again", failed)
+    if database:
+        _fail_lost_renders_at_start(database)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm
     queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

@@ -4,10 +4,12 @@ running. Through the real queue, with real worker processes killed as the OOM ki
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import time_machine
 
@@ -144,3 +146,21 @@ def test_a_report_the_disk_has_no_room_for_says_so(app, db, owner, finished, mon
     page = _status(owner, finished)
     assert "The last attempt failed: The server could not store the report: its disk is full." in page
     assert "Try again" in page
+
+
+def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_not_do(app, monkeypatch, caplog):
+    consumer = []
+    huey = SimpleNamespace(create_consumer=lambda **options: SimpleNamespace(run=lambda: consumer.append(options)))
+    monkeypatch.setattr(jobs, "queue", lambda instance: (huey,))
+    monkeypatch.setattr(jobs, "warm_up", lambda: None)
+    monkeypatch.setattr(storage, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        jobs.run_worker(app.instance_path, 1, app.config["DATABASE"])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert consumer == [{"workers": 1, "worker_type": "process"}]  # it serves the queue all the same
+    assert ("could not look for reports an earlier worker left rendering (database is locked): their pages "
+            "offer to ask again after 5 minutes") in caplog.text
