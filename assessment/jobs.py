@@ -478,17 +478,21 @@ def fail_lost_renders(database: str) -> int:
     """
     if not Path(database).exists():  # no server has made it yet: nothing ran
         return 0
-    db = storage.connect(database)
-    try:
-        with storage.write_transaction(db):
-            running = [row for row in db.query("SELECT digest, worker FROM report_jobs WHERE status = 'running'")
-                       if row["worker"] and not _alive(row["worker"])]
-            for row in running:
-                db.execute("UPDATE report_jobs SET status = 'failed', error = ?, finished_at = ? WHERE digest = ?",
-                           [WORKER_GONE, storage.now(), row["digest"]])
-    finally:
-        db.close()
-    return len(running)
+    # Looked for read-only: a worker starting writes nothing (nor turns on WAL) unless it must.
+    with contextlib.closing(sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True)) as peek:
+        left = peek.execute("SELECT digest, worker FROM report_jobs WHERE status = 'running' AND worker != ''")
+        gone = [(digest, worker) for digest, worker in left.fetchall() if not _alive(worker)]
+    if gone:
+        db = storage.connect(database)
+        try:
+            with storage.write_transaction(db):
+                for digest, worker in gone:  # unless asked for again meanwhile
+                    db.execute("UPDATE report_jobs SET status = 'failed', error = ?, finished_at = ? "
+                               "WHERE digest = ? AND status = 'running' AND worker = ?",
+                               [WORKER_GONE, storage.now(), digest, worker])
+        finally:
+            db.close()
+    return len(gone)
 
 
 def _fail_lost_renders_at_start(database: str) -> None:

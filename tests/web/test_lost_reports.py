@@ -148,7 +148,13 @@ def test_a_report_the_disk_has_no_room_for_says_so(app, db, owner, finished, mon
     assert "Try again" in page
 
 
-def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_not_do(app, monkeypatch, caplog):
+def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_not_do(app, db, owner, finished,
+                                                                                    monkeypatch, caplog):
+    owner.post(f"/a/{finished}/report")
+    ended = subprocess.run([sys.executable, "-c", "from assessment import jobs; print(jobs.process_identity())"],  # noqa: S603
+                           capture_output=True, text=True, check=True).stdout.strip()
+    db.execute("UPDATE report_jobs SET status = 'running', worker = ?", [ended])  # left by a process now gone
+    db.conn.commit()
     consumer = []
     huey = SimpleNamespace(create_consumer=lambda **options: SimpleNamespace(run=lambda: consumer.append(options)))
     monkeypatch.setattr(jobs, "queue", lambda instance: (huey,))
@@ -164,3 +170,4 @@ def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_n
     assert consumer == [{"workers": 1, "worker_type": "process"}]  # it serves the queue all the same
     assert ("could not look for reports an earlier worker left rendering (database is locked): their pages "
             "offer to ask again after 5 minutes") in caplog.text
+    assert f"The last attempt failed: {jobs.WORKER_GONE}" in _status(owner, finished)  # the page knew anyway
