@@ -332,21 +332,27 @@ def _alive(identity: str) -> bool:
     return process_identity(int(identity.split(":")[1])) == identity
 
 
-def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int) -> bool:
-    """Record a job unless one is queued, running or done; True if the worker must be asked.
-    TooManyPending if the user ``by`` has PENDING_PER_PERSON jobs waiting."""
-    return _request(db, digest, [assessment_id, None, None, "{}"], by)
+def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int,
+                   enqueue: Callable[[], None] | None = None) -> bool:
+    """Record a job unless one is queued, running or done, and call ``enqueue`` (which asks the worker)
+    in the same transaction; True if it was recorded. TooManyPending if the user ``by`` has
+    PENDING_PER_PERSON jobs waiting."""
+    return _request(db, digest, [assessment_id, None, None, "{}"], by, enqueue)
 
 
 def request_portfolio_report(db: sqlite_utils.Database, portfolio_id: int, round_id: int, digest: str,
-                             by: int, filters: dict[str, str] | None = None) -> bool:
+                             by: int, filters: dict[str, str] | None = None,
+                             enqueue: Callable[[], None] | None = None) -> bool:
     """As request_report, for a portfolio round's report over the agencies matching ``filters``."""
-    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)], by)
+    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)], by,
+                    enqueue)
 
 
-def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> bool:
+def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int,
+             enqueue: Callable[[], None] | None) -> bool:
     """``subject``: assessment_id, portfolio_id, round_id, filters, with either the first or the
-    next two (and the filters, as JSON, of a portfolio report)."""
+    next two (and the filters, as JSON, of a portfolio report). A queue that cannot be written
+    (tasks.db on a full disk) leaves no job behind, which would have shown as queued until lost."""
     with storage.write_transaction(db):
         job = job_status(db, digest)
         if job and job["status"] != "failed":
@@ -356,6 +362,8 @@ def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> 
         db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, portfolio_id, round_id, filters, "
                    "status, error, queued_at, requested_by) VALUES (?, ?, ?, ?, ?, 'queued', '', ?, ?)",
                    [digest, *subject, storage.now(), by])
+        if enqueue:
+            enqueue()
     return True
 
 

@@ -9,8 +9,9 @@ import logging
 import re
 import sqlite3
 from contextlib import contextmanager
+from pathlib import Path
 
-from assessment import records, storage, workshops
+from assessment import jobs, records, storage, workshops
 
 from .conftest import OWNER, PASSWORD, text
 
@@ -153,3 +154,20 @@ def test_a_database_error_of_the_codes_making_is_still_a_500(app, db, owner, emp
     app.testing = False  # the page a person gets, not the traceback tests see
     response = owner.post(f"/a/{empty}/dimensions/data", data={"go": "stay"})
     assert response.status_code == 500 and "Something went wrong on our side" in text(response)
+
+
+def test_a_report_asked_for_when_its_queue_cannot_be_written_leaves_no_job_behind(app, db, owner, finished):
+    """The job was recorded, then its task could not be queued: the page said the report was queued,
+    for the five minutes until it was known lost, and asking again did nothing meanwhile."""
+    tasks = Path(app.instance_path) / "tasks.db"
+    tasks.mkdir()  # what SQLite cannot open as the queue
+    response = owner.post(f"/a/{finished}/report")
+    assert response.status_code == 503
+    assert "The server could not save: it could not open its database. Nothing was saved." in text(response)
+    assert db.execute("SELECT count(*) FROM report_jobs").fetchone()[0] == 0
+    tasks.rmdir()
+    jobs.queue.cache_clear()
+    action, sent = _resent(text(response))
+    assert owner.post(action, data=sent).status_code == 302
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "is ready" in text(owner.get(f"/a/{finished}/report"))
