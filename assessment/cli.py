@@ -257,7 +257,7 @@ def worker(instance: Path, workers: int):
         storage.mark_open(database)
     except OSError as error:
         raise UserError(f"{database}: cannot open: {error.strerror}") from None
-    run_worker(str(instance.resolve()), workers)
+    run_worker(str(instance.resolve()), workers, str(database.resolve()))
 
 
 def _or_refused(step: Callable[[], str]) -> str:

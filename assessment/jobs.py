@@ -19,6 +19,7 @@ import os
 import resource
 import select
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -50,10 +51,17 @@ MEMORY_CHECK_SECONDS = 0.02
 # Renders yield the CPU to the web server's workers: a PDF can wait a moment, a page should not.
 RENDER_NICENESS = 10
 # The queue is first come, first served: at most this many of one person's reports wait at a
-# time, or one editor could queue hundreds ahead of everyone else's. A job still waiting after
-# PENDING_WINDOW was lost (its worker killed, its queue file replaced) and no longer counts.
+# time, or one editor could queue hundreds ahead of everyone else's. A lost job no longer counts.
 PENDING_PER_PERSON = 3
-PENDING_WINDOW = timedelta(minutes=15)
+# A job not taken by the worker within QUEUE_PATIENCE of being asked for, or not finished within
+# it of being taken, was lost: no worker runs, the queue file (tasks.db) was replaced, or the
+# worker could not record the end (a full disk). Two workers take some 70 reports a minute and a
+# render is stopped after RENDER_SECONDS, so a live queue is far quicker. A job whose worker
+# process is gone (killed, the machine restarted) is lost at once. A lost job's page says so and
+# offers to ask again (job_status).
+QUEUE_PATIENCE = timedelta(minutes=5)
+WORKER_GONE = ("The PDF worker stopped while it rendered this report (it was stopped or restarted, or ran out "
+               "of memory).")
 
 
 class RenderError(RuntimeError):
@@ -277,42 +285,94 @@ def cached_pdf(db: sqlite_utils.Database, digest: str) -> bytes | None:
 
 
 def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
-    return next(db.query("SELECT status, error, queued_at, finished_at FROM report_jobs WHERE digest = ?",
-                         [digest]), None)
+    """The job of ``digest``, or None; a lost one (``lost``) as failed, with why, to be asked for again."""
+    job = storage.first_row(db, "SELECT status, error, queued_at, started_at, worker, finished_at FROM report_jobs "
+                                "WHERE digest = ?", [digest])
+    if job and (why := lost(job)):
+        job.update(status="failed", error=why)
+    return job
 
 
-def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int) -> bool:
-    """Record a job unless one is queued, running or done; True if the worker must be asked.
-    TooManyPending if the user ``by`` has PENDING_PER_PERSON jobs waiting."""
-    return _request(db, digest, [assessment_id, None, None, "{}"], by)
+def lost(job: dict) -> str | None:
+    """Why a job queued or running will never finish (QUEUE_PATIENCE, WORKER_GONE), or None."""
+    patience = QUEUE_PATIENCE // timedelta(minutes=1)
+    if job["status"] == "queued" and (waited := _minutes_since(job["queued_at"])) >= patience:
+        return (f"The report has waited {waited} minutes: the PDF worker may not be running. Ask your "
+                "administrator to check `sovready worker`.")
+    if job["status"] != "running":
+        return None
+    if job["worker"] and not _alive(job["worker"]):
+        return WORKER_GONE
+    # A job running since before migration 026 has no start: its request's time stands in.
+    if (rendering := _minutes_since(job["started_at"] or job["queued_at"])) >= patience:
+        return (f"The report has been rendering for {rendering} minutes, far past its limit: the PDF worker may "
+                "be stuck. Ask your administrator to check `sovready worker`.")
+    return None
+
+
+def _minutes_since(stamp: str) -> int:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp)) // timedelta(minutes=1)
+
+
+def process_identity(pid: int | None = None) -> str:
+    """This process (or ``pid``) as no other process on this machine is, ever: the boot, the pid and
+    the process's start (field 22 of /proc/PID/stat, in clock ticks since boot), as a pid alone is
+    reused; '' where the process or /proc is not there, or the process has ended (a zombie)."""
+    pid = pid or os.getpid()
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat.rsplit(")", 1)[1].split()  # after the command's name, which may hold spaces: field 3 on
+    return "" if fields[0] in "ZX" else f"{boot}:{pid}:{fields[19]}"
+
+
+def _alive(identity: str) -> bool:
+    """Whether the process ``process_identity`` gave ``identity`` still runs."""
+    return process_identity(int(identity.split(":")[1])) == identity
+
+
+def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int,
+                   enqueue: Callable[[], None] | None = None) -> bool:
+    """Record a job unless one is queued, running or done, and call ``enqueue`` (which asks the worker)
+    in the same transaction; True if it was recorded. TooManyPending if the user ``by`` has
+    PENDING_PER_PERSON jobs waiting."""
+    return _request(db, digest, [assessment_id, None, None, "{}"], by, enqueue)
 
 
 def request_portfolio_report(db: sqlite_utils.Database, portfolio_id: int, round_id: int, digest: str,
-                             by: int, filters: dict[str, str] | None = None) -> bool:
+                             by: int, filters: dict[str, str] | None = None,
+                             enqueue: Callable[[], None] | None = None) -> bool:
     """As request_report, for a portfolio round's report over the agencies matching ``filters``."""
-    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)], by)
+    return _request(db, digest, [None, portfolio_id, round_id, json.dumps(filters or {}, sort_keys=True)], by,
+                    enqueue)
 
 
-def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int) -> bool:
+def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int,
+             enqueue: Callable[[], None] | None) -> bool:
     """``subject``: assessment_id, portfolio_id, round_id, filters, with either the first or the
-    next two (and the filters, as JSON, of a portfolio report)."""
+    next two (and the filters, as JSON, of a portfolio report). A queue that cannot be written
+    (tasks.db on a full disk) leaves no job behind, which would have shown as queued until lost."""
     with storage.write_transaction(db):
-        status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
-        if status and status[0] != "failed":
+        job = job_status(db, digest)
+        if job and job["status"] != "failed":
             return False
         if _pending(db, by) >= PENDING_PER_PERSON:
             raise TooManyPending
         db.execute("INSERT OR REPLACE INTO report_jobs (digest, assessment_id, portfolio_id, round_id, filters, "
                    "status, error, queued_at, requested_by) VALUES (?, ?, ?, ?, ?, 'queued', '', ?, ?)",
                    [digest, *subject, storage.now(), by])
+        if enqueue:
+            enqueue()
     return True
 
 
 def _pending(db: sqlite_utils.Database, user_id: int) -> int:
-    """How many of the user's jobs are waiting or rendering (those asked for within PENDING_WINDOW)."""
-    since = (datetime.now(UTC) - PENDING_WINDOW).isoformat(timespec="seconds")
-    return db.execute("SELECT count(*) FROM report_jobs WHERE requested_by = ? AND status IN ('queued', 'running') "
-                      "AND queued_at > ?", [user_id, since]).fetchone()[0]
+    """How many of the user's jobs are waiting or rendering, those lost aside."""
+    return sum(not lost(job) for job in db.query("SELECT status, queued_at, started_at, worker FROM report_jobs "
+                                                 "WHERE requested_by = ? AND status IN ('queued', 'running')",
+                                                 [user_id]))
 
 
 def _finish(db: sqlite_utils.Database, digest: str, pdf: bytes | None, error: str = "") -> None:
@@ -341,12 +401,23 @@ def _forget_superseded(db: sqlite_utils.Database, digest: str) -> None:
 
 
 def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
+    # Which process renders it: if that process is gone before the end, the job is lost (``lost``).
     with storage.write_transaction(db):
-        db.execute("UPDATE report_jobs SET status = 'running' WHERE digest = ?", [digest])
+        db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? WHERE digest = ?",
+                   [storage.now(), process_identity(), digest])
     try:
-        _finish(db, digest, render_limited(render))
+        pdf = render_limited(render)
     except RenderError as error:
         _finish(db, digest, None, str(error))
+        return
+    try:
+        _finish(db, digest, pdf)
+    except sqlite3.Error as error:
+        # A full disk has no room for a PDF, but may have for a line saying so (rolled back, the
+        # PDF left its pages); if not, the job is lost after QUEUE_PATIENCE.
+        if (reason := storage.unavailable(error)) is None:
+            raise
+        _finish(db, digest, None, f"The server could not store the report: {reason}. Try again in a moment.")
 
 
 def run_job(database: str, assessment_id: str, digest: str) -> None:
@@ -405,11 +476,56 @@ def run_pending(instance: str) -> int:
     return count
 
 
-def run_worker(instance: str, workers: int = 2) -> None:
-    """Run the worker until stopped: ``workers`` processes take render jobs from the queue."""
+def fail_lost_renders(database: str) -> int:
+    """Mark failed, with WORKER_GONE, the jobs left running by a worker process that is gone; how many.
+
+    Failed rather than queued again: the person who asked sees what happened and asks again if they
+    still want it, while a render that took its worker down with it (the machine out of memory, the
+    whole service killed by its memory limit) would take down each restarted worker in turn, and
+    everyone's reports with it. Jobs left queued stay: their tasks are still in the queue, which this
+    worker now takes, unless the queue file was lost (their page says so after QUEUE_PATIENCE).
+    """
+    if not Path(database).exists():  # no server has made it yet: nothing ran
+        return 0
+    # Looked for read-only: a worker starting writes nothing (nor turns on WAL) unless it must.
+    with contextlib.closing(sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True)) as peek:
+        left = peek.execute("SELECT digest, worker FROM report_jobs WHERE status = 'running' AND worker != ''")
+        gone = [(digest, worker) for digest, worker in left.fetchall() if not _alive(worker)]
+    if gone:
+        db = storage.connect(database)
+        try:
+            with storage.write_transaction(db):
+                for digest, worker in gone:  # unless asked for again meanwhile
+                    db.execute("UPDATE report_jobs SET status = 'failed', error = ?, finished_at = ? "
+                               "WHERE digest = ? AND status = 'running' AND worker = ?",
+                               [WORKER_GONE, storage.now(), digest, worker])
+        finally:
+            db.close()
+    return len(gone)
+
+
+def _fail_lost_renders_at_start(database: str) -> None:
+    """fail_lost_renders, logged; a database that cannot be used now (locked, a full disk) is logged
+    too, and the worker starts all the same: the renders left unfinished are lost after QUEUE_PATIENCE."""
+    try:
+        failed = fail_lost_renders(database)
+    except sqlite3.Error as error:
+        logging.warning("could not look for reports an earlier worker left rendering (%s): their pages offer to "
+                        "ask again after %d minutes", error, QUEUE_PATIENCE // timedelta(minutes=1))
+        return
+    if failed:
+        logging.info("%d report(s) were rendering when an earlier worker stopped: marked failed, to be asked "
+                     "for again", failed)
+
+
+def run_worker(instance: str, workers: int = 2, database: str | None = None) -> None:
+    """Run the worker until stopped: ``workers`` processes take render jobs from the queue. With
+    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders)."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
     # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
     # operator acts on. Its warnings still show.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    if database:
+        _fail_lost_renders_at_start(database)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm
     queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,26 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+# The SQLite errors that are the machine's doing, not the request's, each as a person is told it
+# (errors.py): trying again later may work, and nothing the person typed was wrong. By primary
+# result code (an extended code's low byte).
+UNAVAILABLE = {
+    sqlite3.SQLITE_FULL: "its disk is full",
+    sqlite3.SQLITE_BUSY: "the database is busy",
+    sqlite3.SQLITE_LOCKED: "the database is busy",
+    sqlite3.SQLITE_IOERR: "its disk could not be written",
+    sqlite3.SQLITE_READONLY: "its database is read-only",
+    sqlite3.SQLITE_CANTOPEN: "it could not open its database",
+}
+
+
+def unavailable(error: BaseException) -> str | None:
+    """Why the database could not be used, in words for a person, when ``error`` is the machine's
+    doing (``UNAVAILABLE``); None for any other error (a mistake in the code)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return UNAVAILABLE.get(code & 0xFF) if isinstance(error, sqlite3.Error) and code is not None else None
+
+
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A transaction that takes the write lock up front.
@@ -54,7 +75,10 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         try:
             yield db
         except BaseException:
-            db.conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR): a
+            # second ROLLBACK would fail and hide the error that says what happened.
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
             raise
         db.conn.execute("COMMIT")
 
@@ -439,6 +463,16 @@ def _keep_agency_figures(db: sqlite_utils.Database) -> None:
         key TEXT NOT NULL,
         gaps TEXT NOT NULL,
         linked TEXT)""")
+
+
+@migrations(name="028_report_jobs_worker")
+def _record_who_renders_a_report(db: sqlite_utils.Database) -> None:
+    # A job left running by a worker that was killed (or a machine restarted) stayed "running" for
+    # ever, and asking again did nothing. A job now records the process rendering it and since when
+    # (jobs.process_identity), so that one whose process is gone is known lost (jobs.lost). A job
+    # running before this migration names none: it is lost once QUEUE_PATIENCE has passed.
+    db.execute("ALTER TABLE report_jobs ADD COLUMN started_at TEXT")
+    db.execute("ALTER TABLE report_jobs ADD COLUMN worker TEXT NOT NULL DEFAULT ''")
 
 
 ACCOUNTS_SCHEMA = (

@@ -7,9 +7,12 @@ kept them; requests on the crowded worker then queued while the other worker's c
 worker now has its own socket (SO_REUSEPORT) and the kernel spreads the connections.
 """
 
+import contextlib
 import http.client
 import logging
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -237,9 +240,61 @@ def test_serve_warns_of_an_instance_folder_other_accounts_can_read(tmp_path, mon
 def test_the_server_says_that_it_started_the_pdf_worker(tmp_path, monkeypatch, capsys):
     """Found following README.md: `make run` printed where it served and the setup code, but
     nothing showed that the PDF worker it promises had started, short of `ps`."""
-    monkeypatch.setattr(server.subprocess, "Popen", lambda command: SimpleNamespace(pid=4321, terminate=lambda: None))
+    monkeypatch.setattr(server.subprocess, "Popen", lambda command, **options: SimpleNamespace(pid=4321))
+    monkeypatch.setattr(server.ReportWorker, "supervise", lambda worker: None)
+    monkeypatch.setattr(server.atexit, "register", lambda stop: None)
     server.start_report_worker(tmp_path, 2)
     assert "sovready: PDF worker started (2 processes, pid 4321)" in capsys.readouterr().out
+
+
+def _report_worker(server_pid: int) -> int:
+    """The pid of the server's PDF worker, once it runs."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        # Of any of its threads: a restarted worker is the child of the thread that supervises it.
+        for pid in (int(p) for task in Path(f"/proc/{server_pid}/task").iterdir()
+                    for p in (task / "children").read_text().split()):
+            if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+        time.sleep(0.05)
+    raise AssertionError("no PDF worker")
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended (reaped, or a zombie that no longer runs)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def _wait_for(check, what: str, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"still not {what}"
+        time.sleep(0.05)
+
+
+def test_the_server_restarts_its_pdf_worker_when_it_exits_and_says_so(tmp_path):
+    """Found by killing the worker as the OOM killer would: the server went on serving, every report
+    stayed queued, and nothing said why."""
+    process = start_server(tmp_path, free_port(), workers=1, report_workers=1)
+    log = tmp_path / "server.log"
+    try:
+        first = _report_worker(process.pid)
+        os.kill(first, signal.SIGKILL)
+        _wait_for(lambda: "PDF worker restarted" in log.read_text(), "restarted")
+        assert ("sovready: the PDF worker exited (killed by SIGKILL): PDF reports wait until it runs again; "
+                "restarting it in 1 s\n") in log.read_text()
+        second = _report_worker(process.pid)
+        assert second != first and f"sovready: PDF worker restarted (pid {second})\n" in log.read_text()
+        # Ctrl-C at the terminal (SIGINT to the foreground process group, as `make run` gets it) stops it all.
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(60) == 0
+        _wait_for(lambda: _gone(second), "stopped with the server")
+        assert log.read_text().count("PDF worker restarted") == 1  # stopped by the server: not restarted
+    finally:
+        process.kill()
 
 
 def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, monkeypatch):
@@ -258,3 +313,54 @@ def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, mo
     assert status == 302 and headers["Location"] == "/sovready/setup"
     assert 'href="/sovready/static/app.css?v=' in page
     assert 'href="/static/app.css?v=' in at_root  # a request without the header: served at the root
+
+
+def _serve_at_a_terminal(instance: Path, port: int) -> tuple[int, int]:
+    """``sovready serve`` as `make run` starts it from a shell at a terminal: the pid, and the
+    terminal's side that types into it. SIGINT as the shell leaves it (not ignored, not blocked)."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: become the server
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        exe = shutil.which("sovready", path=str(Path(sys.executable).parent))
+        os.execv(exe, [exe, "serve", "--port", str(port), "--instance", str(instance), "--report-workers", "1"])  # noqa: S606
+    return pid, terminal
+
+
+def _read_until_exit(pid: int, terminal: int, seconds: float = 120) -> tuple[int, str]:
+    """What the server writes to its terminal until it exits, and its exit status."""
+    output, deadline = b"", time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if select.select([terminal], [], [], 0.1)[0]:
+            with contextlib.suppress(OSError):  # EIO once the last process on the terminal has closed it
+                output += os.read(terminal, 1 << 16)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError(f"the server did not stop: {output.decode(errors='replace')[-2000:]}")
+
+
+def test_ctrl_c_at_the_terminal_stops_the_server_its_workers_and_its_pdf_worker(tmp_path):
+    """Found stopping `make run` with Ctrl-C at a real terminal: SIGINT reaches the whole process
+    group, and a web worker that got it beside the master's SIGTERM refused to stop until the
+    master killed it SHUTDOWN_SECONDS later."""
+    port = free_port()
+    pid, terminal = _serve_at_a_terminal(tmp_path, port)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            time.sleep(0.1)
+        worker = _report_worker(pid)
+        os.write(terminal, b"\x03")  # Ctrl-C
+        status, output = _read_until_exit(pid, terminal)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(terminal)
+    assert status == 0
+    assert "refused to gracefully stop" not in output and "Granian shutdown completed" in output
+    _wait_for(lambda: _gone(worker), "the PDF worker stopped with the server")

@@ -36,7 +36,7 @@ def test_migrations_are_named_and_applied_once(tmp_path):
                      "022_workshop_joins_stopped",
                      "023_agency_links_closed_to_new_accounts", "024_indexes_for_deletes",
                      "025_indexes_for_users_keys", "026_random_ids_for_counted_workspaces_and_portfolios",
-                     "027_agency_figures"]
+                     "027_agency_figures", "028_report_jobs_worker"]
     assert db.table("rubrics").exists()
 
 

@@ -1,12 +1,16 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
+import sqlite3
+
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
+from .. import storage
 from .auth import PUBLIC, SESSION_ENDED, page_address, user_for_error_page
 from .forms import file_size
+from .security_log import logged_path
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
 ADVICE = {
@@ -28,6 +32,19 @@ PARTICIPANT_ADVICE = {
 }
 
 
+# Fields a "Try again" form never carries back into a page: passwords, setup and join codes.
+SECRET_FIELDS = frozenset({"password", "confirm", "current", "code"})
+RETRY_AFTER_SECONDS = 10
+
+
+class Unavailable(ServiceUnavailable):
+    """The database could not serve the request for a reason of the machine's (storage.unavailable)."""
+
+    def __init__(self, reason: str):
+        super().__init__()
+        self.reason = reason
+
+
 def _render(error: HTTPException):
     # Other 4xx are the request's doing, not the server's: say so rather than blame ourselves.
     fallback = ("The request could not be accepted." if error.code < 500
@@ -46,7 +63,43 @@ def _render(error: HTTPException):
     if request.blueprint == "participate" and not g.user:
         advice = PARTICIPANT_ADVICE.get(error.code, advice)
         way_on = (url_for("participate.join"), "Enter a join code")
+    if isinstance(error, Unavailable):
+        return _unavailable_page(error, way_on)
     return render_template("error.html", error=error, advice=advice, way_on=way_on, draft_for=draft_for), error.code
+
+
+def _unavailable_page(error: Unavailable, way_on: tuple[str, str]):
+    """A 503 that says what the machine could not do and loses nothing: a form sent comes back as a
+    *Try again* button that sends it once more (without JavaScript too), and app.js's draft of it
+    (docs/web.md, *Drafts*) stays for its page. A file cannot be sent back: the person chooses it
+    again, from the page, which it leads back to."""
+    resend, draft_for, advice = None, None, f"The server cannot show this page just now: {error.reason}."
+    if request.method == "POST":
+        draft_for = request.script_root + request.path
+        fields = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
+        advice = f"The server could not save: {error.reason}. Nothing was saved."
+        if request.files:
+            advice += " Choose the file again and send it once more in a moment."
+            way_on = (draft_for, "Back to the form")
+        elif not SECRET_FIELDS.intersection(name for name, _ in fields):
+            advice += " What you sent is kept below: try again in a moment."
+            resend = (request.script_root + request.full_path.rstrip("?"), fields)
+    else:
+        advice += " Try again in a moment."
+    page = render_template("error.html", error=error, advice=advice, way_on=way_on, draft_for=draft_for,
+                           draft_when="back on that page, it offers to restore it", resend=resend)
+    return page, error.code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _storage_failed(error: sqlite3.Error):
+    """A 503 for an error of the machine's (a full disk, a database locked past the busy timeout),
+    logged for the operator; any other database error is a mistake in the code, re-raised."""
+    reason = storage.unavailable(error)
+    if reason is None:
+        raise error
+    current_app.logger.error("could not use the database (%s): %s %s: %s", reason, request.method,
+                             logged_path(request.path), error)
+    return _render(Unavailable(reason))
 
 
 def _refuse_untrusted_host() -> None:
@@ -63,6 +116,8 @@ def _refuse_untrusted_host() -> None:
 
 def _unexpected(error: Exception):
     # Never an HTTPException: Flask gives those to the handler registered for them, ``_render``.
+    # Flask logs only the exceptions no handler takes: without this, the operator never saw a 500's cause.
+    current_app.log_exception((type(error), error, error.__traceback__))
     return _render(InternalServerError(original_exception=error))
 
 
@@ -70,5 +125,6 @@ def init_app(app: Flask) -> None:
     """Called before any other subsystem adds a check of the request: the host's comes first."""
     app.before_request(_refuse_untrusted_host)
     app.register_error_handler(HTTPException, _render)
+    app.register_error_handler(sqlite3.Error, _storage_failed)  # in tests too: what the person sees is tested
     if not app.testing:  # tests see the real traceback instead
         app.register_error_handler(Exception, _unexpected)

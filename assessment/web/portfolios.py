@@ -295,10 +295,11 @@ def request_report(portfolio_id: int):
         return _report_page(portfolio_id, chosen)
     digest = _report_digest(portfolio_id, chosen["id"])
     try:
-        if jobs.cached_pdf(get_db(), digest) is None and jobs.request_portfolio_report(
-                get_db(), portfolio_id, chosen["id"], digest, g.user["id"], _filters()):
-            jobs.enqueue_portfolio(current_app.instance_path, current_app.config["DATABASE"], portfolio_id,
-                                   chosen["id"], digest, _filters())
+        if jobs.cached_pdf(get_db(), digest) is None:
+            jobs.request_portfolio_report(get_db(), portfolio_id, chosen["id"], digest, g.user["id"], _filters(),
+                                          partial(jobs.enqueue_portfolio, current_app.instance_path,
+                                                  current_app.config["DATABASE"], portfolio_id, chosen["id"],
+                                                  digest, _filters()))
     except jobs.TooManyPending as refused:
         flash(str(refused), "error")
     return _report_page(portfolio_id, chosen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, g, redirect, url_for
 
 from .. import jobs
@@ -33,9 +35,9 @@ def request_report(assessment_id: str):
     assessment, _, _ = assessment_for(assessment_id)
     digest = _digest(assessment)
     try:
-        if jobs.cached_pdf(get_db(), digest) is None and jobs.request_report(get_db(), assessment.id, digest,
-                                                                             g.user["id"]):
-            jobs.enqueue(current_app.instance_path, current_app.config["DATABASE"], assessment.id, digest)
+        if jobs.cached_pdf(get_db(), digest) is None:
+            jobs.request_report(get_db(), assessment.id, digest, g.user["id"], partial(
+                jobs.enqueue, current_app.instance_path, current_app.config["DATABASE"], assessment.id, digest))
     except jobs.TooManyPending as refused:
         flash(str(refused), "error")
     return redirect(url_for("reports.status", assessment_id=assessment_id))

@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -102,24 +103,93 @@ def worker_app(instance: Path):
     return AccessLog(create_app(instance_path=instance))
 
 
-def _default_stop_signals() -> None:
-    """SIGTERM and SIGINT end the process at once (the operating system's default)."""
+def _worker_signals() -> None:
+    """In a web server worker just forked: SIGTERM ends it at once (the operating system's default),
+    and SIGINT never reaches it.
+
+    Ctrl-C at a terminal sends SIGINT to the whole process group. A Granian worker that got it
+    beside the master's SIGTERM sometimes never stopped (found stopping `make run` under a real
+    terminal: one worker in two or three refused, and the master waited SHUTDOWN_SECONDS to kill
+    it). The master alone takes SIGINT, and stops each worker with SIGTERM; blocked rather than
+    ignored, since Granian sets its own handler for it once the app is made.
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def start_report_worker(instance: Path, workers: int) -> subprocess.Popen:
-    """``sovready worker`` beside the web server, stopped when the server's master process exits.
+# After the PDF worker exits on its own, the server waits this long before starting it again,
+# doubling the wait at each exit up to the longest: a worker that cannot start at all (a library
+# gone, the instance folder unreadable) is retried once a minute rather than in a tight loop. One
+# that ran for the longest wait or more has the first wait again.
+RESTART_WAIT = 1
+RESTART_WAIT_LONGEST = 60
+
+
+class ReportWorker:
+    """``sovready worker`` beside the web server: started again, after a growing wait, whenever it
+    exits on its own (killed by the OOM killer, a crash), saying so on stderr; stopped when the
+    server's master process exits.
 
     A separate program rather than a multiprocessing child: the web server forks its workers
     from this process, and they must neither own nor join the PDF worker.
     """
-    command = [sys.executable, "-m", "assessment", "worker", "--instance", str(instance), "--workers", str(workers)]
-    process = subprocess.Popen(command)  # noqa: S603 (our own command line)
+
+    def __init__(self, instance: Path, workers: int):
+        self.command = [sys.executable, "-m", "assessment", "worker", "--instance", str(instance),
+                        "--workers", str(workers)]
+        self.lock = threading.Lock()  # between supervise's restart and stop
+        self.stopping = False
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        # A session of its own: Ctrl-C at the terminal reaches the server, which then stops the
+        # worker (``stop``), and not the worker itself, which ``supervise`` would restart.
+        return subprocess.Popen(self.command, start_new_session=True)  # noqa: S603 (our own command line)
+
+    def supervise(self) -> None:
+        """Start the worker again whenever it exits, until ``stop``; in a thread of its own."""
+        wait = RESTART_WAIT
+        while True:
+            started = time.monotonic()
+            status = self.process.wait()
+            if time.monotonic() - started >= RESTART_WAIT_LONGEST:
+                wait = RESTART_WAIT
+            with self.lock:
+                if self.stopping:
+                    return
+            print(f"sovready: the PDF worker exited ({_exit_status(status)}): PDF reports wait until it runs "
+                  f"again; restarting it in {wait} s", file=sys.stderr, flush=True)
+            time.sleep(wait)
+            with self.lock:
+                if self.stopping:
+                    return
+                self.process = self._start()
+            print(f"sovready: PDF worker restarted (pid {self.process.pid})", file=sys.stderr, flush=True)
+            wait = min(wait * 2, RESTART_WAIT_LONGEST)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+            self.process.terminate()
+        try:
+            self.process.wait(SHUTDOWN_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _exit_status(status: int) -> str:
+    return f"killed by {signal.Signals(-status).name}" if status < 0 else f"exit status {status}"
+
+
+def start_report_worker(instance: Path, workers: int) -> ReportWorker:
+    """The PDF worker, supervised (``ReportWorker``), stopped when this process, the server's master, exits."""
+    worker = ReportWorker(instance, workers)
+    threading.Thread(target=worker.supervise, name="report worker", daemon=True).start()
     master = os.getpid()
-    atexit.register(lambda: os.getpid() == master and process.terminate())
-    print(f"sovready: PDF worker started ({workers} processes, pid {process.pid})", flush=True)
-    return process
+    atexit.register(lambda: os.getpid() == master and worker.stop())
+    print(f"sovready: PDF worker started ({workers} processes, pid {worker.process.pid})", flush=True)
+    return worker
 
 
 def announce(app, host: str, port: int) -> None:
@@ -199,8 +269,8 @@ def run(host: str, port: int, instance: Path, workers: int | None = None, report
     # worker never reads: a worker told to stop while it was still making the app (just started,
     # or replacing one that died) carried on, and the master waited SHUTDOWN_SECONDS to kill it.
     # Until Granian sets the worker's own handlers, once the app is made, a stop signal ends the
-    # worker at once: it serves nothing yet.
-    os.register_at_fork(after_in_child=_default_stop_signals)
+    # worker at once: it serves nothing yet. SIGINT is the master's alone (_worker_signals).
+    os.register_at_fork(after_in_child=_worker_signals)
     announce(app, host, port)
     # The target only names what the workers serve: each loads it through target_loader.
     server = Granian("assessment.web.server:worker_app", address=host, port=port, interface=Interfaces.WSGI,

@@ -212,13 +212,17 @@ def test_a_host_outside_trusted_hosts_gets_a_400_page(tmp_path, monkeypatch, cap
                        for path in ("/login", "/login", "/static/app.css")]
 
 
-def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path):
+def test_an_unexpected_error_renders_the_error_page_without_a_traceback(tmp_path, caplog):
     app = create_app({}, instance_path=tmp_path / "instance")
     app.add_url_rule("/boom", "boom", lambda: 1 / 0)
     app.before_request_funcs[None].clear()  # reach the route without an account
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert "Something went wrong" in text(response) and "ZeroDivisionError" not in text(response)
+    # The operator's side: the traceback, which the page does not show, is logged (it was not).
+    logged = [r for r in caplog.records if r.name == app.logger.name]
+    assert logged and logged[0].getMessage() == "Exception on /boom [GET]"
+    assert logged[0].exc_info[0] is ZeroDivisionError
 
 
 def test_the_error_page_renders_when_the_database_itself_fails(tmp_path):

@@ -1,0 +1,173 @@
+"""Report jobs the machine lost: a worker killed while it rendered, a queue no worker takes. Their
+pages say what happened and offer to ask again, and a worker that starts fails what it finds left
+running. Through the real queue, with real worker processes killed as the OOM killer would."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import time_machine
+
+from assessment import jobs, portfolios, storage
+
+from .conftest import text
+
+# A render that never ends, in a process of its own that takes the queued job as the worker does.
+HANGING_WORKER = ("import sys, time; from assessment import jobs; "
+                  "jobs.render_limited = lambda render, seconds=0: time.sleep(600); jobs.run_pending(sys.argv[1])")
+
+
+def _until(check, what: str, seconds: float = 120):
+    """Wait for ``check()`` to hold (another process is at work), failing after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"still not {what}"
+        time.sleep(0.05)
+    return found
+
+
+def _row(db, assessment_id) -> dict | None:
+    return next(db.query("SELECT status, error, worker FROM report_jobs WHERE assessment_id = ?", [assessment_id]),
+                None)
+
+
+def _status(client, assessment_id) -> str:
+    return text(client.get(f"/a/{assessment_id}/report"))
+
+
+def _kill_while_rendering(app, db, assessment_id) -> None:
+    """Start a worker on the queue, and kill it (SIGKILL) once it has taken the job."""
+    worker = subprocess.Popen([sys.executable, "-c", HANGING_WORKER, app.instance_path])  # noqa: S603
+    try:
+        _until(lambda: (_row(db, assessment_id) or {}).get("status") == "running", "rendering")
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_report_whose_worker_was_killed_can_be_asked_for_again(app, db, owner, finished, tmp_path):
+    owner.post(f"/a/{finished}/report")
+    _kill_while_rendering(app, db, finished)
+    assert _row(db, finished)["status"] == "running"  # as the killed worker left it
+    page = _status(owner, finished)
+    assert f"The last attempt failed: {jobs.WORKER_GONE}" in page and "Try again" in page
+    assert "this takes a few seconds" not in page and "data-live-auto" not in page  # no longer waits
+    # A worker started now (as serve restarts it) fails what it finds left running, then renders what is asked.
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen([sys.executable, "-m", "assessment", "worker", "--instance", app.instance_path,  # noqa: S603
+                               "--workers", "1"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _until(lambda: _row(db, finished)["status"] == "failed", "failed by the new worker")
+        assert _row(db, finished)["error"] == jobs.WORKER_GONE
+        assert owner.post(f"/a/{finished}/report").status_code == 302
+        _until(lambda: "is ready" in _status(owner, finished), "rendered by the new worker")
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=60)
+        log.close()
+    assert "1 report(s) were rendering when an earlier worker stopped" in (tmp_path / "worker.log").read_text()
+
+
+def test_a_worker_starting_leaves_a_live_workers_render_alone(app, db, owner, finished):
+    owner.post(f"/a/{finished}/report")
+    db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ?",
+               [datetime.now(UTC).isoformat(timespec="seconds"), jobs.process_identity()])  # this process: alive
+    db.conn.commit()
+    assert jobs.fail_lost_renders(app.config["DATABASE"]) == 0
+    assert "Rendering the report" in _status(owner, finished)
+    assert jobs.process_identity(os.getpid()) != jobs.process_identity(os.getppid())
+
+
+def test_a_report_no_worker_takes_says_so_and_can_be_asked_for_again(app, db, owner, finished):
+    owner.post(f"/a/{finished}/report")
+    jobs.queue(app.instance_path)[0].flush()  # the queue file lost (replaced, or deleted with a cleanup)
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE - timedelta(minutes=1)):
+        assert "The report is queued" in _status(owner, finished)  # a long queue is not a lost one
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+        page = _status(owner, finished)
+        assert ("The last attempt failed: The report has waited 6 minutes: the PDF worker may not be running. "
+                "Ask your administrator to check `sovready worker`.") in page
+        assert "Try again" in page
+        owner.post(f"/a/{finished}/report")
+        assert "The report is queued" in _status(owner, finished)
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "is ready" in _status(owner, finished)
+
+
+def test_a_render_that_never_ends_is_lost_after_the_patience(app, db, owner, finished):
+    """A worker alive but unable to record the end (a full disk while it stored the PDF)."""
+    owner.post(f"/a/{finished}/report")
+    db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ?",
+               [datetime.now(UTC).isoformat(timespec="seconds"), jobs.process_identity()])
+    db.conn.commit()
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=2)):
+        page = _status(owner, finished)
+    assert "The report has been rendering for 7 minutes, far past its limit" in page and "Try again" in page
+
+
+def test_lost_reports_no_longer_count_against_the_askers_reports_waiting(app, db, owner, people, finished):
+    owner.post(f"/a/{finished}/report")
+    assert jobs._pending(db, people["owner"]) == 1
+    _kill_while_rendering(app, db, finished)
+    assert jobs._pending(db, people["owner"]) == 0
+
+
+def test_a_portfolio_report_no_worker_takes_can_be_asked_for_again(app, db, owner, portfolio):
+    round_id = portfolios.rounds(db, portfolio)[0]["id"]
+    status = f"/portfolios/{portfolio}/report?round={round_id}"
+    owner.post(status)
+    jobs.queue(app.instance_path)[0].flush()
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+        page = text(owner.get(status))
+        assert "The report has waited 6 minutes: the PDF worker may not be running" in page and "Try again" in page
+        owner.post(status)
+    assert jobs.run_pending(app.instance_path) == 1
+    assert "is ready" in text(owner.get(status))
+
+
+def test_a_report_the_disk_has_no_room_for_says_so(app, db, owner, finished, monkeypatch):
+    """The worker's own connection cannot grow the database: the PDF cannot be stored."""
+    monkeypatch.setattr(jobs, "render_limited", lambda render, seconds=0: b"%PDF " + os.urandom(200_000))
+    connect = storage.connect
+
+    def full(path):
+        opened = connect(path)
+        opened.execute(f"PRAGMA max_page_count = {opened.execute('PRAGMA page_count').fetchone()[0]}")
+        return opened
+
+    owner.post(f"/a/{finished}/report")
+    monkeypatch.setattr(storage, "connect", full)
+    assert jobs.run_pending(app.instance_path) == 1
+    page = _status(owner, finished)
+    assert "The last attempt failed: The server could not store the report: its disk is full." in page
+    assert "Try again" in page
+
+
+def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_not_do(app, db, owner, finished,
+                                                                                    monkeypatch, caplog):
+    owner.post(f"/a/{finished}/report")
+    ended = subprocess.run([sys.executable, "-c", "from assessment import jobs; print(jobs.process_identity())"],  # noqa: S603
+                           capture_output=True, text=True, check=True).stdout.strip()
+    db.execute("UPDATE report_jobs SET status = 'running', worker = ?", [ended])  # left by a process now gone
+    db.conn.commit()
+    consumer = []
+    huey = SimpleNamespace(create_consumer=lambda **options: SimpleNamespace(run=lambda: consumer.append(options)))
+    monkeypatch.setattr(jobs, "queue", lambda instance: (huey,))
+    monkeypatch.setattr(jobs, "warm_up", lambda: None)
+    monkeypatch.setattr(storage, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        jobs.run_worker(app.instance_path, 1, app.config["DATABASE"])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert consumer == [{"workers": 1, "worker_type": "process"}]  # it serves the queue all the same
+    assert ("could not look for reports an earlier worker left rendering (database is locked): their pages "
+            "offer to ask again after 5 minutes") in caplog.text
+    assert f"The last attempt failed: {jobs.WORKER_GONE}" in _status(owner, finished)  # the page knew anyway
