@@ -11,8 +11,10 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import secrets
+import sqlite3
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,11 +31,12 @@ from .portfolio_stats import Summary, filter_rows, summarize
 from .rubric import Rubric
 from .rubrics import peers_for
 from .scoring import Gap, score
-from .storage import first_row, hash_token, later, now, random_id, write_transaction
+from .storage import first_row, hash_token, later, now, random_id, unavailable, write_transaction
 
 CSV_COLUMNS = ("name", "type", "size", "contact")
 NAME_MAX = 200
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+log = logging.getLogger(__name__)
 LINK_DAYS = 30  # how long an agency's link works, unless AGENCY_LINK_DAYS says otherwise
 # The modules that compute an agency's figures and keep them (agency_figures): rows kept by other code are not read.
 FIGURES_CODE = ("answers.py", "benchmark.py", "rubric.py", "scoring.py", "portfolios.py")
@@ -554,13 +557,20 @@ def _stored_figures(db: sqlite_utils.Database, keys: dict[str, str]) -> dict[str
 
 
 def _store_figures(db: sqlite_utils.Database, figures: dict[str, tuple[str, AgencyFigures]]) -> None:
-    """Keep the figures just scored, replacing the rows of earlier content; one statement however many."""
+    """Keep the figures just scored, replacing the rows of earlier content; one statement however many.
+    Keeping them only saves the next view a scoring: where the machine refuses the write (a full disk,
+    the database locked past the busy timeout), the page that scored them is shown all the same."""
     if not figures:
         return
     rows = [[aid, key, json.dumps(f.gaps), None if f.linked is None else json.dumps(f.linked)]
             for aid, (key, f) in figures.items()]
-    with write_transaction(db):
-        db.execute(_STORE_FIGURES, [json.dumps(rows)])
+    try:
+        with write_transaction(db):
+            db.execute(_STORE_FIGURES, [json.dumps(rows)])
+    except sqlite3.Error as error:
+        if (reason := unavailable(error)) is None:
+            raise
+        log.warning("could not keep the figures of %d agencies (%s): %s", len(rows), reason, error)
 
 
 # The assessment may have been deleted since it was read: its figures are not kept then.
