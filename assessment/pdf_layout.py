@@ -6,6 +6,7 @@ tests/test_pdf.py renders with and without these patches (``WEASYPRINTS_OWN``) a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import inf
 
 import weasyprint.css.computed_values
@@ -120,15 +121,42 @@ def _cached_strut(style):
     return _strut(style)
 
 
+# Layout.setup makes a new Pango font description for each text layout (1,500 per report, ten cffi
+# calls each) from seven properties of its style. Pango copies the description into the layout and
+# reads it for the font's metrics, never changing it, so one is made per set of those values and
+# shared. SVG text's font family is a list, which cannot be a key: its descriptions are made anew.
+FONT_DESCRIPTION_PROPERTIES = ("font_family", "font_style", "font_stretch", "font_weight", "font_size",
+                               "font_variant_caps", "font_variation_settings")  # what get_font_description reads
+_get_font_description = line_break.get_font_description
+
+
+@lru_cache(maxsize=256)
+def _font_description(values: tuple):
+    """WeasyPrint's font description for these values of FONT_DESCRIPTION_PROPERTIES, made once."""
+    return _get_font_description(dict(zip(FONT_DESCRIPTION_PROPERTIES, values, strict=True)))
+
+
+def _shared_font_description(style):
+    """WeasyPrint's get_font_description, one description shared by the styles of the same font."""
+    values = tuple(style[name] for name in FONT_DESCRIPTION_PROPERTIES)
+    try:
+        hash(values)
+    except TypeError:
+        return _get_font_description(style)
+    return _font_description(values)
+
+
 WEASYPRINTS_OWN = {
     **{(module, "resolve_percentages"): percent.resolve_percentages for module in RESOLVE_PERCENTAGES_IMPORTERS},
     (boxes.Box, "is_in_normal_flow"): boxes.Box.is_in_normal_flow,
     **{(module, "strut"): _strut for module in STRUT_IMPORTERS},
+    (line_break, "get_font_description"): _get_font_description,
 }
 PATCHES = {
     **{(module, "resolve_percentages"): _resolve_percentages for module in RESOLVE_PERCENTAGES_IMPORTERS},
     (boxes.Box, "is_in_normal_flow"): _is_in_normal_flow,
     **{(module, "strut"): _cached_strut for module in STRUT_IMPORTERS},
+    (line_break, "get_font_description"): _shared_font_description,
 }
 for (owner, name), patch in PATCHES.items():
     setattr(owner, name, patch)

@@ -394,9 +394,10 @@ def layout_cases_pdf():
     return _write(LAYOUT_CASES)
 
 
-def test_boxes_laid_out_with_less_work_are_weasyprints_own(layout_cases_pdf, weasyprints_own_layout):
-    """assessment.pdf_layout changes no byte of boxes that WeasyPrint lays out otherwise."""
+def test_boxes_laid_out_with_less_work_are_weasyprints_own(layout_cases_pdf, text_cases_pdf, weasyprints_own_layout):
+    """assessment.pdf_layout changes no byte of boxes, or of text in their fonts, that WeasyPrint lays out otherwise."""
     assert _write(LAYOUT_CASES) == layout_cases_pdf
+    assert _write(TEXT_CASES) == text_cases_pdf
 
 
 def test_the_report_is_weasyprints_own_pdf_without_the_layout_patches(mid_pdf, weasyprints_own_layout):
@@ -405,7 +406,8 @@ def test_the_report_is_weasyprints_own_pdf_without_the_layout_patches(mid_pdf, w
 
 
 def test_the_reports_lengths_and_struts_take_the_short_paths(mid_pdf, monkeypatch):
-    """What assessment.pdf_layout saves: a call per length in px or auto, the imports of each cached strut.
+    """What assessment.pdf_layout saves: a call per length in px or auto, the imports of each cached strut,
+    a font description per text layout.
     A WeasyPrint that computes otherwise would lay out correctly but through its own functions."""
     values, by_weasyprint, struts = [], [], []
     resolve, resolve_one, strut = pdf_layout._resolve, pdf_layout._resolve_one_percentage, pdf_layout._strut
@@ -414,9 +416,13 @@ def test_the_reports_lengths_and_struts_take_the_short_paths(mid_pdf, monkeypatc
     monkeypatch.setattr(pdf_layout, "_resolve_one_percentage", lambda box, name, refer_to: by_weasyprint.append(name)
                         or resolve_one(box, name, refer_to))
     monkeypatch.setattr(pdf_layout, "_strut", lambda style: struts.append(style) or strut(style))
+    descriptions, describe = [], pdf_layout._get_font_description
+    monkeypatch.setattr(pdf_layout, "_get_font_description", lambda style: descriptions.append(style) or describe(style))
+    pdf_layout._font_description.cache_clear()
     render_pdf(mid_pdf[0])
     assert len(values) > 40_000 and len(by_weasyprint) < len(values) / 10
     assert len(struts) < 50  # of some 2,600
+    assert len(descriptions) < 150  # of some 1,500 text layouts: 19 fonts, and 92 labels of SVG text
 
 
 @pytest.fixture
