@@ -28,7 +28,7 @@ percent = weasyprint.layout.percent
 line_break = weasyprint.text.line_break
 
 # WeasyPrint 70 resolves a box's 14 margins, paddings, widths and heights with two function calls
-# each (resolve_one_percentage, then percentage): 4,000 boxes laid out and 54,000 values per report.
+# each (resolve_one_percentage, then percentage): 4,000 boxes laid out and 53,000 values per report.
 # Nearly all are lengths already in px, whose used value is their number, or "auto": those are set
 # here without a call, anything else (a percentage, a calc()) by WeasyPrint's own function. The
 # box-sizing adjustment does nothing for content-box, the report's only box-sizing, so it is not
@@ -105,7 +105,7 @@ def _is_in_normal_flow(self) -> bool:
 
 # strut (a line's height and baseline for a style) is cached per font and size, but each of its
 # 2,600 calls per report first imports two functions inside the function (an import statement run
-# again: 14,000 instructions each on Python 3.11, which formats and drops two AttributeErrors for
+# again: about 10,000 instructions each on Python 3.11, which formats and drops two AttributeErrors for
 # `from module import name`). A cached strut is returned here without that; the first one for a
 # font and size is WeasyPrint's own. Three modules import strut by name: each name is replaced.
 STRUT_IMPORTERS = (line_break, weasyprint.layout.inline, weasyprint.css.units, weasyprint.css.computed_values)
