@@ -93,10 +93,13 @@ def _resolve_percentages(box, containing_block) -> None:
 FLOATED = {"left", "right", "inline-start", "inline-end", "footnote"}  # is_floated's and is_footnote's
 POSITIONED = {"absolute", "fixed"}  # is_absolutely_positioned's
 OUT_OF_FLOW_FUNCTIONS = {"running()", "note()"}  # is_running's and is_note's: ("running()", name)
+_weasyprints_is_in_normal_flow = boxes.Box.is_in_normal_flow
 
 
 def _is_in_normal_flow(self) -> bool:
     """WeasyPrint's Box.is_in_normal_flow, its five tests in one function."""
+    if "is_floated" in self.__dict__:  # a flex item, which does not float (build.flex_children)
+        return _weasyprints_is_in_normal_flow(self)
     if self.style["float"] in FLOATED:
         return False
     position = self.style["position"]
@@ -148,7 +151,7 @@ def _shared_font_description(style):
 
 WEASYPRINTS_OWN = {
     **{(module, "resolve_percentages"): percent.resolve_percentages for module in RESOLVE_PERCENTAGES_IMPORTERS},
-    (boxes.Box, "is_in_normal_flow"): boxes.Box.is_in_normal_flow,
+    (boxes.Box, "is_in_normal_flow"): _weasyprints_is_in_normal_flow,
     **{(module, "strut"): _strut for module in STRUT_IMPORTERS},
     (line_break, "get_font_description"): _get_font_description,
 }

@@ -366,7 +366,8 @@ def weasyprints_own_layout(monkeypatch):
 
 # Boxes whose margins, paddings, sizes and flow take WeasyPrint's own paths: percentages against a
 # containing block of fixed and of automatic height, calc(), border- and padding-box sizing,
-# floats, absolute and fixed positions, a running element, collapsed table borders, an inline block.
+# floats, absolute and fixed positions, a running element, collapsed table borders, an inline block,
+# a floated flex item (which does not float: WeasyPrint overrides its is_floated).
 LAYOUT_CASES = """<style>
 @page { margin: 10% 5%; @top-center { content: element(header) } }
 body { font-family: "Report Sans" } header { position: running(header) }
@@ -386,6 +387,7 @@ table { border-collapse: collapse; width: 100% } td { border: 1pt solid; padding
 <p style="clear: both">Cleared, with <span class="inline">an inline block</span> in its line.</p>
 <div class="absolute">Absolutely positioned</div><div class="fixedpos">Fixed</div>
 <table><tr><td>Collapsed</td><td style="border-width: 3pt">borders</td></tr></table>
+<div style="display: flex"><p style="float: right; width: 30%">A floated flex item</p><p>stays in its row</p></div>
 """
 
 
