@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
-from assessment import pdf_text, portfolio_report
+from assessment import pdf_layout, pdf_objects, pdf_text, portfolio_report
 from assessment.answers import Answer, AnswerSet, load_answers
 from assessment.cli import cli
 from assessment.divergence import Summary as WorkshopSummary
@@ -355,6 +355,106 @@ def test_the_reports_lines_are_drawn_from_kept_layouts_and_their_glyphs_read_in_
     render_pdf(mid_pdf[0])
     assert len(drawn) > 1000 and len(new_layouts) < 5
     assert all(not text.strip() for text in by_glyph)  # only blank lines, which draw nothing
+
+
+@pytest.fixture
+def weasyprints_own_layout(monkeypatch):
+    """WeasyPrint's own layout functions, without assessment.pdf_layout's patches."""
+    for (owner, name), function in pdf_layout.WEASYPRINTS_OWN.items():
+        monkeypatch.setattr(owner, name, function)
+
+
+# Boxes whose margins, paddings, sizes and flow take WeasyPrint's own paths: percentages against a
+# containing block of fixed and of automatic height, calc(), border- and padding-box sizing,
+# floats, absolute and fixed positions, a running element, collapsed table borders, an inline block,
+# a floated flex item (which does not float: WeasyPrint overrides its is_floated).
+LAYOUT_CASES = """<style>
+@page { margin: 10% 5%; @top-center { content: element(header) } }
+body { font-family: "Report Sans" } header { position: running(header) }
+.fixed { height: 80mm; width: 50% } .fixed > p { height: 25%; min-height: 10%; max-height: 50%; margin: 2% auto }
+.calc { width: calc(50% - 10mm); padding: calc(1% + 2pt) 3%; min-width: 20mm; max-width: 90% }
+.border-box { box-sizing: border-box; width: 40%; padding: 5mm; border: 2mm solid; height: 30mm }
+.padding-box { box-sizing: padding-box; width: 30%; padding: 2%; min-height: 5mm }
+.left { float: left; width: 20% } .right { float: right; margin: 1em 5% }
+.absolute { position: absolute; top: 10%; left: 20mm; width: 25% } .fixedpos { position: fixed; bottom: 5mm; right: 5% }
+table { border-collapse: collapse; width: 100% } td { border: 1pt solid; padding: 1%; width: 30% }
+.inline { display: inline-block; width: 15%; margin: 0 2% }
+</style>
+<header>Running header</header>
+<div class="fixed"><p>A quarter of the height</p></div>
+<div class="calc">calc() widths and paddings</div><div class="border-box">Border box</div>
+<div class="padding-box">Padding box</div><p class="left">Floated left</p><p class="right">Floated right</p>
+<p style="clear: both">Cleared, with <span class="inline">an inline block</span> in its line.</p>
+<div class="absolute">Absolutely positioned</div><div class="fixedpos">Fixed</div>
+<table><tr><td>Collapsed</td><td style="border-width: 3pt">borders</td></tr></table>
+<div style="display: flex"><p style="float: right; width: 30%">A floated flex item</p><p>stays in its row</p></div>
+"""
+
+
+@pytest.fixture(scope="module")
+def layout_cases_pdf():
+    return _write(LAYOUT_CASES)
+
+
+def test_boxes_laid_out_with_less_work_are_weasyprints_own(layout_cases_pdf, text_cases_pdf, weasyprints_own_layout):
+    """assessment.pdf_layout changes no byte of boxes, or of text in their fonts, that WeasyPrint lays out otherwise."""
+    assert _write(LAYOUT_CASES) == layout_cases_pdf
+    assert _write(TEXT_CASES) == text_cases_pdf
+
+
+def test_the_report_is_weasyprints_own_pdf_without_the_layout_patches(mid_pdf, weasyprints_own_layout):
+    report, pdf = mid_pdf
+    assert render_pdf(report) == pdf
+
+
+def test_the_reports_lengths_and_struts_take_the_short_paths(mid_pdf, monkeypatch):
+    """What assessment.pdf_layout saves: a call per length in px or auto, the imports of each cached strut,
+    a font description per text layout.
+    A WeasyPrint that computes otherwise would lay out correctly but through its own functions."""
+    values, by_weasyprint, struts = [], [], []
+    resolve, resolve_one, strut = pdf_layout._resolve, pdf_layout._resolve_one_percentage, pdf_layout._strut
+    monkeypatch.setattr(pdf_layout, "_resolve", lambda box, style, names, refer_to: values.extend(names)
+                        or resolve(box, style, names, refer_to))
+    monkeypatch.setattr(pdf_layout, "_resolve_one_percentage", lambda box, name, refer_to: by_weasyprint.append(name)
+                        or resolve_one(box, name, refer_to))
+    monkeypatch.setattr(pdf_layout, "_strut", lambda style: struts.append(style) or strut(style))
+    descriptions, describe = [], pdf_layout._get_font_description
+    monkeypatch.setattr(pdf_layout, "_get_font_description", lambda style: descriptions.append(style) or describe(style))
+    pdf_layout._font_description.cache_clear()
+    render_pdf(mid_pdf[0])
+    assert len(values) > 40_000 and len(by_weasyprint) < len(values) / 10
+    assert len(struts) < 50  # of some 2,600
+    assert len(descriptions) < 150  # of some 1,500 text layouts: 19 fonts, and 92 labels of SVG text
+
+
+@pytest.fixture
+def pydyfs_own_writing(monkeypatch):
+    """pydyf's own serializer, without assessment.pdf_objects' patch."""
+    for (owner, name), function in pdf_objects.PYDYFS_OWN.items():
+        monkeypatch.setattr(owner, name, function)
+
+
+def test_the_report_is_pydyfs_own_pdf_without_the_faster_serializer(mid_pdf, pydyfs_own_writing):
+    report, pdf = mid_pdf
+    assert render_pdf(report) == pdf
+
+
+VALUES = [b"0 0 R", "Name", "", 0, -7, 10**20, True, 2.0, -0.125, 1e-7,
+          pydyf.Dictionary({"Type": "/Page", "Count": 3, "Kids": pydyf.Array([1, 0, "R"])}),
+          pydyf.String("parentheses (and) a backslash \\"), pydyf.String("Élan: not ASCII")]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_pydyfs_values_are_written_as_pydyf_writes_them(value):
+    assert pydyf._to_bytes is pdf_objects._to_bytes
+    assert pdf_objects._to_bytes(value) == pdf_objects.PYDYFS_OWN[pydyf, "_to_bytes"](value)
+
+
+def test_text_that_is_not_ascii_fails_as_in_pydyf_so_that_strings_write_it_in_utf_16():
+    """pydyf.String catches the UnicodeEncodeError of a str that is not ASCII and writes it in UTF-16."""
+    with pytest.raises(UnicodeEncodeError):
+        pdf_objects._to_bytes("Élan")
+    assert pydyf.String("Élan").data == b"<" + (b"\xfe\xff" + "Élan".encode("utf-16-be")).hex().encode() + b">"
 
 
 # What a reader checks: one number format, headings that count what they list, nothing past the
