@@ -589,22 +589,25 @@ def test_check_backup_of_a_wal_mode_backup_writes_nothing_beside_it(app, finishe
     assert _files(backups) == before
 
 
-def test_check_backup_reads_the_wal_beside_a_backup_and_changes_neither(app, finished, backups):
+@pytest.fixture
+def wal_beside(app, finished, backups) -> Path:
+    """A backup of the finished assessment's database with its deletion in a -wal beside it."""
     backup(Path(app.config["DATABASE"]), backups / "made.db")
     copy = backups / "copy.db"
     _with_a_wal_beside(backups / "made.db", copy)
-    before = _files(backups)
-    assert list(before) == ["copy.db", "copy.db-wal"]
+    assert list(_files(backups)) == ["copy.db", "copy.db-wal"]
+    return copy
+
+
+def test_check_backup_reads_the_wal_beside_a_backup_and_changes_neither(wal_beside, backups):
+    copy, before = wal_beside, _files(backups)
     result = _check(copy)
     assert result.output == f"OK {copy}: {len(MIGRATIONS)} migrations, 0 assessments\n"  # the -wal's deletion counted
     assert _files(backups) == before
 
 
-def test_restore_of_a_backup_with_a_wal_beside_takes_the_wal_and_changes_neither(app, finished, backups):
-    backup(Path(app.config["DATABASE"]), backups / "made.db")
-    copy = backups / "copy.db"
-    _with_a_wal_beside(backups / "made.db", copy)
-    before = _files(backups)
+def test_restore_of_a_backup_with_a_wal_beside_takes_the_wal_and_changes_neither(app, wal_beside, backups):
+    copy, before = wal_beside, _files(backups)
     result = _restore(copy, app.instance_path)
     assert result.output == f"Restored {copy}: {len(MIGRATIONS)} migrations, 0 assessments\n", result.output
     assert check(Path(app.config["DATABASE"])).endswith(", 0 assessments")
