@@ -242,7 +242,9 @@ def serve(host: str, port: int, instance: Path, workers: int | None, report_work
 @instance_option(exists=True)  # made by the server, whose queue it serves: a missing one is a typo
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Processes rendering reports.")
-def worker(instance: Path, workers: int):
+@click.option("--stop-with", type=click.IntRange(min=1), metavar="PID",
+              help="Stop once process PID, which started this one, has exited (serve passes its own).")
+def worker(instance: Path, workers: int, stop_with: int | None):
     """Render PDF reports queued by the web app (when the server runs with --report-workers 0)."""
     from . import storage
     from .jobs import run_worker
@@ -257,7 +259,7 @@ def worker(instance: Path, workers: int):
         storage.mark_open(database)
     except OSError as error:
         raise UserError(f"{database}: cannot open: {error.strerror}") from None
-    run_worker(str(instance.resolve()), workers, str(database.resolve()))
+    run_worker(str(instance.resolve()), workers, str(database.resolve()), stop_with)
 
 
 def _or_refused(step: Callable[[], str]) -> str:

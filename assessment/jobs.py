@@ -20,6 +20,7 @@ import resource
 import select
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -518,13 +519,38 @@ def _fail_lost_renders_at_start(database: str) -> None:
                      "for again", failed)
 
 
-def run_worker(instance: str, workers: int = 2, database: str | None = None) -> None:
+# How often a worker started with ``stop_with`` looks for its parent.
+PARENT_CHECK_SECONDS = 1
+
+
+def _stop_with(parent: int) -> None:
+    """Stop this process (SIGTERM, which Huey's consumer takes to stop its workers) once its parent
+    is no longer ``parent``, the process that started it (an orphan's is another), in a thread.
+
+    The server starts its PDF worker in a session of its own (server.ReportWorker), which a server
+    killed with SIGKILL cannot stop: the worker went on rendering and kept the database open, so
+    that a restore was refused until someone found it. The server names itself rather than the
+    worker asking for its parent when it starts, by which time the server may be gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        logging.warning("the server that started this PDF worker is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
+def run_worker(instance: str, workers: int = 2, database: str | None = None, stop_with: int | None = None) -> None:
     """Run the worker until stopped: ``workers`` processes take render jobs from the queue. With
-    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders)."""
+    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders); with
+    ``stop_with``, stop once that process, its parent, has exited."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
     # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
     # operator acts on. Its warnings still show.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    if stop_with:  # first: the server may be gone before the warm-up is done
+        _stop_with(stop_with)
     if database:
         _fail_lost_renders_at_start(database)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm

@@ -297,6 +297,21 @@ def test_the_server_restarts_its_pdf_worker_when_it_exits_and_says_so(tmp_path):
         process.kill()
 
 
+def test_the_pdf_worker_stops_when_the_server_that_started_it_is_killed(tmp_path):
+    """Found by killing the server with SIGKILL: its PDF worker, in a session of its own, went on
+    rendering and kept the database open, so that a restore was refused until someone found it."""
+    process = start_server(tmp_path, free_port(), workers=1, report_workers=1)
+    worker = _report_worker(process.pid)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the master and its web workers, as `kill -9` would
+        process.wait(10)
+        _wait_for(lambda: _gone(worker), "stopped with the server", seconds=30)
+        assert "the server that started this PDF worker is gone: stopping" in (tmp_path / "server.log").read_text()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker, signal.SIGKILL)
+
+
 def test_behind_a_proxy_the_server_serves_under_the_prefix_it_names(tmp_path, monkeypatch):
     """A proxy serving sovready at /sovready/ passes requests on without the prefix and names it in
     X-Forwarded-Prefix (docs/operations.md): the first-run setup and its assets carry it."""

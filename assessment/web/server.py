@@ -137,7 +137,7 @@ class ReportWorker:
 
     def __init__(self, instance: Path, workers: int):
         self.command = [sys.executable, "-m", "assessment", "worker", "--instance", str(instance),
-                        "--workers", str(workers)]
+                        "--workers", str(workers), "--stop-with", str(os.getpid())]
         self.lock = threading.Lock()  # between supervise's restart and stop
         self.stopping = False
         self.process = self._start()
