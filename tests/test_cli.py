@@ -485,8 +485,11 @@ def test_worker_serves_the_queue_of_the_instance_it_is_given(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "instance").mkdir()
     assert run("worker", "--instance", "instance", "--workers", 3).exit_code == 0
+    assert run("worker", "--instance", "instance", "--stop-with", 4242).exit_code == 0
     # Absolute: its processes may change folder. The database, to fail what an earlier worker left rendering.
-    assert started == [(str(tmp_path / "instance"), 3, str(tmp_path / "instance" / "sovready.db"))]
+    # The process whose exit stops it: serve's, given by serve; none given, none.
+    database = str(tmp_path / "instance" / "sovready.db")
+    assert started == [(str(tmp_path / "instance"), 3, database, None), (str(tmp_path / "instance"), 2, database, 4242)]
 
 
 def test_backup_of_an_instance_without_a_database_says_so_and_writes_nothing(tmp_path):
