@@ -27,7 +27,7 @@ from assessment.web import create_app
 from .conftest import CSRFClient, create_account, csv_text, stored_form, text
 
 FIXTURE = Path(__file__).parents[1] / "data" / "upgrade"
-OLD_DATABASE = FIXTURE / "sovready-5ba5f0a.db"
+OLD_DATABASE = FIXTURE / "sovready-5ba5f0a.db.fixture"  # not *.db: a fixture, not a database the tests make
 EXPECTED = json.loads((FIXTURE / "expected-5ba5f0a.json").read_text(encoding="utf-8"))
 ASSESSMENTS = EXPECTED["assessments"]
 WORKSHOP = EXPECTED["workshop"]

@@ -9,7 +9,8 @@ would have. Run it with that version installed, from a worktree outside this one
     cd /tmp/old-5ba5f0a && python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
     .venv/bin/python /path/to/this/tests/data/upgrade/make_fixture.py /path/to/this/tests/data/upgrade
 
-It writes ``sovready-5ba5f0a.db`` (WAL checkpointed, VACUUMed), ``expected-5ba5f0a.json``: what
+It writes ``sovready-5ba5f0a.db.fixture`` (a SQLite database, WAL checkpointed, VACUUMed; not named
+*.db, which .gitignore keeps out), ``expected-5ba5f0a.json``: what
 that version showed of each object (answers, notes, scores, stages, the workshop's consensus, the
 portfolio's exports), which tests/web/test_upgrade.py checks today's app still shows, with links
 it gave out and cookies it set; and ``secret_key-5ba5f0a``, which signed those cookies.
@@ -280,12 +281,12 @@ def main(out: Path) -> None:
         db.close()
         plain = sqlite3.connect(app.config["DATABASE"])
         plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        plain.execute("VACUUM INTO ?", [str(out / f"sovready-{COMMIT}.db")])
+        plain.execute("VACUUM INTO ?", [str(out / f"sovready-{COMMIT}.db.fixture")])
         plain.close()
         shutil.copy(Path(app.instance_path) / "secret_key", out / f"secret_key-{COMMIT}")  # signed the cookies
     (out / f"expected-{COMMIT}.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n",
                                                  encoding="utf-8")
-    print(f"wrote {out / f'sovready-{COMMIT}.db'} and expected-{COMMIT}.json")
+    print(f"wrote {out / f'sovready-{COMMIT}.db.fixture'} and expected-{COMMIT}.json")
 
 
 if __name__ == "__main__":
