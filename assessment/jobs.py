@@ -304,7 +304,7 @@ def lost(job: dict) -> str | None:
         return None
     if job["worker"] and not _alive(job["worker"]):
         return WORKER_GONE
-    # A job running since before migration 026 has no start: its request's time stands in.
+    # A job running since before migration 028 has no start: its request's time stands in.
     if (rendering := _minutes_since(job["started_at"] or job["queued_at"])) >= patience:
         return (f"The report has been rendering for {rendering} minutes, far past its limit: the PDF worker may "
                 "be stuck. Ask your administrator to check `sovready worker`.")
