@@ -9,6 +9,8 @@ had, and docs/cli.md's JSON tables left out keys the command writes (`rubric`, t
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -194,3 +196,27 @@ def test_the_score_json_keys_are_the_ones_cli_md_lists(scored):
 def test_the_peers_show_json_keys_are_the_ones_cli_md_lists():
     rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--format", "json"]).output)
     assert set(rows[0]) - set(re.findall(r"`(\w+)`", _cli_sections()["peers show"])) == set()
+
+
+BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+
+
+def _bench(name: str, *words: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"bench.{name}", *words], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_every_bench_script_answers_help_with_its_usage_and_runs_nothing(name):
+    """`python -m bench.scoring --help` was a ValueError traceback, and `bench.scale --help` seeded and
+    timed a whole instance; two usage lines showed `python bench/cohorts.py`, which cannot import `bench`."""
+    run = _bench(name, "--help")
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert f"python -m bench.{name}" in run.stdout, "the usage line names how to run it: python -m bench.NAME"
+
+
+@pytest.mark.parametrize("name", [name for name in BENCHES if name != "scale"])
+def test_a_bench_argument_that_is_no_number_is_a_usage_line_not_a_traceback(name):
+    run = _bench(name, "many")
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"usage: .venv/bin/python -m bench.{name}"), run.stderr
