@@ -220,3 +220,66 @@ def test_a_bench_argument_that_is_no_number_is_a_usage_line_not_a_traceback(name
     run = _bench(name, "many")
     assert run.returncode == 2
     assert run.stderr.startswith(f"usage: .venv/bin/python -m bench.{name}"), run.stderr
+
+
+def _codes(page: str) -> list[str]:
+    """Everything the page shows as code: inline spans and the lines of its code blocks."""
+    text = _text(page)
+    return INLINE.findall(FENCE.sub("", text)) + [line for block in FENCE.findall(text)
+                                                  for line in block.splitlines()[1:-1]]
+
+
+@pytest.fixture(scope="module")
+def url_map(tmp_path_factory):
+    from assessment.web import create_app
+
+    return create_app({"TESTING": True}, instance_path=tmp_path_factory.mktemp("docs")).url_map
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_address_a_page_names_is_a_route(page, url_map):
+    """`/a/<id>/report.pdf`, `/w/<id>/audit.csv`: each must still answer (any method), with any id."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    firsts = {rule.rule.split("/")[1] for rule in url_map.iter_rules()}
+    adapter, unknown = url_map.bind("localhost"), []
+    for address in re.findall(r"(?:^|\s)(/[\w.-]+(?:/[^\s`?]*)?)", " ".join(_codes(page))):
+        if address.split("/")[1] not in firsts:
+            continue  # /usr/bin/chromium, /proc/PID/statm: not the app's
+        if address.endswith("/..."):  # "/a/<id>/...": any address under it
+            prefix = re.sub(r"<[^>]+>", "1", address.removesuffix("..."))
+            if not any(re.sub(r"<[^>]+>", "1", rule.rule).startswith(prefix) for rule in url_map.iter_rules()):
+                unknown.append(address)
+            continue
+        try:
+            adapter.match(re.sub(r"<[^>]+>|\.\.\.", "1", address))
+        except MethodNotAllowed:
+            pass
+        except NotFound:
+            unknown.append(address)
+    assert unknown == [], f"{page} names addresses that no route answers"
+
+
+def _migrations() -> set[str]:
+    return set(re.findall(r'@migrations\(name="(\w+)"\)', (ROOT / "assessment" / "storage.py").read_text()))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_migration_a_page_names_exists(page):
+    named = set(re.findall(r"\b\d{3}_[a-z]\w*", " ".join(_codes(page))))
+    assert named - _migrations() == set(), f"{page} names migrations that assessment/storage.py does not have"
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_make_target_a_page_names_exists(page):
+    named = {found for code in _codes(page) for found in re.findall(r"(?:^|\s)make ([a-z][\w-]*)", code)}
+    assert named - _make_targets() == set(), f"{page} names make targets the Makefile does not have"
+
+
+def test_the_readme_names_every_make_target():
+    named = {found for code in _codes("README.md") for found in re.findall(r"(?:^|\s)make ([a-z][\w-]*)", code)}
+    assert _make_targets() - named == set(), "README.md does not say what these make targets do"
