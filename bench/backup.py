@@ -7,7 +7,6 @@ Seeds a real SQLite file (assessments, 48 answers each, scores), then times ``ba
     .venv/bin/python -m bench.backup [N]
 """
 
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from assessment import storage
 from assessment.backup import backup, restore
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubrics import add_rubric
+from bench import arguments
 from bench.cohorts import seed
 
 
@@ -29,7 +29,7 @@ def add_answers(db, rubric) -> None:
 
 
 def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    (count,) = arguments(__doc__, 100_000)
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "sovready.db"
         db = storage.init(database)

@@ -4,13 +4,12 @@ Seeds a real SQLite file with N scored assessments (one organization each, all o
 one workspace), then times, in the same run, the query that selects the cohort and the
 statistics over it, for the whole instance and for the workspace, with and without a filter.
 
-    .venv/bin/python bench/cohorts.py [N]
+    .venv/bin/python -m bench.cohorts [N]
 """
 
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from assessment.cohorts import Member, cohort_stats
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubrics import add_rubric
 from assessment.scoring import score
+from bench import arguments
 from bench.scoring import make_answer_sets
 
 REGIONS = ["us", "europe", "apac", "other_americas", "mea"]
@@ -56,7 +56,7 @@ def timed(fn, runs=5) -> float:
 
 
 def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    (count,) = arguments(__doc__, 10_000)
     with tempfile.TemporaryDirectory() as folder:
         db = storage.init(Path(folder) / "bench.db")
         rubric, _ = add_rubric(db, DEFAULT_RUBRIC.read_text(encoding="utf-8"), DEFAULT_RUBRIC.name)

@@ -9,7 +9,7 @@ Measured side by side in one run on the mid-maturity example:
   warms up once (jobs.warm_up), forks its two processes, and each renders every report in a
   child forked by jobs.render_limited.
 
-    .venv/bin/python bench/pdf.py [RUNS]
+    .venv/bin/python -m bench.pdf [RUNS]
 
 Targets on a 2-core machine: median under 1.0 s, WeasyPrint at most twice Chromium's time,
 at least 100 PDFs per minute with two workers.
@@ -17,7 +17,6 @@ at least 100 PDFs per minute with two workers.
 
 import multiprocessing
 import statistics
-import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -30,6 +29,7 @@ from assessment.peers import load_peers
 from assessment.report import Report, report_date
 from assessment.rubric import load_rubric, peers_path
 from assessment.scoring import score
+from bench import arguments
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -95,7 +95,7 @@ def pdfs_per_minute(workers: int, per_worker: int) -> float:
 
 
 def main():
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    (runs,) = arguments(__doc__, 7)
     report = mid_report()
     weasy = statistics.median(timed(lambda: render_pdf(report), runs))
     print(f"WeasyPrint, warm, mid-maturity example: median {weasy:.3f} s over {runs} runs (target < 1.0 s)")

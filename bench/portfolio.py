@@ -5,13 +5,12 @@ then times the owner's pages through the Flask test client, in the same process,
 worker's rendering of the PDF (the request only computes the digest of its figures).
 Targets on 2 cores: dashboard < 1 s, CSV < 2 s, PDF report page < 1 s, PDF < 10 s.
 
-    .venv/bin/python bench/portfolio.py [N]
+    .venv/bin/python -m bench.portfolio [N]
 """
 
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from assessment.answers import Answer, AnswerSet
 from assessment.rubrics import stored_rubric
 from assessment.scoring import score
 from assessment.web import create_app
+from bench import arguments
 
 PASSWORD = "load test password 123"  # noqa: S105 (a throwaway account's; no 'bench': its email is bench@)
 TYPES, SIZES = ["ministry", "regulator", "agency", "municipality"], ["small", "medium", "large"]
@@ -88,7 +88,7 @@ def timed(client, url: str, runs: int) -> tuple[float, int]:
 
 
 def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    (count,) = arguments(__doc__, 1000)
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, instance_path=Path(folder))
         db = storage.connect(app.config["DATABASE"])

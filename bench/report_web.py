@@ -12,7 +12,6 @@ and measures, in one run:
 """
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from assessment.jobs import PENDING_PER_PERSON
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
+from bench import arguments
 from bench.web import PASSWORD, free_port, log_in, request, run, seed, start_server, stop
 
 CLIENTS = 8
@@ -94,7 +94,7 @@ def _round(port, results, batch, askers, seconds) -> float:
 
 
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5
+    (seconds,) = arguments(__doc__, 5.0)
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         assessment_id = seed(instance)

@@ -38,6 +38,7 @@ from assessment.answers import Answer
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubrics import add_rubric, stored_rubric
 from assessment.web import create_app, get_db
+from bench import arguments
 from bench.portfolio import SIZES, TYPES
 from bench.scoring import make_answer_sets
 from bench.web import PASSWORD
@@ -284,6 +285,7 @@ def _copy(source: str, target: str) -> None:
 
 
 def main():
+    arguments(__doc__)  # --help
     logging.getLogger("sovready.security").disabled = True  # a line per refused request, not the figures
     kept = sys.argv[sys.argv.index("--database") + 1] if "--database" in sys.argv else None
     with tempfile.TemporaryDirectory() as folder:

@@ -4,17 +4,17 @@ Prints the time per assessment (target: under 0.1 ms on a 2-core machine) and, m
 same run, its ratio to a trivial pass over the same answers (summing the levels), so that the
 figure can be compared across machines.
 
-    .venv/bin/python bench/scoring.py [N]
+    .venv/bin/python -m bench.scoring [N]
 """
 
 import random
-import sys
 import time
 
 from assessment.answers import DONT_KNOW, NOT_APPLICABLE, Answer, AnswerSet
 from assessment.paths import DEFAULT_RUBRIC
 from assessment.rubric import load_rubric
 from assessment.scoring import score
+from bench import arguments
 
 REPEATS = 7
 VALUES = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, NOT_APPLICABLE, DONT_KNOW]
@@ -39,7 +39,7 @@ def best_of(runs, fn):
 
 
 def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    (count,) = arguments(__doc__, 10_000)
     rubric = load_rubric(DEFAULT_RUBRIC)
     sets = make_answer_sets(rubric, count)
     scoring = best_of(REPEATS, lambda: [score(rubric, s) for s in sets])

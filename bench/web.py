@@ -42,6 +42,7 @@ from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
 from assessment.web.server import THREADS, WORKERS
+from bench import arguments
 
 PASSWORD = "load test password, not a secret"  # noqa: S105 (no 'bench': the account is bench@)
 CONCURRENCY = (50, 32)
@@ -262,8 +263,7 @@ def alone(port, seconds, submission) -> None:
 
 
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else WORKERS
+    seconds, workers = arguments(__doc__, 2.0, WORKERS)
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         assessment_id = seed(instance)

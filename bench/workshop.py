@@ -7,7 +7,7 @@ dimension page, and finally its overview. All start together behind a barrier. P
 per request type and the throughput, then checks the database: every participant's stored answers
 equal what was sent, none lost or duplicated, and no request failed (no 5xx). Exits 1 otherwise.
 
-    .venv/bin/python bench/workshop.py [PARTICIPANTS] [WORKERS]
+    .venv/bin/python -m bench.workshop [PARTICIPANTS] [WORKERS]
 
 tests/test_workshop_load.py runs it with 20 participants.
 """
@@ -24,6 +24,7 @@ from assessment import accounts, records, storage, workshops
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
 from assessment.web.server import THREADS, WORKERS
+from bench import arguments
 from bench.web import PASSWORD, free_port, request, start_server, stop
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -150,5 +151,5 @@ def run(participants: int, workers: int | None = None) -> bool:
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    sys.exit(0 if run(count, int(sys.argv[2]) if len(sys.argv) > 2 else None) else 1)
+    count, workers = arguments(__doc__, 200, None)
+    sys.exit(0 if run(count, workers) else 1)

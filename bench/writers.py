@@ -11,13 +11,13 @@ Target: 0 SQLITE_BUSY errors and 0 lost writes with 8 writers.
 
 import multiprocessing
 import sqlite3
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from assessment import storage
+from bench import arguments
 
 WRITERS = 8
 
@@ -79,7 +79,7 @@ def run(kind: str, count: int) -> dict:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    (count,) = arguments(__doc__, 200)
     print(f"{WRITERS} writer processes x {count} read-then-write transactions (WAL, synchronous=FULL)")
     for kind in TRANSACTIONS:
         r = run(kind, count)

@@ -9,6 +9,8 @@ had, and docs/cli.md's JSON tables left out keys the command writes (`rubric`, t
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -194,3 +196,90 @@ def test_the_score_json_keys_are_the_ones_cli_md_lists(scored):
 def test_the_peers_show_json_keys_are_the_ones_cli_md_lists():
     rows = json.loads(CliRunner().invoke(cli, ["peers", "show", "--format", "json"]).output)
     assert set(rows[0]) - set(re.findall(r"`(\w+)`", _cli_sections()["peers show"])) == set()
+
+
+BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+
+
+def _bench(name: str, *words: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"bench.{name}", *words], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_every_bench_script_answers_help_with_its_usage_and_runs_nothing(name):
+    """`python -m bench.scoring --help` was a ValueError traceback, and `bench.scale --help` seeded and
+    timed a whole instance; two usage lines showed `python bench/cohorts.py`, which cannot import `bench`."""
+    run = _bench(name, "--help")
+    assert (run.returncode, run.stderr) == (0, ""), run.stderr
+    assert f"python -m bench.{name}" in run.stdout, "the usage line names how to run it: python -m bench.NAME"
+
+
+@pytest.mark.parametrize("name", [name for name in BENCHES if name != "scale"])
+def test_a_bench_argument_that_is_no_number_is_a_usage_line_not_a_traceback(name):
+    run = _bench(name, "many")
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"usage: .venv/bin/python -m bench.{name}"), run.stderr
+
+
+def _codes(page: str) -> list[str]:
+    """Everything the page shows as code: inline spans and the lines of its code blocks."""
+    text = _text(page)
+    return INLINE.findall(FENCE.sub("", text)) + [line for block in FENCE.findall(text)
+                                                  for line in block.splitlines()[1:-1]]
+
+
+@pytest.fixture(scope="module")
+def url_map(tmp_path_factory):
+    from assessment.web import create_app
+
+    return create_app({"TESTING": True}, instance_path=tmp_path_factory.mktemp("docs")).url_map
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_address_a_page_names_is_a_route(page, url_map):
+    """`/a/<id>/report.pdf`, `/w/<id>/audit.csv`: each must still answer (any method), with any id."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    firsts = {rule.rule.split("/")[1] for rule in url_map.iter_rules()}
+    adapter, unknown = url_map.bind("localhost"), []
+    for address in re.findall(r"(?:^|\s)(/[\w.-]+(?:/[^\s`?]*)?)", " ".join(_codes(page))):
+        if address.split("/")[1] not in firsts:
+            continue  # /usr/bin/chromium, /proc/PID/statm: not the app's
+        if address.endswith("/..."):  # "/a/<id>/...": any address under it
+            prefix = re.sub(r"<[^>]+>", "1", address.removesuffix("..."))
+            if not any(re.sub(r"<[^>]+>", "1", rule.rule).startswith(prefix) for rule in url_map.iter_rules()):
+                unknown.append(address)
+            continue
+        try:
+            adapter.match(re.sub(r"<[^>]+>|\.\.\.", "1", address))
+        except MethodNotAllowed:
+            pass
+        except NotFound:
+            unknown.append(address)
+    assert unknown == [], f"{page} names addresses that no route answers"
+
+
+def _migrations() -> set[str]:
+    return set(re.findall(r'@migrations\(name="(\w+)"\)', (ROOT / "assessment" / "storage.py").read_text()))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_migration_a_page_names_exists(page):
+    named = set(re.findall(r"\b\d{3}_[a-z]\w*", " ".join(_codes(page))))
+    assert named - _migrations() == set(), f"{page} names migrations that assessment/storage.py does not have"
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_make_target_a_page_names_exists(page):
+    named = {found for code in _codes(page) for found in re.findall(r"(?:^|\s)make ([a-z][\w-]*)", code)}
+    assert named - _make_targets() == set(), f"{page} names make targets the Makefile does not have"
+
+
+def test_the_readme_names_every_make_target():
+    named = {found for code in _codes("README.md") for found in re.findall(r"(?:^|\s)make ([a-z][\w-]*)", code)}
+    assert _make_targets() - named == set(), "README.md does not say what these make targets do"
