@@ -151,6 +151,9 @@ def heatmap_layout(names: list[str], heads: list[str], ranks: Iterable[int] | No
 # and more, where they had printed at 5.8 pt.
 DIVERGENCE_FONT, DIVERGENCE_ROW, DIVERGENCE_CELL, DIVERGENCE_TOP = 12, 16, 48, 20  # DIVERGENCE_TOP: the heads' room
 DIVERGENCE_TITLE_EMS = 48 * CHAR_WIDTH  # a question's title is cut past 48 letters or so
+# The rows a page holds at 8 pt: a rubric of more questions (a custom one) gets a heatmap per page's worth of
+# them, rather than one scaled down to a page (80 questions printed at 5 pt).
+DIVERGENCE_PAGE_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ def register(env: Environment) -> None:
                        radar_labels=radar_labels, line_step=line_step, heatmap_layout=heatmap_layout,
                        divergence_layout=divergence_layout, divergence_font=DIVERGENCE_FONT,
                        divergence_row=DIVERGENCE_ROW, divergence_cell=DIVERGENCE_CELL, divergence_top=DIVERGENCE_TOP,
+                       divergence_page_rows=DIVERGENCE_PAGE_ROWS,
                        heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,

@@ -1,5 +1,6 @@
 """The PDF report: parsed back, metadata, reproducible, and safe against hostile input."""
 
+import copy
 import io
 import logging
 import re
@@ -36,6 +37,7 @@ from assessment.pdf import (
 )
 from assessment.portfolio_stats import summarize
 from assessment.report import Report, report_date
+from assessment.rubric import load_rubric
 from assessment.scoring import score
 from assessment.textreport import cannot_say
 
@@ -1084,6 +1086,37 @@ def _heatmaps(pages):
     return [(box.element, box.width * 0.75 / float(box.element.get("viewBox").split()[2]), page, box)
             for page in pages for line, _ in _page_content(page) for box in line.descendants()
             if isinstance(box, boxes.ReplacedBox) and "heatmap" in (box.element.get("class") or "").split()]
+
+
+def _eighty_questions(data):
+    """Ten questions in each of the eight dimensions: the shipped six, and four copies of the first."""
+    for dimension in data["dimensions"]:
+        first = dimension["questions"][0]
+        dimension["questions"] += [{**copy.deepcopy(first), "id": f"{first['id']}_{n}", "title": f"{first['title']} ({n})"}
+                                   for n in range(2, 6)]
+
+
+def test_a_workshop_on_80_questions_prints_its_heatmap_on_pages_of_legible_rows(peers, advance, write_rubric):
+    """A custom rubric of more than 48 questions: one heatmap scaled to a page printed them at 4.8 pt."""
+    rubric = load_rubric(write_rubric(_eighty_questions))
+    assert len(rubric.questions) == 80
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    report = replace(_report(rubric, peers, answers), workshop=_workshop_of_size(rubric, 7))
+    heatmaps = _heatmaps(_layout(report).pages)
+    rows = []
+    for svg, points, page, box in heatmaps:
+        texts = list(_text_boxes(svg, advance))
+        assert min(size for size, _ in texts) * points >= 7.5
+        assert _overlapping(texts) == []
+        content = page._page_box
+        assert box.position_y + box.height <= content.content_box_y() + content.height + 0.5
+        rows += [text.text for text in svg.iter(f"{SVG}text") if text.get("text-anchor") == "end"]
+    assert len(rows) == 80 and len(heatmaps) == 2  # every question once, most divergent first, over two pages
+    titles = [t.text for svg, *_ in heatmaps for t in svg.iter(f"{SVG}title")]
+    assert "Answers per level and question, 1 to 40 of 80" in titles
+    assert "Answers per level and question, 41 to 80 of 80" in titles
+    ids = [element.get("id") for svg, *_ in heatmaps for element in svg.iter() if element.get("id")]
+    assert len(ids) == len(set(ids))  # each chart's title and description its own
 
 
 @pytest.mark.parametrize("participants", [3, 40])
