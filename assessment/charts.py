@@ -9,9 +9,12 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from fontTools.ttLib import TTFont
 from jinja2 import Environment
 
+from .paths import CHART_FONT
 from .textreport import cannot_say, figure, in_words, ordinal, priority_figure
 
 RADAR_CENTER = 260
@@ -42,15 +45,28 @@ def anchor(index: int, count: int) -> str:
 
 
 # How wide a character is, in ems, at most on average: the widest common fonts (DejaVu Sans,
-# monospace) run about 0.6 em a letter; the charts size label room with this, not with a font.
-# Chinese, Japanese and Korean characters (East Asian "wide" and "fullwidth") take a whole em.
+# monospace) run about 0.6 em a letter; the charts size label room with this. Chinese, Japanese and
+# Korean characters (East Asian "wide" and "fullwidth") take a whole em. Wider letters (capitals, m,
+# w, Cyrillic's Ш and Ж at 1.1 em) take their width in the bundled font (char_width): counted at
+# 0.62, a name in capitals ran out of the agency heatmap's left edge.
 CHAR_WIDTH = 0.62
 WIDE_CHAR_WIDTH = 1.0
 COS_45 = math.sqrt(0.5)
 
 
+@lru_cache(maxsize=1)
+def _wide_letters() -> dict[str, float]:
+    """The characters the bundled font (the PDF's, DejaVu Sans) draws wider than CHAR_WIDTH, with their width in ems."""
+    with TTFont(CHART_FONT) as font:
+        widths, em = font["hmtx"].metrics, font["head"].unitsPerEm
+        return {chr(code): widths[glyph][0] / em for code, glyph in font.getBestCmap().items()
+                if widths[glyph][0] / em > CHAR_WIDTH}
+
+
 def char_width(char: str) -> float:
     """How wide ``char`` is drawn, in ems, at most."""
+    if wide := _wide_letters().get(char):
+        return wide
     return WIDE_CHAR_WIDTH if unicodedata.east_asian_width(char) in ("W", "F") else CHAR_WIDTH
 
 

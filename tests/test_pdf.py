@@ -994,6 +994,50 @@ def test_the_portfolios_heatmap_leaves_no_page_near_empty(rubric, peers, weasypr
     assert pages and [f"{_fill(page):.0%}" for page in pages if _fill(page) < NEAR_EMPTY] == []
 
 
+# Long agency names as a national portfolio has them: accented, Greek, Cyrillic, some in capitals.
+LONG_NAMES = ("Ministère de l’Économie, des Finances et de la Souveraineté industrielle et numérique",
+              "Wojewódzki Urząd Ochrony Danych Osobowych i Cyfryzacji w Łodzi",
+              "Υπουργείο Ψηφιακής Διακυβέρνησης και Τεχνητής Νοημοσύνης",
+              "МИНИСТЕРСТВО ЦИФРОВОГО РАЗВИТИЯ, СВЯЗИ И МАССОВЫХ КОММУНИКАЦИЙ",
+              "Bundesamt für Sicherheit in der Informationstechnik – Außenstelle Süd")
+
+
+def _portfolio_heatmap_labels(svg, advance):
+    """The agency labels of a laid-out portfolio heatmap: (text, its left and right edge, in the chart's units)."""
+    for text in svg.iter(f"{SVG}text"):
+        if text.get("text-anchor") == "end":
+            right = float(text.get("x"))
+            yield text.text, right - sum(map(advance, text.text)) * float(text.get("font-size")), right
+
+
+def test_a_portfolio_of_60_agencies_with_long_names_prints_every_heatmap_label_whole_and_legible(rubric, peers,
+                                                                                                advance):
+    rows = [{"id": i, "name": f"{LONG_NAMES[i % len(LONG_NAMES)]} {i:02d}", "type": "agency", "size": "",
+             "overall": 40.0 + i % 50, "dimensions": {d.id: 40.0 + (i * 7 + n * 11) % 50 for n, d in
+                                                      enumerate(rubric.dimensions)}, "finished": True}
+            for i in range(60)]
+    summary = summarize(rows, [], [d.id for d in rubric.dimensions], [], [])
+    portfolio = {"name": "National AI office", "rubric_id": rubric.id, "rubric_version": rubric.version,
+                 "peers": peers.id}
+    html = portfolio_report.render_html(portfolio=portfolio, round_name="2026", rubric=rubric, summary=summary,
+                                        reference=portfolio_report.peer_reference(rubric), peers=peers, sources=(),
+                                        filters={}, round_agencies=60, deleted_after_closing=0)
+    css, fonts = stylesheet()
+    heatmaps = _heatmaps(parse_html(html).render(stylesheets=[css], font_config=fonts).pages)
+    labels = []
+    for svg, points, _, _ in heatmaps:
+        left = float(svg.get("viewBox").split()[0])
+        assert min(float(t.get("font-size")) for t in svg.iter(f"{SVG}text")) * points >= 6  # the heads, slanted, at 6.1 pt
+        found = list(_portfolio_heatmap_labels(svg, advance))
+        assert [text for text, start, _ in found if start < left] == []  # none runs out of the drawing's left edge
+        labels += [text for text, _, _ in found]
+    assert len(labels) == 60  # one row per agency, on pages of rows
+    full = {f"{rank}. {row['name']}": row for rank, row in enumerate(summary.ranking, 1)}
+    # Each label is its rank and name, or their beginning with an ellipsis (in full in the row's <title>).
+    assert all(label in full or any(name.startswith(label[:-1]) for name in full) for label in labels)
+    assert len({label.split(".")[0] for label in labels}) == 60  # the ranks tell apart names cut alike
+
+
 def test_a_summary_gaps_row_is_no_taller_than_its_next_step(laid_out):
     # A table stake's survey figure in the narrow gap column made the row seven lines tall beside
     # a next step of three.
