@@ -9,9 +9,12 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from fontTools.ttLib import TTFont
 from jinja2 import Environment
 
+from .paths import CHART_FONT
 from .textreport import cannot_say, figure, in_words, ordinal, priority_figure
 
 RADAR_CENTER = 260
@@ -42,15 +45,28 @@ def anchor(index: int, count: int) -> str:
 
 
 # How wide a character is, in ems, at most on average: the widest common fonts (DejaVu Sans,
-# monospace) run about 0.6 em a letter; the charts size label room with this, not with a font.
-# Chinese, Japanese and Korean characters (East Asian "wide" and "fullwidth") take a whole em.
+# monospace) run about 0.6 em a letter; the charts size label room with this. Chinese, Japanese and
+# Korean characters (East Asian "wide" and "fullwidth") take a whole em. Wider letters (capitals, m,
+# w, Cyrillic's Ш and Ж at 1.1 em) take their width in the bundled font (char_width): counted at
+# 0.62, a name in capitals ran out of the agency heatmap's left edge.
 CHAR_WIDTH = 0.62
 WIDE_CHAR_WIDTH = 1.0
 COS_45 = math.sqrt(0.5)
 
 
+@lru_cache(maxsize=1)
+def _wide_letters() -> dict[str, float]:
+    """The characters the bundled font (the PDF's, DejaVu Sans) draws wider than CHAR_WIDTH, with their width in ems."""
+    with TTFont(CHART_FONT) as font:
+        widths, em = font["hmtx"].metrics, font["head"].unitsPerEm
+        return {chr(code): widths[glyph][0] / em for code, glyph in font.getBestCmap().items()
+                if widths[glyph][0] / em > CHAR_WIDTH}
+
+
 def char_width(char: str) -> float:
     """How wide ``char`` is drawn, in ems, at most."""
+    if wide := _wide_letters().get(char):
+        return wide
     return WIDE_CHAR_WIDTH if unicodedata.east_asian_width(char) in ("W", "F") else CHAR_WIDTH
 
 
@@ -151,6 +167,9 @@ def heatmap_layout(names: list[str], heads: list[str], ranks: Iterable[int] | No
 # and more, where they had printed at 5.8 pt.
 DIVERGENCE_FONT, DIVERGENCE_ROW, DIVERGENCE_CELL, DIVERGENCE_TOP = 12, 16, 48, 20  # DIVERGENCE_TOP: the heads' room
 DIVERGENCE_TITLE_EMS = 48 * CHAR_WIDTH  # a question's title is cut past 48 letters or so
+# The rows a page holds at 8 pt: a rubric of more questions (a custom one) gets a heatmap per page's worth of
+# them, rather than one scaled down to a page (80 questions printed at 5 pt).
+DIVERGENCE_PAGE_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -193,6 +212,7 @@ def register(env: Environment) -> None:
                        radar_labels=radar_labels, line_step=line_step, heatmap_layout=heatmap_layout,
                        divergence_layout=divergence_layout, divergence_font=DIVERGENCE_FONT,
                        divergence_row=DIVERGENCE_ROW, divergence_cell=DIVERGENCE_CELL, divergence_top=DIVERGENCE_TOP,
+                       divergence_page_rows=DIVERGENCE_PAGE_ROWS,
                        heatmap_cell=HEATMAP_CELL, heatmap_row=HEATMAP_ROW, heatmap_bands=HEATMAP_BANDS,
                        heatmap_key_x=HEATMAP_KEY_X, heatmap_key_step=HEATMAP_KEY_STEP,
                        radar_center=RADAR_CENTER, radar_radius=RADAR_RADIUS,

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -401,11 +402,30 @@ def _forget_superseded(db: sqlite_utils.Database, digest: str) -> None:
                "AND old.filters = new.filters)", [digest])
 
 
-def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
-    # Which process renders it: if that process is gone before the end, the job is lost (``lost``).
+def _take(db: sqlite_utils.Database, digest: str) -> bool:
+    """Mark the job of ``digest`` as rendering in this process if it still waits; if not, log one line
+    and return False.
+
+    A job can have more than one task in the queue: one asked for again once lost (QUEUE_PATIENCE)
+    while its first task was still there, one queued again by a starting worker (requeue_missing),
+    one left in a queue file restored from an older copy. Whichever comes first renders it; the
+    others find it rendering, done, failed or deleted, and skip it, rather than render it again. The
+    digest is the content itself: a job still waiting is still wanted for what it was asked for.
+    """
     with storage.write_transaction(db):
-        db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? WHERE digest = ?",
-                   [storage.now(), process_identity(), digest])
+        # Which process renders it: if that process is gone before the end, the job is lost (``lost``).
+        taken = db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? "
+                           "WHERE digest = ? AND status = 'queued'",
+                           [storage.now(), process_identity(), digest]).rowcount
+        now = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
+    if not taken:
+        logging.info("skipped a report task whose job is no longer waiting (%s): %s",
+                     now[0] if now else "deleted", digest[:12])
+    return bool(taken)
+
+
+def _render_job(db: sqlite_utils.Database, digest: str, render: Callable[[], bytes]) -> None:
+    """Render a job that _take took, and record the end."""
     try:
         pdf = render_limited(render)
     except RenderError as error:
@@ -425,6 +445,8 @@ def run_job(database: str, assessment_id: str, digest: str) -> None:
     """The worker's task: render the assessment's report and store it under ``digest``."""
     db = storage.connect(database)
     try:
+        if not _take(db, digest):
+            return
         assessment = records.get_assessment(db, assessment_id)
         if assessment is None or report_digest(db, assessment) != digest:
             _finish(db, digest, None, "The assessment changed or was deleted before its report was rendered.")
@@ -439,6 +461,8 @@ def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: s
     """The worker's task for a portfolio round's report over ``filters``, stored under ``digest``."""
     db = storage.connect(database)
     try:
+        if not _take(db, digest):
+            return
         with db.atomic():  # one snapshot: a change between the two reads would file new figures under the old digest
             current = portfolio_digest(db, portfolio_id, round_id, filters) == digest
             inputs = portfolio_inputs(db, portfolio_id, round_id, filters) if current else None
@@ -450,12 +474,15 @@ def run_portfolio_job(database: str, portfolio_id: int, round_id: int, digest: s
         db.close()
 
 
+# The queue's tasks by name: the name is what a queued task records of its function.
+TASKS = {"render_report": run_job, "render_portfolio_report": run_portfolio_job}
+
+
 @lru_cache(maxsize=4)
 def queue(instance: str) -> tuple[SqliteHuey, TaskWrapper, TaskWrapper]:
     """The instance's task queue (a SQLite file beside the database) and its two render tasks."""
     huey = SqliteHuey("sovready-reports", filename=str(Path(instance) / "tasks.db"), results=False)
-    return (huey, huey.task(name="render_report")(run_job),
-            huey.task(name="render_portfolio_report")(run_portfolio_job))
+    return (huey, *(huey.task(name=name)(function) for name, function in TASKS.items()))
 
 
 def enqueue(instance: str, database: str, assessment_id: str, digest: str) -> None:
@@ -483,8 +510,8 @@ def fail_lost_renders(database: str) -> int:
     Failed rather than queued again: the person who asked sees what happened and asks again if they
     still want it, while a render that took its worker down with it (the machine out of memory, the
     whole service killed by its memory limit) would take down each restarted worker in turn, and
-    everyone's reports with it. Jobs left queued stay: their tasks are still in the queue, which this
-    worker now takes, unless the queue file was lost (their page says so after QUEUE_PATIENCE).
+    everyone's reports with it. Jobs left queued stay queued: their tasks are still in the queue, which
+    this worker now takes, or requeue_missing queues them again.
     """
     if not Path(database).exists():  # no server has made it yet: nothing ran
         return 0
@@ -505,18 +532,61 @@ def fail_lost_renders(database: str) -> int:
     return len(gone)
 
 
-def _fail_lost_renders_at_start(database: str) -> None:
-    """fail_lost_renders, logged; a database that cannot be used now (locked, a full disk) is logged
-    too, and the worker starts all the same: the renders left unfinished are lost after QUEUE_PATIENCE."""
+def requeue_missing(instance: str, database: str) -> int:
+    """Queue again the jobs waiting in the database whose tasks the queue does not hold (its file
+    tasks.db deleted, or restored from an older copy); how many.
+
+    Safe to queue twice: a task renders only a job still waiting (_take), so a task queued again while
+    its first one is taken by another worker is skipped, and a task checks that the content is still
+    what was asked for (the digest), so nothing is rendered for content changed since. Each one's
+    queued_at restarts: its page says it waits, no longer that it is lost (``lost``)."""
+    if not Path(database).exists():
+        return 0
+    held = {_digest_of(task) for task in queue(instance)[0].pending()}
+    with contextlib.closing(sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True)) as peek:
+        waiting = peek.execute("SELECT digest, assessment_id, portfolio_id, round_id, filters FROM report_jobs "
+                               "WHERE status = 'queued'").fetchall()
+    missing = [job for job in waiting if job[0] not in held]
+    if not missing:
+        return 0
+    db = storage.connect(database)
+    try:
+        # One transaction with the queue's writes, as _request: a queue that cannot be written changes nothing.
+        with storage.write_transaction(db):
+            for digest, assessment_id, portfolio_id, round_id, filters in missing:
+                if db.execute("UPDATE report_jobs SET queued_at = ? WHERE digest = ? AND status = 'queued'",
+                              [storage.now(), digest]).rowcount:
+                    if assessment_id:
+                        enqueue(instance, database, assessment_id, digest)
+                    else:
+                        enqueue_portfolio(instance, database, portfolio_id, round_id, digest, json.loads(filters))
+    finally:
+        db.close()
+    return len(missing)
+
+
+def _digest_of(task) -> str | None:
+    """The digest a queued task renders, whichever of TASKS it is."""
+    function = TASKS.get(task.name)
+    return inspect.signature(function).bind(*task.args, **task.kwargs).arguments["digest"] if function else None
+
+
+def _recover_at_start(instance: str, database: str) -> None:
+    """fail_lost_renders and requeue_missing, logged; a database that cannot be used now (locked, a
+    full disk) is logged too, and the worker starts all the same: the jobs left unfinished are lost
+    after QUEUE_PATIENCE."""
     try:
         failed = fail_lost_renders(database)
+        queued = requeue_missing(instance, database)
     except sqlite3.Error as error:
-        logging.warning("could not look for reports an earlier worker left rendering (%s): their pages offer to "
+        logging.warning("could not look for reports an earlier worker left unfinished (%s): their pages offer to "
                         "ask again after %d minutes", error, QUEUE_PATIENCE // timedelta(minutes=1))
         return
     if failed:
         logging.info("%d report(s) were rendering when an earlier worker stopped: marked failed, to be asked "
                      "for again", failed)
+    if queued:
+        logging.info("%d report(s) were waiting but missing from the queue (tasks.db): queued again", queued)
 
 
 # How often a worker started with ``stop_with`` looks for its parent.
@@ -543,7 +613,8 @@ def _stop_with(parent: int) -> None:
 
 def run_worker(instance: str, workers: int = 2, database: str | None = None, stop_with: int | None = None) -> None:
     """Run the worker until stopped: ``workers`` processes take render jobs from the queue. With
-    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders); with
+    ``database``, first fail the renders an earlier worker left unfinished (fail_lost_renders) and queue
+    again the jobs its queue lost (requeue_missing); with
     ``stop_with``, stop once that process, its parent, has exited."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [report worker] %(message)s")
     # WeasyPrint tells each step of each render at INFO: some 80 lines a report, and nothing an
@@ -552,6 +623,6 @@ def run_worker(instance: str, workers: int = 2, database: str | None = None, sto
     if stop_with:  # first: the server may be gone before the warm-up is done
         _stop_with(stop_with)
     if database:
-        _fail_lost_renders_at_start(database)
+        _recover_at_start(instance, database)
     warm_up()  # before Huey forks its worker processes, so that they and their render children start warm
     queue(instance)[0].create_consumer(workers=workers, worker_type="process").run()

@@ -7,3 +7,5 @@ RUBRIC_DIR = ROOT / "rubric"
 DEFAULT_RUBRIC = RUBRIC_DIR / "sovereign-ai-readiness.yaml"
 TEMPLATES = ROOT / "templates"
 EXAMPLES = ROOT / "examples"
+# The font the PDF draws charts in, whose letters' widths size the charts' label room (charts.char_width).
+CHART_FONT = ROOT / "assessment" / "web" / "static" / "fonts" / "DejaVuSans.ttf"

@@ -1,5 +1,6 @@
 """The PDF report: parsed back, metadata, reproducible, and safe against hostile input."""
 
+import copy
 import io
 import logging
 import re
@@ -36,6 +37,7 @@ from assessment.pdf import (
 )
 from assessment.portfolio_stats import summarize
 from assessment.report import Report, report_date
+from assessment.rubric import load_rubric
 from assessment.scoring import score
 from assessment.textreport import cannot_say
 
@@ -992,6 +994,50 @@ def test_the_portfolios_heatmap_leaves_no_page_near_empty(rubric, peers, weasypr
     assert pages and [f"{_fill(page):.0%}" for page in pages if _fill(page) < NEAR_EMPTY] == []
 
 
+# Long agency names as a national portfolio has them: accented, Greek, Cyrillic, some in capitals.
+LONG_NAMES = ("Ministère de l’Économie, des Finances et de la Souveraineté industrielle et numérique",
+              "Wojewódzki Urząd Ochrony Danych Osobowych i Cyfryzacji w Łodzi",
+              "Υπουργείο Ψηφιακής Διακυβέρνησης και Τεχνητής Νοημοσύνης",
+              "МИНИСТЕРСТВО ЦИФРОВОГО РАЗВИТИЯ, СВЯЗИ И МАССОВЫХ КОММУНИКАЦИЙ",
+              "Bundesamt für Sicherheit in der Informationstechnik – Außenstelle Süd")
+
+
+def _portfolio_heatmap_labels(svg, advance):
+    """The agency labels of a laid-out portfolio heatmap: (text, its left and right edge, in the chart's units)."""
+    for text in svg.iter(f"{SVG}text"):
+        if text.get("text-anchor") == "end":
+            right = float(text.get("x"))
+            yield text.text, right - sum(map(advance, text.text)) * float(text.get("font-size")), right
+
+
+def test_a_portfolio_of_60_agencies_with_long_names_prints_every_heatmap_label_whole_and_legible(rubric, peers,
+                                                                                                advance):
+    rows = [{"id": i, "name": f"{LONG_NAMES[i % len(LONG_NAMES)]} {i:02d}", "type": "agency", "size": "",
+             "overall": 40.0 + i % 50, "dimensions": {d.id: 40.0 + (i * 7 + n * 11) % 50 for n, d in
+                                                      enumerate(rubric.dimensions)}, "finished": True}
+            for i in range(60)]
+    summary = summarize(rows, [], [d.id for d in rubric.dimensions], [], [])
+    portfolio = {"name": "National AI office", "rubric_id": rubric.id, "rubric_version": rubric.version,
+                 "peers": peers.id}
+    html = portfolio_report.render_html(portfolio=portfolio, round_name="2026", rubric=rubric, summary=summary,
+                                        reference=portfolio_report.peer_reference(rubric), peers=peers, sources=(),
+                                        filters={}, round_agencies=60, deleted_after_closing=0)
+    css, fonts = stylesheet()
+    heatmaps = _heatmaps(parse_html(html).render(stylesheets=[css], font_config=fonts).pages)
+    labels = []
+    for svg, points, _, _ in heatmaps:
+        left = float(svg.get("viewBox").split()[0])
+        assert min(float(t.get("font-size")) for t in svg.iter(f"{SVG}text")) * points >= 6  # the heads, slanted, at 6.1 pt
+        found = list(_portfolio_heatmap_labels(svg, advance))
+        assert [text for text, start, _ in found if start < left] == []  # none runs out of the drawing's left edge
+        labels += [text for text, _, _ in found]
+    assert len(labels) == 60  # one row per agency, on pages of rows
+    full = {f"{rank}. {row['name']}": row for rank, row in enumerate(summary.ranking, 1)}
+    # Each label is its rank and name, or their beginning with an ellipsis (in full in the row's <title>).
+    assert all(label in full or any(name.startswith(label[:-1]) for name in full) for label in labels)
+    assert len({label.split(".")[0] for label in labels}) == 60  # the ranks tell apart names cut alike
+
+
 def test_a_summary_gaps_row_is_no_taller_than_its_next_step(laid_out):
     # A table stake's survey figure in the narrow gap column made the row seven lines tall beside
     # a next step of three.
@@ -1084,6 +1130,37 @@ def _heatmaps(pages):
     return [(box.element, box.width * 0.75 / float(box.element.get("viewBox").split()[2]), page, box)
             for page in pages for line, _ in _page_content(page) for box in line.descendants()
             if isinstance(box, boxes.ReplacedBox) and "heatmap" in (box.element.get("class") or "").split()]
+
+
+def _eighty_questions(data):
+    """Ten questions in each of the eight dimensions: the shipped six, and four copies of the first."""
+    for dimension in data["dimensions"]:
+        first = dimension["questions"][0]
+        dimension["questions"] += [{**copy.deepcopy(first), "id": f"{first['id']}_{n}", "title": f"{first['title']} ({n})"}
+                                   for n in range(2, 6)]
+
+
+def test_a_workshop_on_80_questions_prints_its_heatmap_on_pages_of_legible_rows(peers, advance, write_rubric):
+    """A custom rubric of more than 48 questions: one heatmap scaled to a page printed them at 4.8 pt."""
+    rubric = load_rubric(write_rubric(_eighty_questions))
+    assert len(rubric.questions) == 80
+    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    report = replace(_report(rubric, peers, answers), workshop=_workshop_of_size(rubric, 7))
+    heatmaps = _heatmaps(_layout(report).pages)
+    rows = []
+    for svg, points, page, box in heatmaps:
+        texts = list(_text_boxes(svg, advance))
+        assert min(size for size, _ in texts) * points >= 7.5
+        assert _overlapping(texts) == []
+        content = page._page_box
+        assert box.position_y + box.height <= content.content_box_y() + content.height + 0.5
+        rows += [text.text for text in svg.iter(f"{SVG}text") if text.get("text-anchor") == "end"]
+    assert len(rows) == 80 and len(heatmaps) == 2  # every question once, most divergent first, over two pages
+    titles = [t.text for svg, *_ in heatmaps for t in svg.iter(f"{SVG}title")]
+    assert "Answers per level and question, 1 to 40 of 80" in titles
+    assert "Answers per level and question, 41 to 80 of 80" in titles
+    ids = [element.get("id") for svg, *_ in heatmaps for element in svg.iter() if element.get("id")]
+    assert len(ids) == len(set(ids))  # each chart's title and description its own
 
 
 @pytest.mark.parametrize("participants", [3, 40])

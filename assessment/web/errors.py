@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from .. import storage
 from .auth import PUBLIC, SESSION_ENDED, page_address, user_for_error_page
-from .forms import file_size
+from .forms import file_size, secret_field_names
 from .security_log import logged_path
 
 # What to tell a person, beyond the status line, for the errors they can do something about.
@@ -32,8 +32,6 @@ PARTICIPANT_ADVICE = {
 }
 
 
-# Fields a "Try again" form never carries back into a page: passwords, setup and join codes.
-SECRET_FIELDS = frozenset({"password", "confirm", "current", "code"})
 RETRY_AFTER_SECONDS = 10
 
 
@@ -81,7 +79,8 @@ def _unavailable_page(error: Unavailable, way_on: tuple[str, str]):
         if request.files:
             advice += " Choose the file again and send it once more in a moment."
             way_on = (draft_for, "Back to the form")
-        elif not SECRET_FIELDS.intersection(name for name, _ in fields):
+        # A password or code is never written back into a page: the person types it again.
+        elif not secret_field_names().intersection(name for name, _ in fields):
             advice += " What you sent is kept below: try again in a moment."
             resend = (request.script_root + request.full_path.rstrip("?"), fields)
     else:

@@ -22,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -65,6 +66,40 @@ def _new_password_fields(*checks):
                           validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]))
 
 
+class SecretCodeField(StringField):
+    """A code copied from elsewhere (the setup code, a workshop's join code): shown as it is typed,
+    yet, like a password, never written back into a page (secret_field_names)."""
+
+
+def secret_field_names() -> frozenset[str]:
+    """The names, as posted, of every password and secret code of every form class defined so far
+    (the app's, those built from a rubric among them): what a page never writes back
+    (errors._unavailable_page). By type rather than by name, so that a new secret cannot be missed."""
+    found, todo = set(), [Form]
+    while todo:
+        subclasses = todo.pop().__subclasses__()
+        todo += subclasses
+        for form_class in subclasses:
+            found.update(_secret_fields(form_class))
+    return frozenset(found)
+
+
+def _secret_fields(form_class: type[Form], prefix: str = "") -> set[str]:
+    """The form's passwords and secret codes, with those of its sub-forms (FormField) under their prefix."""
+    names = set()
+    for attribute in dir(form_class):
+        unbound = getattr(form_class, attribute)
+        if not isinstance(unbound, UnboundField):
+            continue
+        name = prefix + unbound.kwargs.get("name", attribute)
+        if issubclass(unbound.field_class, FormField):
+            sub_form = unbound.kwargs.get("form_class") or unbound.args[0]
+            names |= _secret_fields(sub_form, f"{name}{unbound.kwargs.get('separator', '-')}")
+        elif issubclass(unbound.field_class, (PasswordField, SecretCodeField)):
+            names.add(name)
+    return names
+
+
 class AccountForm(FlaskForm):
     personal = ()  # what the view knows of the account beyond these fields (password_problem)
     name = StringField("Your name", validators=[DataRequired(), Length(max=NAME_MAX)],
@@ -75,7 +110,7 @@ class AccountForm(FlaskForm):
 
 class SetupForm(AccountForm):
     expected_code = None  # the instance's setup code (the view sets it)
-    code = StringField("Setup code", validators=[DataRequired()], filters=[_stripped],
+    code = SecretCodeField("Setup code", validators=[DataRequired()], filters=[_stripped],
                        description="Printed by sovready serve when it started, and kept in the file setup_code "
                                    "of its instance folder until the first account exists.",
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -329,7 +364,7 @@ def workshop_form(rubric: Rubric) -> type[FlaskForm]:
 
 
 class JoinCodeForm(FlaskForm):
-    code = StringField("Join code", validators=[DataRequired(), Length(max=20)],
+    code = SecretCodeField("Join code", validators=[DataRequired(), Length(max=20)],
                        description="The eight characters shown by the facilitator.")
 
 

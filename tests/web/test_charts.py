@@ -150,7 +150,14 @@ def test_the_agency_heatmap_has_room_for_every_name_and_a_colour_key(app):
 def test_wide_characters_count_a_whole_em():
     """Found by an audit: Chinese and Japanese names were measured at 0.62 em a character, so their
     labels ran out of the drawing."""
-    assert text_width("国家互联网", 10) == 50 and text_width("Agency", 10) == pytest.approx(6 * 10 * CHAR_WIDTH)
+    assert text_width("国家互联网", 10) == 50 and text_width("cases", 10) == pytest.approx(5 * 10 * CHAR_WIDTH)
+
+
+def test_wide_letters_count_their_width_in_the_bundled_font():
+    """Capitals, m and w, Cyrillic's Ш and Ж are wider than 0.62 em: a name in capitals ran out of the
+    agency heatmap's left edge."""
+    assert text_width("W", 10) == pytest.approx(9.89, abs=0.01) and text_width("Ж", 10) == pytest.approx(10.77, abs=0.01)
+    assert text_width("МИНИСТЕРСТВО", 10) > 12 * 10 * CHAR_WIDTH * 1.1
 
 
 def test_agency_labels_are_cut_by_width_and_numbered_by_rank():

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import time_machine
 
-from assessment import jobs, portfolios, storage
+from assessment import jobs, portfolios, records, storage
 
 from .conftest import text
 
@@ -168,6 +168,74 @@ def test_a_worker_starts_even_if_the_database_is_locked_and_says_what_it_could_n
         other.execute("ROLLBACK")
         other.close()
     assert consumer == [{"workers": 1, "worker_type": "process"}]  # it serves the queue all the same
-    assert ("could not look for reports an earlier worker left rendering (database is locked): their pages "
+    assert ("could not look for reports an earlier worker left unfinished (database is locked): their pages "
             "offer to ask again after 5 minutes") in caplog.text
     assert f"The last attempt failed: {jobs.WORKER_GONE}" in _status(owner, finished)  # the page knew anyway
+
+
+# A process that takes the queued tasks as the worker does, and writes a line to argv[2] per render.
+COUNTING_WORKER = ("import logging, sys; from assessment import jobs; logging.basicConfig(level=logging.INFO); "
+                   "real = jobs.render_limited; "
+                   "jobs.render_limited = lambda render, seconds=30: "
+                   "(open(sys.argv[2], 'a').write('render\\n'), real(render, seconds))[1]; "
+                   "jobs.run_pending(sys.argv[1])")
+
+
+def test_a_lost_report_asked_for_again_is_rendered_once_when_its_first_task_turns_up(app, db, owner, finished,
+                                                                                    tmp_path):
+    """No worker ran for a while: the report was lost and asked for again. Both tasks are then in the
+    queue when a worker starts: it renders the report once and says why it skips the other."""
+    owner.post(f"/a/{finished}/report")
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+        assert "Try again" in _status(owner, finished)
+        owner.post(f"/a/{finished}/report")
+    assert jobs.queue(app.instance_path)[0].pending_count() == 2
+    renders = tmp_path / "renders"
+    ran = subprocess.run([sys.executable, "-c", COUNTING_WORKER, app.instance_path, str(renders)],  # noqa: S603
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert renders.read_text().count("render") == 1
+    assert "is ready" in _status(owner, finished)
+    skipped = [line for line in ran.stderr.splitlines() if "skipped" in line]
+    assert len(skipped) == 1 and "no longer waiting (done)" in skipped[0], ran.stderr
+
+
+def test_a_worker_starting_queues_again_the_reports_its_queue_lost(app, db, owner, people, finished,
+                                                                  default_rubric, tmp_path):
+    """tasks.db deleted (or restored from an older copy): a worker that starts queues again each report
+    still waiting in the database, unless its content changed since, and logs how many."""
+    changed = records.create_assessment(db, people["workspace"], default_rubric, "Changed", created_by=people["owner"])
+    owner.post(f"/a/{finished}/report")
+    owner.post(f"/a/{changed}/report")
+    jobs.queue(app.instance_path)[0].flush()
+    records.update_assessment(db, records.get_assessment(db, changed), default_rubric, title="Changed since")
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen([sys.executable, "-m", "assessment", "worker", "--instance", app.instance_path,  # noqa: S603
+                               "--workers", "1"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _until(lambda: "is ready" in _status(owner, finished), "rendered without asking again")
+        _until(lambda: _row(db, changed)["status"] == "failed", "given up as changed")
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=60)
+        log.close()
+    assert _row(db, changed)["error"] == "The assessment changed or was deleted before its report was rendered."
+    assert db.execute("SELECT count(*) FROM report_files").fetchone()[0] == 1  # nothing rendered for the changed one
+    assert "2 report(s) were waiting but missing from the queue (tasks.db): queued again" in (
+        tmp_path / "worker.log").read_text()
+
+
+def test_a_worker_starting_queues_again_only_what_its_queue_lacks(app, db, owner, finished, portfolio):
+    round_id = portfolios.rounds(db, portfolio)[0]["id"]
+    owner.post(f"/a/{finished}/report")
+    owner.post(f"/portfolios/{portfolio}/report?round={round_id}")
+    huey = jobs.queue(app.instance_path)[0]
+    assert jobs.requeue_missing(app.instance_path, app.config["DATABASE"]) == 0  # both tasks are there
+    huey.flush()
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+        assert "Try again" in _status(owner, finished)
+        assert jobs.requeue_missing(app.instance_path, app.config["DATABASE"]) == 2
+        assert "The report is queued" in _status(owner, finished)  # waiting again, no longer lost
+    assert huey.pending_count() == 2
+    assert jobs.run_pending(app.instance_path) == 2
+    assert "is ready" in _status(owner, finished)
+    assert "is ready" in text(owner.get(f"/portfolios/{portfolio}/report?round={round_id}"))

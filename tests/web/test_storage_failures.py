@@ -11,7 +11,11 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask_wtf import FlaskForm
+from wtforms import Form, PasswordField, StringField
+
 from assessment import jobs, records, storage, workshops
+from assessment.web import forms
 
 from .conftest import OWNER, PASSWORD, text
 
@@ -171,3 +175,52 @@ def test_a_report_asked_for_when_its_queue_cannot_be_written_leaves_no_job_behin
     assert owner.post(action, data=sent).status_code == 302
     assert jobs.run_pending(app.instance_path) == 1
     assert "is ready" in text(owner.get(f"/a/{finished}/report"))
+
+
+class FutureForm(FlaskForm):
+    """A form added later, whose secret is named as none before it: a password all the same."""
+    api_token = PasswordField("API token")
+    label = StringField("Label")
+
+
+def _form_classes(rubric) -> list[type[Form]]:
+    """Every form class the app defines, with those it builds from a rubric, and FutureForm."""
+    for build in (forms.about_form, forms.drivers_form, forms.barriers_form, forms.workshop_form):
+        build(rubric)
+    for dimension in rubric.dimensions:
+        forms.dimension_form(rubric, dimension.id)
+        forms.dimension_form(rubric, dimension.id, False)  # a workshop participant's
+    found, todo = [], [Form]
+    while todo:
+        found.extend(subclasses := todo.pop().__subclasses__())
+        todo.extend(subclasses)
+    return [cls for cls in found if cls.__module__.startswith("assessment.") or cls is FutureForm]
+
+
+def _password_fields(form) -> list[str]:
+    """The names, as posted, of a form's fields that the browser shows as passwords, nested ones too."""
+    names = []
+    for field in form:
+        if field.type == "FormField":
+            names += _password_fields(field.form)
+        elif getattr(field.widget, "input_type", None) == "password":
+            names.append(field.name)
+    return names
+
+
+def test_no_password_of_any_form_is_written_back_into_the_page(app, db, owner, empty, default_rubric):
+    """Whatever it is named: the rule follows the fields' types, not a list of names. Each sent, with
+    an ordinary field, to a page that saves on a full disk."""
+    with app.test_request_context():
+        classes = _form_classes(default_rubric)
+        secrets = {name for cls in classes for name in _password_fields(cls(meta={"csrf": False}))}
+    assert {"password", "confirm", "current", "api_token"} <= secrets
+    assert {forms.SetupForm, forms.JoinCodeForm, FutureForm} <= set(classes)
+    form = _dimension_form(default_rubric)
+    with disk_full(db):
+        for name in [*secrets, "code"]:  # the setup code and a workshop's join code are secrets too
+            response = owner.post(f"/a/{empty}/dimensions/data", data=form | {name: "hunter2-typed"})
+            assert response.status_code == 503
+            assert "hunter2-typed" not in text(response) and "Try again</button>" not in text(response), name
+        response = owner.post(f"/a/{empty}/dimensions/data", data=form)
+    assert response.status_code == 503 and _resent(text(response))[1] == form  # no secret: all of it resent
