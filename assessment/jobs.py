@@ -20,6 +20,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -290,20 +291,22 @@ def job_status(db: sqlite_utils.Database, digest: str) -> dict | None:
     """The job of ``digest``, or None; a lost one (``lost``) as failed, with why, to be asked for again."""
     job = storage.first_row(db, "SELECT status, error, queued_at, started_at, worker, finished_at FROM report_jobs "
                                 "WHERE digest = ?", [digest])
-    if job and (why := lost(job)):
+    if job and (why := lost(db, job)):
         job.update(status="failed", error=why)
     return job
 
 
-def lost(job: dict) -> str | None:
+def lost(db: sqlite_utils.Database, job: dict) -> str | None:
     """Why a job queued or running will never finish (QUEUE_PATIENCE, WORKER_GONE), or None."""
     patience = QUEUE_PATIENCE // timedelta(minutes=1)
     if job["status"] == "queued" and (waited := _minutes_since(job["queued_at"])) >= patience:
+        if _queue_moving(db, job["queued_at"]):
+            return None
         return (f"The report has waited {waited} minutes: the PDF worker may not be running. Ask your "
                 "administrator to check `sovready worker`.")
     if job["status"] != "running":
         return None
-    if job["worker"] and not _alive(job["worker"]):
+    if job["worker"] and _gone(job["worker"]):
         return WORKER_GONE
     # A job running since before migration 028 has no start: its request's time stands in.
     if (rendering := _minutes_since(job["started_at"] or job["queued_at"])) >= patience:
@@ -312,14 +315,31 @@ def lost(job: dict) -> str | None:
     return None
 
 
+def _queue_moving(db: sqlite_utils.Database, queued_at: str) -> bool:
+    """Whether a worker is still working through the queue towards a job asked for at ``queued_at``:
+    it has taken or ended a job within QUEUE_PATIENCE, and none asked for later.
+
+    Dozens of reports asked for at once (a ministry's agencies, its portfolio rounds) can take two
+    workers more than QUEUE_PATIENCE to get through: waiting alone does not make a job lost. The
+    queue is first come, first served, so a job asked for later and already taken means this one's
+    task is not in it (tasks.db replaced). Read only once a job has waited QUEUE_PATIENCE."""
+    since = (datetime.now(UTC) - QUEUE_PATIENCE).isoformat(timespec="seconds")
+    return not db.execute("SELECT EXISTS (SELECT 1 FROM report_jobs WHERE queued_at > ? AND "
+                          "(started_at IS NOT NULL OR finished_at IS NOT NULL)) "
+                          "OR NOT EXISTS (SELECT 1 FROM report_jobs WHERE started_at >= ? OR finished_at >= ?)",
+                          [queued_at, since, since]).fetchone()[0]
+
+
 def _minutes_since(stamp: str) -> int:
     return (datetime.now(UTC) - datetime.fromisoformat(stamp)) // timedelta(minutes=1)
 
 
 def process_identity(pid: int | None = None) -> str:
-    """This process (or ``pid``) as no other process on this machine is, ever: the boot, the pid and
-    the process's start (field 22 of /proc/PID/stat, in clock ticks since boot), as a pid alone is
-    reused; '' where the process or /proc is not there, or the process has ended (a zombie)."""
+    """This process (or ``pid``) as no other process is, ever: where it runs (the host's name and
+    its pid namespace: a container has its own, and a pid names nothing across them), then the
+    boot, the pid and the process's start (field 22 of /proc/PID/stat, in clock ticks since boot),
+    as a pid alone is reused; '' where the process or /proc is not there, or the process has ended
+    (a zombie)."""
     pid = pid or os.getpid()
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
@@ -327,12 +347,24 @@ def process_identity(pid: int | None = None) -> str:
     except OSError:
         return ""
     fields = stat.rsplit(")", 1)[1].split()  # after the command's name, which may hold spaces: field 3 on
-    return "" if fields[0] in "ZX" else f"{boot}:{pid}:{fields[19]}"
+    return "" if fields[0] in "ZX" else f"{_place()} {boot}:{pid}:{fields[19]}"
 
 
-def _alive(identity: str) -> bool:
-    """Whether the process ``process_identity`` gave ``identity`` still runs."""
-    return process_identity(int(identity.split(":")[1])) == identity
+def _place() -> str:
+    """Where this process's pids mean something: its host's name and its pid namespace."""
+    return f"{socket.gethostname()}/{os.stat('/proc/self/ns/pid').st_ino}"
+
+
+def _gone(identity: str) -> bool:
+    """Whether the process ``process_identity`` gave ``identity`` is known to have ended: one of this
+    host and pid namespace no longer running. A process elsewhere (a worker on another machine
+    sharing the database, or in another container) cannot be looked at: it is never known gone,
+    and its job is lost only after QUEUE_PATIENCE. An identity recorded before it named its place
+    (three fields) was of this machine."""
+    place, _, process = identity.rpartition(" ")
+    if place and place != _place():
+        return False
+    return process_identity(int(process.split(":")[1])).rpartition(" ")[2] != process
 
 
 def request_report(db: sqlite_utils.Database, assessment_id: str, digest: str, by: int,
@@ -372,7 +404,7 @@ def _request(db: sqlite_utils.Database, digest: str, subject: list, by: int,
 
 def _pending(db: sqlite_utils.Database, user_id: int) -> int:
     """How many of the user's jobs are waiting or rendering, those lost aside."""
-    return sum(not lost(job) for job in db.query("SELECT status, queued_at, started_at, worker FROM report_jobs "
+    return sum(not lost(db, job) for job in db.query("SELECT status, queued_at, started_at, worker FROM report_jobs "
                                                  "WHERE requested_by = ? AND status IN ('queued', 'running')",
                                                  [user_id]))
 
@@ -518,7 +550,7 @@ def fail_lost_renders(database: str) -> int:
     # Looked for read-only: a worker starting writes nothing (nor turns on WAL) unless it must.
     with contextlib.closing(sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True)) as peek:
         left = peek.execute("SELECT digest, worker FROM report_jobs WHERE status = 'running' AND worker != ''")
-        gone = [(digest, worker) for digest, worker in left.fetchall() if not _alive(worker)]
+        gone = [(digest, worker) for digest, worker in left.fetchall() if _gone(worker)]
     if gone:
         db = storage.connect(database)
         try:

@@ -158,12 +158,12 @@ def log_in(user_id: int, event: str) -> None:
 
 def _safe_next(target: str | None) -> str:
     """``target`` if it is a path on this site, else the workspaces page: where log-in goes next."""
-    if target and _is_path_on_this_site(target):
+    if target and is_path_on_this_site(target):
         return target
     return url_for("workspaces.index")
 
 
-def _is_path_on_this_site(target: str) -> bool:
+def is_path_on_this_site(target: str) -> bool:
     # "//evil.example" and "https://..." would leave the site. So would "/\t/evil.example" and
     # "/\\evil.example": Werkzeug and browsers drop tabs and newlines from a Location and read a
     # backslash as a slash. A CR or LF cannot be in a header at all (a 500 after logging in).

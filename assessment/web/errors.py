@@ -1,6 +1,7 @@
 """One error path: every HTTP error, and any unexpected exception, renders error.html."""
 
 import sqlite3
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask.globals import request_ctx
@@ -8,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from .. import storage
-from .auth import PUBLIC, SESSION_ENDED, page_address, user_for_error_page
+from .auth import PUBLIC, SESSION_ENDED, is_path_on_this_site, page_address, user_for_error_page
 from .forms import file_size, secret_field_names
 from .security_log import logged_path
 
@@ -78,7 +79,8 @@ def _unavailable_page(error: Unavailable, way_on: tuple[str, str]):
         advice = f"The server could not save: {error.reason}. Nothing was saved."
         if request.files:
             advice += " Choose the file again and send it once more in a moment."
-            way_on = (draft_for, "Back to the form")
+            if form_page := _form_page():
+                way_on = (form_page, "Back to the form")
         # A password or code is never written back into a page: the person types it again.
         elif not secret_field_names().intersection(name for name, _ in fields):
             advice += " What you sent is kept below: try again in a moment."
@@ -88,6 +90,17 @@ def _unavailable_page(error: Unavailable, way_on: tuple[str, str]):
     page = render_template("error.html", error=error, advice=advice, way_on=way_on, draft_for=draft_for,
                            draft_when="back on that page, it offers to restore it", resend=resend)
     return page, error.code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _form_page() -> str | None:
+    """The page a form was sent from: this address if it shows one, else the referrer's on this site
+    (a form may post to an address that takes nothing else: the agencies' CSV upload); None if neither."""
+    if request.url_rule and "GET" in request.url_rule.methods:
+        return request.script_root + request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    page = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    same_site = referrer.netloc == request.host and page.startswith(request.script_root + "/")
+    return page if same_site and is_path_on_this_site(page) else None
 
 
 def _storage_failed(error: sqlite3.Error):

@@ -4,6 +4,7 @@ running. Through the real queue, with real worker processes killed as the OOM ki
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -239,3 +240,64 @@ def test_a_worker_starting_queues_again_only_what_its_queue_lacks(app, db, owner
     assert jobs.run_pending(app.instance_path) == 2
     assert "is ready" in _status(owner, finished)
     assert "is ready" in text(owner.get(f"/portfolios/{portfolio}/report?round={round_id}"))
+
+
+def _taken_by_a_live_worker(db, assessment_id: str, queued_at: str) -> None:
+    """Another report, asked for at ``queued_at``, taken just now by a worker that is alive (this process)."""
+    db.execute("INSERT INTO report_jobs (digest, assessment_id, status, queued_at, started_at, worker) "
+               "VALUES ('other', ?, 'running', ?, ?, ?)", [assessment_id, queued_at, storage.now(), jobs.process_identity()])
+    db.conn.commit()
+
+
+def test_a_report_waiting_in_a_long_queue_a_live_worker_works_through_is_not_lost(app, db, owner, people, finished,
+                                                                                 empty):
+    """Dozens of agency and portfolio reports asked for at once: the queue takes more than five minutes
+    to get through, while the worker takes one report after another. Each waits its turn."""
+    owner.post(f"/a/{finished}/report")
+    asked = _row(db, finished)
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=3)):
+        # The worker took, a moment ago, a report asked for before this one.
+        _taken_by_a_live_worker(db, empty, "2000-01-01T00:00:00+00:00")
+        page = _status(owner, finished)
+        assert "The report is queued" in page and "failed" not in page
+        assert jobs._pending(db, people["owner"]) == 1  # still waiting: it counts against the asker's three
+    assert asked["status"] == "queued"
+    assert jobs.run_pending(app.instance_path) == 1  # the worker reaches it
+    assert "is ready" in _status(owner, finished)
+
+
+def test_a_report_the_queue_went_past_is_lost_after_the_patience(app, db, owner, finished, empty):
+    """Its task lost (tasks.db replaced) while the worker goes on taking the reports asked for after it."""
+    owner.post(f"/a/{finished}/report")
+    jobs.queue(app.instance_path)[0].flush()
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat(timespec="seconds")
+    with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+        _taken_by_a_live_worker(db, empty, later)
+        assert "The report has waited 6 minutes: the PDF worker may not be running" in _status(owner, finished)
+
+
+def _elsewhere(identity: str, place: str) -> str:
+    """``identity`` as a process elsewhere would record it: its own host and pid namespace."""
+    return place + " " + identity.split(" ", 1)[-1]
+
+
+def test_a_report_rendering_on_another_machine_or_container_is_not_taken_for_lost(app, db, owner, finished):
+    """A worker on another machine sharing the database, or in another container (another pid namespace,
+    the same kernel and boot): its pid names nothing here, or another process. It is not known gone."""
+    owner.post(f"/a/{finished}/report")
+    here = jobs.process_identity(os.getppid())  # a live process of this machine, as a worker elsewhere would be
+    for place in ("other-host/4026531836", f"{socket.gethostname()}/1"):
+        db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ?",
+                   [storage.now(), _elsewhere(here, place)])
+        db.conn.commit()
+        assert "Rendering the report" in _status(owner, finished)
+        assert jobs.fail_lost_renders(app.config["DATABASE"]) == 0  # a worker starting here leaves it alone
+        with time_machine.travel(datetime.now(UTC) + jobs.QUEUE_PATIENCE + timedelta(minutes=1)):
+            assert "far past its limit" in _status(owner, finished)  # lost after the patience, as any stuck render
+
+
+def test_a_process_identity_names_its_host_and_pid_namespace():
+    identity = jobs.process_identity()
+    place, rest = identity.split(" ")
+    assert place == f"{socket.gethostname()}/{os.stat('/proc/self/ns/pid').st_ino}"
+    assert rest.split(":")[1] == str(os.getpid())

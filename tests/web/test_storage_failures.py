@@ -224,3 +224,31 @@ def test_no_password_of_any_form_is_written_back_into_the_page(app, db, owner, e
             assert "hunter2-typed" not in text(response) and "Try again</button>" not in text(response), name
         response = owner.post(f"/a/{empty}/dimensions/data", data=form)
     assert response.status_code == 503 and _resent(text(response))[1] == form  # no secret: all of it resent
+
+
+AGENCIES_CSV = b"name,type,size,contact\n" + "".join(f"Agency {n} {'x' * 150},,,\n" for n in range(20)).encode()
+
+
+def test_a_file_sent_to_an_address_with_no_page_leads_back_to_the_page_it_came_from(app, db, owner, portfolio):
+    """The agencies' CSV goes to /agencies/upload, which only takes a POST: *Back to the form* there
+    was a 405, *This address does not take that kind of request*."""
+    agencies = f"/portfolios/{portfolio}/agencies"
+    with disk_full(db):
+        response = owner.post(f"{agencies}/upload", content_type="multipart/form-data",
+                              data={"file": (io.BytesIO(AGENCIES_CSV), "agencies.csv")},
+                              headers={"Referer": f"http://localhost{agencies}?round=1"})
+    assert response.status_code == 503 and "Choose the file again" in text(response)
+    back = html.unescape(re.search(r'<a href="([^"]+)">Back to the form', text(response))[1])
+    assert back == f"{agencies}?round=1"
+    assert owner.get(back).status_code == 200
+    # Without a referrer (a browser may send none), the start: never an address that refuses a visit.
+    with disk_full(db):
+        response = owner.post(f"{agencies}/upload", content_type="multipart/form-data",
+                              data={"file": (io.BytesIO(AGENCIES_CSV), "agencies.csv")})
+    assert "Back to the form" not in text(response) and 'href="/">Back to the start' in text(response)
+    # A referrer of this host whose path would leave the site ("//elsewhere") is no way back either.
+    with disk_full(db):
+        response = owner.post(f"{agencies}/upload", content_type="multipart/form-data",
+                              data={"file": (io.BytesIO(AGENCIES_CSV), "agencies.csv")},
+                              headers={"Referer": "http://localhost//evil.example/agencies"})
+    assert "evil.example" not in text(response) and 'href="/">Back to the start' in text(response)
