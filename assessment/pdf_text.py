@@ -197,8 +197,9 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
 # the Pango layout, which drawing only reads: an ellipsis, which would change it, is drawn from a
 # new layout, as WeasyPrint draws every line. How a remembered line is drawn (its glyphs' operands,
 # texts and widths: `drawn`) is kept too, the first time it is drawn from that layout, and drawn so
-# again, its glyphs recorded in the document's fonts. The worker renders an example before it
-# forks its render children, which inherit what it remembered; what a child adds dies with it.
+# again, its glyphs recorded in the document's fonts. The worker renders the bundled examples
+# before it forks its render children (jobs.warm_up), which inherit what it remembered; what a
+# child adds dies with it.
 # Text with a paragraph separator (whose single-paragraph mode drawing changes) and SVG text
 # (whose font family is a list) are broken anew each time.
 LINE_STYLE_PROPERTIES = (  # what split_first_line, Layout.setup and Layout.set_text read
@@ -208,7 +209,7 @@ LINE_STYLE_PROPERTIES = (  # what split_first_line, Layout.setup and Layout.set_
     "font_kerning", "font_variant_ligatures", "font_variant_position", "font_variant_caps",
     "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian", "font_feature_settings",
     "font_variation_settings", "text_decoration_line")
-REMEMBERED_LINES = 4096  # a report breaks some 1,500 lines; the oldest is forgotten first
+REMEMBERED_LINES = 4096  # the warm-up's three examples leave some 2,000; the oldest is forgotten first
 _split_first_line = line_break.split_first_line
 _remembered_lines: dict[tuple, tuple] = {}
 
