@@ -1,8 +1,8 @@
 """PDF rendering: WeasyPrint against headless Chromium on the same HTML, and throughput.
 
-Measured side by side in one run on the mid-maturity example:
+Measured side by side in one run on a report the worker did not warm up with (unseen_report):
 - median WeasyPrint render in a warm process, and through jobs.render_limited (the worker's
-  path: a child forked from the warm process);
+  path: a child forked from the warm process), each the process's first render of that report;
 - median Chromium render of the same HTML, warm (one browser and page reused, through
   Playwright driving Debian's /usr/bin/chromium), and the ratio of the two;
 - PDFs per minute with two worker processes, the way `sovready worker` renders: the worker
@@ -18,9 +18,12 @@ at least 100 PDFs per minute with two workers.
 import multiprocessing
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from assessment import pdf_text
 from assessment.answers import load_answers
 from assessment.jobs import render_limited, warm_up
 from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
@@ -36,17 +39,37 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 
 
-def mid_report() -> Report:
+def unseen_report() -> Report:
+    """A report the worker's warm-up does not render, so that its lines are not all remembered
+    (jobs.warm_up renders the bundled examples): the mid-maturity example's answers each moved two
+    levels on (round from 4 to 0), the words of its notes in reverse order, another organization."""
     rubric = load_rubric(DEFAULT_RUBRIC)
     peers = load_peers(peers_path(DEFAULT_RUBRIC, rubric.peers))
-    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    example = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
+    answers = replace(example, organization="Unseen Logistics (bench)", answers={
+        qid: replace(answer, value=(answer.value + 2) % 5 if isinstance(answer.value, int) else answer.value,
+                     note=" ".join(reversed(answer.note.split())))
+        for qid, answer in example.answers.items()})
     return Report(rubric, answers, score(rubric, answers, peers), peers, report_date("1767225600"))
 
 
-def timed(fn, runs: int) -> list[float]:
+def forgetting_all_but_the_warm_up() -> Callable[[], None]:
+    """A function that forgets the lines remembered since now (the warm-up's are kept), so that each
+    timed render of the unseen report is its first in the process and its children, as in the worker."""
+    kept = dict(pdf_text._remembered_lines)
+
+    def forget() -> None:
+        pdf_text._remembered_lines.clear()
+        pdf_text._remembered_lines.update(kept)
+    return forget
+
+
+def timed(fn, runs: int, before: Callable[[], None] = lambda: None) -> list[float]:
+    before()
     fn()  # warm up: fonts, templates, calibrations
     times = []
     for _ in range(runs):
+        before()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -81,9 +104,9 @@ def _worker(report: Report, count: int) -> None:
         render_limited(partial(render_pdf, report))
 
 
-def pdfs_per_minute(workers: int, per_worker: int) -> float:
-    warm_up()
-    report = mid_report()
+def pdfs_per_minute(workers: int, per_worker: int, forget: Callable[[], None]) -> float:
+    forget()
+    report = unseen_report()
     context = multiprocessing.get_context("fork")  # as Huey's process workers
     processes = [context.Process(target=_worker, args=(report, per_worker)) for _ in range(workers)]
     start = time.perf_counter()
@@ -96,11 +119,14 @@ def pdfs_per_minute(workers: int, per_worker: int) -> float:
 
 def main():
     (runs,) = arguments(__doc__, 7)
-    report = mid_report()
-    weasy = statistics.median(timed(lambda: render_pdf(report), runs))
-    print(f"WeasyPrint, warm, mid-maturity example: median {weasy:.3f} s over {runs} runs (target < 1.0 s)")
+    warm_up()
+    forget = forgetting_all_but_the_warm_up()
+    report = unseen_report()
+    weasy = statistics.median(timed(lambda: render_pdf(report), runs, forget))
+    print(f"WeasyPrint, warm, a report the warm-up did not render: median {weasy:.3f} s over {runs} runs "
+          "(target < 1.0 s)")
     # What the worker pays per report: the render in a child forked from this warm process.
-    forked = statistics.median(timed(lambda: render_limited(partial(render_pdf, report)), runs))
+    forked = statistics.median(timed(lambda: render_limited(partial(render_pdf, report)), runs, forget))
     print(f"the same through jobs.render_limited (a forked child, as the worker renders): median {forked:.3f} s")
     chromium = chromium_times(render_html(report), runs)
     if chromium is None:
@@ -109,7 +135,7 @@ def main():
         median = statistics.median(chromium)
         print(f"Chromium, warm, same HTML: median {median:.3f} s")
         print(f"ratio WeasyPrint / Chromium: {weasy / median:.2f} (target <= 2)")
-    print(f"PDFs per minute with two workers: {pdfs_per_minute(2, max(3, runs)):.0f} (target >= 100)")
+    print(f"PDFs per minute with two workers: {pdfs_per_minute(2, max(3, runs), forget):.0f} (target >= 100)")
 
 
 if __name__ == "__main__":

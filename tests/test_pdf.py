@@ -4,10 +4,14 @@ import copy
 import io
 import logging
 import re
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pydyf
 import pytest
+import weasyprint.css
 import weasyprint.draw.text
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
@@ -357,6 +361,110 @@ def test_the_reports_lines_are_drawn_from_kept_layouts_and_their_glyphs_read_in_
     render_pdf(mid_pdf[0])
     assert len(drawn) > 1000 and len(new_layouts) < 5
     assert all(not text.strip() for text in by_glyph)  # only blank lines, which draw nothing
+
+
+# A fresh process renders an example with WeasyPrint's and pydyf's own functions: nothing remembered, nothing patched.
+OWN_PDF_SCRIPT = """
+import sys
+from assessment import pdf_layout, pdf_objects, pdf_text
+from assessment.answers import load_answers
+from assessment.paths import DEFAULT_RUBRIC, EXAMPLES
+from assessment.pdf import render_pdf
+from assessment.peers import load_peers
+from assessment.report import Report, report_date
+from assessment.rubric import load_rubric, peers_path
+from assessment.scoring import score
+for own in (pdf_text.WEASYPRINTS_OWN, pdf_layout.WEASYPRINTS_OWN, pdf_objects.PYDYFS_OWN):
+    for (owner, name), function in own.items():
+        setattr(owner, name, function)
+rubric = load_rubric(DEFAULT_RUBRIC)
+peers = load_peers(peers_path(DEFAULT_RUBRIC, rubric.peers))
+answers = load_answers(EXAMPLES / (sys.argv[1] + ".yaml"), rubric)
+sys.stdout.buffer.write(render_pdf(Report(rubric, answers, score(rubric, answers, peers), peers, report_date(sys.argv[2]))))
+"""
+
+
+def _broken_anew(monkeypatch) -> list[str]:
+    """The texts whose lines are broken by WeasyPrint's split_first_line, not taken from those remembered."""
+    texts, split = [], pdf_text._split_first_line
+    monkeypatch.setattr(pdf_text, "_split_first_line", lambda text, *rest: texts.append(text) or split(text, *rest))
+    return texts
+
+
+def test_a_report_after_another_is_weasyprints_own_pdf_with_most_of_its_lines_remembered(rubric, peers, monkeypatch):
+    """The worker's render children inherit the lines of the example it rendered: another report's
+    PDF is byte for byte what WeasyPrint makes of it in a process that never rendered before."""
+    pdf_text._remembered_lines.clear()
+    render_pdf(_report(rubric, peers, load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)))
+    broken, lines, key = _broken_anew(monkeypatch), [], pdf_text._line_key
+    monkeypatch.setattr(pdf_text, "_line_key", lambda text, *rest: lines.append(text) or key(text, *rest))
+    planned, plan = [], pdf_text._plain_line
+    monkeypatch.setattr(pdf_text, "_plain_line", lambda stream, box: planned.append(box.text) or plan(stream, box))
+    drawn, draw = [], pdf_text._draw_line
+    monkeypatch.setattr(pdf_text, "_draw_line", lambda stream, line, matrix: drawn.append(line) or draw(stream, line, matrix))
+    answers = load_answers(EXAMPLES / "early-public-agency.yaml", rubric)
+    with_remembered_lines = render_pdf(_report(rubric, peers, answers))
+    own = subprocess.run([sys.executable, "-c", OWN_PDF_SCRIPT, "early-public-agency", EPOCH], check=True,
+                         capture_output=True, cwd=Path(__file__).parents[1]).stdout
+    assert with_remembered_lines == own
+    assert len(lines) > 1000 and 0 < len(broken) < len(lines) / 2
+    assert len(drawn) > 1000 and 0 < len(planned) < len(drawn) / 2  # the others drawn as they were before
+    assert len(pdf_text._remembered_lines) < pdf_text.REMEMBERED_LINES  # the two reports' lines, none forgotten
+
+
+# The same words as a line already broken, in every other respect that breaking reads changed; and
+# justified, which breaking does not read: the same line, drawn from a new layout with its spacing.
+LINE = "Sovereignty over models, data and compute, weighed against the survey's peers"
+SAME_WORDS = f"""<style>p {{ width: 60mm; font-family: "Report Sans" }}</style><p>{LINE}</p>"""
+SAME_WORDS_CHANGED = f"""<style>p {{ width: 60mm; font-family: "Report Sans" }}</style><p>{LINE}</p>
+<p style="width: 50mm">{LINE}</p><p style="font-weight: bold">{LINE}</p><p style="font-size: 11pt">{LINE}</p>
+<p style="letter-spacing: 0.5pt">{LINE}</p><p style="word-spacing: 2pt">{LINE}</p><p style="white-space: nowrap">{LINE}</p>
+<p style="text-decoration: underline">{LINE}</p><p lang="de" style="hyphens: auto">{LINE}</p>
+<p style="font-variant: small-caps">{LINE}</p><p style="font-kerning: none">{LINE}</p><p dir="rtl">{LINE}</p>
+<p style="overflow-wrap: anywhere">{LINE}</p><p style="text-align: justify">{LINE}</p>
+"""
+
+
+def test_a_line_is_remembered_for_its_text_width_and_style_only(monkeypatch):
+    pdf_text._remembered_lines.clear()
+    _write(SAME_WORDS)
+    broken = _broken_anew(monkeypatch)
+    changed = _write(SAME_WORDS_CHANGED)
+    assert broken.count(LINE) == 12  # each paragraph's first line but the first and the justified one's
+    for (owner, name), function in pdf_text.WEASYPRINTS_OWN.items():
+        monkeypatch.setattr(owner, name, function)
+    assert _write(SAME_WORDS_CHANGED) == changed
+
+
+def test_a_lines_key_holds_every_style_property_that_breaking_it_reads(mid_pdf, text_cases_pdf, monkeypatch):
+    """What split_first_line reads of a style (Layout.setup and set_text included) is in LINE_STYLE_PROPERTIES."""
+    read, breaking = set(), []
+    get = dict.__getitem__
+    monkeypatch.setattr(weasyprint.css.Style, "__getitem__", lambda style, name: (breaking and read.add(name)) or get(style, name),
+                        raising=False)
+    split = pdf_text._split_first_line
+
+    def recorded(*args):
+        breaking.append(True)
+        try:
+            return split(*args)
+        finally:
+            breaking.pop()
+
+    monkeypatch.setattr(pdf_text, "_split_first_line", recorded)
+    pdf_text._remembered_lines.clear()
+    render_pdf(mid_pdf[0])
+    _write(TEXT_CASES + SAME_WORDS_CHANGED)
+    assert {"font_size", "white_space", "lang"} <= read <= set(pdf_text.LINE_STYLE_PROPERTIES)
+
+
+def test_remembered_lines_are_bounded_and_the_oldest_forgotten(text_cases_pdf, monkeypatch):
+    monkeypatch.setattr(pdf_text, "REMEMBERED_LINES", 5)
+    pdf_text._remembered_lines.clear()
+    _write(SAME_WORDS)
+    first = next(iter(pdf_text._remembered_lines))
+    assert _write(TEXT_CASES) == text_cases_pdf
+    assert len(pdf_text._remembered_lines) == 5 and first not in pdf_text._remembered_lines
 
 
 @pytest.fixture

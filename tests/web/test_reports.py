@@ -13,8 +13,12 @@ from types import SimpleNamespace
 import pytest
 from pypdf import PdfReader
 
-from assessment import backup, jobs, pdf, records
-from assessment.answers import Answer
+from assessment import backup, jobs, pdf, pdf_text, records
+from assessment.answers import Answer, load_answers
+from assessment.paths import EXAMPLES
+from assessment.report import Report, report_date
+from assessment.rubrics import peers_for
+from assessment.scoring import score
 
 from .conftest import text
 
@@ -131,9 +135,23 @@ def test_renders_run_at_a_lower_cpu_priority_than_the_web_server():
     assert int(niceness) == min(os.nice(0) + jobs.RENDER_NICENESS, 19)
 
 
-def test_the_worker_warms_up_before_it_forks_render_children():
+def test_the_worker_warms_up_before_it_forks_render_children(monkeypatch, rubric):
+    pdf_text._remembered_lines.clear()
     jobs.warm_up()  # what run_worker does first: the children forked later inherit the caches
     assert pdf.stylesheet.cache_info().currsize == 1 and pdf.environment().cache
+    broken, split = [], pdf_text._split_first_line
+
+    def split_anew(text, style, context, *rest):
+        if pdf_text._line_key(text, style, *rest) is not None:  # not SVG text, which is never remembered
+            broken.append(text)
+        return split(text, style, context, *rest)
+
+    monkeypatch.setattr(pdf_text, "_split_first_line", split_anew)
+    peers = peers_for(rubric)
+    for example in ("mid-enterprise", "early-public-agency", "advanced-research-lab"):
+        answers = load_answers(EXAMPLES / f"{example}.yaml", rubric)
+        pdf.render_pdf(Report(rubric, answers, score(rubric, answers, peers), peers, report_date("0")))
+    assert broken == []  # every line of every example remembered
 
 
 def test_the_worker_logs_weasyprints_warnings_but_not_its_steps(monkeypatch, caplog, tmp_path):
