@@ -132,7 +132,7 @@ def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: R
                     answers: AnswerSet | None = None) -> None:
     """Rewrite the assessment's rows in ``scores``; called inside every saving transaction with the
     answers as now stored (read back when not given)."""
-    result = score(rubric, answers or answer_set(db, assessment))
+    result = score(rubric, answers or answer_set(db, assessment), gaps=False)
     answered = sum(d.answered for d in result.dimensions)
     total = len(rubric.questions)
     rows = [(d.id, d.score, d.completeness, d.answered, d.total, None, None) for d in result.dimensions]
