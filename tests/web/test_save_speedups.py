@@ -1,12 +1,17 @@
 """What an answer submission reuses between requests to be fast, and that the reuse changes nothing:
 the form's fields are what WTForms would bind, and no request's input or errors reach another's."""
 
+from datetime import UTC, datetime
+from uuid import UUID
+
 import pytest
+from flask.sessions import session_json_serializer
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.fields.core import Flags, Label, UnboundField
 
-from assessment.web import forms
+from assessment.web import auth, forms
 
 # A page's input with a refused choice, a note without an answer, a target and a note to keep.
 INPUT = MultiDict({"data.residency-value": "3", "data.residency-basis": "evidenced",
@@ -58,3 +63,21 @@ def test_no_request_sees_another_ones_input_or_errors(app, default_rubric):
     assert second["data.quality"].value.data == "2" and first["data.quality"].value.data == "9"
     assert second["data.quality"].value is not first["data.quality"].value
     assert second["data.quality"].value._form is second["data.quality"].form
+
+
+SESSIONS = [
+    {"_permanent": True, "sid": "abc", "csrf_token": "f00", "_flashes": [("saved", "/a/x/dimensions/data"),
+                                                                         ("message", "Your answers are saved.")]},
+    {"workshops": {"w1": "token"}, "visited": {"w1": 1_790_000_000}, "_fresh": False, "n": None, "x": 1.5},
+    # What the tags are for: each must still be tagged, and a string that looks like a tag is only a string.
+    {"tuple": (1, "a"), "bytes": b"\x00", "markup": Markup("<b>"), "uuid": UUID(int=7),
+     "when": datetime(2026, 11, 27, tzinfo=UTC), "tag": {" t": ["a"]}, "list": [(" t",), {" di": 1}], " t": " t"},
+]
+
+
+@pytest.mark.parametrize("data", SESSIONS)
+def test_a_session_is_written_and_read_as_flasks_serializer_does(app, data):
+    with app.app_context():  # the JSON is the app's (sorted keys)
+        written = auth.SessionSerializer().dumps(data)
+        assert written == session_json_serializer.dumps(data)
+        assert auth.SessionSerializer().loads(written) == session_json_serializer.loads(written) == data
