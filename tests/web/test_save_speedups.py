@@ -11,7 +11,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.fields.core import Flags, Label, UnboundField
 
+from assessment import workshops
 from assessment.web import auth, forms
+
+from .conftest import DIMENSIONS
 
 # A page's input with a refused choice, a note without an answer, a target and a note to keep.
 INPUT = MultiDict({"data.residency-value": "3", "data.residency-basis": "evidenced",
@@ -81,3 +84,17 @@ def test_a_session_is_written_and_read_as_flasks_serializer_does(app, data):
         written = auth.SessionSerializer().dumps(data)
         assert written == session_json_serializer.dumps(data)
         assert auth.SessionSerializer().loads(written) == session_json_serializer.loads(written) == data
+
+
+def test_a_participants_save_reads_without_savepoints_and_is_stored(app, db, workshop, default_rubric):
+    from .test_scale import counted
+    from .test_workshops import _answer, _join, _question_ids
+
+    client = _join(app, db, workshop)
+    given = dict.fromkeys(_question_ids(default_rubric, DIMENSIONS[0]), "2")
+    with counted(db) as statements:
+        assert _answer(client, workshop, DIMENSIONS[0], given).status_code == 302
+    # sqlite-utils' query() wraps each read in a savepoint and its release: three statements for one.
+    assert [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))] == []
+    participant = workshops.participants(db, workshop)[0]
+    assert workshops.participant_answers(db, participant["id"]) == given
