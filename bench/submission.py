@@ -1,16 +1,17 @@
-"""The app's own CPU per answer submission, straight through the WSGI app: no server, no client.
+"""The app's own CPU per answer submission, straight through the WSGI app (Flask's test client, no server).
 
-A seeded instance, a logged-in owner (or a workshop participant who joined), then saves of the
-data dimension's page in a loop, each changing the evidence note (a participant's: the levels)
-so that each is a real save. Prints CPU milliseconds per save; with ``profile``, cProfile's view.
+A seeded instance, a logged-in owner saving the data dimension's page (with ``--workshop``, a
+workshop participant who joined, saving the first dimension's), in a loop after 30 to warm up,
+each save changing the evidence note (a participant's: the levels) so that each is a real one.
+Prints CPU milliseconds per save; with ``--profile``, cProfile's view of the saves.
 
-    .venv/bin/python -m bench.submission [journey|workshop] [SAVES] [time|profile|callgrind]
+    .venv/bin/python -m bench.submission [SAVES] [--workshop] [--profile | --callgrind]
 
-Instructions per save (docs/web.md), counting only the saves, not the start-up:
+Instructions per save (docs/web.md), counting the saves alone, not the start-up:
 
-    valgrind --tool=callgrind --toggle-collect='*qsort_r' .venv/bin/python -m bench.submission journey 20 callgrind
+    valgrind --tool=callgrind --toggle-collect='*qsort_r' .venv/bin/python -m bench.submission 20 --callgrind
 
-``callgrind`` runs the saves inside libc's qsort (comparing two numbers once, through ctypes),
+``--callgrind`` runs the saves inside libc's qsort (comparing two numbers once, through ctypes),
 so that ``--toggle-collect`` counts them alone; divide the total by the number of saves.
 """
 
@@ -30,6 +31,7 @@ from assessment.answers import load_answers
 from assessment.paths import EXAMPLES
 from assessment.rubrics import stored_rubric
 from assessment.web import create_app
+from bench import arguments
 from bench.web import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -106,9 +108,8 @@ def in_qsort(run: Callable[[], None]) -> None:
 
 
 def main():
-    mode = sys.argv[1] if len(sys.argv) > 1 else "journey"
-    saves = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-    how = sys.argv[3] if len(sys.argv) > 3 else "time"
+    (saves,) = arguments(__doc__, 300)
+    mode = "workshop" if "--workshop" in sys.argv else "journey"
     with tempfile.TemporaryDirectory() as folder:
         save = seeded(Path(folder), mode)
         for number in range(WARM_UP):
@@ -118,9 +119,9 @@ def main():
             for number in range(saves):
                 save(number)
 
-        if how == "callgrind":
+        if "--callgrind" in sys.argv:
             in_qsort(run)
-        elif how == "profile":
+        elif "--profile" in sys.argv:
             profiler = cProfile.Profile(time.process_time)
             profiler.runcall(run)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
