@@ -42,6 +42,8 @@ bench: check-system $(STAMP)
 	$(BIN)/python -m bench.pdf
 	$(BIN)/python -m bench.report_web
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.submission
+	$(BIN)/python -m bench.submission --workshop
 	$(BIN)/python -m bench.workshop
 	$(BIN)/python -m bench.portfolio
 	$(BIN)/python -m bench.writers

@@ -11,7 +11,7 @@ from functools import lru_cache
 import sqlite_utils
 
 from . import audit
-from .answers import Answer, AnswerSet, kept_for, normalize_value
+from .answers import SCORING_LEVEL, Answer, AnswerSet, kept_for, normalize_value
 from .cohorts import Member
 from .rubric import Rubric
 from .scoring import score
@@ -96,7 +96,7 @@ def answer_sets(db: sqlite_utils.Database, assessment_ids: list[str]) -> dict[st
     for assessment_id, qid, value, note, basis in db.execute(
             "SELECT assessment_id, question_id, value, note, basis FROM answers "
             "WHERE assessment_id IN (SELECT value FROM json_each(?))", [ids]):
-        answers.setdefault(assessment_id, {})[qid] = Answer(normalize_value(value), note, basis)
+        answers.setdefault(assessment_id, {})[qid] = Answer(_stored_value(value), note, basis)
     assessments = map(_from_row, db.execute(_SELECT_ASSESSMENTS, [ids]))
     return {a.id: _with_answers(a, answers.get(a.id, {})) for a in assessments}
 
@@ -115,14 +115,24 @@ def answers_to(db: sqlite_utils.Database, assessment_id: str, question_ids: list
 
 
 def _answers(db: sqlite_utils.Database, sql: str, params: list) -> dict[str, Answer]:
-    return {qid: Answer(normalize_value(value), note, basis) for qid, value, note, basis in db.execute(sql, params)}
+    return {qid: Answer(_stored_value(value), note, basis) for qid, value, note, basis in db.execute(sql, params)}
+
+
+# What the answers table holds: each valid value as ``str()`` writes it ("3", "dont_know").
+_STORED_VALUES = {str(value): value for value in SCORING_LEVEL}
+
+
+def _stored_value(text: str) -> int | str:
+    """A stored answer's value. Every save reads the assessment's answers, and taking each through
+    normalize_value's spellings was 3% of an answer submission; anything else stored still is."""
+    return _STORED_VALUES[text] if text in _STORED_VALUES else normalize_value(text)
 
 
 def _refresh_scores(db: sqlite_utils.Database, assessment: Assessment, rubric: Rubric,
                     answers: AnswerSet | None = None) -> None:
     """Rewrite the assessment's rows in ``scores``; called inside every saving transaction with the
     answers as now stored (read back when not given)."""
-    result = score(rubric, answers or answer_set(db, assessment))
+    result = score(rubric, answers or answer_set(db, assessment), gaps=False)
     answered = sum(d.answered for d in result.dimensions)
     total = len(rubric.questions)
     rows = [(d.id, d.score, d.completeness, d.answered, d.total, None, None) for d in result.dimensions]

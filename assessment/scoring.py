@@ -143,15 +143,16 @@ _new_tuple = tuple.__new__
 class _Tally:
     """What one pass over the answers collects besides the dimension scores."""
 
-    def __init__(self, answers: AnswerSet, factors: dict[str, float], limit: int):
+    def __init__(self, answers: AnswerSet, factors: dict[str, float], limit: int, gaps: bool = True):
         self.given, self.targets, self.factors, self.limit = answers.answers, answers.targets, factors, limit
+        self.wants_gaps = gaps
         self.gaps: list[Gap] = []
         self.blockers: list[str] = []
         self.unanswered: list[str] = []
 
     def gap(self, item: _Item, level: int, dont_know: bool) -> None:
         target = self.targets.get(item.id) or item.target
-        if level < target:
+        if self.wants_gaps and level < target:
             action, horizon = item.steps[level]
             # Gap(...) goes through NamedTuple's generated Python __new__; building the tuple
             # directly is three times cheaper, and this is the hot path (bench/scoring.py).
@@ -210,15 +211,17 @@ def _raise_table_stakes(gaps: list[Gap], stakes: frozenset[str], factor: float) 
             for g in gaps]
 
 
-def score(rubric: Rubric, answers: AnswerSet, peers: PeerDataset | None = None) -> Result:
+def score(rubric: Rubric, answers: AnswerSet, peers: PeerDataset | None = None, *, gaps: bool = True) -> Result:
     """Score an answer set against a rubric, and compare it with survey peers when given.
 
+    ``gaps=False`` leaves out the gaps (and so the roadmap), for the scores every save stores:
+    they were a third of scoring, which every answer submission does.
     ValueError names any question the rubric cannot score.
     """
     _check_known(rubric, answers)
     plan = _plan(_Identity(rubric))
     factors = plan.question_factors(driver_factors(rubric, answers.drivers))
-    tally = _Tally(answers, factors, rubric.weakest_link.max_level)
+    tally = _Tally(answers, factors, rubric.weakest_link.max_level, gaps)
     dimensions = tuple(_dimension_score(rubric, d, items, tally) for d, items in plan.dimensions)
     overall = weighted_mean([(d.score, dim.weight) for d, (dim, _) in zip(dimensions, plan.dimensions, strict=True)
                              if d.score is not None])

@@ -17,7 +17,7 @@ from . import audit, portfolios, records
 from .answers import NOTE_MAX, Answer
 from .divergence import Summary, divergence
 from .rubric import LEVELS, Question, Rubric
-from .storage import hash_token, later, now, write_transaction
+from .storage import first_row, hash_token, later, now, write_transaction
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones. 31 symbols, 8 long:
 # 31**8 (8.5e11) codes, against at most ratelimit.FAILURE_LIMIT guesses per address and window.
@@ -136,13 +136,16 @@ def _log(db: sqlite_utils.Database, workshop_id: str, by: int | None, action: st
     audit.record(db, workspace_id, by, action, workshop_id, detail, assessment_id=assessment_id)
 
 
+# Every page of a participant's reads the workshop and the participant: first_row, not query(),
+# which adds a savepoint and its release (four statements of an answer submission's twenty).
+
 def get_workshop(db: sqlite_utils.Database, workshop_id: str) -> Workshop | None:
-    row = next(db.query("SELECT * FROM workshops WHERE id = ?", [workshop_id]), None)
+    row = first_row(db, "SELECT * FROM workshops WHERE id = ?", [workshop_id])
     return _from_row(row) if row else None
 
 
 def by_code(db: sqlite_utils.Database, code: str) -> Workshop | None:
-    row = next(db.query("SELECT * FROM workshops WHERE join_code = ?", [normalize_code(code)]), None)
+    row = first_row(db, "SELECT * FROM workshops WHERE join_code = ?", [normalize_code(code)])
     return _from_row(row) if row else None
 
 
@@ -219,18 +222,20 @@ def participant_for(db: sqlite_utils.Database, workshop_id: str, token: str | No
     they joined, however active they are."""
     if not token:
         return None
-    return next(db.query("SELECT id, display_name FROM participants WHERE workshop_id = ? AND token_hash = ? "
-                         "AND deleted = 0 AND joined_at > ?",
-                         [workshop_id, hash_token(token), later(-24 * PARTICIPANT_DAYS)]), None)
+    return first_row(db, "SELECT id, display_name FROM participants WHERE workshop_id = ? AND token_hash = ? "
+                     "AND deleted = 0 AND joined_at > ?",
+                     [workshop_id, hash_token(token), later(-24 * PARTICIPANT_DAYS)])
 
 
 def _refuse_closed(db: sqlite_utils.Database, workshop_id: str) -> None:
     """WorkshopClosed or RoundClosed when the workshop takes no more answers.
 
     Called under the write lock, so that no answer slips past the workshop's or the round's close."""
-    if db.execute("SELECT status FROM workshops WHERE id = ?", [workshop_id]).fetchone() == ("closed",):
+    status, assessment_id = db.execute("SELECT status, assessment_id FROM workshops WHERE id = ?",
+                                       [workshop_id]).fetchone() or (None, None)
+    if status == "closed":
         raise WorkshopClosed
-    _refuse_closed_round(db, _assessment_of(db, workshop_id))
+    _refuse_closed_round(db, assessment_id)
 
 
 def _assessment_of(db: sqlite_utils.Database, workshop_id: str) -> str | None:

@@ -1,6 +1,7 @@
 """The scoring engine: known results, the weakest-link rule, gaps, and property tests."""
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -127,6 +128,15 @@ def test_every_score_is_within_0_and_100(shipped, data):
     result = score(shipped, data.draw(answer_sets(shipped)))
     assert all(0 <= s <= 100 for s in _scores(result) if s is not None)
     assert all(0 <= d.completeness <= 1 for d in result.dimensions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_scoring_without_gaps_gives_the_same_scores_and_stage(shipped, data):
+    answers = data.draw(answer_sets(shipped))
+    full, stored = score(shipped, answers), score(shipped, answers, gaps=False)
+    assert stored.gaps == () and stored.evidence_gaps == ()
+    assert stored == replace(full, gaps=(), evidence_gaps=())
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,6 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.core import UnboundField
+from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -306,14 +307,42 @@ _Radio = type("RadioField", (_ChoiceSet, RadioField), {})
 _Select = type("SelectField", (_ChoiceSet, SelectField), {})
 
 
+class _Copied(UnboundField):
+    """An unbound field that binds by copying a field it bound once per name and prefix.
+
+    Binding runs the field's constructor (its label, flags, choices and validators), which was
+    half of building a dimension page's form of some thirty fields, on every answer submission.
+    What the constructor makes depends on the arguments alone, and nothing changes it later; a
+    copy gets the form it is bound to, and its data and errors are its own, set as it processes
+    and validates (never on the field copied, which no form holds).
+    """
+
+    _neutral_meta = DefaultMeta()  # the copied field's, replaced in each copy by its form's
+
+    def __init__(self, unbound: UnboundField):
+        super().__init__(unbound.field_class, *unbound.args, name=unbound.name, **unbound.kwargs)
+        self._bound: dict[tuple, object] = {}
+
+    def bind(self, form, name, prefix="", translations=None, **kwargs):
+        key = (name, prefix, translations, *kwargs.items())
+        if key not in self._bound:
+            self._bound[key] = self.field_class(*self.args, **dict(
+                self.kwargs, name=name, _form=None, _meta=self._neutral_meta, _prefix=prefix,
+                _translations=translations, **kwargs))
+        field = object.__new__(self.field_class)
+        field.__dict__.update(self._bound[key].__dict__)
+        field._form, field.meta = form, form.meta
+        return field
+
+
 class _AnswerForm(Form):
     """One question's answer; ``_answer_form`` adds its ``value`` field with the question's levels."""
 
-    basis = _Radio("Basis", choices=[SelectChoice(b, BASIS_LABELS[b]) for b in BASES], default="self_assessed",
-                   validators=[Optional()])
-    note = TextAreaField("Evidence note (optional)", validators=[Length(max=NOTE_MAX)],
-                         description=f"What supports this answer: documents, systems, owners "
-                                     f"(up to {NOTE_MAX} characters).")
+    basis = _Copied(_Radio("Basis", choices=[SelectChoice(b, BASIS_LABELS[b]) for b in BASES],
+                           default="self_assessed", validators=[Optional()]))
+    note = _Copied(TextAreaField("Evidence note (optional)", validators=[Length(max=NOTE_MAX)],
+                                 description=f"What supports this answer: documents, systems, owners "
+                                             f"(up to {NOTE_MAX} characters)."))
 
     def validate_note(self, field):
         if (field.data or "").strip() and not self.value.data:
@@ -334,11 +363,11 @@ def target_choices(question: Question, default_target: int) -> list[SelectChoice
 
 
 def _answer_form(question: Question, default_target: int | None) -> type[Form]:
-    fields = {"value": _Radio("Answer", validators=[Optional()], choices=level_choices(question))}
+    fields = {"value": _Copied(_Radio("Answer", validators=[Optional()], choices=level_choices(question)))}
     if default_target is not None:
-        fields["target"] = _Select(
+        fields["target"] = _Copied(_Select(
             "Your target level", validators=[Optional()], choices=target_choices(question, default_target),
-            description="Gaps are measured to this level. Raise it where this question matters more to you.")
+            description="Gaps are measured to this level. Raise it where this question matters more to you."))
     return type("AnswerForm", (_AnswerForm,), fields)
 
 
@@ -348,7 +377,7 @@ def dimension_form(rubric: Rubric, dimension_id: str, targets: bool = True) -> t
     question (defaulting to the rubric's) when ``targets``: an organization's page, not a participant's."""
     dimension = next(d for d in rubric.dimensions if d.id == dimension_id)
     default_target = rubric.default_target if targets else None
-    fields = {q.id: FormField(_answer_form(q, default_target), label=q.title) for q in dimension.questions}
+    fields = {q.id: _Copied(FormField(_answer_form(q, default_target), label=q.title)) for q in dimension.questions}
     return type("DimensionForm", (FlaskForm,), fields)
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from .. import portfolios, ratelimit, records, workshops
 from ..rubric import Rubric
 from ..rubrics import stored_rubric
-from . import get_db
+from . import get_db, urls
 from .auth import client_address
 from .forms import JoinCodeForm, JoinForm, dimension_form
 from .journey import forget_draft
@@ -119,7 +119,7 @@ def _closed_message(workshop) -> str | None:
 
 
 def _home(workshop_id: str):
-    return redirect(url_for("participate.home", workshop_id=workshop_id))
+    return redirect(urls.url_for("participate.home", workshop_id=workshop_id))  # from the cache: every save ends here
 
 
 def _token(workshop) -> str | None:
