@@ -26,13 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-from assessment import accounts, records, storage, workshops
-from assessment.answers import load_answers
-from assessment.paths import EXAMPLES
-from assessment.rubrics import stored_rubric
-from assessment.web import create_app
+from assessment import workshops
 from bench import arguments
-from bench.web import PASSWORD
+from bench.web import PASSWORD, seeded_instance
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 WARM_UP = 30
@@ -85,12 +81,7 @@ def participant(app, workshop_id: str, code: str, dimension) -> Callable[[int], 
 
 def seeded(folder: Path, mode: str) -> Callable[[int], None]:
     """An instance with the mid-maturity example's assessment and a workshop on it; a save of ``mode``."""
-    app = create_app(instance_path=folder)
-    db = storage.connect(app.config["DATABASE"])
-    user, workspace = accounts.create_first_admin(db, "bench@example.org", "Bench", PASSWORD, "Bench")
-    rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
-    answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
-    assessment_id = records.create_assessment(db, workspace, rubric, "Bench", answers=answers, created_by=user)
+    app, db, user, rubric, assessment_id = seeded_instance(folder)
     workshop_id = workshops.create_workshop(db, assessment_id, [d.id for d in rubric.dimensions], user)
     code = workshops.get_workshop(db, workshop_id).join_code
     db.close()

@@ -49,14 +49,21 @@ CONCURRENCY = (50, 32)
 ROUNDS = 5
 
 
-def seed(instance: Path) -> str:
-    """An instance with an administrator, a workspace and a complete assessment; its id."""
+def seeded_instance(instance: Path):
+    """An instance with an administrator, a workspace and the mid-maturity example's assessment:
+    the app, an open connection, the administrator's id, the rubric and the assessment's id."""
     app = create_app(instance_path=instance)
     db = storage.connect(app.config["DATABASE"])
     user, workspace = accounts.create_first_admin(db, "bench@example.org", "Bench", PASSWORD, "Bench")
     rubric = stored_rubric(db, *app.config["DEFAULT_RUBRIC"])
     answers = load_answers(EXAMPLES / "mid-enterprise.yaml", rubric)
     assessment_id = records.create_assessment(db, workspace, rubric, "Bench", answers=answers, created_by=user)
+    return app, db, user, rubric, assessment_id
+
+
+def seed(instance: Path) -> str:
+    """An instance with an administrator, a workspace and a complete assessment; its id."""
+    _, db, _, _, assessment_id = seeded_instance(instance)
     db.close()
     return assessment_id
 
