@@ -454,10 +454,10 @@ def _take(db: sqlite_utils.Database, digest: str) -> bool:
         taken = db.execute("UPDATE report_jobs SET status = 'running', started_at = ?, worker = ? "
                            "WHERE digest = ? AND status = 'queued'",
                            [storage.now(), process_identity(), digest]).rowcount
-        now = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
-    if not taken:
+    if not taken:  # what it is instead, for the log only
+        status = db.execute("SELECT status FROM report_jobs WHERE digest = ?", [digest]).fetchone()
         logging.info("skipped a report task whose job is no longer waiting (%s): %s",
-                     now[0] if now else "deleted", digest[:12])
+                     status[0] if status else "deleted", digest[:12])
     return bool(taken)
 
 
